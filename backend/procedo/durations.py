@@ -1,0 +1,64 @@
+"""Durations and date arithmetic: calendar months, business days with public holidays.
+
+Business days skip weekends and the public holidays of the tenant's country
+(the ``holidays`` package, NL/DE/BE and more); months use dateutil's
+relativedelta, so 31 January plus one month is 28 or 29 February.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+import holidays
+import msgspec
+from dateutil.relativedelta import relativedelta
+
+Unit = Literal["seconds", "minutes", "hours", "days", "business_days", "weeks", "months"]
+
+
+class Duration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An amount of time; negative amounts count backwards (``due date - 3 days``)."""
+
+    amount: Annotated[int, msgspec.Meta(ge=-100_000, le=100_000)]
+    unit: Unit
+
+    def describe(self) -> str:
+        unit = self.unit.replace("_", " ")
+        return f"{self.amount} {unit[:-1] if abs(self.amount) == 1 else unit}"
+
+
+@cache
+def _holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year)
+
+
+def is_business_day(day: dt.date, country: str) -> bool:
+    return day.weekday() < 5 and day not in _holidays(country, day.year)
+
+
+def add_business_days(moment: dt.datetime, count: int, country: str) -> dt.datetime:
+    step = 1 if count >= 0 else -1
+    remaining = abs(count)
+    current = moment
+    while remaining:
+        current += dt.timedelta(days=step)
+        if is_business_day(current.date(), country):
+            remaining -= 1
+    return current
+
+
+def add(moment: dt.datetime, duration: Duration, timezone: str, country: str) -> dt.datetime:
+    """``moment + duration``; days and months follow the tenant's wall clock (DST-safe)."""
+    if duration.unit in ("seconds", "minutes", "hours"):
+        return moment + dt.timedelta(**{duration.unit: duration.amount})
+    local = moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+    if duration.unit == "business_days":
+        local = add_business_days(local, duration.amount, country)
+    elif duration.unit == "months":
+        local += relativedelta(months=duration.amount)
+    else:
+        local += dt.timedelta(**{duration.unit: duration.amount})
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(moment.tzinfo or dt.UTC)

@@ -1,0 +1,1 @@
+"""The flow format ``procedo.flow/1``: Structs, canonical JSON, validation."""

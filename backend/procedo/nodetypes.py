@@ -1,0 +1,263 @@
+"""The node-type contract: what one module in ``nodes/`` declares.
+
+A node type is one self-describing object: its name, labels in en/nl/de, a
+category, a msgspec parameter Struct (which validates flows on save and in the
+worker, and whose JSON Schema renders the designer's form), its output ports,
+and pure decision functions. Pure means: everything a decision needs arrives in
+the ``Context`` (subject, variables, the engine's clock reading, resolved role
+members); the decision returns a port to continue on and the effects to apply.
+The engine (and only the engine) turns effects into rows and messages.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
+
+import msgspec
+
+from procedo.rules.model import Rule
+from procedo.subjects import Labels, SubjectType
+
+Category = Literal["flow", "logic", "people", "time", "messages", "data"]
+CATEGORIES: tuple[str, ...] = ("flow", "logic", "people", "time", "messages", "data")
+
+PortName = str
+
+
+class Params(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
+    """Base class of every node type's parameter Struct."""
+
+
+class NoParams(Params, frozen=True):
+    pass
+
+
+class Port(msgspec.Struct, frozen=True, omit_defaults=True):
+    name: PortName
+    label: Labels
+    # An optional port may stay unconnected (an `overdue` port nobody escalates).
+    optional: bool = False
+
+
+# --- What a decision sees -------------------------------------------------------------
+
+
+class Context(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a decision function may read. Built by the engine; never I/O."""
+
+    node_id: str
+    subject: Mapping[str, Any]
+    variables: Mapping[str, Any] = {}
+    now: dt.datetime
+    # Member email addresses per role, already resolved for this subject.
+    roles: Mapping[str, Sequence[str]] = {}
+    timezone: str = "Europe/Amsterdam"
+    country: str = "NL"
+
+
+# --- Signals that resume a waiting node ----------------------------------------------
+
+
+class TaskCompleted(msgspec.Struct, frozen=True, tag="task_completed"):
+    outcome: str
+    checkpoints: frozenset[str] = frozenset()
+    by: str = ""
+
+
+class TimerFired(msgspec.Struct, frozen=True, tag="timer_fired"):
+    purpose: str
+
+
+class EventReceived(msgspec.Struct, frozen=True, tag="event_received"):
+    event: str
+    data: Mapping[str, Any] = {}
+
+
+class SubjectChanged(msgspec.Struct, frozen=True, tag="subject_changed"):
+    pass
+
+
+class BranchArrived(msgspec.Struct, frozen=True, tag="branch_arrived"):
+    """A join hears that one more incoming branch reached it."""
+
+    arrived: int
+    expected: int
+
+
+Signal: TypeAlias = TaskCompleted | TimerFired | EventReceived | SubjectChanged | BranchArrived
+
+
+# --- Effects a decision asks for --------------------------------------------------------
+
+
+class SetStatus(msgspec.Struct, frozen=True, tag="set_status"):
+    status: str
+
+
+class SetField(msgspec.Struct, frozen=True, tag="set_field"):
+    field: str
+    value: Any
+
+
+class Increment(msgspec.Struct, frozen=True, tag="increment"):
+    field: str
+    by: int = 1
+
+
+class Assignee(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Who holds a task: a role (resolved per subject) or one user."""
+
+    role: str = ""
+    user: str = ""
+
+    def describe(self) -> str:
+        return f"role {self.role}" if self.role else f"user {self.user}"
+
+
+class OpenTask(msgspec.Struct, frozen=True, tag="open_task"):
+    title: str
+    instructions: str
+    assignee: Assignee
+    outcomes: tuple[str, ...]
+    mandatory_checkpoints: tuple[str, ...]
+    due_at: dt.datetime | None
+
+
+class QueueEmail(msgspec.Struct, frozen=True, tag="queue_email"):
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class QueueLetter(msgspec.Struct, frozen=True, tag="queue_letter"):
+    template: str
+    subject: str
+    body: str
+
+
+class StartTimer(msgspec.Struct, frozen=True, tag="start_timer"):
+    at: dt.datetime
+    purpose: str
+
+
+class AwaitEvent(msgspec.Struct, frozen=True, tag="await_event"):
+    event: str
+
+
+class AwaitCondition(msgspec.Struct, frozen=True, tag="await_condition"):
+    rule: Rule
+
+
+class EscalateTask(msgspec.Struct, frozen=True, tag="escalate_task"):
+    """Act on the open task whose `overdue` port led here: remind its holder, reassign it."""
+
+    remind: bool
+    reassign_to: Assignee | None = None
+
+
+Effect: TypeAlias = (
+    SetStatus
+    | SetField
+    | Increment
+    | OpenTask
+    | QueueEmail
+    | QueueLetter
+    | StartTimer
+    | AwaitEvent
+    | AwaitCondition
+    | EscalateTask
+)
+
+
+class Decision(msgspec.Struct, frozen=True):
+    """Continue on ``port`` (or on no port: the branch ends) or wait for a signal."""
+
+    port: PortName | None = None
+    wait: bool = False
+    effects: tuple[Effect, ...] = ()
+
+
+def go(port: PortName, *effects: Effect) -> Decision:
+    return Decision(port=port, effects=effects)
+
+
+def wait(*effects: Effect) -> Decision:
+    return Decision(wait=True, effects=effects)
+
+
+# --- Checks on save beyond the Struct ---------------------------------------------------
+
+
+class ParamProblem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A problem in one node's params; ``path`` is a JSON path inside the params."""
+
+    code: str
+    message: str
+    path: str = "$"
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    subject_type: SubjectType | None
+
+
+# --- The declaration ------------------------------------------------------------------
+
+P = TypeVar("P", bound=Params)
+
+
+@dataclass(frozen=True)
+class NodeType(Generic[P]):
+    type: str
+    labels: Labels
+    description: Labels
+    category: Category
+    params: builtins.type[P]
+    ports: Callable[[P], Sequence[Port]]
+    enter: Callable[[P, Context], Decision]
+    resume: Callable[[P, Context, Signal], Decision] | None = None
+    check: Callable[[P, CheckContext], Sequence[ParamProblem]] | None = None
+    # A wait state: the instance rests here between steps (task, wait, join), so a
+    # cycle through it is not a busy loop.
+    waits: bool = False
+    # A branch may end here without reaching an `end` node (end, escalate).
+    terminal: bool = False
+    # Node types whose input may only come from named ports (escalate: `overdue`).
+    input_ports: frozenset[str] | None = None
+    # How ports follow from params, for the catalogue ("one per outcome, plus overdue").
+    ports_help: str = ""
+    example: Mapping[str, Any] = field(default_factory=dict)
+
+    def parse_params(self, raw: Mapping[str, Any]) -> P:
+        """Validate raw JSON params; raises msgspec.ValidationError with a JSON path."""
+        return msgspec.convert(raw, self.params)
+
+    def json_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = msgspec.json.schema(self.params)
+        return schema
+
+
+# Port labels used by several node types.
+NEXT = Port("next", Labels(en="Next", nl="Volgende", de="Weiter"))
+
+
+class Refused(ValueError):
+    """A signal the node will not accept (an unknown outcome, a mandatory checkpoint open)."""
+
+
+def check_assignee(assignee: Assignee, path: str) -> list[ParamProblem]:
+    if bool(assignee.role) == bool(assignee.user):
+        return [
+            ParamProblem(
+                code="assignee.invalid",
+                message="name either a role or a user (an email address), not both or neither",
+                path=path,
+            )
+        ]
+    return []

@@ -1,0 +1,1 @@
+"""Procedo's benchmarks: ``python -m bench`` (see docs/benchmarks.md)."""

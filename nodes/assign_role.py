@@ -1,0 +1,152 @@
+"""Assign role: a human task for a role or a user; the instance waits for an outcome.
+
+Each outcome is a port (approve, reject, ...). Checkpoints are ticked by the
+person doing the task; mandatory ones must be ticked before it can complete
+(K2). With a due duration, the `overdue` port fires when it passes, while the
+task stays open, so an `escalate` node can remind and reassign (E5).
+"""
+
+from typing import Annotated
+
+import msgspec
+
+from procedo.durations import Duration, add
+from procedo.nodetypes import (
+    Assignee,
+    CheckContext,
+    Context,
+    Decision,
+    NodeType,
+    OpenTask,
+    ParamProblem,
+    Params,
+    Port,
+    Refused,
+    Signal,
+    StartTimer,
+    TaskCompleted,
+    TimerFired,
+    check_assignee,
+    go,
+    wait,
+)
+from procedo.subjects import Labels
+from procedo.templates import check_template, render_header
+
+Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Outcome(Params, frozen=True):
+    port: Key
+    label: Title
+
+
+class Checkpoint(Params, frozen=True):
+    id: Key
+    label: Title
+    mandatory: bool = False
+
+
+class AssignRoleParams(Params, kw_only=True, frozen=True):
+    title: Title
+    instructions: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
+    assignee: Assignee
+    outcomes: Annotated[list[Outcome], msgspec.Meta(min_length=1, max_length=20)]
+    checkpoints: Annotated[list[Checkpoint], msgspec.Meta(max_length=100)] = []
+    due: Duration | None = None
+
+
+OVERDUE = Port("overdue", Labels(en="Overdue", nl="Te laat", de="Überfällig"), optional=True)
+
+
+def ports(params: AssignRoleParams) -> list[Port]:
+    found = [Port(o.port, Labels(en=o.label, nl=o.label, de=o.label)) for o in params.outcomes]
+    return [*found, OVERDUE] if params.due is not None else found
+
+
+def enter(params: AssignRoleParams, context: Context) -> Decision:
+    due_at = add(context.now, params.due, context.timezone, context.country) if params.due else None
+    values = {"subject": context.subject, "vars": context.variables}
+    task = OpenTask(
+        title=render_header(params.title, values),
+        instructions=params.instructions,
+        assignee=params.assignee,
+        outcomes=tuple(o.port for o in params.outcomes),
+        mandatory_checkpoints=tuple(c.id for c in params.checkpoints if c.mandatory),
+        due_at=due_at,
+    )
+    if due_at is None:
+        return wait(task)
+    return wait(task, StartTimer(at=due_at, purpose="due"))
+
+
+def resume(params: AssignRoleParams, context: Context, signal: Signal) -> Decision:
+    if isinstance(signal, TimerFired) and signal.purpose == "due":
+        # The task stays open: a branch leaves on `overdue` while this node keeps waiting.
+        return Decision(port="overdue", wait=True)
+    if not isinstance(signal, TaskCompleted):
+        return wait()
+    outcomes = [o.port for o in params.outcomes]
+    if signal.outcome not in outcomes:
+        raise Refused(f"unknown outcome '{signal.outcome}'; choose one of {', '.join(outcomes)}")
+    missing = [
+        c.label for c in params.checkpoints if c.mandatory and c.id not in signal.checkpoints
+    ]
+    if missing:
+        raise Refused(f"tick the mandatory checkpoints first: {', '.join(missing)}")
+    return go(signal.outcome)
+
+
+def check(params: AssignRoleParams, context: CheckContext) -> list[ParamProblem]:
+    problems = check_assignee(params.assignee, "$.assignee")
+    problems += check_template(params.title, context.subject_type, "$.title")
+    for name, items in (
+        ("outcomes", [o.port for o in params.outcomes]),
+        ("checkpoints", [c.id for c in params.checkpoints]),
+    ):
+        repeated = sorted({i for i in items if items.count(i) > 1})
+        if repeated:
+            problems.append(
+                ParamProblem(
+                    code="assign_role.duplicate",
+                    message=f"{name} repeat {', '.join(repeated)}; give each its own id",
+                    path=f"$.{name}",
+                )
+            )
+    if "overdue" in (o.port for o in params.outcomes):
+        problems.append(
+            ParamProblem(
+                code="assign_role.duplicate",
+                message="'overdue' is reserved for the due-time port; name the outcome differently",
+                path="$.outcomes",
+            )
+        )
+    return problems
+
+
+NODE = NodeType(
+    type="assign_role",
+    labels=Labels(en="Task for a role", nl="Taak voor een rol", de="Aufgabe für eine Rolle"),
+    description=Labels(
+        en="A person in the role (or the named user) decides; the flow waits for the outcome.",
+        nl="Iemand met de rol (of de genoemde gebruiker) beslist; de flow wacht op de uitkomst.",
+        de="Eine Person in der Rolle (oder der genannte Benutzer) entscheidet; der Ablauf wartet.",
+    ),
+    category="people",
+    params=AssignRoleParams,
+    ports=ports,
+    ports_help="one per outcome, plus overdue when a due time is set",
+    enter=enter,
+    resume=resume,
+    check=check,
+    waits=True,
+    example={
+        "title": "Approve invoice",
+        "assignee": {"role": "Accountant"},
+        "outcomes": [
+            {"port": "approve", "label": "Approve"},
+            {"port": "reject", "label": "Reject"},
+        ],
+    },
+)

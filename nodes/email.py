@@ -1,0 +1,116 @@
+"""Email: render a template over the subject and queue it in the outbox.
+
+The recipient comes from a subject field, a role's members, or a fixed address.
+If a field or role yields no address, the flow leaves on `no_address`, so
+"email, or a letter when the customer has no email address" is drawable (D2).
+"""
+
+import re
+from typing import Annotated, TypeAlias
+
+import msgspec
+
+from procedo.nodetypes import (
+    CheckContext,
+    Context,
+    Decision,
+    NodeType,
+    ParamProblem,
+    Params,
+    Port,
+    QueueEmail,
+    go,
+)
+from procedo.paths import resolve
+from procedo.rules.model import FieldPath
+from procedo.subjects import Labels
+from procedo.templates import check_template, render, render_header
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+Address = Annotated[str, msgspec.Meta(pattern=EMAIL.pattern, max_length=254)]
+
+
+class _Recipient(Params, tag_field="kind", frozen=True):
+    pass
+
+
+class FieldRecipient(_Recipient, tag="field", frozen=True):
+    field: FieldPath
+
+
+class RoleRecipient(_Recipient, tag="role", frozen=True):
+    role: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class AddressRecipient(_Recipient, tag="address", frozen=True):
+    address: Address
+
+
+Recipient: TypeAlias = FieldRecipient | RoleRecipient | AddressRecipient
+
+
+class EmailParams(Params, frozen=True):
+    to: Recipient
+    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+
+
+SENT = Port("sent", Labels(en="Sent", nl="Verstuurd", de="Gesendet"))
+NO_ADDRESS = Port("no_address", Labels(en="No address", nl="Geen adres", de="Keine Adresse"))
+
+
+def ports(params: EmailParams) -> list[Port]:
+    return [SENT] if isinstance(params.to, AddressRecipient) else [SENT, NO_ADDRESS]
+
+
+def recipients(params: EmailParams, context: Context) -> tuple[str, ...]:
+    to = params.to
+    if isinstance(to, AddressRecipient):
+        found: list[object] = [to.address]
+    elif isinstance(to, RoleRecipient):
+        found = list(context.roles.get(to.role, ()))
+    else:
+        value = resolve(context.subject, context.variables, to.field)
+        found = value if isinstance(value, list) else [value]
+    return tuple(a for a in found if isinstance(a, str) and EMAIL.match(a))
+
+
+def enter(params: EmailParams, context: Context) -> Decision:
+    to = recipients(params, context)
+    if not to:
+        return go("no_address")
+    values = {"subject": context.subject, "vars": context.variables}
+    message = QueueEmail(
+        to=to,
+        subject=render_header(params.subject, values),
+        body=render(params.body, values, html=True),
+    )
+    return go("sent", message)
+
+
+def check(params: EmailParams, context: CheckContext) -> list[ParamProblem]:
+    return check_template(params.subject, context.subject_type, "$.subject") + check_template(
+        params.body, context.subject_type, "$.body"
+    )
+
+
+NODE = NodeType(
+    type="email",
+    labels=Labels(en="Send email", nl="E-mail versturen", de="E-Mail senden"),
+    description=Labels(
+        en="Sends an email from a template to a subject field, a role or a fixed address.",
+        nl="Verstuurt een e-mail uit een sjabloon naar een veld, een rol of een vast adres.",
+        de="Sendet eine E-Mail aus einer Vorlage an ein Feld, eine Rolle oder eine feste Adresse.",
+    ),
+    category="messages",
+    params=EmailParams,
+    ports=ports,
+    ports_help="sent, plus no_address unless the address is fixed",
+    enter=enter,
+    check=check,
+    example={
+        "to": {"kind": "address", "address": "finance@example.com"},
+        "subject": "Invoice {{ subject.invoice_number }} rejected",
+        "body": "The invoice was rejected.",
+    },
+)

@@ -1,0 +1,58 @@
+"""Letter: render a letter for print and post (dunning letters, or "letter when no email")."""
+
+from typing import Annotated
+
+import msgspec
+
+from procedo.nodetypes import (
+    NEXT,
+    CheckContext,
+    Context,
+    Decision,
+    NodeType,
+    ParamProblem,
+    Params,
+    QueueLetter,
+    go,
+)
+from procedo.subjects import Labels
+from procedo.templates import check_template, render, render_header
+
+
+class LetterParams(Params, kw_only=True, frozen=True):
+    template: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")] = "standard"
+    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+
+
+def enter(params: LetterParams, context: Context) -> Decision:
+    values = {"subject": context.subject, "vars": context.variables}
+    letter = QueueLetter(
+        template=params.template,
+        subject=render_header(params.subject, values),
+        body=render(params.body, values, html=True),
+    )
+    return go("next", letter)
+
+
+def check(params: LetterParams, context: CheckContext) -> list[ParamProblem]:
+    return check_template(params.subject, context.subject_type, "$.subject") + check_template(
+        params.body, context.subject_type, "$.body"
+    )
+
+
+NODE = NodeType(
+    type="letter",
+    labels=Labels(en="Send letter", nl="Brief versturen", de="Brief senden"),
+    description=Labels(
+        en="Prepares a letter from a template for print and post.",
+        nl="Maakt een brief uit een sjabloon klaar om te printen en te versturen.",
+        de="Erstellt einen Brief aus einer Vorlage zum Drucken und Versenden.",
+    ),
+    category="messages",
+    params=LetterParams,
+    ports=lambda params: [NEXT],
+    enter=enter,
+    check=check,
+    example={"subject": "Reminder", "body": "Dear {{ subject.name }}, please pay."},
+)

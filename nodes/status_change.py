@@ -1,0 +1,103 @@
+"""Status change: set the subject's status and fields, increment counters (dunning level)."""
+
+from typing import Annotated
+
+import msgspec
+
+from procedo.nodetypes import (
+    NEXT,
+    CheckContext,
+    Context,
+    Decision,
+    Effect,
+    Increment,
+    NodeType,
+    ParamProblem,
+    Params,
+    SetField,
+    SetStatus,
+    go,
+)
+from procedo.rules.check import check_rule
+from procedo.rules.model import Compare, ScalarValue
+from procedo.subjects import FieldName, Labels
+
+Status = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class FieldValue(Params, frozen=True):
+    field: FieldName
+    value: ScalarValue
+
+
+class Counter(Params, frozen=True):
+    field: FieldName
+    by: Annotated[int, msgspec.Meta(ge=-1000, le=1000)] = 1
+
+
+class StatusChangeParams(Params, frozen=True):
+    status: Status | None = None
+    set: Annotated[list[FieldValue], msgspec.Meta(max_length=50)] = []
+    increment: Annotated[list[Counter], msgspec.Meta(max_length=50)] = []
+
+
+def enter(params: StatusChangeParams, context: Context) -> Decision:
+    effects: list[Effect] = [SetField(item.field, item.value.value) for item in params.set]
+    effects += [Increment(counter.field, counter.by) for counter in params.increment]
+    if params.status:
+        effects.append(SetStatus(params.status))
+    return go("next", *effects)
+
+
+def check(params: StatusChangeParams, context: CheckContext) -> list[ParamProblem]:
+    if not (params.status or params.set or params.increment):
+        return [
+            ParamProblem(
+                code="status_change.empty",
+                message="set a status, a field or a counter; otherwise delete this node",
+            )
+        ]
+    problems: list[ParamProblem] = []
+    subject_type = context.subject_type
+    for index, item in enumerate(params.set):
+        # A field assignment must fit the field exactly as an equality rule would.
+        compare = Compare(field=f"subject.{item.field}", op="=", value=item.value)
+        problems += check_rule(compare, subject_type, f"$.set[{index}]")
+    for index, counter in enumerate(params.increment):
+        field = subject_type.field(counter.field) if subject_type else None
+        if subject_type is not None and (field is None or field.type not in ("integer", "decimal")):
+            problems.append(
+                ParamProblem(
+                    code="status_change.counter.invalid",
+                    message=f"'{counter.field}' is not a number field of '{subject_type.name}'",
+                    path=f"$.increment[{index}].field",
+                )
+            )
+    statuses = subject_type.statuses if subject_type else []
+    if params.status and statuses and params.status not in statuses:
+        problems.append(
+            ParamProblem(
+                code="status_change.status.unknown",
+                message=f"'{params.status}' is not a status of this subject type; "
+                f"use one of {', '.join(statuses)}",
+                path="$.status",
+            )
+        )
+    return problems
+
+
+NODE = NodeType(
+    type="status_change",
+    labels=Labels(en="Change status", nl="Status wijzigen", de="Status ändern"),
+    description=Labels(
+        en="Sets the subject's status and fields, and raises counters such as the dunning level.",
+        nl="Zet de status en velden van het onderwerp en verhoogt tellers zoals het aanmaanniveau.",
+        de="Setzt Status und Felder des Objekts und erhöht Zähler wie die Mahnstufe.",
+    ),
+    category="data",
+    params=StatusChangeParams,
+    ports=lambda params: [NEXT],
+    enter=enter,
+    check=check,
+    example={"status": "approved"},
+)

@@ -1,0 +1,177 @@
+"""Wait: for a duration, until a date on the subject, for an event, or for a condition.
+
+- duration: "wait 5 days" (business days skip weekends and public holidays)
+- until_date: a subject date plus or minus an offset ("due date + 7 days": D.I.P. steps)
+- event: until an event arrives ("payment.received"), with an optional timeout port
+- condition: until the subject matches a rule, with an optional timeout port
+"""
+
+import datetime as dt
+from typing import Annotated, TypeAlias
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from procedo.durations import Duration, add
+from procedo.flow.model import EventName
+from procedo.nodetypes import (
+    NEXT,
+    AwaitCondition,
+    AwaitEvent,
+    CheckContext,
+    Context,
+    Decision,
+    Effect,
+    EventReceived,
+    NodeType,
+    ParamProblem,
+    Params,
+    Port,
+    Signal,
+    StartTimer,
+    SubjectChanged,
+    TimerFired,
+    go,
+    wait,
+)
+from procedo.paths import MISSING, resolve
+from procedo.rules.check import check_rule
+from procedo.rules.evaluate import evaluate
+from procedo.rules.model import FieldPath, Rule
+from procedo.subjects import Labels
+
+
+class _Mode(Params, tag_field="mode", frozen=True):
+    pass
+
+
+class ForDuration(_Mode, tag="duration", frozen=True):
+    duration: Duration
+
+
+class UntilDate(_Mode, tag="until_date", frozen=True):
+    field: FieldPath
+    offset: Duration = Duration(0, "days")
+    at: Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
+
+
+class ForEvent(_Mode, tag="event", frozen=True):
+    event: EventName
+    timeout: Duration | None = None
+
+
+class UntilCondition(_Mode, tag="condition", frozen=True):
+    when: Rule
+    timeout: Duration | None = None
+
+
+Mode: TypeAlias = ForDuration | UntilDate | ForEvent | UntilCondition
+
+
+class WaitParams(Params, frozen=True):
+    until: Mode
+
+
+TIMEOUT = Port("timeout", Labels(en="Timed out", nl="Verlopen", de="Zeit abgelaufen"))
+
+
+def ports(params: WaitParams) -> list[Port]:
+    mode = params.until
+    has_timeout = isinstance(mode, ForEvent | UntilCondition) and mode.timeout is not None
+    return [NEXT, TIMEOUT] if has_timeout else [NEXT]
+
+
+class WaitError(ValueError):
+    pass
+
+
+def _date_of(value: object, path: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    raise WaitError(f"{path} holds {value!r}, not a date; fill in the subject's date")
+
+
+def _deadline(mode: UntilDate, context: Context) -> dt.datetime:
+    value = resolve(context.subject, context.variables, mode.field)
+    if value is MISSING or value is None:
+        raise WaitError(f"{mode.field} is empty, so there is no date to wait for")
+    hour, minute = (int(part) for part in mode.at.split(":"))
+    day = _date_of(value, mode.field)
+    start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(context.timezone))
+    return add(start, mode.offset, context.timezone, context.country)
+
+
+def enter(params: WaitParams, context: Context) -> Decision:
+    mode = params.until
+    if isinstance(mode, ForDuration):
+        at = add(context.now, mode.duration, context.timezone, context.country)
+        return wait(StartTimer(at=at, purpose="wake"))
+    if isinstance(mode, UntilDate):
+        at = _deadline(mode, context)
+        return go("next") if at <= context.now else wait(StartTimer(at=at, purpose="wake"))
+    timeout: tuple[Effect, ...] = ()
+    if mode.timeout is not None:
+        at = add(context.now, mode.timeout, context.timezone, context.country)
+        timeout = (StartTimer(at=at, purpose="timeout"),)
+    if isinstance(mode, ForEvent):
+        return wait(AwaitEvent(mode.event), *timeout)
+    if evaluate(mode.when, context.subject, context.variables):
+        return go("next")
+    return wait(AwaitCondition(mode.when), *timeout)
+
+
+def resume(params: WaitParams, context: Context, signal: Signal) -> Decision:
+    mode = params.until
+    if isinstance(signal, TimerFired):
+        return go("timeout" if signal.purpose == "timeout" else "next")
+    if isinstance(mode, ForEvent) and isinstance(signal, EventReceived):
+        return go("next") if signal.event == mode.event else wait()
+    if isinstance(mode, UntilCondition) and isinstance(signal, SubjectChanged | EventReceived):
+        return go("next") if evaluate(mode.when, context.subject, context.variables) else wait()
+    return wait()
+
+
+def check(params: WaitParams, context: CheckContext) -> list[ParamProblem]:
+    mode = params.until
+    if isinstance(mode, UntilCondition):
+        return check_rule(mode.when, context.subject_type, "$.until.when")
+    if isinstance(mode, UntilDate) and context.subject_type is not None:
+        namespace, _, name = mode.field.partition(".")
+        field = context.subject_type.field(name) if namespace == "subject" else None
+        if namespace == "subject" and (field is None or field.type not in ("date", "datetime")):
+            return [
+                ParamProblem(
+                    code="wait.field.invalid",
+                    message=f"{mode.field} is not a date field of '{context.subject_type.name}'; "
+                    "pick a date field such as the due date",
+                    path="$.until.field",
+                )
+            ]
+    return []
+
+
+NODE = NodeType(
+    type="wait",
+    labels=Labels(en="Wait", nl="Wachten", de="Warten"),
+    description=Labels(
+        en="Waits for a time, a date on the subject, an event or a condition.",
+        nl="Wacht op een termijn, een datum van het onderwerp, een gebeurtenis of een voorwaarde.",
+        de="Wartet auf eine Frist, ein Datum des Objekts, ein Ereignis oder eine Bedingung.",
+    ),
+    category="time",
+    params=WaitParams,
+    ports=ports,
+    ports_help="next, plus timeout when a timeout is set",
+    enter=enter,
+    resume=resume,
+    check=check,
+    waits=True,
+    example={"until": {"mode": "duration", "duration": {"amount": 5, "unit": "days"}}},
+)

@@ -1,0 +1,68 @@
+"""The example flows validate; each invalid example fails with its documented code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import EXAMPLES
+
+from procedo.flow.codec import decode_flow
+from procedo.flow.validate import check_flow
+
+INVALID = EXAMPLES / "invalid"
+# One example per scenario family of ../shared/scenarios.md (D has its three examples).
+FAMILIES = {
+    "E": ["invoice-approval"],
+    "K": ["vat-return"],
+    "M": ["promise-to-pay"],
+    "D": ["dunning-level-1", "dunning-level-2", "dunning-phone-call"],
+    "P": ["collection-procedure"],
+}
+
+
+def test_every_example_validates(example_files: list[Path]) -> None:
+    for path in example_files:
+        problems = check_flow(decode_flow(path.read_bytes())).problems
+        assert problems == [], f"{path.name}: {[str(p) for p in problems]}"
+
+
+def test_examples_cover_every_scenario_family(example_files: list[Path]) -> None:
+    names = {p.stem for p in example_files}
+    for family, flows in FAMILIES.items():
+        assert set(flows) <= names, f"scenario family {family} lacks an example"
+
+
+def test_cli_accepts_all_examples(example_files: list[Path]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "procedo", "validate", *map(str, example_files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_invalid_example_fails_with_its_code_and_place() -> None:
+    expected = json.loads((INVALID / "expected.json").read_text())
+    files = sorted(p.name for p in INVALID.glob("*.json") if p.name != "expected.json")
+    assert files == sorted(expected), "every invalid example needs an entry in expected.json"
+    for name, want in expected.items():
+        result = subprocess.run(
+            [sys.executable, "-m", "procedo", "validate", "--json", str(INVALID / name)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 1, name
+        (found,) = json.loads(result.stdout).values()
+        matches = [
+            p
+            for p in found
+            if p["code"] == want["code"]
+            and p.get("node") == want.get("node")
+            and p.get("edge") == want.get("edge")
+        ]
+        assert matches, f"{name}: expected {want}, got {found}"
