@@ -93,9 +93,11 @@ TASK = {
 
 def test_task_opens_with_a_due_time_in_business_days() -> None:
     decision = enter("assign_role", TASK, context({"invoice_number": "F-1"}))
-    assert decision.wait and decision.port is None
+    assert decision.wait
+    assert decision.port is None
     task, timer = decision.effects
-    assert isinstance(task, OpenTask) and isinstance(timer, StartTimer)
+    assert isinstance(task, OpenTask)
+    assert isinstance(timer, StartTimer)
     assert task.title == "Approve F-1"
     assert task.mandatory_checkpoints == ("order",)
     # Friday + 2 business days skips the weekend and King's Day (Monday 27 April).
@@ -115,7 +117,8 @@ def test_task_completes_only_with_a_known_outcome_and_mandatory_checkpoints() ->
 
 def test_overdue_fires_a_branch_while_the_task_stays_open() -> None:
     decision = resume("assign_role", TASK, context(), TimerFired("due"))
-    assert decision.port == "overdue" and decision.wait
+    assert decision.port == "overdue"
+    assert decision.wait
 
 
 def test_wait_for_a_duration_and_until_a_subject_date() -> None:
@@ -149,9 +152,8 @@ def test_wait_for_an_event_or_a_condition_with_timeout() -> None:
         }
     }
     decision = enter("wait", params, context())
-    assert isinstance(decision.effects[0], AwaitEvent) and isinstance(
-        decision.effects[1], StartTimer
-    )
+    assert isinstance(decision.effects[0], AwaitEvent)
+    assert isinstance(decision.effects[1], StartTimer)
     assert resume("wait", params, context(), EventReceived("payment.received")).port == "next"
     assert resume("wait", params, context(), EventReceived("invoice.disputed")).wait
     assert resume("wait", params, context(), TimerFired("timeout")).port == "timeout"
@@ -197,7 +199,7 @@ def test_header_injection_and_missing_fields_are_refused() -> None:
             MAIL,
             context({"email": "a@example.nl", "number": "7\r\nBcc: x@evil", "name": ""}),
         )
-    with pytest.raises(TemplateError, match="has no attribute .number."):
+    with pytest.raises(TemplateError, match=r"has no attribute .number."):
         enter("email", MAIL, context({"email": "a@example.nl", "name": ""}))
 
 
@@ -240,14 +242,18 @@ def test_escalate_reminds_then_reassigns_later() -> None:
     assert decision.wait
     remind, repeat, reassign = decision.effects
     assert remind == EscalateTask(remind=True, reassign_to=None)
-    assert isinstance(repeat, StartTimer) and repeat.purpose == "repeat"
-    assert isinstance(reassign, StartTimer) and reassign.purpose == "reassign"
+    assert isinstance(repeat, StartTimer)
+    assert repeat.purpose == "repeat"
+    assert isinstance(reassign, StartTimer)
+    assert reassign.purpose == "reassign"
     later = resume("escalate", params, context(), TimerFired("reassign"))
     (action,) = later.effects
-    assert isinstance(action, EscalateTask) and action.reassign_to is not None
+    assert isinstance(action, EscalateTask)
+    assert action.reassign_to is not None
     assert action.reassign_to.role == "Deputy"
     once = enter("escalate", {"reassign_to": {"user": "boss@example.nl"}}, context())
-    assert not once.wait and once.port is None
+    assert not once.wait
+    assert once.port is None
 
 
 def test_join_waits_for_every_branch() -> None:

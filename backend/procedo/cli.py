@@ -157,4 +157,7 @@ def rule_to_text(source: Any) -> None:
         tree: Rule = msgspec.json.decode(source.read(), type=Rule)
     except msgspec.DecodeError as exc:
         raise click.ClickException(f"not a rule tree: {exc}") from exc
-    click.echo(format_rule(tree))
+    try:
+        click.echo(format_rule(tree))
+    except ValueError as exc:
+        raise click.ClickException(f"this rule tree has no text form: {exc}") from exc

@@ -22,7 +22,7 @@ ORDERED_TYPES: frozenset[str] = frozenset({"decimal", "integer", "date", "dateti
 TEXT_TYPES: frozenset[str] = frozenset({"string", "text", "email"})
 
 FieldName = Annotated[
-    str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+    str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
 ]
 
 

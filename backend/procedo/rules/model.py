@@ -16,7 +16,7 @@ import msgspec
 
 # Field paths start with a namespace: ``subject`` (the business object's fields
 # and its ``status``) or ``vars`` (the instance's variables).
-FIELD_PATH_PATTERN = r"^(subject|vars)(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+FIELD_PATH_PATTERN = r"^(subject|vars)(\.[A-Za-z][A-Za-z0-9_]*)+$"
 FieldPath = Annotated[
     str,
     msgspec.Meta(
