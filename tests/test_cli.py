@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import EXAMPLES, ROOT, dumps, minimal_flow
 
 from procedo.flow.codec import encode_json
 from procedo.flow.schema import flow_schema
+from tests.conftest import EXAMPLES, ROOT, dumps, minimal_flow
 
 
 def procedo(*args: str) -> subprocess.CompletedProcess[str]:

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import dumps, minimal_flow
 
 from procedo.flow.codec import MAX_BYTES, MAX_NODES, decode_flow, encode_flow
 from procedo.flow.problems import FlowError
+from tests.conftest import dumps, minimal_flow
 
 
 def test_examples_are_canonical_and_round_trip(example_files: list[Path]) -> None:

@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import EXAMPLES
-
 from procedo.flow.codec import decode_flow
 from procedo.flow.validate import check_flow
+from tests.conftest import EXAMPLES
 
 INVALID = EXAMPLES / "invalid"
 # One example per scenario family of ../shared/scenarios.md (D has its three examples).

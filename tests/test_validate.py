@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.conftest import dumps, minimal_flow
 
 from procedo.flow.codec import decode_flow
 from procedo.flow.problems import Problem
 from procedo.flow.validate import check_flow
+from tests.conftest import dumps, minimal_flow
 
 
 def problems_of(flow: dict[str, Any]) -> list[Problem]:
