@@ -15,6 +15,7 @@ import msgspec
 
 from procedo.flow.model import FORMAT, Edge, Flow, Node
 from procedo.flow.problems import FlowError, Problem
+from procedo.gcpause import gc_paused
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_NODES = 10_000
@@ -41,6 +42,11 @@ def encode_json(value: Any) -> bytes:
 
 def decode_flow(data: bytes | str) -> Flow:
     """Read a flow file; raises FlowError listing every problem it can find."""
+    with gc_paused():
+        return _decode_flow(data)
+
+
+def _decode_flow(data: bytes | str) -> Flow:
     raw_bytes = data.encode() if isinstance(data, str) else data
     if len(raw_bytes) > MAX_BYTES:
         raise FlowError([_too_big(len(raw_bytes))])
@@ -79,23 +85,22 @@ def _limit_problems(flow: Flow) -> list[Problem]:
         )
     # {flow} -> [nodes] -> {node} -> {params}: params may nest MAX_DEPTH - 3 more levels.
     for index, node in enumerate(flow.nodes):
-        if node.params and _depth(node.params) > MAX_DEPTH - 3:
+        if node.params and _deeper_than(node.params, MAX_DEPTH - 3):
             problems.append(_too_deep(f"$.nodes[{index}].params", node=node.id))
     return problems
 
 
-def _depth(value: Any) -> int:
-    deepest = 0
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether dicts and lists nest more than ``limit`` levels; stops at the first too deep."""
     stack = [(value, 1)]
     while stack:
         item, level = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in item)
-    return deepest
+        if level > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
+    return False
 
 
 def _too_big(size: int) -> Problem:

@@ -18,6 +18,7 @@ import networkx as nx
 
 from procedo.flow.model import EventTrigger, Flow, Node, ScheduleTrigger
 from procedo.flow.problems import Problem
+from procedo.gcpause import gc_paused
 from procedo.nodetypes import CheckContext, NodeType, Params, Port
 from procedo.registry import Registry, default_registry
 from procedo.rules.check import check_rule
@@ -30,10 +31,7 @@ class CheckedNode:
     node_type: NodeType[Any]
     params: Params
     ports: tuple[Port, ...]
-
-    @property
-    def port_names(self) -> frozenset[str]:
-        return frozenset(port.name for port in self.ports)
+    port_names: frozenset[str]
 
 
 @dataclass
@@ -56,6 +54,13 @@ def check_flow(
 ) -> CheckedFlow:
     registry = default_registry() if registry is None else registry
     subject_types = builtin_subject_types() if subject_types is None else subject_types
+    with gc_paused():
+        return _check_flow(flow, registry, subject_types)
+
+
+def _check_flow(
+    flow: Flow, registry: Registry, subject_types: Mapping[str, SubjectType]
+) -> CheckedFlow:
     checked = CheckedFlow(flow)
     problems = checked.problems
 
@@ -160,7 +165,8 @@ def _check_node(
                     path="$.params" + problem.path[1:],
                 )
             )
-    return CheckedNode(node, node_type, params, tuple(node_type.ports(params)))
+    ports = tuple(node_type.ports(params))
+    return CheckedNode(node, node_type, params, ports, frozenset(p.name for p in ports))
 
 
 def _check_edges(
@@ -171,7 +177,6 @@ def _check_edges(
 ) -> list[tuple[str, str, str]]:
     """Report edge problems; return the usable edges as (source, port, target)."""
     links: list[tuple[str, str, str]] = []
-    port_names = {node_id: node.port_names for node_id, node in checked.items()}
     seen: set[str] = set()
     for index, edge in enumerate(flow.edges):
         path = f"$.edges[{index}]"
@@ -202,7 +207,7 @@ def _check_edges(
         if broken:
             continue
         source, target = checked.get(edge.source), checked.get(edge.target)
-        if source is not None and edge.source_port not in port_names[edge.source]:
+        if source is not None and edge.source_port not in source.port_names:
             ports = ", ".join(p.name for p in source.ports) or "none"
             problems.append(
                 Problem(
