@@ -65,3 +65,11 @@ def test_each_invalid_example_fails_with_its_code_and_place() -> None:
             and p.get("edge") == want.get("edge")
         ]
         assert matches, f"{name}: expected {want}, got {found}"
+
+
+def test_the_example_in_flow_format_md_validates() -> None:
+    text = (EXAMPLES.parent / "flow-format.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```json\n")[1:]]
+    (example,) = [b for b in blocks if '"format": "procedo.flow/1"' in b]
+    problems = check_flow(decode_flow(example.encode())).problems
+    assert problems == [], [str(p) for p in problems]
