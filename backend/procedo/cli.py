@@ -13,7 +13,6 @@ from procedo.catalogue import catalogue
 from procedo.flow.codec import decode_flow, encode_flow, encode_json
 from procedo.flow.problems import FlowError, Problem
 from procedo.flow.schema import flow_schema
-from procedo.flow.validate import check_flow
 from procedo.registry import NodeTypeError, default_registry
 from procedo.subjects import SubjectType, builtin_subject_types, load_subject_types_dir
 
@@ -37,6 +36,8 @@ def _problems_of(path: Path, subject_types: dict[str, SubjectType]) -> list[Prob
         data = path.read_bytes()
     except OSError as exc:
         return [Problem(code="file.unreadable", message=f"cannot read the file: {exc.strerror}")]
+    from procedo.flow.validate import check_flow  # networkx: slow to import, needed only here
+
     try:
         flow = decode_flow(data)
     except FlowError as exc:

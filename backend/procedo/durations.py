@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo
 
-import holidays
 import msgspec
 from dateutil.relativedelta import relativedelta
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 Unit = Literal["seconds", "minutes", "hours", "days", "business_days", "weeks", "months"]
 
@@ -31,7 +33,9 @@ class Duration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 @cache
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
+def _holidays(country: str, year: int) -> HolidayBase:
+    import holidays  # a large package: loaded only when business days are counted
+
     return holidays.country_holidays(country, years=year)
 
 
