@@ -24,6 +24,7 @@ from procedo.nodetypes import (
     Refused,
     Signal,
     StartTimer,
+    TaskCheckpoint,
     TaskCompleted,
     TimerFired,
     check_assignee,
@@ -73,7 +74,7 @@ def enter(params: AssignRoleParams, context: Context) -> Decision:
         instructions=params.instructions,
         assignee=params.assignee,
         outcomes=tuple(o.port for o in params.outcomes),
-        mandatory_checkpoints=tuple(c.id for c in params.checkpoints if c.mandatory),
+        checkpoints=tuple(TaskCheckpoint(c.id, c.label, c.mandatory) for c in params.checkpoints),
         due_at=due_at,
     )
     if due_at is None:

@@ -108,6 +108,7 @@ NODE = NodeType(
     ports_help="sent, plus no_address unless the address is fixed",
     enter=enter,
     check=check,
+    roles=lambda params: [params.to.role] if isinstance(params.to, RoleRecipient) else [],
     example={
         "to": {"kind": "address", "address": "finance@example.com"},
         "subject": "Invoice {{ subject.invoice_number }} rejected",

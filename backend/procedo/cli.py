@@ -162,3 +162,46 @@ def rule_to_text(source: Any) -> None:
         click.echo(format_rule(tree))
     except ValueError as exc:
         raise click.ClickException(f"this rule tree has no text form: {exc}") from exc
+
+
+@main.command("run")
+@click.argument("flow_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--subject",
+    "subject_file",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help='Subject JSON: its fields, or {"key": ..., "status": ..., "fields": {...}}.',
+)
+@click.option(
+    "--complete",
+    "completions",
+    multiple=True,
+    help="Outcome for the next open task (oldest first, all checkpoints ticked). Repeatable.",
+)
+@click.option("--event", "events", multiple=True, help="An event to post when awaited.")
+def run_flow(
+    flow_file: Path, subject_file: Path, completions: tuple[str, ...], events: tuple[str, ...]
+) -> None:
+    """Try a flow on one subject in a throw-away database and print its history.
+
+    Time is simulated: waits and reminders pass in an instant.
+    """
+    from procedo.runtime.context import Refusal
+    from procedo.runtime.trial import read_subject, trial_run
+
+    try:
+        subject = read_subject(subject_file.read_bytes())
+        result = trial_run(flow_file.read_bytes(), subject, completions, events)
+    except FlowError as exc:
+        raise click.ClickException(f"{flow_file}: the flow is not valid:\n{exc}") from exc
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise click.ClickException(f"{subject_file}: {exc}") from exc
+    except Refusal as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in result.history:
+        click.echo(line)
+    for email in result.emails:
+        click.echo(f"email sent {email}")
+    waiting = f" at {', '.join(result.waiting_at)}" if result.waiting_at else ""
+    click.echo(f"instance {result.status}{waiting}")

@@ -120,12 +120,18 @@ class Assignee(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_def
         return f"role {self.role}" if self.role else f"user {self.user}"
 
 
+class TaskCheckpoint(msgspec.Struct, frozen=True):
+    id: str
+    label: str
+    mandatory: bool = False
+
+
 class OpenTask(msgspec.Struct, frozen=True, tag="open_task"):
     title: str
     instructions: str
     assignee: Assignee
     outcomes: tuple[str, ...]
-    mandatory_checkpoints: tuple[str, ...]
+    checkpoints: tuple[TaskCheckpoint, ...]
     due_at: dt.datetime | None
 
 
@@ -230,6 +236,8 @@ class NodeType(Generic[P]):
     terminal: bool = False
     # Node types whose input may only come from named ports (escalate: `overdue`).
     input_ports: frozenset[str] | None = None
+    # Roles whose members' addresses a decision reads from Context.roles (email to a role).
+    roles: Callable[[P], Sequence[str]] | None = None
     # How ports follow from params, for the catalogue ("one per outcome, plus overdue").
     ports_help: str = ""
     example: Mapping[str, Any] = field(default_factory=dict)

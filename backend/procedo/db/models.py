@@ -1,0 +1,363 @@
+"""The database is the truth: every row Procedo keeps, as typed SQLAlchemy models.
+
+Every table carries ``tenant_id`` and every query filters on it. Instances,
+tokens (waiting positions), tasks, timers, queued messages and events are rows;
+the broker only carries their ids. Runs unchanged on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(sa.TypeDecorator[dt.datetime]):
+    """Stored in UTC and read back aware: SQLite keeps no offset, so we never store local time."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Procedo stores only aware datetimes")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        moment: dt.datetime = value
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+        dt.datetime: UtcDateTime(),
+    }
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+def _id() -> Mapped[uuid.UUID]:
+    return mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+
+
+def _tenant() -> Mapped[uuid.UUID]:
+    return mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id: Mapped[uuid.UUID] = _id()
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Amsterdam")
+    country: Mapped[str] = mapped_column(sa.String(2), default="NL")
+    # SMTP host, port, user, password, sender, TLS: each tenant sends as itself.
+    smtp: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "email"),)
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    # admin, designer, member or partner (see docs/security.md once the API lands).
+    access: Mapped[str] = mapped_column(sa.String(16), default="member")
+    password_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    name: Mapped[str] = mapped_column(sa.String(100))
+    label: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class RoleMember(Base):
+    """A user in a role, tenant-wide (subject_id NULL) or for one subject (K1)."""
+
+    __tablename__ = "role_members"
+    __table_args__ = (
+        sa.UniqueConstraint("role_id", "user_id", "subject_id"),
+        sa.Index("ix_role_members_lookup", "tenant_id", "role_id", "subject_id"),
+    )
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    role_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("roles.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("subjects.id", ondelete="CASCADE")
+    )
+
+
+class SubjectTypeRow(Base):
+    """A tenant's own subject type; the built-in ones need no row."""
+
+    __tablename__ = "subject_types"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "name"),)
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    name: Mapped[str] = mapped_column(sa.String(64))
+    definition: Mapped[dict[str, Any]]
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "type", "key"),
+        sa.Index("ix_subjects_tenant_type_status", "tenant_id", "type", "status"),
+    )
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    type: Mapped[str] = mapped_column(sa.String(64))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(64), default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Flow(Base):
+    """A flow being designed: its draft, plus the published versions below."""
+
+    __tablename__ = "flows"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "key"),)
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    key: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # The draft as canonical flow JSON; None once published and not edited since.
+    draft: Mapped[str | None] = mapped_column(sa.Text)
+    revision: Mapped[int] = mapped_column(default=1)
+    updated_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FlowVersion(Base):
+    """An immutable published flow; instances are pinned to one."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (sa.UniqueConstraint("flow_id", "number"),)
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    flow_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("flows.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    document: Mapped[str] = mapped_column(sa.Text)
+    # Denormalised from the document so events and schedules find flows by query.
+    subject_type: Mapped[str] = mapped_column(sa.String(64))
+    trigger_kind: Mapped[str] = mapped_column(sa.String(16))
+    trigger_event: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    published_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Instance(Base):
+    __tablename__ = "instances"
+    __table_args__ = (
+        sa.Index("ix_instances_tenant_status", "tenant_id", "status"),
+        sa.Index("ix_instances_subject", "subject_id"),
+        sa.Index("ix_instances_version_status", "flow_version_id", "status"),
+    )
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    flow_version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("flow_versions.id"))
+    subject_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("subjects.id"))
+    # pending (not started yet), running, completed, cancelled, failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    # Compare-and-set counter: every step writes version + 1 where version matches.
+    version: Mapped[int] = mapped_column(default=0)
+    variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The event whose step failed, kept so that `retry` can run it again.
+    failed_event: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    started_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+
+
+class Token(Base):
+    """A position where an instance waits: at a task, a wait, a join or an escalation."""
+
+    __tablename__ = "tokens"
+    __table_args__ = (sa.Index("ix_tokens_event", "tenant_id", "await_event"),)
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    instance_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("instances.id", ondelete="CASCADE"), index=True
+    )
+    node_id: Mapped[str] = mapped_column(sa.String(64))
+    # The task token whose `overdue` port spawned this one; it ends with its origin.
+    origin_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    await_event: Mapped[str | None] = mapped_column(sa.String(100))
+    await_condition: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    arrived: Mapped[int] = mapped_column(default=1)
+    entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        sa.Index("ix_tasks_tenant_status_due", "tenant_id", "status", "due_at"),
+        sa.Index("ix_tasks_instance", "instance_id"),
+    )
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    instance_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("instances.id", ondelete="CASCADE")
+    )
+    token_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    node_id: Mapped[str] = mapped_column(sa.String(64))
+    subject_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("subjects.id"))
+    title: Mapped[str] = mapped_column(sa.String(500))
+    instructions: Mapped[str] = mapped_column(sa.Text, default="")
+    role: Mapped[str | None] = mapped_column(sa.String(100))
+    assignee: Mapped[str | None] = mapped_column(sa.String(254))
+    outcomes: Mapped[list[Any]] = mapped_column(default=list)
+    checkpoints: Mapped[list[Any]] = mapped_column(default=list)
+    # open, completed, cancelled
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    outcome: Mapped[str | None] = mapped_column(sa.String(64))
+    ticked: Mapped[list[Any]] = mapped_column(default=list)
+    completed_by: Mapped[str | None] = mapped_column(sa.String(254))
+    due_at: Mapped[dt.datetime | None]
+    reminders: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+
+
+class TaskCandidate(Base):
+    """Who may take a task: the role's members for the subject, resolved when it opens."""
+
+    __tablename__ = "task_candidates"
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_email: Mapped[str] = mapped_column(sa.String(254), primary_key=True, index=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+
+
+class Timer(Base):
+    __tablename__ = "timers"
+    __table_args__ = (sa.Index("ix_timers_due", "status", "due_at"),)
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    instance_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("instances.id", ondelete="CASCADE"), index=True
+    )
+    token_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
+    purpose: Mapped[str] = mapped_column(sa.String(32))
+    due_at: Mapped[dt.datetime]
+    # pending, enqueued (claimed by a scheduler), fired, cancelled
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    claimed_at: Mapped[dt.datetime | None]
+
+
+class Outbox(Base):
+    """An email or letter leaving Procedo, written in the same transaction as its step."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    instance_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("instances.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))  # email, letter
+    # Deterministic, so a retry after a crash can be recognised by the receiver.
+    message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    subject: Mapped[str] = mapped_column(sa.String(500))
+    body: Mapped[str] = mapped_column(sa.Text)
+    template: Mapped[str] = mapped_column(sa.String(64), default="")
+    # pending, enqueued, sent, failed, ready (letters wait for print)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class Event(Base):
+    """Something that happened to a subject; dispatched to flows after commit."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_pending", "status", "created_at"),)
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    subject_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("subjects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # pending, done
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[dt.datetime | None]
+
+
+class History(Base):
+    """Append-only: who did what, when, from which node to which, and why."""
+
+    __tablename__ = "history"
+    __table_args__ = (
+        sa.Index("ix_history_instance", "instance_id", "seq"),
+        sa.Index("ix_history_subject", "subject_id", "seq"),
+    )
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    instance_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(sa.String(254), default="system")
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    node_id: Mapped[str | None] = mapped_column(sa.String(64))
+    to_node_id: Mapped[str | None] = mapped_column(sa.String(64))
+    port: Mapped[str | None] = mapped_column(sa.String(64))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FlowSchedule(Base):
+    """When a scheduled flow version runs next."""
+
+    __tablename__ = "flow_schedules"
+    flow_version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("flow_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    next_run_at: Mapped[dt.datetime] = mapped_column(index=True)
+    last_run_at: Mapped[dt.datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)

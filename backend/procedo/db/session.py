@@ -1,0 +1,75 @@
+"""Database connections: SQLite for the embedded mode, PostgreSQL in production.
+
+On SQLite every write transaction starts with BEGIN IMMEDIATE: with WAL and
+several threads, a transaction that read first and writes later would otherwise
+fail at once with "database is locked" instead of waiting its turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: sa.Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = sa.make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if self.url.database in (None, "", ":memory:"):
+                # One shared connection, or every connection would see its own empty database.
+                options["poolclass"] = sa.StaticPool
+        else:
+            options |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+        self.engine = sa.create_engine(self.url, **options)
+        if self.is_sqlite:
+            _sqlite_setup(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A read-write transaction, committed at the end unless it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (no write lock on SQLite)."""
+        # Closing (not rolling back) keeps loaded objects readable after the block.
+        with self._sessions() as session:
+            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+            yield session
+
+    def create_all(self) -> None:
+        """Create the tables directly (tests); deployments use `procedo db upgrade`."""
+        from procedo.db.models import Base
+
+        Base.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

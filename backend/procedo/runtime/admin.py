@@ -1,0 +1,246 @@
+"""What people and integrations do to running flows: start, complete, post, move, cancel, retry.
+
+Each call is one transaction. The HTTP API calls these; so do `procedo run` and
+the tests. Errors a person can act on are ``Refusal``; a lost race is
+``Conflict`` (nothing was applied: try again); unknown ids are ``NotFound``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from procedo import engine as eng
+from procedo.db import models as m
+from procedo.nodetypes import Refused, TaskCompleted
+from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
+from procedo.runtime.steps import history, step_instance
+
+
+def _owned(session: Session, model: type[Any], ident: uuid.UUID, tenant_id: uuid.UUID) -> Any:
+    row = session.get(model, ident)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFound(f"no {model.__tablename__[:-1]} {ident} in this tenant")
+    return row
+
+
+def current_version(session: Session, tenant_id: uuid.UUID, flow_key: str) -> m.FlowVersion:
+    version = session.scalar(
+        sa.select(m.FlowVersion)
+        .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
+        .where(m.Flow.tenant_id == tenant_id, m.Flow.key == flow_key)
+        .order_by(m.FlowVersion.number.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise NotFound(f"flow '{flow_key}' has no published version; publish it first")
+    return version
+
+
+def create_instance(
+    rt: Runtime,
+    session: Session,
+    version: m.FlowVersion,
+    subject: m.Subject,
+    actor: str,
+) -> m.Instance:
+    if subject.type != version.subject_type:
+        raise Refusal(
+            f"flow version {version.number} runs on '{version.subject_type}' subjects, "
+            f"not on '{subject.type}'"
+        )
+    now = rt.clock.now()
+    instance = m.Instance(
+        tenant_id=version.tenant_id,
+        flow_version_id=version.id,
+        subject_id=subject.id,
+        status="pending",
+        version=0,
+        variables={},
+        started_by=actor,
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(instance)
+    session.flush([instance])
+    history(
+        session,
+        instance,
+        subject.id,
+        version.tenant_id,
+        now,
+        [{"kind": "instance_started", "actor": actor, "data": {"version": version.number}}],
+    )
+    return instance
+
+
+def run_start(
+    rt: Runtime, session: Session, out: Outgoing, instance: m.Instance, actor: str
+) -> None:
+    """Step a pending instance from its start node; a failing node leaves it `failed`."""
+    # A failure is recorded on the instance (status `failed`, retryable), not raised.
+    with contextlib.suppress(eng.NodeFailed):
+        step_instance(rt, session, out, instance, eng.Start(), actor)
+
+
+def start(
+    rt: Runtime, tenant_id: uuid.UUID, flow_key: str, subject_id: uuid.UUID, actor: str
+) -> m.Instance:
+    """Start the current version of a flow on a subject, up to its first wait states."""
+    with rt.transaction() as (session, out):
+        version = current_version(session, tenant_id, flow_key)
+        subject = _owned(session, m.Subject, subject_id, tenant_id)
+        instance = create_instance(rt, session, version, subject, actor)
+        run_start(rt, session, out, instance, actor)
+        return instance
+
+
+def start_many(
+    rt: Runtime, tenant_id: uuid.UUID, flow_key: str, subject_ids: Iterable[uuid.UUID], actor: str
+) -> list[uuid.UUID]:
+    """Bulk start (K6): instances are created now and stepped by the workers."""
+    with rt.transaction() as (session, out):
+        version = current_version(session, tenant_id, flow_key)
+        created = []
+        for subject_id in subject_ids:
+            subject = _owned(session, m.Subject, subject_id, tenant_id)
+            instance = create_instance(rt, session, version, subject, actor)
+            out.add("advance", instance.id)
+            created.append(instance.id)
+        return created
+
+
+def complete_task(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    task_id: uuid.UUID,
+    outcome: str,
+    checkpoints: Sequence[str] = (),
+    actor: str = "system",
+) -> m.Task:
+    with rt.transaction() as (session, out):
+        task: m.Task = _owned(session, m.Task, task_id, tenant_id)
+        if task.status != "open":
+            raise Refusal(f"the task is {task.status}, no longer open")
+        instance = _owned(session, m.Instance, task.instance_id, tenant_id)
+        now = rt.clock.now()
+        task.status, task.outcome, task.completed_by = "completed", outcome, actor
+        task.ticked, task.completed_at = sorted(set(checkpoints)), now
+        session.flush([task])
+        history(
+            session,
+            instance,
+            task.subject_id,
+            tenant_id,
+            now,
+            [
+                {
+                    "kind": "task_completed",
+                    "actor": actor,
+                    "node_id": task.node_id,
+                    "port": outcome,
+                    "data": {"title": task.title, "checkpoints": task.ticked},
+                }
+            ],
+        )
+        signal = TaskCompleted(outcome=outcome, checkpoints=frozenset(checkpoints), by=actor)
+        try:
+            step_instance(rt, session, out, instance, eng.Resume(str(task.token_id), signal), actor)
+        except Refused as refused:
+            raise Refusal(str(refused)) from refused
+        except eng.StaleEvent as stale:
+            raise Refusal("the flow no longer waits for this task") from stale
+        except eng.NodeFailed:
+            pass  # the instance is `failed` with the error; the completion itself stands
+        return task
+
+
+def post_event(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    name: str,
+    data: dict[str, Any] | None = None,
+) -> m.Event:
+    """Record an event on a subject; flows are started and waits resumed by a worker."""
+    with rt.transaction() as (session, out):
+        subject = _owned(session, m.Subject, subject_id, tenant_id)
+        event = m.Event(
+            tenant_id=tenant_id,
+            subject_id=subject.id,
+            name=name,
+            data=data or {},
+            created_at=rt.clock.now(),
+        )
+        session.add(event)
+        session.flush([event])
+        out.add("event", event.id)
+        return event
+
+
+def _admin_step(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    instance_id: uuid.UUID,
+    event: eng.EngineEvent,
+    actor: str,
+    reason: str | None,
+    allowed: tuple[str, ...],
+) -> m.Instance:
+    with rt.transaction() as (session, out):
+        instance: m.Instance = _owned(session, m.Instance, instance_id, tenant_id)
+        if instance.status not in allowed:
+            raise Refusal(
+                f"the instance is {instance.status}; this needs it {' or '.join(allowed)}"
+            )
+        try:
+            step_instance(rt, session, out, instance, event, actor, reason)
+        except eng.BadEvent as bad:
+            raise Refusal(str(bad)) from bad
+        except eng.StaleEvent as stale:
+            raise Refusal(str(stale)) from stale
+        except eng.NodeFailed:
+            pass
+        return instance
+
+
+def move(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    instance_id: uuid.UUID,
+    to_node: str,
+    reason: str,
+    actor: str,
+    token: str | None = None,
+) -> m.Instance:
+    """Move a position to any node (back to an earlier step, another branch or role), E8."""
+    if not reason.strip():
+        raise Refusal("say why the instance moves; the reason is kept in the history")
+    event = eng.Move(to_node=to_node, reason=reason, token=token)
+    return _admin_step(rt, tenant_id, instance_id, event, actor, reason, ("running",))
+
+
+def cancel(
+    rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID, reason: str, actor: str
+) -> m.Instance:
+    event = eng.Cancel(reason=reason)
+    return _admin_step(
+        rt, tenant_id, instance_id, event, actor, reason, ("running", "failed", "pending")
+    )
+
+
+def retry(rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID, actor: str) -> m.Instance:
+    """Run the failed step again (after the template or data was fixed)."""
+    from procedo.runtime.steps import decode_event
+
+    with rt.transaction() as (session, _out):
+        instance: m.Instance = _owned(session, m.Instance, instance_id, tenant_id)
+        if instance.status != "failed" or instance.failed_event is None:
+            raise Refusal(f"only a failed instance can be retried; this one is {instance.status}")
+        event = decode_event(instance.failed_event)
+    return _admin_step(rt, tenant_id, instance_id, event, actor, "retry", ("failed",))

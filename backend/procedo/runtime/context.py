@@ -1,0 +1,104 @@
+"""What every runtime operation needs: the database, a clock, a dispatcher, caches.
+
+Operations run in one transaction and collect the messages to send; the
+messages leave only after the commit (a message about a row that was rolled
+back would wake a worker for nothing, or worse).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from procedo.clock import Clock, SystemClock
+from procedo.db import models as m
+from procedo.db.session import Database
+from procedo.engine import Compiled
+from procedo.flow.codec import decode_flow
+from procedo.flow.validate import check_flow
+from procedo.registry import Registry, default_registry
+from procedo.subjects import SubjectType, builtin_subject_types
+
+MessageKind = Literal["advance", "timer", "event", "outbox"]
+
+
+class Dispatcher(Protocol):
+    """Carries ids to workers: dramatiq in production, in-process for tests and `run`."""
+
+    def send(self, kind: MessageKind, ident: uuid.UUID) -> None: ...
+
+
+class Conflict(Exception):
+    """Someone else changed the row first (compare-and-set lost); nothing was applied."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Refusal(ValueError):
+    """A request the current state does not allow; a person can act on the message."""
+
+
+@dataclass
+class Outgoing:
+    messages: list[tuple[MessageKind, uuid.UUID]] = field(default_factory=list)
+
+    def add(self, kind: MessageKind, ident: uuid.UUID) -> None:
+        self.messages.append((kind, ident))
+
+
+@dataclass
+class Runtime:
+    db: Database
+    dispatcher: Dispatcher
+    clock: Clock = field(default_factory=SystemClock)
+    registry: Registry = field(default_factory=default_registry)
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+    @contextmanager
+    def transaction(self) -> Iterator[tuple[Session, Outgoing]]:
+        outgoing = Outgoing()
+        with self.db.transaction() as session:
+            yield session, outgoing
+        for kind, ident in outgoing.messages:
+            self.dispatcher.send(kind, ident)
+
+    def subject_types(self, session: Session, tenant_id: uuid.UUID) -> dict[str, SubjectType]:
+        found = builtin_subject_types()
+        rows = session.scalars(
+            sa.select(m.SubjectTypeRow).where(m.SubjectTypeRow.tenant_id == tenant_id)
+        )
+        for row in rows:
+            subject_type = msgspec.convert(row.definition, SubjectType)
+            found[subject_type.name] = subject_type
+        return found
+
+    def compiled(self, session: Session, version_id: uuid.UUID) -> Compiled:
+        """The checked flow of a published version; versions are immutable, so cached."""
+        compiled = _COMPILED.get(version_id)
+        if compiled is not None:
+            return compiled
+        version = session.get(m.FlowVersion, version_id)
+        if version is None:
+            raise NotFound(f"flow version {version_id} does not exist")
+        checked = check_flow(
+            decode_flow(version.document),
+            self.registry,
+            self.subject_types(session, version.tenant_id),
+        )
+        if len(_COMPILED) >= 2000:
+            _COMPILED.clear()
+        compiled = _COMPILED[version_id] = Compiled(checked)
+        return compiled
+
+
+# Published versions never change, so their compiled form is shared by all runtimes.
+_COMPILED: dict[uuid.UUID, Compiled] = {}

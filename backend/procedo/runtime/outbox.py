@@ -1,0 +1,116 @@
+"""Delivering queued emails: claim the row, send outside the transaction, record the result.
+
+Retries (SMTP 4xx, time-outs, refused connections) wait ``mail.backoff(attempt)``
+in the row itself (``next_attempt_at``), where the scheduler picks them up again:
+no broker message is ever delayed for long. A 5xx is a permanent failure, kept
+in the history. If a worker dies between sending and recording, the sweeper
+sends again with the same Message-ID, so the receiver can tell it is a retry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from procedo import mail
+from procedo.db import models as m
+from procedo.runtime.context import Runtime
+from procedo.runtime.steps import history
+
+# A row `sending` for longer than this was abandoned by a dead worker.
+SENDING_TIMEOUT_SECONDS = 300
+
+
+class Sender(Protocol):
+    def __call__(self, tenant: m.Tenant, email: mail.OutgoingEmail) -> mail.Delivery: ...
+
+
+def smtp_sender(tenant: m.Tenant, email: mail.OutgoingEmail) -> mail.Delivery:
+    """Send through the tenant's own SMTP server."""
+    try:
+        settings = mail.SmtpSettings.from_dict(tenant.smtp)
+    except mail.SmtpSettingsError as exc:
+        return mail.Delivery(outcome="failed", detail=str(exc))
+    return mail.deliver(settings, email)
+
+
+def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender = smtp_sender) -> None:
+    now = rt.clock.now()
+    with rt.transaction() as (session, _out):
+        claimed = session.execute(
+            sa.update(m.Outbox)
+            .where(m.Outbox.id == outbox_id, m.Outbox.status.in_(("pending", "enqueued")))
+            .values(status="sending", attempts=m.Outbox.attempts + 1, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return  # already sent, or being sent: a duplicate message
+        row = session.get(m.Outbox, outbox_id)
+        assert row is not None
+        tenant = session.get(m.Tenant, row.tenant_id)
+        assert tenant is not None
+        session.expunge(tenant)
+        email = mail.OutgoingEmail(
+            message_id=row.message_id,
+            recipients=tuple(row.recipients),
+            subject=row.subject,
+            body_html=row.body,
+        )
+        attempts, instance_id = row.attempts, row.instance_id
+    result = sender(tenant, email)
+    with rt.transaction() as (session, _out):
+        row = session.get(m.Outbox, outbox_id)
+        assert row is not None
+        done = rt.clock.now()
+        if result.outcome == "retry" and attempts < mail.MAX_ATTEMPTS:
+            row.status, row.next_attempt_at = "pending", done + mail.backoff(attempts)
+            row.last_error = result.detail
+            return
+        row.status = "sent" if result.outcome == "sent" else "failed"
+        row.last_error = None if result.outcome == "sent" else result.detail
+        row.sent_at = done if result.outcome == "sent" else None
+        instance = session.get(m.Instance, instance_id) if instance_id else None
+        history(
+            session,
+            instance,
+            instance.subject_id if instance else None,
+            row.tenant_id,
+            done,
+            [
+                {
+                    "kind": "email_sent" if result.outcome == "sent" else "email_failed",
+                    "data": {
+                        "to": row.recipients,
+                        "subject": row.subject,
+                        "message_id": row.message_id,
+                        "detail": result.detail,
+                        "attempts": attempts,
+                    },
+                }
+            ],
+        )
+
+
+def claim_due(rt: Runtime, limit: int = 500) -> list[uuid.UUID]:
+    """Emails due for a (first or next) attempt, marked `enqueued`."""
+    now = rt.clock.now()
+    with rt.transaction() as (session, _out):
+        query = (
+            sa.select(m.Outbox.id)
+            .where(m.Outbox.status == "pending", m.Outbox.next_attempt_at <= now)
+            .order_by(m.Outbox.next_attempt_at)
+            .limit(limit)
+        )
+        if not rt.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(
+                sa.update(m.Outbox)
+                .where(m.Outbox.id.in_(ids))
+                .values(status="enqueued")
+                .execution_options(synchronize_session=False)
+            )
+    return ids

@@ -1,0 +1,202 @@
+"""Setting a tenant up: users, roles and members, subjects, published flow versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from dateutil import rrule
+
+from procedo.db import models as m
+from procedo.flow.codec import decode_flow, encode_flow
+from procedo.flow.model import EventTrigger, ScheduleTrigger
+from procedo.flow.problems import FlowError
+from procedo.flow.validate import check_flow
+from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.steps import raise_subject_event, to_json
+
+
+def create_tenant(
+    rt: Runtime, name: str, slug: str, timezone: str = "Europe/Amsterdam", country: str = "NL"
+) -> m.Tenant:
+    with rt.transaction() as (session, _out):
+        tenant = m.Tenant(name=name, slug=slug, timezone=timezone, country=country)
+        session.add(tenant)
+        session.flush([tenant])
+        return tenant
+
+
+def add_user(
+    rt: Runtime, tenant_id: uuid.UUID, email: str, name: str = "", access: str = "member"
+) -> m.User:
+    with rt.transaction() as (session, _out):
+        user = m.User(tenant_id=tenant_id, email=email, name=name, access=access)
+        session.add(user)
+        session.flush([user])
+        return user
+
+
+def add_member(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    role: str,
+    email: str,
+    subject_id: uuid.UUID | None = None,
+) -> None:
+    """Put a user in a role, tenant-wide or for one subject; creates the role if new."""
+    with rt.transaction() as (session, _out):
+        role_row = session.scalar(
+            sa.select(m.Role).where(m.Role.tenant_id == tenant_id, m.Role.name == role)
+        )
+        if role_row is None:
+            role_row = m.Role(tenant_id=tenant_id, name=role, label=role)
+            session.add(role_row)
+            session.flush([role_row])
+        user = session.scalar(
+            sa.select(m.User).where(m.User.tenant_id == tenant_id, m.User.email == email)
+        )
+        if user is None:
+            raise NotFound(f"no user {email} in this tenant")
+        session.add(
+            m.RoleMember(
+                tenant_id=tenant_id, role_id=role_row.id, user_id=user.id, subject_id=subject_id
+            )
+        )
+
+
+def upsert_subject(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    type_name: str,
+    key: str,
+    fields: dict[str, Any],
+    status: str | None = None,
+) -> m.Subject:
+    """Create a subject or replace its fields; a change wakes the flows watching it."""
+    with rt.transaction() as (session, out):
+        subject = session.scalar(
+            sa.select(m.Subject).where(
+                m.Subject.tenant_id == tenant_id, m.Subject.type == type_name, m.Subject.key == key
+            )
+        )
+        now = rt.clock.now()
+        fields = to_json(fields)
+        if subject is None:
+            subject = m.Subject(
+                tenant_id=tenant_id,
+                type=type_name,
+                key=key,
+                fields=fields,
+                status=status or "",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(subject)
+            session.flush([subject])
+            return subject
+        old_status = subject.status
+        if subject.fields == fields and (status is None or status == old_status):
+            return subject
+        subject.fields = fields
+        subject.status = status if status is not None else subject.status
+        subject.version += 1
+        subject.updated_at = now
+        session.flush([subject])
+        raise_subject_event(session, out, subject, old_status, now)
+        return subject
+
+
+def publish(rt: Runtime, tenant_id: uuid.UUID, document: bytes | str, by: str) -> m.FlowVersion:
+    """Validate a flow and store it as the next immutable version of its key."""
+    flow = decode_flow(document)
+    with rt.transaction() as (session, _out):
+        checked = check_flow(flow, rt.registry, rt.subject_types(session, tenant_id))
+        if checked.problems:
+            raise FlowError(checked.problems)
+        row = session.scalar(
+            sa.select(m.Flow).where(m.Flow.tenant_id == tenant_id, m.Flow.key == flow.key)
+        )
+        if row is None:
+            row = m.Flow(tenant_id=tenant_id, key=flow.key, name=flow.name, updated_by=by)
+            session.add(row)
+            session.flush([row])
+        row.name, row.draft, row.updated_by = flow.name, None, by
+        number = (
+            session.scalar(
+                sa.select(sa.func.max(m.FlowVersion.number)).where(m.FlowVersion.flow_id == row.id)
+            )
+            or 0
+        ) + 1
+        session.execute(
+            sa.update(m.FlowVersion).where(m.FlowVersion.flow_id == row.id).values(active=False)
+        )
+        trigger = flow.trigger
+        version = m.FlowVersion(
+            tenant_id=tenant_id,
+            flow_id=row.id,
+            number=number,
+            document=encode_flow(flow).decode(),
+            subject_type=flow.subject_type,
+            trigger_kind=str(trigger.__struct_config__.tag),
+            trigger_event=trigger.event if isinstance(trigger, EventTrigger) else None,
+            published_by=by,
+            published_at=rt.clock.now(),
+        )
+        session.add(version)
+        session.flush([version])
+        if isinstance(trigger, ScheduleTrigger):
+            tenant = session.get(m.Tenant, tenant_id)
+            assert tenant is not None
+            session.add(
+                m.FlowSchedule(
+                    flow_version_id=version.id,
+                    tenant_id=tenant_id,
+                    next_run_at=next_run(trigger, rt.clock.now(), tenant.timezone),
+                )
+            )
+        return version
+
+
+_WEEKDAYS = {
+    "monday": rrule.MO,
+    "tuesday": rrule.TU,
+    "wednesday": rrule.WE,
+    "thursday": rrule.TH,
+    "friday": rrule.FR,
+    "saturday": rrule.SA,
+    "sunday": rrule.SU,
+}
+_FREQUENCIES: dict[str, tuple[Any, int]] = {
+    "day": (rrule.DAILY, 1),
+    "week": (rrule.WEEKLY, 1),
+    "month": (rrule.MONTHLY, 1),
+    "quarter": (rrule.MONTHLY, 3),
+    "year": (rrule.YEARLY, 1),
+}
+
+
+def next_run(trigger: ScheduleTrigger, after: dt.datetime, timezone: str) -> dt.datetime:
+    """The first run of a schedule after ``after`` (RFC 5545 rules via dateutil)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(trigger.timezone or timezone)
+    hour, minute = (int(part) for part in trigger.at.split(":"))
+    frequency, multiple = _FREQUENCIES[trigger.every]
+    local_after = after.astimezone(zone).replace(tzinfo=None)
+    start = dt.datetime.combine(trigger.starts_on or local_after.date(), dt.time(hour, minute))
+    rule = rrule.rrule(
+        frequency,
+        interval=trigger.interval * multiple,
+        dtstart=start,
+        byweekday=_WEEKDAYS[trigger.weekday] if trigger.weekday else None,
+        bymonthday=trigger.day_of_month,
+        byhour=hour,
+        byminute=minute,
+        bysecond=0,
+    )
+    upcoming = rule.after(local_after)
+    if upcoming is None:
+        raise ValueError("the schedule has no future run")
+    return upcoming.replace(tzinfo=zone).astimezone(dt.UTC)

@@ -1,0 +1,559 @@
+"""Running one engine step and writing its result, inside the caller's transaction.
+
+This is the only place that turns engine output into rows: tokens, tasks and
+their candidates, timers, outbox messages, history, subject changes and the
+events those changes raise. The instance row is written with compare-and-set on
+its version, so two steps racing on one instance cannot both apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from procedo import engine as eng
+from procedo.db import models as m
+from procedo.nodetypes import (
+    Assignee,
+    EscalateTask,
+    OpenTask,
+    QueueEmail,
+    QueueLetter,
+    StartTimer,
+)
+from procedo.rules.model import Rule
+from procedo.runtime.context import Conflict, NotFound, Outgoing, Runtime
+from procedo.runtime.roles import members_by_role, resolve_candidates
+
+_event_encoder = msgspec.json.Encoder()
+_event_decoder = msgspec.json.Decoder(eng.EngineEvent)
+_rule_decoder = msgspec.json.Decoder(Rule)
+
+
+def encode_event(event: eng.EngineEvent) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.json.decode(_event_encoder.encode(event))
+    return result
+
+
+def decode_event(data: dict[str, Any]) -> eng.EngineEvent:
+    event: eng.EngineEvent = _event_decoder.decode(_event_encoder.encode(data))
+    return event
+
+
+def to_json(value: Any) -> Any:
+    """Plain JSON values for a JSON column (Decimal -> str, date -> ISO text)."""
+    return msgspec.to_builtins(value)
+
+
+def subject_view(subject: m.Subject) -> dict[str, Any]:
+    return {**subject.fields, "status": subject.status}
+
+
+def load_state(session: Session, instance: m.Instance) -> eng.State:
+    rows = session.scalars(
+        sa.select(m.Token).where(m.Token.instance_id == instance.id).order_by(m.Token.entered_at)
+    )
+    tokens = tuple(
+        eng.TokenState(
+            id=str(row.id),
+            node=row.node_id,
+            origin=str(row.origin_id) if row.origin_id else None,
+            await_event=row.await_event,
+            await_condition=_rule_decoder.decode(_event_encoder.encode(row.await_condition))
+            if row.await_condition
+            else None,
+            arrived=row.arrived,
+        )
+        for row in rows
+    )
+    return eng.State(tokens=tokens, variables=dict(instance.variables))
+
+
+def history(
+    session: Session,
+    instance: m.Instance | None,
+    subject_id: uuid.UUID | None,
+    tenant_id: uuid.UUID,
+    at: dt.datetime,
+    rows: Iterable[dict[str, Any]],
+) -> None:
+    entries = [
+        {
+            "tenant_id": tenant_id,
+            "instance_id": instance.id if instance else None,
+            "subject_id": subject_id,
+            "at": at,
+            "actor": "system",
+            "node_id": None,
+            "to_node_id": None,
+            "port": None,
+            "reason": None,
+            "data": {},
+            **row,
+        }
+        for row in rows
+    ]
+    if entries:
+        session.execute(sa.insert(m.History), entries)
+
+
+def step_instance(
+    rt: Runtime,
+    session: Session,
+    out: Outgoing,
+    instance: m.Instance,
+    event: eng.EngineEvent,
+    actor: str = "system",
+    reason: str | None = None,
+) -> eng.Step:
+    """Run the engine on ``instance`` and write the result; raises Conflict if raced."""
+    compiled = rt.compiled(session, instance.flow_version_id)
+    subject = session.get(m.Subject, instance.subject_id)
+    tenant = session.get(m.Tenant, instance.tenant_id)
+    if subject is None or tenant is None:
+        raise NotFound("the instance's subject or tenant is gone")
+    now = rt.clock.now()
+    roles = _roles_needed(compiled)
+    inputs = eng.Inputs(
+        flow=compiled,
+        subject=subject_view(subject),
+        now=now,
+        new_id=rt.new_id,
+        roles=members_by_role(session, tenant.id, subject.id, roles) if roles else {},
+        timezone=tenant.timezone,
+        country=tenant.country,
+    )
+    state = load_state(session, instance)
+    try:
+        step = eng.run(inputs, state, event)
+    except eng.NodeFailed as failure:
+        _fail(session, instance, event, failure, now, actor)
+        raise
+    _write(rt, session, out, instance, subject, state, step, now, actor, reason)
+    return step
+
+
+def _roles_needed(compiled: eng.Compiled) -> list[str]:
+    needed: list[str] = []
+    for node in compiled.checked.nodes.values():
+        if node.node_type.roles is not None:
+            needed.extend(node.node_type.roles(node.params))
+    return needed
+
+
+def _cas_instance(session: Session, instance: m.Instance, values: dict[str, Any]) -> None:
+    result = session.execute(
+        sa.update(m.Instance)
+        .where(m.Instance.id == instance.id, m.Instance.version == instance.version)
+        .values(version=instance.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"instance {instance.id} was changed by someone else; try again")
+    instance.version += 1
+    for key, value in values.items():
+        setattr(instance, key, value)
+
+
+def _fail(
+    session: Session,
+    instance: m.Instance,
+    event: eng.EngineEvent,
+    failure: eng.NodeFailed,
+    now: dt.datetime,
+    actor: str,
+) -> None:
+    message = f"{type(failure.error).__name__}: {failure.error}"
+    _cas_instance(
+        session,
+        instance,
+        {
+            "status": "failed",
+            "error": message,
+            "failed_event": encode_event(event),
+            "updated_at": now,
+        },
+    )
+    history(
+        session,
+        instance,
+        instance.subject_id,
+        instance.tenant_id,
+        now,
+        [{"kind": "failed", "node_id": failure.node, "actor": actor, "data": {"error": message}}],
+    )
+
+
+_STATUS_BY_OUTCOME = {
+    "waiting": "running",
+    "completed": "completed",
+    "stopped": "cancelled",
+    "cancelled": "cancelled",
+}
+
+
+def _write(
+    rt: Runtime,
+    session: Session,
+    out: Outgoing,
+    instance: m.Instance,
+    subject: m.Subject,
+    before: eng.State,
+    step: eng.Step,
+    now: dt.datetime,
+    actor: str,
+    reason: str | None,
+) -> None:
+    ended = step.outcome != "waiting"
+    _cas_instance(
+        session,
+        instance,
+        {
+            "status": _STATUS_BY_OUTCOME[step.outcome],
+            "variables": to_json(step.state.variables),
+            "updated_at": now,
+            "ended_at": now if ended else None,
+            "error": None,
+            "failed_event": None,
+        },
+    )
+    rows = _write_subject(session, out, instance, subject, step, now, actor)
+    _write_tokens(session, instance, before, step, now)
+    if step.removed:
+        _cancel_for_tokens(session, step.removed, now)
+    rows += _write_effects(rt, session, out, instance, subject, step, now)
+    rows += _trail_history(step, actor, reason)
+    # One history, in the order things happened during the step.
+    rows.sort(key=lambda row: row.pop("seq", 0) or 1_000_000)
+    history(session, instance, subject.id, instance.tenant_id, now, rows)
+
+
+def _trail_history(step: eng.Step, actor: str, reason: str | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for entry in step.trail:
+        if entry.kind == "entered":
+            continue  # "left" (with its port), "waiting" and "ended" say it better
+        row: dict[str, Any] = {
+            "kind": entry.kind,
+            "node_id": entry.node,
+            "port": entry.port,
+            "actor": actor,
+            "seq": entry.seq,
+        }
+        if entry.kind in ("moved", "cancelled", "stopped"):
+            row |= {"to_node_id": entry.to_node, "reason": reason}
+        rows.append(row)
+    if step.outcome in ("completed", "stopped", "cancelled"):
+        rows.append({"kind": f"instance_{step.outcome}", "actor": actor, "reason": reason})
+    return rows
+
+
+def _write_subject(
+    session: Session,
+    out: Outgoing,
+    instance: m.Instance,
+    subject: m.Subject,
+    step: eng.Step,
+    now: dt.datetime,
+    actor: str,
+) -> list[dict[str, Any]]:
+    if not step.changes:
+        return []
+    new_status = str(step.subject.get("status", subject.status))
+    fields = {k: v for k, v in to_json(step.subject).items() if k != "status"}
+    result = session.execute(
+        sa.update(m.Subject)
+        .where(m.Subject.id == subject.id, m.Subject.version == subject.version)
+        .values(fields=fields, status=new_status, version=subject.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"subject {subject.key} was changed by someone else; try again")
+    old_status = subject.status
+    subject.fields, subject.status, subject.version = fields, new_status, subject.version + 1
+    rows: list[dict[str, Any]] = []
+    previous = old_status
+    for change in step.changes:
+        if change.field == "status":
+            rows.append({"kind": "status_changed", "data": {"from": previous, "to": change.value}})
+            previous = change.value
+        else:
+            data = {"field": change.field, "value": to_json(change.value)}
+            rows.append({"kind": "field_changed", "data": data})
+        rows[-1] |= {"actor": actor, "node_id": change.node, "seq": change.seq}
+    raise_subject_event(session, out, subject, old_status, now, source=instance.id)
+    return rows
+
+
+def raise_subject_event(
+    session: Session,
+    out: Outgoing,
+    subject: m.Subject,
+    old_status: str,
+    now: dt.datetime,
+    source: uuid.UUID | None = None,
+) -> None:
+    """Tell other flows on the subject (condition waits, stop rules, triggers)."""
+    name = "subject.status_changed" if subject.status != old_status else "subject.changed"
+    data: dict[str, Any] = {"from": old_status, "to": subject.status}
+    if source is not None:
+        data["source_instance"] = str(source)
+    event = m.Event(
+        tenant_id=subject.tenant_id, subject_id=subject.id, name=name, data=data, created_at=now
+    )
+    session.add(event)
+    session.flush([event])
+    out.add("event", event.id)
+
+
+def _write_tokens(
+    session: Session, instance: m.Instance, before: eng.State, step: eng.Step, now: dt.datetime
+) -> None:
+    old = {t.id: t for t in before.tokens}
+    new = {t.id: t for t in step.state.tokens}
+    gone = [uuid.UUID(i) for i in old.keys() - new.keys()]
+    if gone:
+        session.execute(sa.delete(m.Token).where(m.Token.id.in_(gone)))
+    for token in new.values():
+        if token.id not in old:
+            session.add(
+                m.Token(
+                    id=uuid.UUID(token.id),
+                    tenant_id=instance.tenant_id,
+                    instance_id=instance.id,
+                    node_id=token.node,
+                    origin_id=uuid.UUID(token.origin) if token.origin else None,
+                    await_event=token.await_event,
+                    await_condition=to_json(token.await_condition)
+                    if token.await_condition
+                    else None,
+                    arrived=token.arrived,
+                    entered_at=now,
+                )
+            )
+        elif token != old[token.id]:
+            session.execute(
+                sa.update(m.Token)
+                .where(m.Token.id == uuid.UUID(token.id))
+                .values(arrived=token.arrived, node_id=token.node)
+            )
+
+
+def _cancel_for_tokens(session: Session, token_ids: Sequence[str], now: dt.datetime) -> None:
+    ids = [uuid.UUID(i) for i in token_ids]
+    session.execute(
+        sa.update(m.Task)
+        .where(m.Task.token_id.in_(ids), m.Task.status == "open")
+        .values(status="cancelled", completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        sa.update(m.Timer)
+        .where(m.Timer.token_id.in_(ids), m.Timer.status.in_(("pending", "enqueued")))
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _write_effects(
+    rt: Runtime,
+    session: Session,
+    out: Outgoing,
+    instance: m.Instance,
+    subject: m.Subject,
+    step: eng.Step,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    timers: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    noted = 0
+    for index, emitted in enumerate(step.effects):
+        effect = emitted.effect
+        token = uuid.UUID(emitted.token) if emitted.token else None
+        if isinstance(effect, StartTimer) and token is not None:
+            timers.append(
+                {
+                    "id": uuid.uuid4(),
+                    "tenant_id": instance.tenant_id,
+                    "instance_id": instance.id,
+                    "token_id": token,
+                    "purpose": effect.purpose,
+                    "due_at": effect.at,
+                    "status": "pending",
+                }
+            )
+        elif isinstance(effect, OpenTask) and token is not None:
+            _open_task(session, instance, subject, emitted.node, token, effect, now)
+            notes.append(
+                {
+                    "kind": "task_opened",
+                    "node_id": emitted.node,
+                    "data": {"title": effect.title, "assignee": effect.assignee.describe()},
+                }
+            )
+        elif isinstance(effect, QueueEmail | QueueLetter):
+            row = _queue(instance, emitted, effect, index, step, now)
+            session.add(row)
+            session.flush([row])
+            if row.kind == "email":
+                out.add("outbox", row.id)
+            notes.append(
+                {
+                    "kind": f"{row.kind}_queued",
+                    "node_id": emitted.node,
+                    "data": {"to": row.recipients, "subject": row.subject},
+                }
+            )
+        elif isinstance(effect, EscalateTask) and emitted.origin is not None:
+            notes.extend(
+                escalate(rt, session, out, instance, uuid.UUID(emitted.origin), effect, now)
+            )
+        for note in notes[noted:]:
+            note["seq"] = emitted.seq
+        noted = len(notes)
+    if timers:
+        session.execute(sa.insert(m.Timer), timers)
+    return notes
+
+
+def _open_task(
+    session: Session,
+    instance: m.Instance,
+    subject: m.Subject,
+    node_id: str,
+    token: uuid.UUID,
+    effect: OpenTask,
+    now: dt.datetime,
+) -> None:
+    task = m.Task(
+        tenant_id=instance.tenant_id,
+        instance_id=instance.id,
+        token_id=token,
+        node_id=node_id,
+        subject_id=subject.id,
+        title=effect.title,
+        instructions=effect.instructions,
+        role=effect.assignee.role or None,
+        assignee=effect.assignee.user or None,
+        outcomes=list(effect.outcomes),
+        checkpoints=[to_json(c) for c in effect.checkpoints],
+        due_at=effect.due_at,
+        created_at=now,
+    )
+    session.add(task)
+    session.flush([task])
+    set_candidates(session, task, effect.assignee, subject.id)
+
+
+def set_candidates(
+    session: Session, task: m.Task, assignee: Assignee, subject_id: uuid.UUID
+) -> None:
+    session.execute(sa.delete(m.TaskCandidate).where(m.TaskCandidate.task_id == task.id))
+    emails = resolve_candidates(session, task.tenant_id, subject_id, assignee)
+    if emails:
+        session.execute(
+            sa.insert(m.TaskCandidate),
+            [{"task_id": task.id, "user_email": e, "tenant_id": task.tenant_id} for e in emails],
+        )
+
+
+def _queue(
+    instance: m.Instance,
+    emitted: eng.Emitted,
+    effect: QueueEmail | QueueLetter,
+    index: int,
+    step: eng.Step,
+    now: dt.datetime,
+) -> m.Outbox:
+    # Deterministic: the same step (same instance version and effect) gives the same id.
+    message_id = f"<{instance.id}.{instance.version}.{index}@procedo>"
+    if isinstance(effect, QueueEmail):
+        return m.Outbox(
+            tenant_id=instance.tenant_id,
+            instance_id=instance.id,
+            kind="email",
+            message_id=message_id,
+            recipients=list(effect.to),
+            subject=effect.subject,
+            body=effect.body,
+            status="pending",
+            next_attempt_at=now,
+            created_at=now,
+        )
+    return m.Outbox(
+        tenant_id=instance.tenant_id,
+        instance_id=instance.id,
+        kind="letter",
+        message_id=message_id,
+        recipients=[],
+        subject=effect.subject,
+        body=effect.body,
+        template=effect.template,
+        status="ready",
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def escalate(
+    rt: Runtime,
+    session: Session,
+    out: Outgoing,
+    instance: m.Instance,
+    task_token: uuid.UUID,
+    effect: EscalateTask,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Remind the holders of the open task at ``task_token`` and/or reassign it."""
+    task = session.scalar(
+        sa.select(m.Task).where(m.Task.token_id == task_token, m.Task.status == "open")
+    )
+    if task is None:
+        return []
+    notes: list[dict[str, Any]] = []
+    if effect.reassign_to is not None:
+        before = f"role {task.role}" if task.role else f"user {task.assignee}"
+        task.role = effect.reassign_to.role or None
+        task.assignee = effect.reassign_to.user or None
+        set_candidates(session, task, effect.reassign_to, task.subject_id)
+        notes.append(
+            {
+                "kind": "task_reassigned",
+                "node_id": task.node_id,
+                "data": {"from": before, "to": effect.reassign_to.describe()},
+            }
+        )
+    if effect.remind:
+        task.reminders += 1
+        recipients = session.scalars(
+            sa.select(m.TaskCandidate.user_email).where(m.TaskCandidate.task_id == task.id)
+        ).all()
+        if recipients:
+            reminder = m.Outbox(
+                tenant_id=instance.tenant_id,
+                instance_id=instance.id,
+                kind="email",
+                message_id=f"<{task.id}.reminder.{task.reminders}@procedo>",
+                recipients=sorted(recipients),
+                subject=f"Reminder: {task.title}",
+                body=f"<p>This task is waiting for you: {task.title}</p>",
+                next_attempt_at=now,
+                created_at=now,
+            )
+            session.add(reminder)
+            session.flush([reminder])
+            out.add("outbox", reminder.id)
+        notes.append(
+            {
+                "kind": "task_reminded",
+                "node_id": task.node_id,
+                "data": {"to": sorted(recipients), "reminder": task.reminders},
+            }
+        )
+    return notes

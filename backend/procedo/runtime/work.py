@@ -1,0 +1,198 @@
+"""Work the broker wakes up: each handler takes an id, reads the row, and is idempotent.
+
+A message delivered twice changes nothing the second time: each handler first
+claims its row with a conditional UPDATE (pending -> done), and instance steps
+use compare-and-set. A lost message is found again by the sweeper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from procedo import engine as eng
+from procedo.db import models as m
+from procedo.nodetypes import EventReceived, TimerFired
+from procedo.rules.evaluate import evaluate
+from procedo.runtime.admin import create_instance, run_start
+from procedo.runtime.context import Conflict, Outgoing, Runtime
+from procedo.runtime.steps import step_instance, subject_view
+
+T = TypeVar("T")
+CONFLICT_RETRIES = 5
+
+
+def retrying(action: Callable[[], T]) -> T:
+    """Run ``action`` again when it lost a compare-and-set race; it re-reads everything."""
+    for _ in range(CONFLICT_RETRIES - 1):
+        try:
+            return action()
+        except Conflict:
+            continue
+    return action()
+
+
+def _claim(
+    session: Session,
+    model: Any,
+    ident: uuid.UUID,
+    from_states: tuple[str, ...],
+    to_state: str,
+    **values: Any,
+) -> bool:
+    result = session.execute(
+        sa.update(model)
+        .where(model.id == ident, model.status.in_(from_states))
+        .values(status=to_state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def advance(rt: Runtime, instance_id: uuid.UUID) -> None:
+    """Step a pending instance (bulk starts, schedules) from its start node."""
+
+    def attempt() -> None:
+        with rt.transaction() as (session, out):
+            instance = session.get(m.Instance, instance_id)
+            if instance is None or instance.status != "pending":
+                return
+            run_start(rt, session, out, instance, instance.started_by)
+
+    retrying(attempt)
+
+
+def fire_timer(rt: Runtime, timer_id: uuid.UUID) -> None:
+    def attempt() -> None:
+        with rt.transaction() as (session, out):
+            timer = session.get(m.Timer, timer_id)
+            if timer is None or not _claim(
+                session, m.Timer, timer_id, ("pending", "enqueued"), "fired"
+            ):
+                return
+            instance = session.get(m.Instance, timer.instance_id)
+            if instance is None or instance.status != "running":
+                return
+            signal = eng.Resume(str(timer.token_id), TimerFired(timer.purpose))
+            with contextlib.suppress(eng.StaleEvent, eng.NodeFailed):
+                step_instance(rt, session, out, instance, signal)
+
+    retrying(attempt)
+
+
+def dispatch_event(rt: Runtime, event_id: uuid.UUID) -> None:
+    """Start flows the event triggers, resume waits on it, re-check condition waits."""
+
+    def attempt() -> None:
+        with rt.transaction() as (session, out):
+            event = session.get(m.Event, event_id)
+            now = rt.clock.now()
+            if event is None or not _claim(
+                session, m.Event, event_id, ("pending",), "done", processed_at=now
+            ):
+                return
+            subject = session.get(m.Subject, event.subject_id)
+            if subject is None:
+                return
+            _start_triggered(rt, session, out, event, subject)
+            _resume_waiting(rt, session, out, event)
+            if event.name in ("subject.changed", "subject.status_changed"):
+                _subject_updated(rt, session, out, subject)
+
+    retrying(attempt)
+
+
+def _start_triggered(
+    rt: Runtime, session: Session, out: Outgoing, event: m.Event, subject: m.Subject
+) -> None:
+    versions = session.scalars(
+        sa.select(m.FlowVersion).where(
+            m.FlowVersion.tenant_id == event.tenant_id,
+            m.FlowVersion.trigger_event == event.name,
+            m.FlowVersion.subject_type == subject.type,
+            m.FlowVersion.active.is_(True),
+        )
+    ).all()
+    for version in versions:
+        compiled = rt.compiled(session, version.id)
+        trigger = compiled.checked.flow.trigger
+        rule = getattr(trigger, "when", None)
+        if rule is not None and not evaluate(rule, subject_view(subject), {}):
+            continue
+        instance = create_instance(rt, session, version, subject, f"event {event.name}")
+        run_start(rt, session, out, instance, f"event {event.name}")
+
+
+def _resume_waiting(rt: Runtime, session: Session, out: Outgoing, event: m.Event) -> None:
+    rows = session.execute(
+        sa.select(m.Token.id, m.Token.instance_id)
+        .join(m.Instance, m.Instance.id == m.Token.instance_id)
+        .where(
+            m.Token.tenant_id == event.tenant_id,
+            m.Token.await_event == event.name,
+            m.Instance.subject_id == event.subject_id,
+            m.Instance.status == "running",
+        )
+    ).all()
+    for token_id, instance_id in rows:
+        instance = session.get(m.Instance, instance_id)
+        if instance is None:
+            continue
+        signal = eng.Resume(str(token_id), EventReceived(event.name, dict(event.data)))
+        with contextlib.suppress(eng.StaleEvent, eng.NodeFailed):
+            step_instance(rt, session, out, instance, signal, f"event {event.name}")
+
+
+def _subject_updated(rt: Runtime, session: Session, out: Outgoing, subject: m.Subject) -> None:
+    instances = session.scalars(
+        sa.select(m.Instance).where(
+            m.Instance.subject_id == subject.id, m.Instance.status == "running"
+        )
+    ).all()
+    for instance in instances:
+        compiled = rt.compiled(session, instance.flow_version_id)
+        waits_on_condition = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(m.Token)
+            .where(m.Token.instance_id == instance.id, m.Token.await_condition.is_not(None))
+        )
+        if compiled.checked.flow.stop_when is None and not waits_on_condition:
+            continue
+        with contextlib.suppress(eng.NodeFailed):
+            step_instance(rt, session, out, instance, eng.SubjectUpdated())
+
+
+def claim_due_timers(rt: Runtime, limit: int = 500) -> list[uuid.UUID]:
+    """Mark due timers `enqueued` and return their ids (several schedulers may run)."""
+    with rt.transaction() as (session, _out):
+        query = (
+            sa.select(m.Timer.id)
+            .where(m.Timer.status == "pending", m.Timer.due_at <= rt.clock.now())
+            .order_by(m.Timer.due_at)
+            .limit(limit)
+        )
+        if not rt.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(
+                sa.update(m.Timer)
+                .where(m.Timer.id.in_(ids))
+                .values(status="enqueued", claimed_at=rt.clock.now())
+                .execution_options(synchronize_session=False)
+            )
+    return ids
+
+
+def next_timer_due(rt: Runtime) -> dt.datetime | None:
+    with rt.db.read() as session:
+        due: dt.datetime | None = session.scalar(
+            sa.select(sa.func.min(m.Timer.due_at)).where(m.Timer.status == "pending")
+        )
+    return due
