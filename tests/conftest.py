@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+
+from procedo.db.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"
@@ -53,3 +58,51 @@ def example_files() -> list[Path]:
     files = sorted(EXAMPLES.glob("*.json"))
     assert files, "docs/examples holds no flows"
     return files
+
+
+# --- Services: PostgreSQL and Redis -------------------------------------------------------
+# Locally a missing service skips its tests with the reason; under CI=true it fails them.
+
+POSTGRES_URL = os.environ.get(
+    "PROCEDO_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("PROCEDO_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def service_missing(name: str, url: str, error: BaseException) -> None:
+    message = f"{name} not reachable at {url}: {error}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the test database, dropped at the end of the session."""
+    schema = f"procedo_test_{os.getpid()}"
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError as exc:
+        service_missing("PostgreSQL", POSTGRES_URL, exc)
+    url = sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each runtime test runs on the embedded SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield "sqlite://"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        connection.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
+    engine.dispose()

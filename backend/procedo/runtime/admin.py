@@ -67,7 +67,7 @@ def create_instance(
         updated_at=now,
     )
     session.add(instance)
-    session.flush([instance])
+    session.flush()
     history(
         session,
         instance,
@@ -131,7 +131,7 @@ def complete_task(
         now = rt.clock.now()
         task.status, task.outcome, task.completed_by = "completed", outcome, actor
         task.ticked, task.completed_at = sorted(set(checkpoints)), now
-        session.flush([task])
+        session.flush()
         history(
             session,
             instance,
@@ -178,7 +178,7 @@ def post_event(
             created_at=rt.clock.now(),
         )
         session.add(event)
-        session.flush([event])
+        session.flush()
         out.add("event", event.id)
         return event
 

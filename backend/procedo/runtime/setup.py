@@ -24,7 +24,7 @@ def create_tenant(
     with rt.transaction() as (session, _out):
         tenant = m.Tenant(name=name, slug=slug, timezone=timezone, country=country)
         session.add(tenant)
-        session.flush([tenant])
+        session.flush()
         return tenant
 
 
@@ -34,7 +34,7 @@ def add_user(
     with rt.transaction() as (session, _out):
         user = m.User(tenant_id=tenant_id, email=email, name=name, access=access)
         session.add(user)
-        session.flush([user])
+        session.flush()
         return user
 
 
@@ -53,7 +53,7 @@ def add_member(
         if role_row is None:
             role_row = m.Role(tenant_id=tenant_id, name=role, label=role)
             session.add(role_row)
-            session.flush([role_row])
+            session.flush()
         user = session.scalar(
             sa.select(m.User).where(m.User.tenant_id == tenant_id, m.User.email == email)
         )
@@ -94,7 +94,7 @@ def upsert_subject(
                 updated_at=now,
             )
             session.add(subject)
-            session.flush([subject])
+            session.flush()
             return subject
         old_status = subject.status
         if subject.fields == fields and (status is None or status == old_status):
@@ -103,7 +103,7 @@ def upsert_subject(
         subject.status = status if status is not None else subject.status
         subject.version += 1
         subject.updated_at = now
-        session.flush([subject])
+        session.flush()
         raise_subject_event(session, out, subject, old_status, now)
         return subject
 
@@ -121,7 +121,7 @@ def publish(rt: Runtime, tenant_id: uuid.UUID, document: bytes | str, by: str) -
         if row is None:
             row = m.Flow(tenant_id=tenant_id, key=flow.key, name=flow.name, updated_by=by)
             session.add(row)
-            session.flush([row])
+            session.flush()
         row.name, row.draft, row.updated_by = flow.name, None, by
         number = (
             session.scalar(
@@ -145,7 +145,7 @@ def publish(rt: Runtime, tenant_id: uuid.UUID, document: bytes | str, by: str) -
             published_at=rt.clock.now(),
         )
         session.add(version)
-        session.flush([version])
+        session.flush()
         if isinstance(trigger, ScheduleTrigger):
             tenant = session.get(m.Tenant, tenant_id)
             assert tenant is not None

@@ -308,7 +308,7 @@ def raise_subject_event(
         tenant_id=subject.tenant_id, subject_id=subject.id, name=name, data=data, created_at=now
     )
     session.add(event)
-    session.flush([event])
+    session.flush()
     out.add("event", event.id)
 
 
@@ -400,7 +400,7 @@ def _write_effects(
         elif isinstance(effect, QueueEmail | QueueLetter):
             row = _queue(instance, emitted, effect, index, step, now)
             session.add(row)
-            session.flush([row])
+            session.flush()
             if row.kind == "email":
                 out.add("outbox", row.id)
             notes.append(
@@ -447,7 +447,7 @@ def _open_task(
         created_at=now,
     )
     session.add(task)
-    session.flush([task])
+    session.flush()
     set_candidates(session, task, effect.assignee, subject.id)
 
 
@@ -547,7 +547,7 @@ def escalate(
                 created_at=now,
             )
             session.add(reminder)
-            session.flush([reminder])
+            session.flush()
             out.add("outbox", reminder.id)
         notes.append(
             {

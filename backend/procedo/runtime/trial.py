@@ -122,6 +122,6 @@ def describe(row: m.History, zone: ZoneInfo) -> str:
         where += f" -> {row.port}"
     if row.to_node_id:
         where += f" => {row.to_node_id}"
-    details = ", ".join(f"{k}={v}" for k, v in row.data.items() if k not in ("message_id",))
+    details = ", ".join(f"{k}={v}" for k, v in sorted(row.data.items()) if k != "message_id")
     reason = f" (reason: {row.reason})" if row.reason else ""
     return f"{when}  {row.actor:<10} {row.kind:<18} {where}{reason}  {details}".rstrip()

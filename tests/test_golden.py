@@ -1,0 +1,228 @@
+"""Golden traces: each example flow, driven through a scenario under a fake clock.
+
+The history of every run is kept in tests/golden/<scenario>.txt; a change in the
+path taken, the people asked, the emails or the timing shows up as a diff.
+Regenerate after an intended change with UPDATE_GOLDEN=1. Each scenario runs on
+SQLite and on PostgreSQL and must give the same trace on both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from procedo.runtime import admin
+from procedo.runtime.trial import describe
+from tests.runtime_helpers import GOOD_INVOICE, World, make_world
+
+GOLDEN = Path(__file__).parent / "golden"
+DAY = dt.timedelta(days=1)
+
+DEBTOR: dict[str, Any] = {
+    "name": "Bakkerij Jansen",
+    "email": "info@jansen.example",
+    "problematic": False,
+    "dunning_notices": 0,
+    "debt_amount": "812.40",
+    "oldest_due_date": "2026-01-02",
+    "promised_payment_date": "2026-01-08",
+    "paid": False,
+}
+CLIENT: dict[str, Any] = {
+    "name": "Schildersbedrijf Visser",
+    "email": "admin@visser.example",
+    "contact": {"name": "Mieke Visser"},
+    "period": "2025-12",
+    "products": ["Aangifte BTW"],
+    "vat_period": "monthly",
+}
+
+
+def invoice(**changes: Any) -> dict[str, Any]:
+    fields = {**GOOD_INVOICE, "supplier": dict(GOOD_INVOICE["supplier"])}
+    for key, value in changes.items():
+        if key.startswith("supplier_"):
+            fields["supplier"][key.removeprefix("supplier_")] = value
+        else:
+            fields[key] = value
+    return fields
+
+
+# scenario: (flow, subject type, fields, actions)
+SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
+    "invoice-approval.no-order-rejected": (
+        "invoice-approval",
+        "invoice",
+        invoice(order_reference=""),
+        [],
+    ),
+    "invoice-approval.bad-tax-rejected": (
+        "invoice-approval",
+        "invoice",
+        invoice(
+            checks={"period_ok": True, "tax_ok": False, "lines_sum_ok": True, "payable_ok": True}
+        ),
+        [],
+    ),
+    "invoice-approval.trusted-auto-approved-paid": (
+        "invoice-approval",
+        "invoice",
+        invoice(payable_amount="99.95", supplier_trusted=True),
+        [("status", "paid")],
+    ),
+    "invoice-approval.kvk-a-approved-paid": (
+        "invoice-approval",
+        "invoice",
+        invoice(supplier_kvk="12345678"),
+        [("complete", "approve"), ("advance", DAY), ("status", "paid")],
+    ),
+    "invoice-approval.kvk-b-rejected": (
+        "invoice-approval",
+        "invoice",
+        invoice(supplier_kvk="87654321"),
+        [("complete", "reject")],
+    ),
+    "invoice-approval.escalated-to-deputy": (
+        "invoice-approval",
+        "invoice",
+        invoice(),
+        [("advance", 8 * DAY), ("complete", "approve")],
+    ),
+    "invoice-approval.moved-back-to-checks": (
+        "invoice-approval",
+        "invoice",
+        invoice(supplier_kvk="12345678"),
+        [("move", "checks", "supplier sent a corrected invoice"), ("complete", "approve")],
+    ),
+    "vat-return.filed": (
+        "vat-return",
+        "client",
+        CLIENT,
+        [
+            ("complete", "done"),
+            ("complete", "approve"),
+            ("event", "client.approved"),
+            ("complete", "filed"),
+        ],
+    ),
+    "vat-return.sent-back-and-chased": (
+        "vat-return",
+        "client",
+        CLIENT,
+        [
+            ("complete", "done"),
+            ("complete", "back"),
+            ("complete", "done"),
+            ("complete", "approve"),
+            ("advance", 10 * DAY),
+            ("complete", "approved"),
+            ("complete", "filed"),
+        ],
+    ),
+    "promise-to-pay.kept": (
+        "promise-to-pay",
+        "debtor",
+        DEBTOR,
+        [("advance", 2 * DAY), ("fields", {"paid": True}), ("advance", 4 * DAY)],
+    ),
+    "promise-to-pay.broken": (
+        "promise-to-pay",
+        "debtor",
+        DEBTOR,
+        [("advance", 6 * DAY), ("complete", "done")],
+    ),
+    "dunning-level-1.email": ("dunning-level-1", "debtor", DEBTOR, [("complete", "approve")]),
+    "dunning-level-1.letter-without-email": (
+        "dunning-level-1",
+        "debtor",
+        {**DEBTOR, "email": ""},
+        [("complete", "approve")],
+    ),
+    "dunning-level-2.notice": ("dunning-level-2", "debtor", {**DEBTOR, "dunning_notices": 1}, []),
+    "dunning-phone-call.reached": (
+        "dunning-phone-call",
+        "debtor",
+        DEBTOR,
+        [("complete", "reached")],
+    ),
+    "collection-procedure.all-steps": (
+        "collection-procedure",
+        "debtor",
+        DEBTOR,
+        [
+            ("advance", 15 * DAY),
+            ("complete", "done"),
+            ("advance", 7 * DAY),
+            ("complete", "done"),
+            ("advance", 20 * DAY),
+            ("complete", "done"),
+        ],
+    ),
+    "collection-procedure.paid-stops-it": (
+        "collection-procedure",
+        "debtor",
+        DEBTOR,
+        [("advance", 10 * DAY), ("fields", {"paid": True})],
+    ),
+}
+
+
+def play(
+    world: World,
+    flow: str,
+    subject_type: str,
+    fields: dict[str, Any],
+    actions: list[tuple[Any, ...]],
+) -> list[str]:
+    world.publish(flow)
+    subject = world.subject(
+        subject_type, "S-1", fields, "received" if subject_type == "invoice" else ""
+    )
+    instance = admin.start(world.rt, world.tenant, _key(flow), subject.id, "tester")
+    runner = world.runner
+    runner.drain()
+    for action in actions:
+        kind, *args = action
+        if kind == "complete":
+            (task,) = world.open_tasks(instance.id)[:1]
+            ticked = [c["id"] for c in task.checkpoints]
+            admin.complete_task(world.rt, world.tenant, task.id, args[0], ticked, "reviewer")
+        elif kind == "advance":
+            runner.advance(args[0])
+        elif kind == "status":
+            current = world.subject_row(subject.id)
+            world.subject(subject_type, "S-1", current.fields, args[0])
+        elif kind == "fields":
+            current = world.subject_row(subject.id)
+            world.subject(subject_type, "S-1", {**current.fields, **args[0]})
+        elif kind == "event":
+            admin.post_event(world.rt, world.tenant, subject.id, args[0])
+        elif kind == "move":
+            admin.move(world.rt, world.tenant, instance.id, args[0], args[1], "admin")
+        runner.drain()
+    zone = ZoneInfo("Europe/Amsterdam")
+    lines = [describe(row, zone) for row in world.history(instance.id)]
+    lines.append(
+        f"final: instance {world.instance(instance.id).status}, "
+        f"subject status {world.subject_row(subject.id).status!r}"
+    )
+    return lines
+
+
+def _key(flow_file: str) -> str:
+    return {"vat-return": "vat-return-monthly"}.get(flow_file, flow_file)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_golden_trace(name: str, db_url: str) -> None:
+    trace = "\n".join(play(make_world(db_url), *SCENARIOS[name])) + "\n"
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(trace)
+    assert path.exists(), f"no golden trace yet: run with UPDATE_GOLDEN=1 and review {path}"
+    assert trace == path.read_text()
