@@ -94,10 +94,10 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Each runtime test runs on the embedded SQLite and on PostgreSQL."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each runtime test runs on the embedded SQLite (a file, as served) and on PostgreSQL."""
     if request.param == "sqlite":
-        yield "sqlite://"
+        yield f"sqlite:///{tmp_path / 'procedo.db'}"
         return
     url: str = request.getfixturevalue("postgres_url")
     yield url

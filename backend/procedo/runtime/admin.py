@@ -19,11 +19,13 @@ from procedo import engine as eng
 from procedo.db import models as m
 from procedo.nodetypes import Refused, TaskCompleted
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
-from procedo.runtime.steps import history, step_instance
+from procedo.runtime.steps import history, lock_instance, step_instance
 
 
-def _owned(session: Session, model: type[Any], ident: uuid.UUID, tenant_id: uuid.UUID) -> Any:
-    row = session.get(model, ident)
+def _owned(
+    session: Session, model: type[Any], ident: uuid.UUID, tenant_id: uuid.UUID, lock: bool = False
+) -> Any:
+    row = lock_instance(session, ident) if lock else session.get(model, ident)
     if row is None or row.tenant_id != tenant_id:
         raise NotFound(f"no {model.__tablename__[:-1]} {ident} in this tenant")
     return row
@@ -125,9 +127,10 @@ def complete_task(
 ) -> m.Task:
     with rt.transaction() as (session, out):
         task: m.Task = _owned(session, m.Task, task_id, tenant_id)
+        instance = _owned(session, m.Instance, task.instance_id, tenant_id, lock=True)
+        session.refresh(task)  # as it is now that the instance is ours
         if task.status != "open":
             raise Refusal(f"the task is {task.status}, no longer open")
-        instance = _owned(session, m.Instance, task.instance_id, tenant_id)
         now = rt.clock.now()
         task.status, task.outcome, task.completed_by = "completed", outcome, actor
         task.ticked, task.completed_at = sorted(set(checkpoints)), now
@@ -193,7 +196,7 @@ def _admin_step(
     allowed: tuple[str, ...],
 ) -> m.Instance:
     with rt.transaction() as (session, out):
-        instance: m.Instance = _owned(session, m.Instance, instance_id, tenant_id)
+        instance: m.Instance = _owned(session, m.Instance, instance_id, tenant_id, lock=True)
         if instance.status not in allowed:
             raise Refusal(
                 f"the instance is {instance.status}; this needs it {' or '.join(allowed)}"

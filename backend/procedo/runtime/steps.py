@@ -55,6 +55,16 @@ def subject_view(subject: m.Subject) -> dict[str, Any]:
     return {**subject.fields, "status": subject.status}
 
 
+def lock_instance(session: Session, instance_id: uuid.UUID) -> m.Instance | None:
+    """Read an instance and lock its row (PostgreSQL) before touching its tasks or timers.
+
+    Every operation locks the instance first and its other rows after, so two
+    operations on one instance queue up instead of deadlocking; the version
+    compare-and-set still catches any writer that read an older state.
+    """
+    return session.get(m.Instance, instance_id, with_for_update=True, populate_existing=True)
+
+
 def load_state(session: Session, instance: m.Instance) -> eng.State:
     rows = session.scalars(
         sa.select(m.Token).where(m.Token.instance_id == instance.id).order_by(m.Token.entered_at)

@@ -22,7 +22,7 @@ from procedo.nodetypes import EventReceived, TimerFired
 from procedo.rules.evaluate import evaluate
 from procedo.runtime.admin import create_instance, run_start
 from procedo.runtime.context import Conflict, Outgoing, Runtime
-from procedo.runtime.steps import step_instance, subject_view
+from procedo.runtime.steps import lock_instance, step_instance, subject_view
 
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
@@ -60,7 +60,7 @@ def advance(rt: Runtime, instance_id: uuid.UUID) -> None:
 
     def attempt() -> None:
         with rt.transaction() as (session, out):
-            instance = session.get(m.Instance, instance_id)
+            instance = lock_instance(session, instance_id)
             if instance is None or instance.status != "pending":
                 return
             run_start(rt, session, out, instance, instance.started_by)
@@ -72,11 +72,11 @@ def fire_timer(rt: Runtime, timer_id: uuid.UUID) -> None:
     def attempt() -> None:
         with rt.transaction() as (session, out):
             timer = session.get(m.Timer, timer_id)
-            if timer is None or not _claim(
-                session, m.Timer, timer_id, ("pending", "enqueued"), "fired"
-            ):
+            if timer is None:
                 return
-            instance = session.get(m.Instance, timer.instance_id)
+            instance = lock_instance(session, timer.instance_id)
+            if not _claim(session, m.Timer, timer_id, ("pending", "enqueued"), "fired"):
+                return  # fired already, or cancelled while we waited for the lock
             if instance is None or instance.status != "running":
                 return
             signal = eng.Resume(str(timer.token_id), TimerFired(timer.purpose))
@@ -140,8 +140,8 @@ def _resume_waiting(rt: Runtime, session: Session, out: Outgoing, event: m.Event
             m.Instance.status == "running",
         )
     ).all()
-    for token_id, instance_id in rows:
-        instance = session.get(m.Instance, instance_id)
+    for token_id, instance_id in sorted(rows, key=lambda row: row[1]):
+        instance = lock_instance(session, instance_id)
         if instance is None:
             continue
         signal = eng.Resume(str(token_id), EventReceived(event.name, dict(event.data)))
@@ -151,9 +151,10 @@ def _resume_waiting(rt: Runtime, session: Session, out: Outgoing, event: m.Event
 
 def _subject_updated(rt: Runtime, session: Session, out: Outgoing, subject: m.Subject) -> None:
     instances = session.scalars(
-        sa.select(m.Instance).where(
-            m.Instance.subject_id == subject.id, m.Instance.status == "running"
-        )
+        sa.select(m.Instance)
+        .where(m.Instance.subject_id == subject.id, m.Instance.status == "running")
+        .order_by(m.Instance.id)
+        .with_for_update()
     ).all()
     for instance in instances:
         compiled = rt.compiled(session, instance.flow_version_id)
