@@ -205,3 +205,22 @@ def run_flow(
         click.echo(f"email sent {email}")
     waiting = f" at {', '.join(result.waiting_at)}" if result.waiting_at else ""
     click.echo(f"instance {result.status}{waiting}")
+
+
+@main.group()
+def db() -> None:
+    """The database: PROCEDO_DATABASE_URL, or SQLite under PROCEDO_DATA_DIR."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    from procedo.db.migrate import upgrade
+    from procedo.db.session import Database
+    from procedo.settings import load_settings
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.database_url)
+    upgrade(database.engine)
+    click.echo(f"database at {database.url.render_as_string()} is up to date")

@@ -27,8 +27,11 @@ def utcnow() -> dt.datetime:
 class UtcDateTime(sa.TypeDecorator[dt.datetime]):
     """Stored in UTC and read back aware: SQLite keeps no offset, so we never store local time."""
 
-    impl = sa.DateTime(timezone=True)
+    impl = sa.DateTime
     cache_ok = True
+
+    def __init__(self, timezone: bool = True) -> None:
+        super().__init__(timezone=timezone)
 
     def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
         if value is None:

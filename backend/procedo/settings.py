@@ -1,0 +1,30 @@
+"""Settings from the environment; the defaults give the embedded mode in ./.procedo-data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True):
+    data_dir: Path
+    # SQLAlchemy URL; default: SQLite in the data directory.
+    database_url: str
+    # Redis or RabbitMQ URL for the workers; empty: run the workers in-process.
+    broker_url: str
+
+    @property
+    def embedded(self) -> bool:
+        return not self.broker_url
+
+
+def load_settings() -> Settings:
+    data_dir = Path(os.environ.get("PROCEDO_DATA_DIR", ".procedo-data")).resolve()
+    database_url = os.environ.get("PROCEDO_DATABASE_URL") or f"sqlite:///{data_dir / 'procedo.db'}"
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        broker_url=os.environ.get("PROCEDO_BROKER_URL", ""),
+    )
