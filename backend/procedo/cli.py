@@ -224,3 +224,29 @@ def db_upgrade() -> None:
     database = Database(settings.database_url)
     upgrade(database.engine)
     click.echo(f"database at {database.url.render_as_string()} is up to date")
+
+
+@main.command()
+@click.option("--threads", default=8, show_default=True, help="Worker threads in this process.")
+def worker(threads: int) -> None:
+    """Run a worker process (needs PROCEDO_BROKER_URL and PROCEDO_DATABASE_URL)."""
+    import logging
+
+    from procedo.settings import load_settings
+    from procedo.worker.process import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_worker(load_settings(), threads)
+
+
+@main.command()
+@click.option("--poll", default=0.25, show_default=True, help="Seconds between idle rounds.")
+def scheduler(poll: float) -> None:
+    """Run a scheduler: due timers and emails, schedules, and the sweeper."""
+    import logging
+
+    from procedo.settings import load_settings
+    from procedo.worker.process import run_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_scheduler(load_settings(), poll)

@@ -1,0 +1,1 @@
+"""Workers (dramatiq actors) and the scheduler; embedded or as separate processes."""

@@ -1,0 +1,54 @@
+"""The scheduler: claims due timers and emails, runs schedules, sweeps up lost work.
+
+Several schedulers may run at once against PostgreSQL: claims use
+FOR UPDATE SKIP LOCKED, so each due row goes to exactly one of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from procedo.runtime import outbox, work
+from procedo.runtime.context import Runtime
+from procedo.runtime.schedules import run_due_schedules
+from procedo.runtime.sweep import sweep
+
+log = logging.getLogger("procedo.scheduler")
+
+
+class Scheduler:
+    def __init__(self, rt: Runtime, poll: float = 0.25, sweep_every: float = 10.0) -> None:
+        self.rt = rt
+        self.poll = poll
+        self.sweep_every = sweep_every
+        self._last_sweep = 0.0
+
+    def tick(self) -> int:
+        """One round; returns how many messages it sent."""
+        sent = 0
+        for ident in work.claim_due_timers(self.rt):
+            self.rt.dispatcher.send("timer", ident)
+            sent += 1
+        for ident in outbox.claim_due(self.rt):
+            self.rt.dispatcher.send("outbox", ident)
+            sent += 1
+        if run_due_schedules(self.rt):
+            sent += 1
+        if time.monotonic() - self._last_sweep >= self.sweep_every:
+            self._last_sweep = time.monotonic()
+            for kind, ident in sweep(self.rt):
+                self.rt.dispatcher.send(kind, ident)
+                sent += 1
+        return sent
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = self.tick()
+            except Exception:  # the database may be briefly away; keep going
+                log.exception("scheduler round failed")
+                busy = 0
+            if not busy:
+                stop.wait(self.poll)
