@@ -34,6 +34,7 @@ from procedo.mail import (
     deliver,
     html_to_text,
 )
+from tests.cluster import free_port
 
 SUBJECT = "Factuur € 12,50 – herinnering"
 BODY = (
@@ -45,13 +46,6 @@ BODY = (
     "</body></html>"
 )
 MESSAGE_ID = "<3f2a9c1e-0001@procedo>"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def settings(port: int, **changes: Any) -> SmtpSettings:

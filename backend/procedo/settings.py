@@ -14,6 +14,10 @@ class Settings(msgspec.Struct, frozen=True):
     database_url: str
     # Redis or RabbitMQ URL for the workers; empty: run the workers in-process.
     broker_url: str
+    # Seconds a row may wait for its message before the sweeper sends it again.
+    sweep_grace: float = 30.0
+    # Seconds after which an email still `sending` counts as abandoned by a dead worker.
+    sending_timeout: float = 300.0
 
     @property
     def embedded(self) -> bool:
@@ -27,4 +31,6 @@ def load_settings() -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         broker_url=os.environ.get("PROCEDO_BROKER_URL", ""),
+        sweep_grace=float(os.environ.get("PROCEDO_SWEEP_GRACE", "30")),
+        sending_timeout=float(os.environ.get("PROCEDO_SENDING_TIMEOUT", "300")),
     )

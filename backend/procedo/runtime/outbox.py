@@ -19,9 +19,6 @@ from procedo.db import models as m
 from procedo.runtime.context import Runtime
 from procedo.runtime.steps import history
 
-# A row `sending` for longer than this was abandoned by a dead worker.
-SENDING_TIMEOUT_SECONDS = 300
-
 
 class Sender(Protocol):
     def __call__(self, tenant: m.Tenant, email: mail.OutgoingEmail) -> mail.Delivery: ...

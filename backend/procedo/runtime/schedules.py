@@ -34,7 +34,8 @@ def run_due_schedules(rt: Runtime, limit: int = 20) -> int:
         for schedule in session.scalars(query).all():
             version = session.get(m.FlowVersion, schedule.flow_version_id)
             tenant = session.get(m.Tenant, schedule.tenant_id)
-            assert version is not None and tenant is not None
+            assert version is not None
+            assert tenant is not None
             trigger = rt.compiled(session, version.id).checked.flow.trigger
             assert isinstance(trigger, ScheduleTrigger)
             subjects = sa.select(m.Subject).where(

@@ -15,13 +15,11 @@ import sqlalchemy as sa
 
 from procedo.db import models as m
 from procedo.runtime.context import MessageKind, Runtime
-from procedo.runtime.outbox import SENDING_TIMEOUT_SECONDS
-
-# How long a row may wait for its message before the sweeper sends it again.
-GRACE = dt.timedelta(seconds=30)
 
 
-def sweep(rt: Runtime, grace: dt.timedelta = GRACE) -> list[tuple[MessageKind, uuid.UUID]]:
+def sweep(
+    rt: Runtime, grace: dt.timedelta, sending_timeout: dt.timedelta
+) -> list[tuple[MessageKind, uuid.UUID]]:
     now = rt.clock.now()
     late = now - grace
     with rt.transaction() as (session, _out):
@@ -52,7 +50,7 @@ def sweep(rt: Runtime, grace: dt.timedelta = GRACE) -> list[tuple[MessageKind, u
             sa.update(m.Outbox)
             .where(
                 m.Outbox.status == "sending",
-                m.Outbox.next_attempt_at < now - dt.timedelta(seconds=SENDING_TIMEOUT_SECONDS),
+                m.Outbox.next_attempt_at < now - sending_timeout,
             )
             .values(status="pending")
             .execution_options(synchronize_session=False)

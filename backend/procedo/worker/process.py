@@ -63,7 +63,7 @@ def run_scheduler(settings: Settings, poll: float) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     log.info("scheduler started")
-    Scheduler(runtime, poll=poll).run(stop)
+    Scheduler(runtime, poll, settings.sweep_grace, settings.sending_timeout).run(stop)
     runtime.db.dispose()
 
 
@@ -83,7 +83,7 @@ class Embedded:
         worker.start()
         stop = threading.Event()
         thread = threading.Thread(
-            target=Scheduler(runtime, poll=poll).run,
+            target=Scheduler(runtime, poll, settings.sweep_grace, settings.sending_timeout).run,
             args=(stop,),
             name="procedo-scheduler",
             daemon=True,

@@ -6,6 +6,7 @@ FOR UPDATE SKIP LOCKED, so each due row goes to exactly one of them.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -19,10 +20,18 @@ log = logging.getLogger("procedo.scheduler")
 
 
 class Scheduler:
-    def __init__(self, rt: Runtime, poll: float = 0.25, sweep_every: float = 10.0) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        poll: float = 0.25,
+        grace: float = 30.0,
+        sending_timeout: float = 300.0,
+    ) -> None:
         self.rt = rt
         self.poll = poll
-        self.sweep_every = sweep_every
+        self.grace = dt.timedelta(seconds=grace)
+        self.sending_timeout = dt.timedelta(seconds=sending_timeout)
+        self.sweep_every = min(10.0, grace / 2)
         self._last_sweep = 0.0
 
     def tick(self) -> int:
@@ -38,7 +47,7 @@ class Scheduler:
             sent += 1
         if time.monotonic() - self._last_sweep >= self.sweep_every:
             self._last_sweep = time.monotonic()
-            for kind, ident in sweep(self.rt):
+            for kind, ident in sweep(self.rt, self.grace, self.sending_timeout):
                 self.rt.dispatcher.send(kind, ident)
                 sent += 1
         return sent
