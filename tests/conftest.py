@@ -99,9 +99,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'procedo.db'}"
         return
-    url: str = request.getfixturevalue("postgres_url")
-    yield url
-    engine = sa.create_engine(url)
+    yield request.getfixturevalue("postgres_db")
+
+
+@pytest.fixture
+def postgres_db(postgres_url: str) -> Iterator[str]:
+    """The PostgreSQL test schema, emptied after the test."""
+    yield postgres_url
+    engine = sa.create_engine(postgres_url)
     with engine.begin() as connection:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         connection.execute(sa.text(f"TRUNCATE {tables} CASCADE"))

@@ -42,11 +42,9 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def cluster(db_url: str, redis_url: str) -> Iterator[Cluster]:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the distributed setup runs on PostgreSQL; SQLite is the embedded mode")
+def cluster(postgres_db: str, redis_url: str) -> Iterator[Cluster]:
     env = {
-        "PROCEDO_DATABASE_URL": db_url,
+        "PROCEDO_DATABASE_URL": postgres_db,
         "PROCEDO_BROKER_URL": redis_url,
         "PROCEDO_SWEEP_GRACE": "2",
         "PROCEDO_SENDING_TIMEOUT": "3",

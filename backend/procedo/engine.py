@@ -181,6 +181,15 @@ class Compiled:
             counts[edge.target] += 1
         return dict(counts)
 
+    @cached_property
+    def roles_needed(self) -> tuple[str, ...]:
+        """Roles whose members' addresses decisions read (email to a role)."""
+        needed: list[str] = []
+        for node in self.checked.nodes.values():
+            if node.node_type.roles is not None:
+                needed.extend(node.node_type.roles(node.params))
+        return tuple(sorted(set(needed)))
+
     def node(self, node_id: str) -> CheckedNode:
         return self.checked.nodes[node_id]
 

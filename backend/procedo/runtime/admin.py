@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from procedo import engine as eng
 from procedo.db import models as m
 from procedo.nodetypes import Refused, TaskCompleted
+from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
 from procedo.runtime.steps import history, lock_instance, step_instance
 
@@ -58,6 +59,7 @@ def create_instance(
         )
     now = rt.clock.now()
     instance = m.Instance(
+        id=uuid.uuid4(),
         tenant_id=version.tenant_id,
         flow_version_id=version.id,
         subject_id=subject.id,
@@ -67,9 +69,12 @@ def create_instance(
         started_by=actor,
         started_at=now,
         updated_at=now,
+        failed_event=None,
+        error=None,
+        ended_at=None,
     )
-    session.add(instance)
-    session.flush()
+    # Written at the end of the transaction, with the state its first step reaches.
+    buffer(session).new_instances[instance.id] = instance
     history(
         session,
         instance,

@@ -7,6 +7,7 @@ back would wake a worker for nothing, or worse).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,11 +66,27 @@ class Runtime:
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Session, Outgoing]]:
+        from procedo.runtime.buffer import buffer
+
         outgoing = Outgoing()
         with self.db.transaction() as session:
             yield session, outgoing
+            buffer(session).flush(session)
         for kind, ident in outgoing.messages:
             self.dispatcher.send(kind, ident)
+
+    def tenant_calendar(self, session: Session, tenant_id: uuid.UUID) -> tuple[str, str]:
+        """The tenant's time zone and country; cached for a minute (they rarely change)."""
+        now = time.monotonic()
+        cached = _CALENDARS.get(tenant_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        tenant = session.get(m.Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id} does not exist")
+        calendar = (tenant.timezone, tenant.country)
+        _CALENDARS[tenant_id] = (now + 60.0, calendar)
+        return calendar
 
     def subject_types(self, session: Session, tenant_id: uuid.UUID) -> dict[str, SubjectType]:
         found = builtin_subject_types()
@@ -102,3 +119,4 @@ class Runtime:
 
 # Published versions never change, so their compiled form is shared by all runtimes.
 _COMPILED: dict[uuid.UUID, Compiled] = {}
+_CALENDARS: dict[uuid.UUID, tuple[float, tuple[str, str]]] = {}

@@ -15,7 +15,7 @@ from procedo.flow.model import EventTrigger, ScheduleTrigger
 from procedo.flow.problems import FlowError
 from procedo.flow.validate import check_flow
 from procedo.runtime.context import NotFound, Runtime
-from procedo.runtime.steps import raise_subject_event, to_json
+from procedo.runtime.steps import anyone_listens, raise_subject_event, to_json
 
 
 def create_tenant(
@@ -104,7 +104,8 @@ def upsert_subject(
         subject.version += 1
         subject.updated_at = now
         session.flush()
-        raise_subject_event(session, out, subject, old_status, now)
+        if anyone_listens(session, subject):
+            raise_subject_event(session, out, subject, old_status, now)
         return subject
 
 

@@ -9,6 +9,7 @@ its version, so two steps racing on one instance cannot both apply.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from procedo import engine as eng
 from procedo.db import models as m
@@ -28,6 +30,7 @@ from procedo.nodetypes import (
     StartTimer,
 )
 from procedo.rules.model import Rule
+from procedo.runtime.buffer import buffer
 from procedo.runtime.context import Conflict, NotFound, Outgoing, Runtime
 from procedo.runtime.roles import members_by_role, resolve_candidates
 
@@ -109,8 +112,9 @@ def history(
         }
         for row in rows
     ]
-    if entries:
-        session.execute(sa.insert(m.History), entries)
+    pending = buffer(session)
+    for entry in entries:
+        pending.insert(m.History, entry)
 
 
 def step_instance(
@@ -125,21 +129,23 @@ def step_instance(
     """Run the engine on ``instance`` and write the result; raises Conflict if raced."""
     compiled = rt.compiled(session, instance.flow_version_id)
     subject = session.get(m.Subject, instance.subject_id)
-    tenant = session.get(m.Tenant, instance.tenant_id)
-    if subject is None or tenant is None:
-        raise NotFound("the instance's subject or tenant is gone")
+    if subject is None:
+        raise NotFound("the instance's subject is gone")
+    timezone, country = rt.tenant_calendar(session, instance.tenant_id)
     now = rt.clock.now()
-    roles = _roles_needed(compiled)
+    roles = compiled.roles_needed
     inputs = eng.Inputs(
         flow=compiled,
         subject=subject_view(subject),
         now=now,
         new_id=rt.new_id,
-        roles=members_by_role(session, tenant.id, subject.id, roles) if roles else {},
-        timezone=tenant.timezone,
-        country=tenant.country,
+        roles=members_by_role(session, instance.tenant_id, subject.id, roles) if roles else {},
+        timezone=timezone,
+        country=country,
     )
-    state = load_state(session, instance)
+    # A new instance has no tokens yet: no need to ask.
+    fresh = isinstance(event, eng.Start) and instance.status == "pending"
+    state = eng.State() if fresh else load_state(session, instance)
     try:
         step = eng.run(inputs, state, event)
     except eng.NodeFailed as failure:
@@ -149,15 +155,13 @@ def step_instance(
     return step
 
 
-def _roles_needed(compiled: eng.Compiled) -> list[str]:
-    needed: list[str] = []
-    for node in compiled.checked.nodes.values():
-        if node.node_type.roles is not None:
-            needed.extend(node.node_type.roles(node.params))
-    return needed
-
-
 def _cas_instance(session: Session, instance: m.Instance, values: dict[str, Any]) -> None:
+    if instance.id in buffer(session).new_instances:
+        # Created in this transaction: its row is written once, with this state, at the end.
+        instance.version += 1
+        for key, value in values.items():
+            setattr(instance, key, value)
+        return
     result = session.execute(
         sa.update(m.Instance)
         .where(m.Instance.id == instance.id, m.Instance.version == instance.version)
@@ -166,9 +170,10 @@ def _cas_instance(session: Session, instance: m.Instance, values: dict[str, Any]
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"instance {instance.id} was changed by someone else; try again")
-    instance.version += 1
+    # Mirror the row in the loaded object without making the ORM write it again.
+    set_committed_value(instance, "version", instance.version + 1)
     for key, value in values.items():
-        setattr(instance, key, value)
+        set_committed_value(instance, key, value)
 
 
 def _fail(
@@ -235,8 +240,6 @@ def _write(
     )
     rows = _write_subject(session, out, instance, subject, step, now, actor)
     _write_tokens(session, instance, before, step, now)
-    if step.removed:
-        _cancel_for_tokens(session, step.removed, now)
     rows += _write_effects(rt, session, out, instance, subject, step, now)
     rows += _trail_history(step, actor, reason)
     # One history, in the order things happened during the step.
@@ -286,7 +289,12 @@ def _write_subject(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"subject {subject.key} was changed by someone else; try again")
     old_status = subject.status
-    subject.fields, subject.status, subject.version = fields, new_status, subject.version + 1
+    for key, value in (
+        ("fields", fields),
+        ("status", new_status),
+        ("version", subject.version + 1),
+    ):
+        set_committed_value(subject, key, value)
     rows: list[dict[str, Any]] = []
     previous = old_status
     for change in step.changes:
@@ -297,8 +305,33 @@ def _write_subject(
             data = {"field": change.field, "value": to_json(change.value)}
             rows.append({"kind": "field_changed", "data": data})
         rows[-1] |= {"actor": actor, "node_id": change.node, "seq": change.seq}
-    raise_subject_event(session, out, subject, old_status, now, source=instance.id)
+    if anyone_listens(session, subject, instance.id):
+        raise_subject_event(session, out, subject, old_status, now, source=instance.id)
     return rows
+
+
+def anyone_listens(session: Session, subject: m.Subject, source: uuid.UUID | None = None) -> bool:
+    """Whether a subject change matters to anyone but the instance that made it.
+
+    Other running instances on the subject may wait on a condition or have a stop
+    rule; flows may be triggered by subject changes. If neither, no event is
+    needed (it would cost a transaction of its own).
+    """
+    others = sa.select(m.Instance.id).where(
+        m.Instance.subject_id == subject.id, m.Instance.status == "running"
+    )
+    if source is not None:
+        others = others.where(m.Instance.id != source)
+    triggered = sa.select(m.FlowVersion.id).where(
+        m.FlowVersion.tenant_id == subject.tenant_id,
+        m.FlowVersion.trigger_event.in_(SUBJECT_EVENTS),
+        m.FlowVersion.subject_type == subject.type,
+        m.FlowVersion.active.is_(True),
+    )
+    return bool(session.scalar(sa.select(sa.or_(sa.exists(others), sa.exists(triggered)))))
+
+
+SUBJECT_EVENTS = ("subject.changed", "subject.status_changed")
 
 
 def raise_subject_event(
@@ -314,38 +347,48 @@ def raise_subject_event(
     data: dict[str, Any] = {"from": old_status, "to": subject.status}
     if source is not None:
         data["source_instance"] = str(source)
-    event = m.Event(
-        tenant_id=subject.tenant_id, subject_id=subject.id, name=name, data=data, created_at=now
+    event_id = uuid.uuid4()
+    buffer(session).insert(
+        m.Event,
+        {
+            "id": event_id,
+            "tenant_id": subject.tenant_id,
+            "subject_id": subject.id,
+            "name": name,
+            "data": data,
+            "status": "pending",
+            "created_at": now,
+            "processed_at": None,
+        },
     )
-    session.add(event)
-    session.flush()
-    out.add("event", event.id)
+    out.add("event", event_id)
 
 
 def _write_tokens(
     session: Session, instance: m.Instance, before: eng.State, step: eng.Step, now: dt.datetime
 ) -> None:
+    rows = buffer(session)
     old = {t.id: t for t in before.tokens}
     new = {t.id: t for t in step.state.tokens}
-    gone = [uuid.UUID(i) for i in old.keys() - new.keys()]
-    if gone:
-        session.execute(sa.delete(m.Token).where(m.Token.id.in_(gone)))
+    rows.deleted_tokens.extend(uuid.UUID(i) for i in old.keys() - new.keys())
+    rows.left_tokens.extend(uuid.UUID(i) for i in step.removed)
     for token in new.values():
         if token.id not in old:
-            session.add(
-                m.Token(
-                    id=uuid.UUID(token.id),
-                    tenant_id=instance.tenant_id,
-                    instance_id=instance.id,
-                    node_id=token.node,
-                    origin_id=uuid.UUID(token.origin) if token.origin else None,
-                    await_event=token.await_event,
-                    await_condition=to_json(token.await_condition)
+            rows.insert(
+                m.Token,
+                {
+                    "id": uuid.UUID(token.id),
+                    "tenant_id": instance.tenant_id,
+                    "instance_id": instance.id,
+                    "node_id": token.node,
+                    "origin_id": uuid.UUID(token.origin) if token.origin else None,
+                    "await_event": token.await_event,
+                    "await_condition": to_json(token.await_condition)
                     if token.await_condition
                     else None,
-                    arrived=token.arrived,
-                    entered_at=now,
-                )
+                    "arrived": token.arrived,
+                    "entered_at": now,
+                },
             )
         elif token != old[token.id]:
             session.execute(
@@ -353,22 +396,6 @@ def _write_tokens(
                 .where(m.Token.id == uuid.UUID(token.id))
                 .values(arrived=token.arrived, node_id=token.node)
             )
-
-
-def _cancel_for_tokens(session: Session, token_ids: Sequence[str], now: dt.datetime) -> None:
-    ids = [uuid.UUID(i) for i in token_ids]
-    session.execute(
-        sa.update(m.Task)
-        .where(m.Task.token_id.in_(ids), m.Task.status == "open")
-        .values(status="cancelled", completed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        sa.update(m.Timer)
-        .where(m.Timer.token_id.in_(ids), m.Timer.status.in_(("pending", "enqueued")))
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _write_effects(
@@ -380,14 +407,14 @@ def _write_effects(
     step: eng.Step,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
-    timers: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     noted = 0
     for index, emitted in enumerate(step.effects):
         effect = emitted.effect
         token = uuid.UUID(emitted.token) if emitted.token else None
         if isinstance(effect, StartTimer) and token is not None:
-            timers.append(
+            buffer(session).insert(
+                m.Timer,
                 {
                     "id": uuid.uuid4(),
                     "tenant_id": instance.tenant_id,
@@ -396,7 +423,8 @@ def _write_effects(
                     "purpose": effect.purpose,
                     "due_at": effect.at,
                     "status": "pending",
-                }
+                    "claimed_at": None,
+                },
             )
         elif isinstance(effect, OpenTask) and token is not None:
             _open_task(session, instance, subject, emitted.node, token, effect, now)
@@ -408,16 +436,15 @@ def _write_effects(
                 }
             )
         elif isinstance(effect, QueueEmail | QueueLetter):
-            row = _queue(instance, emitted, effect, index, step, now)
-            session.add(row)
-            session.flush()
-            if row.kind == "email":
-                out.add("outbox", row.id)
+            row = _queue(instance, effect, index, now)
+            buffer(session).insert(m.Outbox, row)
+            if row["kind"] == "email":
+                out.add("outbox", row["id"])
             notes.append(
                 {
-                    "kind": f"{row.kind}_queued",
+                    "kind": f"{row['kind']}_queued",
                     "node_id": emitted.node,
-                    "data": {"to": row.recipients, "subject": row.subject},
+                    "data": {"to": row["recipients"], "subject": row["subject"]},
                 }
             )
         elif isinstance(effect, EscalateTask) and emitted.origin is not None:
@@ -427,8 +454,6 @@ def _write_effects(
         for note in notes[noted:]:
             note["seq"] = emitted.seq
         noted = len(notes)
-    if timers:
-        session.execute(sa.insert(m.Timer), timers)
     return notes
 
 
@@ -441,73 +466,86 @@ def _open_task(
     effect: OpenTask,
     now: dt.datetime,
 ) -> None:
-    task = m.Task(
-        tenant_id=instance.tenant_id,
-        instance_id=instance.id,
-        token_id=token,
-        node_id=node_id,
-        subject_id=subject.id,
-        title=effect.title,
-        instructions=effect.instructions,
-        role=effect.assignee.role or None,
-        assignee=effect.assignee.user or None,
-        outcomes=list(effect.outcomes),
-        checkpoints=[to_json(c) for c in effect.checkpoints],
-        due_at=effect.due_at,
-        created_at=now,
+    task_id = uuid.uuid4()
+    buffer(session).insert(
+        m.Task,
+        {
+            "id": task_id,
+            "tenant_id": instance.tenant_id,
+            "instance_id": instance.id,
+            "token_id": token,
+            "node_id": node_id,
+            "subject_id": subject.id,
+            "title": effect.title,
+            "instructions": effect.instructions,
+            "role": effect.assignee.role or None,
+            "assignee": effect.assignee.user or None,
+            "outcomes": list(effect.outcomes),
+            "checkpoints": [to_json(c) for c in effect.checkpoints],
+            "due_at": effect.due_at,
+            "created_at": now,
+        },
     )
-    session.add(task)
-    session.flush()
-    set_candidates(session, task, effect.assignee, subject.id)
+    set_candidates(session, task_id, instance.tenant_id, effect.assignee, subject.id, new=True)
 
 
 def set_candidates(
-    session: Session, task: m.Task, assignee: Assignee, subject_id: uuid.UUID
-) -> None:
-    session.execute(sa.delete(m.TaskCandidate).where(m.TaskCandidate.task_id == task.id))
-    emails = resolve_candidates(session, task.tenant_id, subject_id, assignee)
-    if emails:
-        session.execute(
-            sa.insert(m.TaskCandidate),
-            [{"task_id": task.id, "user_email": e, "tenant_id": task.tenant_id} for e in emails],
+    session: Session,
+    task_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    assignee: Assignee,
+    subject_id: uuid.UUID,
+    new: bool = False,
+) -> list[str]:
+    """Who may take the task now; returns their addresses."""
+    if not new:
+        session.execute(sa.delete(m.TaskCandidate).where(m.TaskCandidate.task_id == task_id))
+    emails = resolve_candidates(session, tenant_id, subject_id, assignee)
+    rows = buffer(session)
+    for email in emails:
+        rows.insert(
+            m.TaskCandidate, {"task_id": task_id, "user_email": email, "tenant_id": tenant_id}
         )
+    return emails
+
+
+def outbox_row(
+    instance: m.Instance,
+    message_id: str,
+    recipients: Sequence[str],
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    kind: str = "email",
+    template: str = "",
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": instance.tenant_id,
+        "instance_id": instance.id,
+        "kind": kind,
+        "message_id": message_id,
+        "recipients": list(recipients),
+        "subject": subject,
+        "body": body,
+        "template": template,
+        # Letters wait for print; emails for the sender.
+        "status": "pending" if kind == "email" else "ready",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def _queue(
-    instance: m.Instance,
-    emitted: eng.Emitted,
-    effect: QueueEmail | QueueLetter,
-    index: int,
-    step: eng.Step,
-    now: dt.datetime,
-) -> m.Outbox:
+    instance: m.Instance, effect: QueueEmail | QueueLetter, index: int, now: dt.datetime
+) -> dict[str, Any]:
     # Deterministic: the same step (same instance version and effect) gives the same id.
     message_id = f"<{instance.id}.{instance.version}.{index}@procedo>"
     if isinstance(effect, QueueEmail):
-        return m.Outbox(
-            tenant_id=instance.tenant_id,
-            instance_id=instance.id,
-            kind="email",
-            message_id=message_id,
-            recipients=list(effect.to),
-            subject=effect.subject,
-            body=effect.body,
-            status="pending",
-            next_attempt_at=now,
-            created_at=now,
-        )
-    return m.Outbox(
-        tenant_id=instance.tenant_id,
-        instance_id=instance.id,
-        kind="letter",
-        message_id=message_id,
-        recipients=[],
-        subject=effect.subject,
-        body=effect.body,
-        template=effect.template,
-        status="ready",
-        next_attempt_at=now,
-        created_at=now,
+        return outbox_row(instance, message_id, effect.to, effect.subject, effect.body, now)
+    return outbox_row(
+        instance, message_id, [], effect.subject, effect.body, now, "letter", effect.template
     )
 
 
@@ -527,11 +565,14 @@ def escalate(
     if task is None:
         return []
     notes: list[dict[str, Any]] = []
+    holders: list[str] | None = None
     if effect.reassign_to is not None:
         before = f"role {task.role}" if task.role else f"user {task.assignee}"
         task.role = effect.reassign_to.role or None
         task.assignee = effect.reassign_to.user or None
-        set_candidates(session, task, effect.reassign_to, task.subject_id)
+        holders = set_candidates(
+            session, task.id, task.tenant_id, effect.reassign_to, task.subject_id
+        )
         notes.append(
             {
                 "kind": "task_reassigned",
@@ -541,24 +582,24 @@ def escalate(
         )
     if effect.remind:
         task.reminders += 1
-        recipients = session.scalars(
-            sa.select(m.TaskCandidate.user_email).where(m.TaskCandidate.task_id == task.id)
-        ).all()
-        if recipients:
-            reminder = m.Outbox(
-                tenant_id=instance.tenant_id,
-                instance_id=instance.id,
-                kind="email",
-                message_id=f"<{task.id}.reminder.{task.reminders}@procedo>",
-                recipients=sorted(recipients),
-                subject=f"Reminder: {task.title}",
-                body=f"<p>This task is waiting for you: {task.title}</p>",
-                next_attempt_at=now,
-                created_at=now,
+        recipients = holders
+        if recipients is None:
+            recipients = list(
+                session.scalars(
+                    sa.select(m.TaskCandidate.user_email).where(m.TaskCandidate.task_id == task.id)
+                )
             )
-            session.add(reminder)
-            session.flush()
-            out.add("outbox", reminder.id)
+        if recipients:
+            reminder = outbox_row(
+                instance,
+                f"<{task.id}.reminder.{task.reminders}@procedo>",
+                sorted(recipients),
+                f"Reminder: {task.title}",
+                f"<p>This task is waiting for you: {html.escape(task.title)}</p>",
+                now,
+            )
+            buffer(session).insert(m.Outbox, reminder)
+            out.add("outbox", reminder["id"])
         notes.append(
             {
                 "kind": "task_reminded",

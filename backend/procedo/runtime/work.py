@@ -22,7 +22,7 @@ from procedo.nodetypes import EventReceived, TimerFired
 from procedo.rules.evaluate import evaluate
 from procedo.runtime.admin import create_instance, run_start
 from procedo.runtime.context import Conflict, Outgoing, Runtime
-from procedo.runtime.steps import lock_instance, step_instance, subject_view
+from procedo.runtime.steps import SUBJECT_EVENTS, lock_instance, step_instance, subject_view
 
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
@@ -102,7 +102,7 @@ def dispatch_event(rt: Runtime, event_id: uuid.UUID) -> None:
                 return
             _start_triggered(rt, session, out, event, subject)
             _resume_waiting(rt, session, out, event)
-            if event.name in ("subject.changed", "subject.status_changed"):
+            if event.name in SUBJECT_EVENTS:
                 _subject_updated(rt, session, out, subject)
 
     retrying(attempt)
