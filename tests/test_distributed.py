@@ -283,3 +283,46 @@ def test_flushing_redis_loses_no_timer(cluster: Cluster) -> None:
     assert len(fired) == batch
     assert set(fired.values()) == {1}
     assert timers == {"fired": batch}
+
+
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def test_rabbitmq_works_too(postgres_db: str) -> None:
+    import pika
+
+    try:
+        pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)).close()
+    except pika.exceptions.AMQPError as exc:
+        service_missing("RabbitMQ", RABBITMQ_URL, exc)
+    cluster = Cluster(
+        {
+            "PROCEDO_DATABASE_URL": postgres_db,
+            "PROCEDO_BROKER_URL": RABBITMQ_URL,
+            "PROCEDO_SWEEP_GRACE": "2",
+        }
+    )
+    try:
+        rt = client_runtime(cluster)
+        tenant, subjects = tenant_with_invoices(rt, quick_flow(), 10, None)
+        cluster.start_worker()
+        cluster.start_scheduler()
+        admin.start_many(rt, tenant.id, "quick", [s.id for s in subjects], "bulk")
+        wait_until(lambda: len([t for t in open_tasks(rt) if t.reminders]) == 10, 60, "reminders")
+        for task in open_tasks(rt):
+            admin.complete_task(rt, tenant.id, task.id, "approve", [], "carla@acme.example")
+        wait_until(
+            lambda: (
+                count(
+                    rt,
+                    sa.select(sa.func.count())
+                    .select_from(m.Instance)
+                    .where(m.Instance.status == "completed"),
+                )
+                == 10
+            ),
+            60,
+            "completion",
+        )
+    finally:
+        cluster.stop()
