@@ -160,15 +160,13 @@ def test_messages_delivered_twice_change_nothing(cluster: Cluster) -> None:
     rt = client_runtime(cluster)
     tenant, subjects = tenant_with_invoices(rt, quick_flow(), 20, None)
     created = admin.start_many(rt, tenant.id, "quick", [s.id for s in subjects], "bulk")
-    for instance_id in created:  # every message sent a second time
-        rt.dispatcher.send("advance", instance_id)
+    rt.dispatcher.send("advance", created)  # every message sent a second time
     cluster.start_worker()
     cluster.start_scheduler()
     wait_until(lambda: len([t for t in open_tasks(rt) if t.reminders]) == 20, 60, "reminders")
     with rt.db.read() as session:
         timer_ids = list(session.scalars(sa.select(m.Timer.id)))
-    for timer_id in timer_ids:
-        rt.dispatcher.send("timer", timer_id)
+    rt.dispatcher.send("timer", timer_ids)
     for task in open_tasks(rt):
         admin.complete_task(rt, tenant.id, task.id, "approve", [], "carla@acme.example")
     wait_until(

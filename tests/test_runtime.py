@@ -106,12 +106,12 @@ def test_duplicate_messages_change_nothing(world: World) -> None:
     subject = world.subject("invoice", "INV-1", GOOD_INVOICE)
     event = admin.post_event(world.rt, world.tenant, subject.id, "invoice.received")
     world.runner.drain()
-    work.dispatch_event(world.rt, event.id)  # delivered again
+    work.dispatch_events(world.rt, [event.id])  # delivered again
     (_task,) = world.open_tasks()
     world.runner.clock.advance(3 * DAY)
     (timer_id,) = work.claim_due_timers(world.rt)
-    work.fire_timer(world.rt, timer_id)
-    work.fire_timer(world.rt, timer_id)  # delivered again
+    work.fire_timers(world.rt, [timer_id])
+    work.fire_timers(world.rt, [timer_id])  # delivered again
     world.runner.drain()
     with world.rt.db.read() as session:
         reminders = session.scalars(sa.select(m.Outbox).where(m.Outbox.subject.like("Reminder%")))
@@ -316,7 +316,7 @@ def test_concurrent_move_completion_and_timer_one_wins(world: World) -> None:
         "complete": lambda: admin.complete_task(
             world.rt, world.tenant, task.id, "approve", [], "carla"
         ),
-        "timer": lambda: work.fire_timer(world.rt, timer_id),
+        "timer": lambda: work.fire_timers(world.rt, [timer_id]),
     }
     threads = [threading.Thread(target=attempt, args=item) for item in actions.items()]
     for thread in threads:

@@ -129,43 +129,86 @@ def complete_task(
     outcome: str,
     checkpoints: Sequence[str] = (),
     actor: str = "system",
-) -> m.Task:
+) -> None:
+    """Complete one task with an outcome; the flow continues on that outcome's port."""
+    complete_tasks(rt, tenant_id, [(task_id, outcome, checkpoints)], actor)
+
+
+def complete_tasks(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    items: Sequence[tuple[uuid.UUID, str, Sequence[str]]],
+    actor: str,
+) -> None:
+    """Complete several tasks in one transaction ("approve selected"): all or none."""
     with rt.transaction() as (session, out):
-        task: m.Task = _owned(session, m.Task, task_id, tenant_id)
-        instance = _owned(session, m.Instance, task.instance_id, tenant_id, lock=True)
-        session.refresh(task)  # as it is now that the instance is ours
-        if task.status != "open":
-            raise Refusal(f"the task is {task.status}, no longer open")
-        now = rt.clock.now()
-        task.status, task.outcome, task.completed_by = "completed", outcome, actor
-        task.ticked, task.completed_at = sorted(set(checkpoints)), now
-        session.flush()
-        history(
-            session,
-            instance,
-            task.subject_id,
-            tenant_id,
-            now,
-            [
-                {
-                    "kind": "task_completed",
-                    "actor": actor,
-                    "node_id": task.node_id,
-                    "port": outcome,
-                    "data": {"title": task.title, "checkpoints": task.ticked},
-                }
-            ],
+        for task_id, outcome, checkpoints in items:
+            _complete(rt, session, out, tenant_id, task_id, outcome, checkpoints, actor)
+
+
+def _complete(
+    rt: Runtime,
+    session: Session,
+    out: Outgoing,
+    tenant_id: uuid.UUID,
+    task_id: uuid.UUID,
+    outcome: str,
+    checkpoints: Sequence[str],
+    actor: str,
+) -> None:
+    # Lock the instance first (every operation does), then claim the task if still open.
+    instance = session.scalar(
+        sa.select(m.Instance)
+        .where(
+            m.Instance.id
+            == sa.select(m.Task.instance_id)
+            .where(m.Task.id == task_id, m.Task.tenant_id == tenant_id)
+            .scalar_subquery()
         )
-        signal = TaskCompleted(outcome=outcome, checkpoints=frozenset(checkpoints), by=actor)
-        try:
-            step_instance(rt, session, out, instance, eng.Resume(str(task.token_id), signal), actor)
-        except Refused as refused:
-            raise Refusal(str(refused)) from refused
-        except eng.StaleEvent as stale:
-            raise Refusal("the flow no longer waits for this task") from stale
-        except eng.NodeFailed:
-            pass  # the instance is `failed` with the error; the completion itself stands
-        return task
+        .with_for_update()
+    )
+    if instance is None:
+        raise NotFound(f"no task {task_id} in this tenant")
+    now = rt.clock.now()
+    ticked = sorted(set(checkpoints))
+    claimed = session.execute(
+        sa.update(m.Task)
+        .where(m.Task.id == task_id, m.Task.status == "open")
+        .values(
+            status="completed", outcome=outcome, completed_by=actor, ticked=ticked, completed_at=now
+        )
+        .returning(m.Task.token_id, m.Task.node_id, m.Task.title)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if claimed is None:
+        status = session.scalar(sa.select(m.Task.status).where(m.Task.id == task_id))
+        raise Refusal(f"the task is {status}, no longer open")
+    token_id, node_id, title = claimed
+    history(
+        session,
+        instance,
+        instance.subject_id,
+        tenant_id,
+        now,
+        [
+            {
+                "kind": "task_completed",
+                "actor": actor,
+                "node_id": node_id,
+                "port": outcome,
+                "data": {"title": title, "checkpoints": ticked},
+            }
+        ],
+    )
+    signal = TaskCompleted(outcome=outcome, checkpoints=frozenset(checkpoints), by=actor)
+    try:
+        step_instance(rt, session, out, instance, eng.Resume(str(token_id), signal), actor)
+    except Refused as refused:
+        raise Refusal(str(refused)) from refused
+    except eng.StaleEvent as stale:
+        raise Refusal("the flow no longer waits for this task") from stale
+    except eng.NodeFailed:
+        pass  # the instance is `failed` with the error; the completion itself stands
 
 
 def post_event(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -31,9 +31,26 @@ MessageKind = Literal["advance", "timer", "event", "outbox"]
 
 
 class Dispatcher(Protocol):
-    """Carries ids to workers: dramatiq in production, in-process for tests and `run`."""
+    """Carries ids to workers: dramatiq in production, in-process for tests and `run`.
 
-    def send(self, kind: MessageKind, ident: uuid.UUID) -> None: ...
+    One message carries a batch of ids of one kind; a worker handles a batch of
+    starts or timers in one transaction (one commit for the batch).
+    """
+
+    def send(self, kind: MessageKind, idents: Sequence[uuid.UUID]) -> None: ...
+
+
+BATCH = 50
+
+
+def send_batched(dispatcher: Dispatcher, messages: Sequence[tuple[MessageKind, uuid.UUID]]) -> None:
+    """Group ids by kind, in order, into messages of at most BATCH ids."""
+    by_kind: dict[MessageKind, list[uuid.UUID]] = {}
+    for kind, ident in messages:
+        by_kind.setdefault(kind, []).append(ident)
+    for kind, idents in by_kind.items():
+        for start in range(0, len(idents), BATCH):
+            dispatcher.send(kind, idents[start : start + BATCH])
 
 
 class Conflict(Exception):
@@ -72,8 +89,7 @@ class Runtime:
         with self.db.transaction() as session:
             yield session, outgoing
             buffer(session).flush(session)
-        for kind, ident in outgoing.messages:
-            self.dispatcher.send(kind, ident)
+        send_batched(self.dispatcher, outgoing.messages)
 
     def tenant_calendar(self, session: Session, tenant_id: uuid.UUID) -> tuple[str, str]:
         """The tenant's time zone and country; cached for a minute (they rarely change)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from procedo import mail
 from procedo.clock import FakeClock
@@ -23,10 +23,10 @@ from procedo.runtime.context import MessageKind, Runtime
 
 class InlineDispatcher:
     def __init__(self) -> None:
-        self.queue: deque[tuple[MessageKind, uuid.UUID]] = deque()
+        self.queue: deque[tuple[MessageKind, list[uuid.UUID]]] = deque()
 
-    def send(self, kind: MessageKind, ident: uuid.UUID) -> None:
-        self.queue.append((kind, ident))
+    def send(self, kind: MessageKind, idents: Sequence[uuid.UUID]) -> None:
+        self.queue.append((kind, list(idents)))
 
 
 class RecordingSender:
@@ -60,20 +60,17 @@ class LocalRunner:
         """Handle every queued message, including those handling creates."""
         queue = self.dispatcher.queue
         while queue:
-            kind, ident = queue.popleft()
-            if kind == "advance":
-                work.advance(self.rt, ident)
-            elif kind == "timer":
-                work.fire_timer(self.rt, ident)
-            elif kind == "event":
-                work.dispatch_event(self.rt, ident)
+            kind, idents = queue.popleft()
+            if kind == "outbox":
+                for ident in idents:
+                    outbox.deliver(self.rt, ident, self.sender)
             else:
-                outbox.deliver(self.rt, ident, self.sender)
+                work.HANDLERS[kind](self.rt, idents)
 
     def fire_due_timers(self) -> int:
         ids = work.claim_due_timers(self.rt)
         for ident in ids:
-            work.fire_timer(self.rt, ident)
+            work.fire_timers(self.rt, [ident])
             self.drain()
         return len(ids)
 

@@ -10,6 +10,7 @@ sends again with the same Message-ID, so the receiver can tell it is a retry.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -31,6 +32,11 @@ def smtp_sender(tenant: m.Tenant, email: mail.OutgoingEmail) -> mail.Delivery:
     except mail.SmtpSettingsError as exc:
         return mail.Delivery(outcome="failed", detail=str(exc))
     return mail.deliver(settings, email)
+
+
+def deliver_all(rt: Runtime, outbox_ids: Sequence[uuid.UUID], sender: Sender = smtp_sender) -> None:
+    for outbox_id in outbox_ids:
+        deliver(rt, outbox_id, sender)
 
 
 def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender = smtp_sender) -> None:

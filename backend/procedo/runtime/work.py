@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -22,7 +22,13 @@ from procedo.nodetypes import EventReceived, TimerFired
 from procedo.rules.evaluate import evaluate
 from procedo.runtime.admin import create_instance, run_start
 from procedo.runtime.context import Conflict, Outgoing, Runtime
-from procedo.runtime.steps import SUBJECT_EVENTS, lock_instance, step_instance, subject_view
+from procedo.runtime.steps import (
+    SUBJECT_EVENTS,
+    lock_instance,
+    lock_instances,
+    step_instance,
+    subject_view,
+)
 
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
@@ -55,35 +61,41 @@ def _claim(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def advance(rt: Runtime, instance_id: uuid.UUID) -> None:
-    """Step a pending instance (bulk starts, schedules) from its start node."""
+def advance(rt: Runtime, instance_ids: Sequence[uuid.UUID]) -> None:
+    """Step pending instances (bulk starts, schedules) from their start nodes, in one commit."""
 
     def attempt() -> None:
         with rt.transaction() as (session, out):
-            instance = lock_instance(session, instance_id)
-            if instance is None or instance.status != "pending":
-                return
-            run_start(rt, session, out, instance, instance.started_by)
+            for instance in lock_instances(session, instance_ids):
+                if instance.status == "pending":
+                    run_start(rt, session, out, instance, instance.started_by)
 
     retrying(attempt)
 
 
-def fire_timer(rt: Runtime, timer_id: uuid.UUID) -> None:
+def fire_timers(rt: Runtime, timer_ids: Sequence[uuid.UUID]) -> None:
+    """Fire due timers, in one commit; a timer fired or cancelled already is skipped."""
+
     def attempt() -> None:
         with rt.transaction() as (session, out):
-            timer = session.get(m.Timer, timer_id)
-            if timer is None:
-                return
-            instance = lock_instance(session, timer.instance_id)
-            if not _claim(session, m.Timer, timer_id, ("pending", "enqueued"), "fired"):
-                return  # fired already, or cancelled while we waited for the lock
-            if instance is None or instance.status != "running":
-                return
-            signal = eng.Resume(str(timer.token_id), TimerFired(timer.purpose))
-            with contextlib.suppress(eng.StaleEvent, eng.NodeFailed):
-                step_instance(rt, session, out, instance, signal)
+            timers = session.scalars(sa.select(m.Timer).where(m.Timer.id.in_(timer_ids))).all()
+            instances = {i.id: i for i in lock_instances(session, {t.instance_id for t in timers})}
+            for timer in sorted(timers, key=lambda t: t.due_at):
+                if not _claim(session, m.Timer, timer.id, ("pending", "enqueued"), "fired"):
+                    continue  # fired already, or cancelled while we waited for the lock
+                instance = instances.get(timer.instance_id)
+                if instance is None or instance.status != "running":
+                    continue
+                signal = eng.Resume(str(timer.token_id), TimerFired(timer.purpose))
+                with contextlib.suppress(eng.StaleEvent, eng.NodeFailed):
+                    step_instance(rt, session, out, instance, signal)
 
     retrying(attempt)
+
+
+def dispatch_events(rt: Runtime, event_ids: Sequence[uuid.UUID]) -> None:
+    for event_id in event_ids:
+        dispatch_event(rt, event_id)
 
 
 def dispatch_event(rt: Runtime, event_id: uuid.UUID) -> None:
@@ -167,6 +179,13 @@ def _subject_updated(rt: Runtime, session: Session, out: Outgoing, subject: m.Su
             continue
         with contextlib.suppress(eng.NodeFailed):
             step_instance(rt, session, out, instance, eng.SubjectUpdated())
+
+
+HANDLERS: dict[str, Callable[[Runtime, Sequence[uuid.UUID]], None]] = {
+    "advance": advance,
+    "timer": fire_timers,
+    "event": dispatch_events,
+}
 
 
 def claim_due_timers(rt: Runtime, limit: int = 500) -> list[uuid.UUID]:

@@ -10,7 +10,7 @@ anything that keeps failing is found again by the scheduler's sweeper.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,16 +51,16 @@ class Actors:
     broker: dramatiq.Broker
     by_kind: dict[MessageKind, dramatiq.Actor[[str], None]]
 
-    def send(self, kind: MessageKind, ident: uuid.UUID) -> None:
-        self.by_kind[kind].send(str(ident))
+    def send(self, kind: MessageKind, idents: Sequence[uuid.UUID]) -> None:
+        self.by_kind[kind].send(",".join(str(ident) for ident in idents))
 
 
 def declare_actors(broker: dramatiq.Broker, runtime: Callable[[], Runtime]) -> Actors:
     """Declare the actors on ``broker``; ``runtime()`` gives this process's runtime."""
 
-    def actor(name: str, handler: Callable[[Runtime, uuid.UUID], None]) -> Any:
-        def run(ident: str) -> None:
-            handler(runtime(), uuid.UUID(ident))
+    def actor(name: str, handler: Callable[[Runtime, list[uuid.UUID]], None]) -> Any:
+        def run(idents: str) -> None:
+            handler(runtime(), [uuid.UUID(ident) for ident in idents.split(",")])
 
         run.__name__ = name
         declare = dramatiq.actor(actor_name=f"procedo.{name}", broker=broker, **ACTOR_OPTIONS)
@@ -70,8 +70,8 @@ def declare_actors(broker: dramatiq.Broker, runtime: Callable[[], Runtime]) -> A
         broker=broker,
         by_kind={
             "advance": actor("advance", work.advance),
-            "timer": actor("fire_timer", work.fire_timer),
-            "event": actor("dispatch_event", work.dispatch_event),
-            "outbox": actor("deliver", lambda rt, ident: outbox.deliver(rt, ident)),
+            "timer": actor("fire_timers", work.fire_timers),
+            "event": actor("dispatch_events", work.dispatch_events),
+            "outbox": actor("deliver", outbox.deliver_all),
         },
     )

@@ -10,9 +10,10 @@ import datetime as dt
 import logging
 import threading
 import time
+import uuid
 
 from procedo.runtime import outbox, work
-from procedo.runtime.context import Runtime
+from procedo.runtime.context import MessageKind, Runtime, send_batched
 from procedo.runtime.schedules import run_due_schedules
 from procedo.runtime.sweep import sweep
 
@@ -36,21 +37,15 @@ class Scheduler:
 
     def tick(self) -> int:
         """One round; returns how many messages it sent."""
-        sent = 0
-        for ident in work.claim_due_timers(self.rt):
-            self.rt.dispatcher.send("timer", ident)
-            sent += 1
-        for ident in outbox.claim_due(self.rt):
-            self.rt.dispatcher.send("outbox", ident)
-            sent += 1
-        if run_due_schedules(self.rt):
-            sent += 1
+        messages: list[tuple[MessageKind, uuid.UUID]] = []
+        messages += [("timer", ident) for ident in work.claim_due_timers(self.rt)]
+        messages += [("outbox", ident) for ident in outbox.claim_due(self.rt)]
         if time.monotonic() - self._last_sweep >= self.sweep_every:
             self._last_sweep = time.monotonic()
-            for kind, ident in sweep(self.rt, self.grace, self.sending_timeout):
-                self.rt.dispatcher.send(kind, ident)
-                sent += 1
-        return sent
+            messages += sweep(self.rt, self.grace, self.sending_timeout)
+        send_batched(self.rt.dispatcher, messages)
+        started = run_due_schedules(self.rt)
+        return len(messages) + started
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
