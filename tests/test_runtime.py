@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from procedo import engine as eng
 from procedo.db import models as m
 from procedo.runtime import admin, setup, work
-from procedo.runtime.context import Conflict, Refusal
+from procedo.runtime.buffer import Conflict
+from procedo.runtime.context import Refusal
 from procedo.runtime.outbox import deliver
 from procedo.runtime.steps import step_instance
 from tests.conftest import minimal_flow

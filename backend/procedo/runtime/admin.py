@@ -122,6 +122,32 @@ def start_many(
         return created
 
 
+_LOCK_BY_TASK = (
+    sa.select(m.Instance)
+    .where(
+        m.Instance.id
+        == sa.select(m.Task.instance_id)
+        .where(m.Task.id == sa.bindparam("task"), m.Task.tenant_id == sa.bindparam("tenant"))
+        .scalar_subquery()
+    )
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_CLAIM_TASK = (
+    sa.update(m.Task)
+    .where(m.Task.id == sa.bindparam("task"), m.Task.status == "open")
+    .values(
+        status="completed",
+        outcome=sa.bindparam("outcome"),
+        completed_by=sa.bindparam("by"),
+        ticked=sa.bindparam("ticked", type_=m.JSONType),
+        completed_at=sa.bindparam("now", type_=m.UtcDateTime()),
+    )
+    .returning(m.Task.token_id, m.Task.node_id, m.Task.title)
+    .execution_options(synchronize_session=False)
+)
+
+
 def complete_task(
     rt: Runtime,
     tenant_id: uuid.UUID,
@@ -157,28 +183,14 @@ def _complete(
     actor: str,
 ) -> None:
     # Lock the instance first (every operation does), then claim the task if still open.
-    instance = session.scalar(
-        sa.select(m.Instance)
-        .where(
-            m.Instance.id
-            == sa.select(m.Task.instance_id)
-            .where(m.Task.id == task_id, m.Task.tenant_id == tenant_id)
-            .scalar_subquery()
-        )
-        .with_for_update()
-    )
+    instance = session.scalar(_LOCK_BY_TASK, {"task": task_id, "tenant": tenant_id})
     if instance is None:
         raise NotFound(f"no task {task_id} in this tenant")
     now = rt.clock.now()
     ticked = sorted(set(checkpoints))
     claimed = session.execute(
-        sa.update(m.Task)
-        .where(m.Task.id == task_id, m.Task.status == "open")
-        .values(
-            status="completed", outcome=outcome, completed_by=actor, ticked=ticked, completed_at=now
-        )
-        .returning(m.Task.token_id, m.Task.node_id, m.Task.title)
-        .execution_options(synchronize_session=False)
+        _CLAIM_TASK,
+        {"task": task_id, "outcome": outcome, "by": actor, "ticked": ticked, "now": now},
     ).one_or_none()
     if claimed is None:
         status = session.scalar(sa.select(m.Task.status).where(m.Task.id == task_id))

@@ -31,9 +31,42 @@ _INSERT_ORDER = (
 )
 
 
+# Columns a step's compare-and-set writes; every update row carries all of them.
+INSTANCE_STATE = (
+    "version",
+    "status",
+    "variables",
+    "updated_at",
+    "ended_at",
+    "error",
+    "failed_event",
+)
+SUBJECT_STATE = ("version", "fields", "status", "updated_at")
+
+
+def _compare_and_set(model: Any, columns: tuple[str, ...]) -> sa.Update:
+    table: sa.Table = model.__table__
+    return (
+        table.update()
+        .where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version"))
+        .values({column: sa.bindparam(column) for column in columns})
+    )
+
+
+_UPDATE_INSTANCES = _compare_and_set(m.Instance, INSTANCE_STATE)
+_UPDATE_SUBJECTS = _compare_and_set(m.Subject, SUBJECT_STATE)
+
+
+class Conflict(Exception):
+    """Someone else changed the row first (compare-and-set lost); nothing was applied."""
+
+
 class WriteBuffer:
     def __init__(self) -> None:
         self.rows: defaultdict[type[m.Base], list[dict[str, Any]]] = defaultdict(list)
+        # Compare-and-set updates by row id: the version read first, the state written last.
+        self.instances: dict[uuid.UUID, dict[str, Any]] = {}
+        self.subjects: dict[uuid.UUID, dict[str, Any]] = {}
         # Instances created in this transaction, written with their state after the step.
         self.new_instances: dict[uuid.UUID, m.Instance] = {}
         self.deleted_tokens: list[uuid.UUID] = []
@@ -42,7 +75,27 @@ class WriteBuffer:
     def insert(self, model: type[m.Base], row: dict[str, Any]) -> None:
         self.rows[model].append(row)
 
+    def update_instance(self, instance: m.Instance, read_version: int) -> None:
+        row = self.instances.setdefault(
+            instance.id, {"b_id": instance.id, "b_version": read_version}
+        )
+        row.update({column: getattr(instance, column) for column in INSTANCE_STATE})
+
+    def update_subject(self, subject: m.Subject, read_version: int) -> None:
+        row = self.subjects.setdefault(subject.id, {"b_id": subject.id, "b_version": read_version})
+        row.update({column: getattr(subject, column) for column in SUBJECT_STATE})
+
+    def _apply(self, session: Session, statement: sa.Update, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        result = session.execute(statement, rows)
+        if result.rowcount != len(rows):  # type: ignore[attr-defined]
+            raise Conflict("a row was changed by someone else meanwhile; nothing was applied")
+
     def flush(self, session: Session) -> None:
+        # The guarded updates first: a lost race stops the transaction before anything else.
+        self._apply(session, _UPDATE_INSTANCES, list(self.instances.values()))
+        self._apply(session, _UPDATE_SUBJECTS, list(self.subjects.values()))
         if self.new_instances:
             columns = [c.key for c in m.Instance.__table__.columns]
             self.rows[m.Instance] = [

@@ -53,10 +53,6 @@ def send_batched(dispatcher: Dispatcher, messages: Sequence[tuple[MessageKind, u
             dispatcher.send(kind, idents[start : start + BATCH])
 
 
-class Conflict(Exception):
-    """Someone else changed the row first (compare-and-set lost); nothing was applied."""
-
-
 class NotFound(LookupError):
     pass
 

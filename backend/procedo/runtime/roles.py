@@ -12,30 +12,48 @@ from sqlalchemy.orm import Session
 from procedo.db import models as m
 from procedo.nodetypes import Assignee
 
+_MEMBERS = (
+    sa.select(m.Role.name, m.User.email, m.RoleMember.subject_id)
+    .join(m.RoleMember, m.RoleMember.role_id == m.Role.id)
+    .join(m.User, m.User.id == m.RoleMember.user_id)
+    .where(
+        m.Role.tenant_id == sa.bindparam("tenant"),
+        m.Role.name.in_(sa.bindparam("names", expanding=True)),
+        m.User.active.is_(True),
+    )
+)
+
+
+class _Memberships:
+    """A tenant's members of some roles, read once per transaction."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, uuid.UUID | None]]) -> None:
+        self.tenant_wide: defaultdict[str, set[str]] = defaultdict(set)
+        self.by_subject: defaultdict[tuple[str, uuid.UUID], set[str]] = defaultdict(set)
+        for role, email, subject_id in rows:
+            if subject_id is None:
+                self.tenant_wide[role].add(email)
+            else:
+                self.by_subject[(role, subject_id)].add(email)
+
+    def members(self, role: str, subject_id: uuid.UUID) -> list[str]:
+        return sorted(self.by_subject.get((role, subject_id)) or self.tenant_wide.get(role, set()))
+
 
 def members_by_role(
     session: Session, tenant_id: uuid.UUID, subject_id: uuid.UUID, roles: Iterable[str]
 ) -> dict[str, list[str]]:
     """Active members' email addresses per role name, for one subject."""
-    names = sorted(set(roles))
+    names = tuple(sorted(set(roles)))
     if not names:
         return {}
-    rows = session.execute(
-        sa.select(m.Role.name, m.User.email, m.RoleMember.subject_id)
-        .join(m.RoleMember, m.RoleMember.role_id == m.Role.id)
-        .join(m.User, m.User.id == m.RoleMember.user_id)
-        .where(
-            m.Role.tenant_id == tenant_id,
-            m.Role.name.in_(names),
-            m.User.active.is_(True),
-            sa.or_(m.RoleMember.subject_id.is_(None), m.RoleMember.subject_id == subject_id),
-        )
-    ).all()
-    own: defaultdict[str, set[str]] = defaultdict(set)
-    tenant_wide: defaultdict[str, set[str]] = defaultdict(set)
-    for role, email, on_subject in rows:
-        (own if on_subject is not None else tenant_wide)[role].add(email)
-    return {role: sorted(own.get(role) or tenant_wide.get(role, set())) for role in names}
+    cache: dict[tuple[uuid.UUID, tuple[str, ...]], _Memberships]
+    cache = session.info.setdefault("memberships", {})
+    memberships = cache.get((tenant_id, names))
+    if memberships is None:
+        rows = session.execute(_MEMBERS, {"tenant": tenant_id, "names": list(names)})
+        memberships = cache[(tenant_id, names)] = _Memberships(rows.tuples())
+    return {role: memberships.members(role, subject_id) for role in names}
 
 
 def resolve_candidates(

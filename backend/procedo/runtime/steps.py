@@ -31,7 +31,7 @@ from procedo.nodetypes import (
 )
 from procedo.rules.model import Rule
 from procedo.runtime.buffer import buffer
-from procedo.runtime.context import Conflict, NotFound, Outgoing, Runtime
+from procedo.runtime.context import NotFound, Outgoing, Runtime
 from procedo.runtime.roles import members_by_role, resolve_candidates
 
 _event_encoder = msgspec.json.Encoder()
@@ -82,9 +82,7 @@ def lock_instances(session: Session, ids: Iterable[uuid.UUID]) -> list[m.Instanc
 
 
 def load_state(session: Session, instance: m.Instance) -> eng.State:
-    rows = session.scalars(
-        sa.select(m.Token).where(m.Token.instance_id == instance.id).order_by(m.Token.entered_at)
-    )
+    rows = session.scalars(_TOKENS, {"instance": instance.id})
     tokens = tuple(
         eng.TokenState(
             id=str(row.id),
@@ -169,24 +167,20 @@ def step_instance(
 
 
 def _cas_instance(session: Session, instance: m.Instance, values: dict[str, Any]) -> None:
-    if instance.id in buffer(session).new_instances:
+    """Record the instance's new state; written with compare-and-set when the transaction ends."""
+    rows = buffer(session)
+    if instance.id in rows.new_instances:
         # Created in this transaction: its row is written once, with this state, at the end.
         instance.version += 1
         for key, value in values.items():
             setattr(instance, key, value)
         return
-    result = session.execute(
-        sa.update(m.Instance)
-        .where(m.Instance.id == instance.id, m.Instance.version == instance.version)
-        .values(version=instance.version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"instance {instance.id} was changed by someone else; try again")
-    # Mirror the row in the loaded object without making the ORM write it again.
+    read_version = instance.version
+    # Mirror the row in the loaded object without making the ORM write it on its own.
     set_committed_value(instance, "version", instance.version + 1)
     for key, value in values.items():
         set_committed_value(instance, key, value)
+    rows.update_instance(instance, read_version)
 
 
 def _fail(
@@ -293,21 +287,15 @@ def _write_subject(
         return []
     new_status = str(step.subject.get("status", subject.status))
     fields = {k: v for k, v in to_json(step.subject).items() if k != "status"}
-    result = session.execute(
-        sa.update(m.Subject)
-        .where(m.Subject.id == subject.id, m.Subject.version == subject.version)
-        .values(fields=fields, status=new_status, version=subject.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"subject {subject.key} was changed by someone else; try again")
-    old_status = subject.status
+    old_status, read_version = subject.status, subject.version
     for key, value in (
         ("fields", fields),
         ("status", new_status),
         ("version", subject.version + 1),
+        ("updated_at", now),
     ):
         set_committed_value(subject, key, value)
+    buffer(session).update_subject(subject, read_version)
     rows: list[dict[str, Any]] = []
     previous = old_status
     for change in step.changes:
@@ -330,21 +318,44 @@ def anyone_listens(session: Session, subject: m.Subject, source: uuid.UUID | Non
     rule; flows may be triggered by subject changes. If neither, no event is
     needed (it would cost a transaction of its own).
     """
-    others = sa.select(m.Instance.id).where(
-        m.Instance.subject_id == subject.id, m.Instance.status == "running"
-    )
-    if source is not None:
-        others = others.where(m.Instance.id != source)
-    triggered = sa.select(m.FlowVersion.id).where(
-        m.FlowVersion.tenant_id == subject.tenant_id,
-        m.FlowVersion.trigger_event.in_(SUBJECT_EVENTS),
-        m.FlowVersion.subject_type == subject.type,
-        m.FlowVersion.active.is_(True),
-    )
-    return bool(session.scalar(sa.select(sa.or_(sa.exists(others), sa.exists(triggered)))))
+    # Which subject types have flows triggered by their changes: asked once per transaction.
+    triggered: dict[tuple[uuid.UUID, str], bool] = session.info.setdefault("triggered", {})
+    key = (subject.tenant_id, subject.type)
+    if key not in triggered:
+        triggered[key] = session.scalar(_TRIGGERED, {"tenant": key[0], "type": key[1]}) is not None
+    if triggered[key]:
+        return True
+    other = session.scalar(_OTHER_RUNNING, {"subject": subject.id, "source": source or _NO_ID})
+    return other is not None
 
 
 SUBJECT_EVENTS = ("subject.changed", "subject.status_changed")
+_NO_ID = uuid.UUID(int=0)
+# Prebuilt statements: only their parameters change from call to call.
+_TRIGGERED = (
+    sa.select(m.FlowVersion.id)
+    .where(
+        m.FlowVersion.tenant_id == sa.bindparam("tenant"),
+        m.FlowVersion.trigger_event.in_(SUBJECT_EVENTS),
+        m.FlowVersion.subject_type == sa.bindparam("type"),
+        m.FlowVersion.active.is_(True),
+    )
+    .limit(1)
+)
+_OTHER_RUNNING = (
+    sa.select(m.Instance.id)
+    .where(
+        m.Instance.subject_id == sa.bindparam("subject"),
+        m.Instance.status == "running",
+        m.Instance.id != sa.bindparam("source"),
+    )
+    .limit(1)
+)
+_TOKENS = (
+    sa.select(m.Token)
+    .where(m.Token.instance_id == sa.bindparam("instance"))
+    .order_by(m.Token.entered_at)
+)
 
 
 def raise_subject_event(

@@ -21,7 +21,8 @@ from procedo.db import models as m
 from procedo.nodetypes import EventReceived, TimerFired
 from procedo.rules.evaluate import evaluate
 from procedo.runtime.admin import create_instance, run_start
-from procedo.runtime.context import Conflict, Outgoing, Runtime
+from procedo.runtime.buffer import Conflict
+from procedo.runtime.context import Outgoing, Runtime
 from procedo.runtime.steps import (
     SUBJECT_EVENTS,
     lock_instance,
