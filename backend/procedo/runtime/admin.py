@@ -113,9 +113,16 @@ def start_many(
     """Bulk start (K6): instances are created now and stepped by the workers."""
     with rt.transaction() as (session, out):
         version = current_version(session, tenant_id, flow_key)
+        wanted = list(subject_ids)
+        query = sa.select(m.Subject).where(
+            m.Subject.id.in_(wanted), m.Subject.tenant_id == tenant_id
+        )
+        subjects = {s.id: s for s in session.scalars(query)}
         created = []
-        for subject_id in subject_ids:
-            subject = _owned(session, m.Subject, subject_id, tenant_id)
+        for subject_id in wanted:
+            subject = subjects.get(subject_id)
+            if subject is None:
+                raise NotFound(f"no subject {subject_id} in this tenant")
             instance = create_instance(rt, session, version, subject, actor)
             out.add("advance", instance.id)
             created.append(instance.id)
@@ -123,14 +130,15 @@ def start_many(
 
 
 _LOCK_BY_TASK = (
-    sa.select(m.Instance)
+    sa.select(m.Instance, m.Subject)
+    .join(m.Subject, m.Subject.id == m.Instance.subject_id)
     .where(
         m.Instance.id
         == sa.select(m.Task.instance_id)
         .where(m.Task.id == sa.bindparam("task"), m.Task.tenant_id == sa.bindparam("tenant"))
         .scalar_subquery()
     )
-    .with_for_update()
+    .with_for_update(of=m.Instance)
     .execution_options(populate_existing=True)
 )
 _CLAIM_TASK = (
@@ -183,9 +191,10 @@ def _complete(
     actor: str,
 ) -> None:
     # Lock the instance first (every operation does), then claim the task if still open.
-    instance = session.scalar(_LOCK_BY_TASK, {"task": task_id, "tenant": tenant_id})
-    if instance is None:
+    found = session.execute(_LOCK_BY_TASK, {"task": task_id, "tenant": tenant_id}).first()
+    if found is None:
         raise NotFound(f"no task {task_id} in this tenant")
+    instance = found[0]
     now = rt.clock.now()
     ticked = sorted(set(checkpoints))
     claimed = session.execute(

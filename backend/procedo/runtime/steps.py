@@ -69,16 +69,16 @@ def lock_instance(session: Session, instance_id: uuid.UUID) -> m.Instance | None
 
 
 def lock_instances(session: Session, ids: Iterable[uuid.UUID]) -> list[m.Instance]:
-    """Several instances, locked in id order (so two batches never deadlock)."""
-    return list(
-        session.scalars(
-            sa.select(m.Instance)
-            .where(m.Instance.id.in_(sorted(ids)))
-            .order_by(m.Instance.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+    """Several instances, locked in id order (so two batches never deadlock), with subjects."""
+    rows = session.execute(
+        sa.select(m.Instance, m.Subject)
+        .join(m.Subject, m.Subject.id == m.Instance.subject_id)
+        .where(m.Instance.id.in_(sorted(ids)))
+        .order_by(m.Instance.id)
+        .with_for_update(of=m.Instance)
+        .execution_options(populate_existing=True)
     )
+    return [instance for instance, _subject in rows.tuples()]
 
 
 def load_state(session: Session, instance: m.Instance) -> eng.State:
