@@ -20,7 +20,7 @@ from procedo.db import models as m
 from procedo.nodetypes import Refused, TaskCompleted
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
-from procedo.runtime.steps import history, lock_instance, step_instance
+from procedo.runtime.steps import history, lock_instance, step_instance, subjects
 
 
 def _owned(
@@ -194,7 +194,8 @@ def _complete(
     found = session.execute(_LOCK_BY_TASK, {"task": task_id, "tenant": tenant_id}).first()
     if found is None:
         raise NotFound(f"no task {task_id} in this tenant")
-    instance = found[0]
+    instance, subject = found
+    subjects(session)[subject.id] = subject
     now = rt.clock.now()
     ticked = sorted(set(checkpoints))
     claimed = session.execute(

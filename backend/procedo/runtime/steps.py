@@ -78,7 +78,23 @@ def lock_instances(session: Session, ids: Iterable[uuid.UUID]) -> list[m.Instanc
         .with_for_update(of=m.Instance)
         .execution_options(populate_existing=True)
     )
-    return [instance for instance, _subject in rows.tuples()]
+    found = rows.tuples().all()
+    # The session's identity map holds objects weakly: keep the subjects for the steps.
+    subjects(session).update((subject.id, subject) for _instance, subject in found)
+    # Who else runs on these subjects, asked once for the batch (see anyone_listens).
+    running: dict[uuid.UUID, set[uuid.UUID]] = session.info.setdefault("running", {})
+    subject_ids = [subject.id for _instance, subject in found]
+    for subject_id in subject_ids:
+        running.setdefault(subject_id, set())
+    for instance_id, subject_id in session.execute(_RUNNING_ON, {"subjects": subject_ids}):
+        running[subject_id].add(instance_id)
+    return [instance for instance, _subject in found]
+
+
+def subjects(session: Session) -> dict[uuid.UUID, m.Subject]:
+    """Subjects loaded with their instances in this transaction."""
+    found: dict[uuid.UUID, m.Subject] = session.info.setdefault("subjects", {})
+    return found
 
 
 def load_state(session: Session, instance: m.Instance) -> eng.State:
@@ -139,7 +155,9 @@ def step_instance(
 ) -> eng.Step:
     """Run the engine on ``instance`` and write the result; raises Conflict if raced."""
     compiled = rt.compiled(session, instance.flow_version_id)
-    subject = session.get(m.Subject, instance.subject_id)
+    subject = subjects(session).get(instance.subject_id) or session.get(
+        m.Subject, instance.subject_id
+    )
     if subject is None:
         raise NotFound("the instance's subject is gone")
     timezone, country = rt.tenant_calendar(session, instance.tenant_id)
@@ -325,6 +343,9 @@ def anyone_listens(session: Session, subject: m.Subject, source: uuid.UUID | Non
         triggered[key] = session.scalar(_TRIGGERED, {"tenant": key[0], "type": key[1]}) is not None
     if triggered[key]:
         return True
+    running: dict[uuid.UUID, set[uuid.UUID]] | None = session.info.get("running")
+    if running is not None and subject.id in running:
+        return bool(running[subject.id] - {source})
     other = session.scalar(_OTHER_RUNNING, {"subject": subject.id, "source": source or _NO_ID})
     return other is not None
 
@@ -350,6 +371,10 @@ _OTHER_RUNNING = (
         m.Instance.id != sa.bindparam("source"),
     )
     .limit(1)
+)
+_RUNNING_ON = sa.select(m.Instance.id, m.Instance.subject_id).where(
+    m.Instance.subject_id.in_(sa.bindparam("subjects", expanding=True)),
+    m.Instance.status == "running",
 )
 _TOKENS = (
     sa.select(m.Token)
