@@ -2,6 +2,9 @@
 
 Each figure is the median of several runs (min and max beside it), with a peer
 measured in the same run on the same data, so a noisy machine moves both.
+``python -m bench [--quick] [--write] [--only flow,embedded,distributed,timers]``.
+The distributed parts need PostgreSQL and Redis (PROCEDO_BENCH_POSTGRES,
+PROCEDO_BENCH_REDIS; defaults: the local test services).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +29,17 @@ from procedo.registry import default_registry
 from procedo.subjects import builtin_subject_types
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+POSTGRES = os.environ.get(
+    "PROCEDO_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS = os.environ.get("PROCEDO_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+
+
+def spread(values: list[float], unit: str, digits: int = 1) -> str:
+    return (
+        f"{statistics.median(values):.{digits}f} {unit} "
+        f"(min {min(values):.{digits}f}, max {max(values):.{digits}f})"
+    )
 
 
 def measure(action: Callable[[], object], runs: int) -> list[float]:
@@ -37,61 +52,116 @@ def measure(action: Callable[[], object], runs: int) -> list[float]:
     return timings
 
 
-def row(name: str, timings: list[float], peer: list[float] | None, peer_name: str) -> str:
-    median = statistics.median(timings)
-    ratio = f"{median / statistics.median(peer):.1f}x {peer_name}" if peer else ""
-    return f"| {name} | {median:.1f} | {min(timings):.1f} | {max(timings):.1f} | {ratio} |"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer runs")
-    parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
-    parser.add_argument("--nodes", type=int, default=5000)
-    args = parser.parse_args()
-    runs = 5 if args.quick else 21
-
-    data = json.dumps(big_flow(args.nodes)).encode()
+def flow_section(runs: int, nodes: int) -> list[str]:
+    data = json.dumps(big_flow(nodes)).encode()
     flow = decode_flow(data)
     canonical = encode_flow(flow)
     registry, subject_types = default_registry(), builtin_subject_types()
     assert check_flow(flow, registry, subject_types).ok, "the benchmark flow must be valid"
-
-    def validate() -> object:
-        return check_flow(decode_flow(canonical), registry, subject_types)
-
-    def round_trip() -> object:
-        return encode_flow(decode_flow(canonical))
-
-    def stdlib_round_trip() -> object:
-        return json.dumps(json.loads(canonical), indent=2, sort_keys=True)
-
-    def plain_decode() -> object:
-        return msgspec.json.decode(canonical)
-
-    stdlib = measure(stdlib_round_trip, runs)
-    lines = [
-        "| benchmark | median ms | min ms | max ms | against a peer in the same run |",
-        "| --- | --- | --- | --- | --- |",
-        row(
-            f"validate a {len(flow.nodes)}-node flow (read + check)",
-            measure(validate, runs),
-            measure(plain_decode, runs),
-            "untyped msgspec decode",
-        ),
-        row(
-            f"canonical export + re-import, {len(flow.nodes)} nodes",
-            measure(round_trip, runs),
-            stdlib,
-            "stdlib json loads+dumps",
-        ),
-        row("stdlib json loads+dumps (peer)", stdlib, None, ""),
+    validate = measure(lambda: check_flow(decode_flow(canonical), registry, subject_types), runs)
+    plain = measure(lambda: msgspec.json.decode(canonical), runs)
+    round_trip = measure(lambda: encode_flow(decode_flow(canonical)), runs)
+    stdlib = measure(lambda: json.dumps(json.loads(canonical), indent=2, sort_keys=True), runs)
+    ratio = statistics.median(round_trip) / statistics.median(stdlib)
+    return [
+        f"### Flow files ({len(flow.nodes)} nodes, {runs} runs)",
+        "",
+        "| what | time | peer in the same run |",
+        "| --- | --- | --- |",
+        f"| validate (read + every check) | {spread(validate, 'ms')} | untyped JSON decode "
+        f"{spread(plain, 'ms')} |",
+        f"| canonical export + re-import | {spread(round_trip, 'ms')} | stdlib json loads+dumps "
+        f"{spread(stdlib, 'ms')}: ratio {ratio:.2f} |",
+        "",
     ]
-    machine = (
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"msgspec {msgspec.__version__}, procedo {__version__}, {runs} runs each"
-    )
-    report = "\n".join([f"Machine: {machine}", "", *lines])
+
+
+def embedded_section(runs: int, instances: int) -> list[str]:
+    from bench.embedded import run_procedo
+    from bench.spiff_peer import run_spiff
+
+    procedo: list[float] = []
+    single: list[float] = []
+    spiff: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(runs):
+            spiff.append(run_spiff(instances, Path(folder) / "spiff.db").per_second)
+            procedo.append(run_procedo(instances, Path(folder) / "p.db", "batched").per_second)
+            single.append(run_procedo(instances, Path(folder) / "s.db", "single").per_second)
+    ratio = statistics.median(procedo) / statistics.median(spiff)
+    single_ratio = statistics.median(single) / statistics.median(spiff)
+    return [
+        f"### Embedded: invoice approval, {instances} instances, half via a task ({runs} runs)",
+        "",
+        "| engine | instances per second | ratio to SpiffWorkflow |",
+        "| --- | --- | --- |",
+        f"| Procedo, batched starts and approvals | {spread(procedo, '/s', 0)} | {ratio:.2f} |",
+        f"| Procedo, one transaction per call | {spread(single, '/s', 0)} | {single_ratio:.2f} |",
+        f"| SpiffWorkflow 3, state saved to SQLite per wait state | {spread(spiff, '/s', 0)} | 1 |",
+        "",
+    ]
+
+
+def distributed_section(runs: int, instances: int) -> list[str]:
+    from bench.distributed import throughput
+
+    results = [throughput(POSTGRES, REDIS, instances) for _ in range(runs)]
+    steps = [r.engine_steps_per_second for r in results]
+    noop = [r.noop_messages_per_second for r in results]
+    commits = [r.commits_per_wait_state for r in results]
+    ratio = statistics.median(steps) / statistics.median(noop)
+    return [
+        f"### Distributed: PostgreSQL + Redis, 2 worker processes x 8 threads, "
+        f"{instances} instances ({runs} runs)",
+        "",
+        "| what | figure |",
+        "| --- | --- |",
+        f"| engine steps per second | {spread(steps, '/s', 0)} |",
+        f"| no-op dramatiq messages per second (peer) | {spread(noop, '/s', 0)} |",
+        f"| ratio engine / no-op | {ratio:.2f} |",
+        f"| commits per wait state crossed | {spread(commits, '', 3)} |",
+        "",
+    ]
+
+
+def timers_section(count: int) -> list[str]:
+    from bench.distributed import timers_due_at_once
+
+    run = timers_due_at_once(POSTGRES, REDIS, count)
+    return [
+        f"### {count:,} timers due at once (PostgreSQL + Redis, 2 workers, 1 scheduler)",
+        "",
+        "| what | figure |",
+        "| --- | --- |",
+        f"| fire rate | {run.fired_per_second:.0f} timers/s |",
+        f"| lateness p50 / p99 | {run.lateness_p50:.1f} s / {run.lateness_p99:.1f} s |",
+        f"| fired twice | {run.duplicates} |",
+        "",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller and fewer runs")
+    parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
+    parser.add_argument("--only", default="flow,embedded,distributed,timers")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    quick = args.quick
+    lines = [
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"procedo {__version__}, {'--quick' if quick else 'full'} run",
+        "",
+    ]
+    if "flow" in only:
+        lines += flow_section(5 if quick else 21, 5000)
+    if "embedded" in only:
+        lines += embedded_section(3, 300 if quick else 1000)
+    if "distributed" in only:
+        lines += distributed_section(1 if quick else 3, 1000 if quick else 5000)
+    if "timers" in only:
+        lines += timers_section(10_000 if quick else 100_000)
+    report = "\n".join(lines)
     print(report)
     if args.write:
         text = DOCS.read_text()
