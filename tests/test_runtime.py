@@ -349,3 +349,31 @@ def test_concurrent_move_completion_and_timer_one_wins(world: World) -> None:
         assert open_tasks[0].id != task.id
     else:
         assert [t.id for t in open_tasks] == [task.id]
+
+
+def test_a_schedule_starts_the_flow_for_every_subject_its_filter_selects(world: World) -> None:
+    """D6: every 2 weeks on Tuesday 16:00, for debtors the filter selects; one query."""
+    from procedo.runtime.schedules import run_due_schedules, run_now
+
+    version = world.publish("dunning-level-1")
+    base = {"name": "X", "email": "x@example.nl", "problematic": False, "dunning_notices": 0}
+    world.subject("debtor", "due", {**base, "oldest_overdue_days": 9})
+    world.subject("debtor", "recent", {**base, "oldest_overdue_days": 3})
+    world.subject("debtor", "problem", {**base, "problematic": True, "oldest_overdue_days": 30})
+    with world.rt.db.read() as session:
+        schedule = session.get(m.FlowSchedule, version.id)
+        assert schedule is not None
+    # The clock starts on Monday 5 January 2026; the first run is Tuesday 16:00 Amsterdam.
+    assert schedule.next_run_at == dt.datetime(2026, 1, 6, 15, 0, tzinfo=dt.UTC)
+    assert run_due_schedules(world.rt) == 0
+    world.runner.clock.set(schedule.next_run_at)
+    assert run_due_schedules(world.rt) == 1
+    world.runner.drain()
+    (task,) = world.open_tasks()
+    assert world.subject_row(task.subject_id).key == "due"
+    with world.rt.db.read() as session:
+        after = session.get(m.FlowSchedule, version.id)
+        assert after is not None
+    assert after.next_run_at == dt.datetime(2026, 1, 20, 15, 0, tzinfo=dt.UTC)  # two weeks on
+    run_now(world.rt, version.id)
+    assert run_due_schedules(world.rt) == 1
