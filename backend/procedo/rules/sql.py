@@ -482,15 +482,15 @@ _DECIMAL_NOT_GLOBS: Final = (
 )
 _DECIMAL_START_GLOBS: Final = ("[0-9]*", ".[0-9]*", "[+-][0-9]*", "[+-].[0-9]*")
 
-# ISO 8601 text: date, then optionally any separator, time and offset (see the
-# module docstring). Groups: 1-3 date, 4 hour, 5-7 minute, second, fraction
-# with colons, 8-10 without, 11 offset, 12 its sign, 13 hours, 14 minutes.
-_ISO_REGEX: Final = (
-    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})"
-    r"(?:.([0-9]{2})"
-    r"(?::([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?"
-    r"|([0-9]{2})(?:([0-9]{2})(?:[.,]([0-9]+))?)?)?"
-    r"(Z|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?$"
+# ISO 8601 text as SQL reads it (see the module docstring): the date, then
+# optionally any one separator, the time (with colons or without) and an offset.
+# PostgreSQL matches it at once; SQLite, without regular expressions, by GLOB
+# patterns per part. No capture groups: PostgreSQL's are slow.
+_ISO_PATTERN: Final = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:.[0-9]{2}"
+    r"(?::[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?|[0-9]{2}(?:[0-9]{2}(?:[.,][0-9]+)?)?)?"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?$"
 )
 _D2 = "[0-9][0-9]"
 _ISO_DATE_GLOB: Final = f"{_D2}{_D2}-{_D2}-{_D2}*"
@@ -696,39 +696,65 @@ def _integer(text: Expr) -> Expr:
 
 @compiles(_ParseIso, "postgresql")
 def _parse_iso_pg(element: _ParseIso, compiler: SQLCompiler, **kw: Any) -> str:
-    groups = sa.literal_column("procedo_iso.g", postgresql.ARRAY(sa.Text()))
+    # One regular expression without capture groups (those are slow in PostgreSQL).
+    def matched(text: Expr, time: Expr, offset: Expr) -> ColumnElement[bool]:
+        return text.op("~", is_comparison=True)(_const(_ISO_PATTERN))
 
-    def group(*numbers: int) -> Expr:
-        return sa.func.coalesce(*(groups[number] for number in numbers), _const(""))
+    def bind(sql: str, name: str) -> str:
+        return f"LATERAL (SELECT {sql} AS value OFFSET 0) AS {name}"
 
-    zero = _const("0")
-    value = _iso_value(
-        element.want,
-        matched=groups.is_not(None),
-        year=_integer(groups[1]),
-        month=_integer(groups[2]),
-        day=_integer(groups[3]),
-        hour=_integer(sa.func.coalesce(groups[4], zero)),
-        minute=_integer(sa.func.coalesce(groups[5], groups[8], zero)),
-        second=_integer(sa.func.coalesce(groups[6], groups[9], zero)),
-        fraction=group(7, 10),
-        negative=groups[12] == _const("-"),
-        offset_hours=_integer(sa.func.coalesce(groups[13], zero)),
-        offset_minutes=_integer(sa.func.coalesce(groups[14], zero)),
-    )
-    body = _process(compiler, value, kw)
-    text = _process(compiler, element.text, kw)
-    pattern = _process(compiler, _const(_ISO_REGEX), kw)
-    return f"(SELECT {body} FROM regexp_match({text}, {pattern}) AS procedo_iso(g))"  # noqa: S608 - compiled SQL, values are binds
+    return _parse_iso(element, compiler, kw, matched, bind)
 
 
 @compiles(_ParseIso, "sqlite")
 def _parse_iso_sqlite(element: _ParseIso, compiler: SQLCompiler, **kw: Any) -> str:
-    # The text, then the part after the date and separator split at the first
-    # Z, + or - into time and offset, each bound once per row by json_each.
+    # SQLite has no regular expressions: GLOB patterns per part.
+    def matched(text: Expr, time: Expr, offset: Expr) -> ColumnElement[bool]:
+        time_ok = sa.or_(
+            *(_glob(time, pattern) for pattern in _ISO_TIME_GLOBS),
+            *(
+                sa.and_(
+                    _glob(time, pattern),
+                    sa.not_(_glob(sa.func.substr(time, _pos(start)), "*[^0-9]*")),
+                )
+                for pattern, start in _ISO_FRACTION_GLOBS
+            ),
+        )
+        offset_ok = sa.or_(
+            offset == _const(""),
+            offset == _const("Z"),
+            *(_glob(offset, pattern) for pattern in _ISO_OFFSET_GLOBS),
+        )
+        return sa.and_(
+            _glob(text, _ISO_DATE_GLOB),
+            sa.or_(sa.func.length(text) == _pos(10), sa.and_(time_ok, offset_ok)),
+        )
+
+    def bind(sql: str, name: str) -> str:
+        return f"json_each(json_array({sql})) AS {name}"
+
+    return _parse_iso(element, compiler, kw, matched, bind)
+
+
+def _parse_iso(
+    element: _ParseIso,
+    compiler: SQLCompiler,
+    kw: dict[str, Any],
+    matched: Callable[[Expr, Expr, Expr], ColumnElement[bool]],
+    bind: Callable[[str, str], str],
+) -> str:
+    """A subquery reading ISO text by position, each intermediate value bound once per row.
+
+    After the date (positions 1-10) and one separator come the time and the
+    offset, split at the first Z, + or -. Parts are read only once ``matched``
+    holds, so every CAST sees digits (PostgreSQL's CAST raises on anything else).
+    """
     text = sa.literal_column("procedo_iso.value", sa.String())
+    mark = sa.literal_column("procedo_mark.value", sa.Integer())
     time = sa.literal_column("procedo_time.value", sa.String())
     offset = sa.literal_column("procedo_offset.value", sa.String())
+    rest = sa.func.substr(text, _pos(12))
+    marks = sum((_Position(rest, _const(character)) for character in "Z+-"), start=_pos(0))
     colons = sa.func.substr(time, _pos(3), _pos(1)) == _const(":")
 
     def piece(with_colons: int, without: int, length: int | None = None) -> Expr:
@@ -737,38 +763,20 @@ def _parse_iso_sqlite(element: _ParseIso, compiler: SQLCompiler, **kw: Any) -> s
             return sa.func.substr(time, start)
         return sa.func.substr(time, start, _pos(length))
 
-    time_ok = sa.or_(
-        *(_glob(time, pattern) for pattern in _ISO_TIME_GLOBS),
-        *(
-            sa.and_(
-                _glob(time, pattern),
-                sa.not_(_glob(sa.func.substr(time, _pos(start)), "*[^0-9]*")),
-            )
-            for pattern, start in _ISO_FRACTION_GLOBS
-        ),
-    )
-    offset_ok = sa.or_(
-        offset == _const(""),
-        offset == _const("Z"),
-        *(_glob(offset, pattern) for pattern in _ISO_OFFSET_GLOBS),
-    )
     offset_length = sa.func.length(offset)
     value = _iso_value(
         element.want,
-        matched=sa.and_(
-            _glob(text, _ISO_DATE_GLOB),
-            sa.or_(sa.func.length(text) == _int(10), sa.and_(time_ok, offset_ok)),
-        ),
-        year=_integer(sa.func.substr(text, _pos(1), _pos(4))),
-        month=_integer(sa.func.substr(text, _pos(6), _pos(2))),
-        day=_integer(sa.func.substr(text, _pos(9), _pos(2))),
-        hour=_integer(sa.func.substr(time, _pos(1), _pos(2))),
-        minute=_integer(piece(4, 3, 2)),
-        second=_integer(piece(7, 5, 2)),
+        matched=matched(text, time, offset),
+        year=_digits(sa.func.substr(text, _pos(1), _pos(4))),
+        month=_digits(sa.func.substr(text, _pos(6), _pos(2))),
+        day=_digits(sa.func.substr(text, _pos(9), _pos(2))),
+        hour=_digits(sa.func.substr(time, _pos(1), _pos(2))),
+        minute=_digits(piece(4, 3, 2)),
+        second=_digits(piece(7, 5, 2)),
         fraction=piece(10, 8),
         negative=sa.func.substr(offset, _pos(1), _pos(1)) == _const("-"),
-        offset_hours=_integer(sa.func.substr(offset, _pos(2), _pos(2))),
-        offset_minutes=_integer(
+        offset_hours=_digits(sa.func.substr(offset, _pos(2), _pos(2))),
+        offset_minutes=_digits(
             sa.case(
                 (offset_length == _pos(6), sa.func.substr(offset, _pos(5), _pos(2))),
                 (offset_length == _pos(5), sa.func.substr(offset, _pos(4), _pos(2))),
@@ -776,18 +784,20 @@ def _parse_iso_sqlite(element: _ParseIso, compiler: SQLCompiler, **kw: Any) -> s
             )
         ),
     )
-    rest = sa.func.substr(sa.literal_column("procedo_iso.value", sa.String()), _pos(12))
-    mark = sa.literal_column("procedo_mark.value", sa.Integer())
-    marks = sum((sa.func.instr(rest, _const(character)) for character in "Z+-"), start=_int(0))
-    time_part = sa.case((mark > 0, sa.func.substr(rest, _pos(1), mark - 1)), else_=rest)
-    offset_part = sa.case((mark > 0, sa.func.substr(rest, mark)), else_=_const(""))
-    return (
-        f"(SELECT {_process(compiler, value, kw)} FROM "  # noqa: S608 - compiled SQL, values are binds
-        f"json_each(json_array({_process(compiler, element.text, kw)})) AS procedo_iso, "
-        f"json_each(json_array({_process(compiler, marks, kw)})) AS procedo_mark, "
-        f"json_each(json_array({_process(compiler, time_part, kw)})) AS procedo_time, "
-        f"json_each(json_array({_process(compiler, offset_part, kw)})) AS procedo_offset)"
-    )
+    time_part = sa.case((mark > _pos(0), sa.func.substr(rest, _pos(1), mark - _pos(1))), else_=rest)
+    offset_part = sa.case((mark > _pos(0), sa.func.substr(rest, mark)), else_=_const(""))
+    sources = [
+        bind(_process(compiler, element.text, kw), "procedo_iso"),
+        bind(_process(compiler, marks, kw), "procedo_mark"),
+        bind(_process(compiler, time_part, kw), "procedo_time"),
+        bind(_process(compiler, offset_part, kw), "procedo_offset"),
+    ]
+    return f"(SELECT {_process(compiler, value, kw)} FROM {', '.join(sources)})"  # noqa: S608 - compiled SQL, values are binds
+
+
+def _digits(text: Expr) -> Expr:
+    """Digits as a number, an absent part ("") as 0."""
+    return _integer(sa.func.coalesce(sa.func.nullif(text, _const("")), _const("0")))
 
 
 def _iso_value(
@@ -808,7 +818,6 @@ def _iso_value(
     """The date key or UTC microseconds from ISO parts, checked as Python checks them."""
     offset = offset_hours * _int(60) + offset_minutes
     valid = sa.and_(
-        matched,
         year >= _int(1),
         month >= _int(1),
         month <= _int(12),
@@ -820,7 +829,7 @@ def _iso_value(
         offset < _int(24 * 60),  # Python: strictly within a day
     )
     if want == "date":
-        return sa.case((valid, year * _int(10000) + month * _int(100) + day))
+        return sa.case((matched, sa.case((valid, year * _int(10000) + month * _int(100) + day))))
     # Python reads up to six fraction digits and ignores the rest.
     micro = _integer(sa.func.substr(fraction.concat(_const("000000")), _pos(1), _pos(6)))
     seconds = (hour * _int(60) + minute) * _int(60) + second
@@ -831,7 +840,7 @@ def _iso_value(
         + micro
         - sign * offset * _int(60_000_000)
     )
-    return sa.case((valid, micros))
+    return sa.case((matched, sa.case((valid, micros))))
 
 
 def _days_in_month(year: Expr, month: Expr) -> Expr:

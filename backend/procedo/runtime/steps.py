@@ -78,7 +78,7 @@ def lock_instances(session: Session, ids: Iterable[uuid.UUID]) -> list[m.Instanc
         .with_for_update(of=m.Instance)
         .execution_options(populate_existing=True)
     )
-    found = rows.tuples().all()
+    found = [(row[0], row[1]) for row in rows]
     # The session's identity map holds objects weakly: keep the subjects for the steps.
     subjects(session).update((subject.id, subject) for _instance, subject in found)
     # Who else runs on these subjects, asked once for the batch (see anyone_listens).
