@@ -52,7 +52,9 @@ def members_by_role(
     memberships = cache.get((tenant_id, names))
     if memberships is None:
         rows = session.execute(_MEMBERS, {"tenant": tenant_id, "names": list(names)})
-        memberships = cache[(tenant_id, names)] = _Memberships((row[0], row[1], row[2]) for row in rows)
+        memberships = cache[(tenant_id, names)] = _Memberships(
+            (row[0], row[1], row[2]) for row in rows
+        )
     return {role: memberships.members(role, subject_id) for role in names}
 
 
