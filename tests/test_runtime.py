@@ -377,3 +377,21 @@ def test_a_schedule_starts_the_flow_for_every_subject_its_filter_selects(world: 
     assert after.next_run_at == dt.datetime(2026, 1, 20, 15, 0, tzinfo=dt.UTC)  # two weeks on
     run_now(world.rt, version.id)
     assert run_due_schedules(world.rt) == 1
+
+
+def test_two_tasks_of_one_instance_completed_in_one_transaction(world: World) -> None:
+    """'Approve selected' with both parallel tasks of one instance: the second step sees the first."""
+    publish_dict(world, PARALLEL)
+    subject = world.subject("invoice", "INV-1", GOOD_INVOICE)
+    instance = admin.start(world.rt, world.tenant, "minimal", subject.id, "tester")
+    items = [(t.id, "ok", ()) for t in world.open_tasks(instance.id)]
+    admin.complete_tasks(world.rt, world.tenant, items, "x")
+    assert world.instance(instance.id).status == "completed"
+    assert world.subject_row(subject.id).status == "approved"
+    with world.rt.db.read() as session:
+        left = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(m.Token)
+            .where(m.Token.instance_id == instance.id)
+        )
+    assert left == 0

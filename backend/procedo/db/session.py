@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,11 +35,20 @@ def _sqlite_setup(engine: sa.Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _json_text(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = sa.make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        options: dict[str, Any] = {"echo": echo}
+        # msgspec reads and writes the JSON columns: several times faster than the stdlib.
+        options: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": _json_text,
+            "json_deserializer": msgspec.json.decode,
+        }
         if self.is_sqlite:
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if self.url.database in (None, "", ":memory:"):

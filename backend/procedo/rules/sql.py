@@ -127,45 +127,52 @@ def to_sql(rule: Rule, subject: type[Subject] | FromClause = Subject) -> ColumnE
         fields = subject.fields.expression
         status = subject.status.expression
     # The tree in postfix order, built without recursion: "L" takes the next
-    # comparison, "A<n>"/"O<n>" join the last n results with and/or, "N" negates.
+    # comparison, "A<n>"/"O<n>" join the last n results with and/or. Negations
+    # are pushed down to the comparisons (De Morgan; exact, as each comparison
+    # is true or false), so they add no nesting.
     program: list[str] = []
     leaves: list[ColumnElement[bool]] = []
-    stack: list[tuple[Rule, bool]] = [(rule, False)]
+    heights: list[int] = []
+    stack: list[tuple[Rule, bool, bool]] = [(rule, False, False)]
     while stack:
-        node, children_done = stack.pop()
+        node, negated, children_done = stack.pop()
         if isinstance(node, Compare):
-            leaves.append(_compare(node, fields, status))
+            leaf = _compare(node, fields, status)
+            leaves.append(sa.not_(leaf) if negated else leaf)
             program.append("L")
-        elif not children_done:
-            stack.append((node, True))
-            children = [node.rule] if isinstance(node, Not) else node.rules
-            stack.extend((child, False) for child in reversed(children))
+            heights.append(0)
         elif isinstance(node, Not):
-            program.append("N")
+            stack.append((node.rule, not negated, False))
+        elif not children_done:
+            stack.append((node, negated, True))
+            stack.extend((child, negated, False) for child in reversed(node.rules))
         else:
-            program.append(f"{'A' if isinstance(node, All) else 'O'}{len(node.rules)}")
-    if depth(rule) <= _NESTED_DEPTH:
+            count = len(node.rules)
+            conjunction = isinstance(node, All) != negated
+            program.append(f"{'A' if conjunction else 'O'}{count}")
+            height = 1 + max(heights[len(heights) - count :], default=0)
+            del heights[len(heights) - count :]
+            heights.append(height)
+    if heights[0] <= _NESTED_DEPTH:
         return _nest(program, leaves)
     return _Program(program, leaves)
 
 
 def _nest(program: list[str], leaves: list[ColumnElement[bool]]) -> ColumnElement[bool]:
-    """The program as nested and/or/not (every comparison is already true or false)."""
+    """The program as nested and/or (every comparison is already true or false)."""
     values: list[ColumnElement[bool]] = []
     taken = iter(leaves)
     for step in program:
         if step == "L":
             values.append(next(taken))
-        elif step == "N":
-            values.append(sa.not_(values.pop()))
+            continue
+        count = int(step[1:])
+        parts = values[len(values) - count :]
+        del values[len(values) - count :]
+        if step[0] == "A":
+            values.append(sa.and_(*parts) if parts else sa.true())
         else:
-            count = int(step[1:])
-            parts = values[len(values) - count :]
-            del values[len(values) - count :]
-            if step[0] == "A":
-                values.append(sa.and_(*parts) if parts else sa.true())
-            else:
-                values.append(sa.or_(*parts) if parts else sa.false())
+            values.append(sa.or_(*parts) if parts else sa.false())
     return values[0]
 
 
@@ -694,6 +701,36 @@ def _integer(text: Expr) -> Expr:
     return sa.cast(text, sa.BigInteger())
 
 
+class _Lets:
+    """FROM items of a subquery that compute a value once per row (``value`` column).
+
+    ``bind`` renders one item; with ``every`` false only ``force``d values are
+    bound and the others stay inline (PostgreSQL evaluates inline expressions
+    cheaply, while SQLite's parser needs the nesting kept shallow).
+    """
+
+    def __init__(
+        self,
+        compiler: SQLCompiler,
+        kw: dict[str, Any],
+        bind: Callable[[str, str], str],
+        every: bool,
+    ) -> None:
+        self.compiler, self.kw, self.bind, self.every = compiler, kw, bind, every
+        self.sources: list[str] = []
+
+    def __call__(self, name: str, value: Expr, *, force: bool = False) -> Expr:
+        if not (force or self.every):
+            return value
+        alias = f"procedo_{name}"
+        self.sources.append(self.bind(_process(self.compiler, value, self.kw), alias))
+        return sa.literal_column(f"{alias}.value", value.type)
+
+    def select(self, value: Expr) -> str:
+        body = _process(self.compiler, value, self.kw)
+        return f"(SELECT {body} FROM {', '.join(self.sources)})"  # noqa: S608 - compiled SQL, values are binds
+
+
 @compiles(_ParseIso, "postgresql")
 def _parse_iso_pg(element: _ParseIso, compiler: SQLCompiler, **kw: Any) -> str:
     # One regular expression without capture groups (those are slow in PostgreSQL).
@@ -703,7 +740,7 @@ def _parse_iso_pg(element: _ParseIso, compiler: SQLCompiler, **kw: Any) -> str:
     def bind(sql: str, name: str) -> str:
         return f"LATERAL (SELECT {sql} AS value OFFSET 0) AS {name}"
 
-    return _parse_iso(element, compiler, kw, matched, bind)
+    return _parse_iso(element, _Lets(compiler, kw, bind, every=False), matched)
 
 
 @compiles(_ParseIso, "sqlite")
@@ -733,28 +770,35 @@ def _parse_iso_sqlite(element: _ParseIso, compiler: SQLCompiler, **kw: Any) -> s
     def bind(sql: str, name: str) -> str:
         return f"json_each(json_array({sql})) AS {name}"
 
-    return _parse_iso(element, compiler, kw, matched, bind)
+    return _parse_iso(element, _Lets(compiler, kw, bind, every=True), matched)
 
 
 def _parse_iso(
     element: _ParseIso,
-    compiler: SQLCompiler,
-    kw: dict[str, Any],
+    let: _Lets,
     matched: Callable[[Expr, Expr, Expr], ColumnElement[bool]],
-    bind: Callable[[str, str], str],
 ) -> str:
-    """A subquery reading ISO text by position, each intermediate value bound once per row.
+    """A subquery reading ISO text by position: the date key or UTC microseconds, or NULL.
 
     After the date (positions 1-10) and one separator come the time and the
-    offset, split at the first Z, + or -. Parts are read only once ``matched``
-    holds, so every CAST sees digits (PostgreSQL's CAST raises on anything else).
+    offset, split at the first Z, + or -. Numbers are computed only once
+    ``matched`` holds, so every CAST sees digits (PostgreSQL's CAST raises on
+    anything else), and checked as Python checks them.
     """
-    text = sa.literal_column("procedo_iso.value", sa.String())
-    mark = sa.literal_column("procedo_mark.value", sa.Integer())
-    time = sa.literal_column("procedo_time.value", sa.String())
-    offset = sa.literal_column("procedo_offset.value", sa.String())
+    text = let("iso", element.text, force=True)
     rest = sa.func.substr(text, _pos(12))
     marks = sum((_Position(rest, _const(character)) for character in "Z+-"), start=_pos(0))
+    mark = let("mark", marks, force=True)
+    time = let(
+        "time",
+        sa.case((mark > _pos(0), sa.func.substr(rest, _pos(1), mark - _pos(1))), else_=rest),
+        force=True,
+    )
+    offset = let(
+        "offset",
+        sa.case((mark > _pos(0), sa.func.substr(rest, mark)), else_=_const("")),
+        force=True,
+    )
     colons = sa.func.substr(time, _pos(3), _pos(1)) == _const(":")
 
     def piece(with_colons: int, without: int, length: int | None = None) -> Expr:
@@ -764,19 +808,16 @@ def _parse_iso(
         return sa.func.substr(time, start, _pos(length))
 
     offset_length = sa.func.length(offset)
-    value = _iso_value(
-        element.want,
-        matched=matched(text, time, offset),
-        year=_digits(sa.func.substr(text, _pos(1), _pos(4))),
-        month=_digits(sa.func.substr(text, _pos(6), _pos(2))),
-        day=_digits(sa.func.substr(text, _pos(9), _pos(2))),
-        hour=_digits(sa.func.substr(time, _pos(1), _pos(2))),
-        minute=_digits(piece(4, 3, 2)),
-        second=_digits(piece(7, 5, 2)),
-        fraction=piece(10, 8),
-        negative=sa.func.substr(offset, _pos(1), _pos(1)) == _const("-"),
-        offset_hours=_digits(sa.func.substr(offset, _pos(2), _pos(2))),
-        offset_minutes=_digits(
+    year = let("year", _digits(sa.func.substr(text, _pos(1), _pos(4))))
+    month = let("month", _digits(sa.func.substr(text, _pos(6), _pos(2))))
+    day = let("day", _digits(sa.func.substr(text, _pos(9), _pos(2))))
+    hour = _digits(sa.func.substr(time, _pos(1), _pos(2)))
+    minute = _digits(piece(4, 3, 2))
+    second = _digits(piece(7, 5, 2))
+    offset_minutes = let(
+        "offset_minutes",
+        _digits(sa.func.substr(offset, _pos(2), _pos(2))) * _int(60)
+        + _digits(
             sa.case(
                 (offset_length == _pos(6), sa.func.substr(offset, _pos(5), _pos(2))),
                 (offset_length == _pos(5), sa.func.substr(offset, _pos(4), _pos(2))),
@@ -784,39 +825,6 @@ def _parse_iso(
             )
         ),
     )
-    time_part = sa.case((mark > _pos(0), sa.func.substr(rest, _pos(1), mark - _pos(1))), else_=rest)
-    offset_part = sa.case((mark > _pos(0), sa.func.substr(rest, mark)), else_=_const(""))
-    sources = [
-        bind(_process(compiler, element.text, kw), "procedo_iso"),
-        bind(_process(compiler, marks, kw), "procedo_mark"),
-        bind(_process(compiler, time_part, kw), "procedo_time"),
-        bind(_process(compiler, offset_part, kw), "procedo_offset"),
-    ]
-    return f"(SELECT {_process(compiler, value, kw)} FROM {', '.join(sources)})"  # noqa: S608 - compiled SQL, values are binds
-
-
-def _digits(text: Expr) -> Expr:
-    """Digits as a number, an absent part ("") as 0."""
-    return _integer(sa.func.coalesce(sa.func.nullif(text, _const("")), _const("0")))
-
-
-def _iso_value(
-    want: str,
-    *,
-    matched: ColumnElement[bool],
-    year: Expr,
-    month: Expr,
-    day: Expr,
-    hour: Expr,
-    minute: Expr,
-    second: Expr,
-    fraction: Expr,
-    negative: ColumnElement[bool],
-    offset_hours: Expr,
-    offset_minutes: Expr,
-) -> Expr:
-    """The date key or UTC microseconds from ISO parts, checked as Python checks them."""
-    offset = offset_hours * _int(60) + offset_minutes
     valid = sa.and_(
         year >= _int(1),
         month >= _int(1),
@@ -826,21 +834,29 @@ def _iso_value(
         hour <= _int(23),
         minute <= _int(59),
         second <= _int(59),
-        offset < _int(24 * 60),  # Python: strictly within a day
+        offset_minutes < _int(24 * 60),  # Python: strictly within a day
     )
-    if want == "date":
-        return sa.case((matched, sa.case((valid, year * _int(10000) + month * _int(100) + day))))
-    # Python reads up to six fraction digits and ignores the rest.
-    micro = _integer(sa.func.substr(fraction.concat(_const("000000")), _pos(1), _pos(6)))
-    seconds = (hour * _int(60) + minute) * _int(60) + second
-    sign = sa.case((negative, _int(-1)), else_=_int(1))
-    micros = (
-        _days_from_civil(year, month, day) * _int(86_400_000_000)
-        + seconds * _int(1_000_000)
-        + micro
-        - sign * offset * _int(60_000_000)
-    )
-    return sa.case((matched, sa.case((valid, micros))))
+    if element.want == "date":
+        value = year * _int(10000) + month * _int(100) + day
+    else:
+        # Python reads up to six fraction digits and ignores the rest.
+        micro = _integer(sa.func.substr(piece(10, 8).concat(_const("000000")), _pos(1), _pos(6)))
+        seconds = let("seconds", (hour * _int(60) + minute) * _int(60) + second)
+        negative = sa.func.substr(offset, _pos(1), _pos(1)) == _const("-")
+        sign = sa.case((negative, _int(-1)), else_=_int(1))
+        value = (
+            let("days", _days_from_civil(year, month, day, let)) * _int(86_400_000_000)
+            + seconds * _int(1_000_000)
+            + micro
+            - sign * offset_minutes * _int(60_000_000)
+        )
+    # Nested CASEs: PostgreSQL may evaluate the operands of AND in any order.
+    return let.select(sa.case((matched(text, time, offset), sa.case((valid, value)))))
+
+
+def _digits(text: Expr) -> Expr:
+    """Digits as a number, an absent part ("") as 0."""
+    return _integer(sa.func.coalesce(sa.func.nullif(text, _const("")), _const("0")))
 
 
 def _days_in_month(year: Expr, month: Expr) -> Expr:
@@ -855,11 +871,11 @@ def _days_in_month(year: Expr, month: Expr) -> Expr:
     )
 
 
-def _days_from_civil(year: Expr, month: Expr, day: Expr) -> Expr:
+def _days_from_civil(year: Expr, month: Expr, day: Expr, let: _Lets) -> Expr:
     """Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm, years >= 1)."""
-    shifted = year - sa.case((month <= _int(2), _int(1)), else_=_int(0))
-    era = shifted // _int(400)
-    year_of_era = shifted - era * _int(400)
+    shifted = let("shifted", year - sa.case((month <= _int(2), _int(1)), else_=_int(0)))
+    era = let("era", shifted // _int(400))
+    year_of_era = let("year_of_era", shifted - era * _int(400))
     day_of_year = (_int(153) * ((month + _int(9)) % _int(12)) + _int(2)) // _int(5) + day - _int(1)
     day_of_era = (
         year_of_era * _int(365) + year_of_era // _int(4) - year_of_era // _int(100) + day_of_year
@@ -908,14 +924,12 @@ def _program_sqlite(element: _Program, compiler: SQLCompiler, **kw: Any) -> str:
         if step == "L":
             text, height = _process(compiler, next(taken), kw), 0
         else:
-            count = 1 if step == "N" else int(step[1:])
+            count = int(step[1:])
             children = stack[len(stack) - count :]
             del stack[len(stack) - count :]
             parts = [texts[child] for child in children]
             height = 1 + max((heights[child] for child in children), default=0)
-            if step == "N":
-                text = f"(NOT {parts[0]})"
-            elif step[0] == "A":
+            if step[0] == "A":
                 text = f"({' AND '.join(parts)})" if parts else "1"
             else:
                 text = f"({' OR '.join(parts)})" if parts else "0"

@@ -20,7 +20,13 @@ from procedo.db import models as m
 from procedo.nodetypes import Refused, TaskCompleted
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
-from procedo.runtime.steps import history, lock_instance, step_instance, subjects
+from procedo.runtime.steps import (
+    history,
+    lock_instance,
+    lock_instances,
+    prefetch_tokens,
+    step_instance,
+)
 
 
 def _owned(
@@ -129,29 +135,18 @@ def start_many(
         return created
 
 
-_LOCK_BY_TASK = (
-    sa.select(m.Instance, m.Subject)
-    .join(m.Subject, m.Subject.id == m.Instance.subject_id)
-    .where(
-        m.Instance.id
-        == sa.select(m.Task.instance_id)
-        .where(m.Task.id == sa.bindparam("task"), m.Task.tenant_id == sa.bindparam("tenant"))
-        .scalar_subquery()
-    )
-    .with_for_update(of=m.Instance)
-    .execution_options(populate_existing=True)
+_TASK_OWNERS = sa.select(m.Task.id, m.Task.instance_id).where(
+    m.Task.id.in_(sa.bindparam("tasks", expanding=True)), m.Task.tenant_id == sa.bindparam("tenant")
 )
-_CLAIM_TASK = (
+_CLAIM_TASKS = (
     sa.update(m.Task)
-    .where(m.Task.id == sa.bindparam("task"), m.Task.status == "open")
+    .where(m.Task.id.in_(sa.bindparam("tasks", expanding=True)), m.Task.status == "open")
     .values(
         status="completed",
-        outcome=sa.bindparam("outcome"),
         completed_by=sa.bindparam("by"),
-        ticked=sa.bindparam("ticked", type_=m.JSONType),
         completed_at=sa.bindparam("now", type_=m.UtcDateTime()),
     )
-    .returning(m.Task.token_id, m.Task.node_id, m.Task.title)
+    .returning(m.Task.id, m.Task.token_id, m.Task.node_id, m.Task.title)
     .execution_options(synchronize_session=False)
 )
 
@@ -175,62 +170,57 @@ def complete_tasks(
     actor: str,
 ) -> None:
     """Complete several tasks in one transaction ("approve selected"): all or none."""
+    task_ids = [task_id for task_id, _outcome, _checkpoints in items]
     with rt.transaction() as (session, out):
+        owners: dict[uuid.UUID, uuid.UUID] = {
+            row[0]: row[1]
+            for row in session.execute(_TASK_OWNERS, {"tasks": task_ids, "tenant": tenant_id})
+        }
+        missing = [task_id for task_id in task_ids if task_id not in owners]
+        if missing:
+            raise NotFound(f"no task {missing[0]} in this tenant")
+        # Lock the instances first (every operation does), then claim the tasks still open.
+        instances = {i.id: i for i in lock_instances(session, set(owners.values()))}
+        prefetch_tokens(session, instances)
+        now = rt.clock.now()
+        claimed = {
+            row.id: row
+            for row in session.execute(_CLAIM_TASKS, {"tasks": task_ids, "by": actor, "now": now})
+        }
         for task_id, outcome, checkpoints in items:
-            _complete(rt, session, out, tenant_id, task_id, outcome, checkpoints, actor)
-
-
-def _complete(
-    rt: Runtime,
-    session: Session,
-    out: Outgoing,
-    tenant_id: uuid.UUID,
-    task_id: uuid.UUID,
-    outcome: str,
-    checkpoints: Sequence[str],
-    actor: str,
-) -> None:
-    # Lock the instance first (every operation does), then claim the task if still open.
-    found = session.execute(_LOCK_BY_TASK, {"task": task_id, "tenant": tenant_id}).first()
-    if found is None:
-        raise NotFound(f"no task {task_id} in this tenant")
-    instance, subject = found
-    subjects(session)[subject.id] = subject
-    now = rt.clock.now()
-    ticked = sorted(set(checkpoints))
-    claimed = session.execute(
-        _CLAIM_TASK,
-        {"task": task_id, "outcome": outcome, "by": actor, "ticked": ticked, "now": now},
-    ).one_or_none()
-    if claimed is None:
-        status = session.scalar(sa.select(m.Task.status).where(m.Task.id == task_id))
-        raise Refusal(f"the task is {status}, no longer open")
-    token_id, node_id, title = claimed
-    history(
-        session,
-        instance,
-        instance.subject_id,
-        tenant_id,
-        now,
-        [
-            {
-                "kind": "task_completed",
-                "actor": actor,
-                "node_id": node_id,
-                "port": outcome,
-                "data": {"title": title, "checkpoints": ticked},
-            }
-        ],
-    )
-    signal = TaskCompleted(outcome=outcome, checkpoints=frozenset(checkpoints), by=actor)
-    try:
-        step_instance(rt, session, out, instance, eng.Resume(str(token_id), signal), actor)
-    except Refused as refused:
-        raise Refusal(str(refused)) from refused
-    except eng.StaleEvent as stale:
-        raise Refusal("the flow no longer waits for this task") from stale
-    except eng.NodeFailed:
-        pass  # the instance is `failed` with the error; the completion itself stands
+            task = claimed.get(task_id)
+            if task is None:
+                status = session.scalar(sa.select(m.Task.status).where(m.Task.id == task_id))
+                raise Refusal(f"the task is {status}, no longer open")
+            instance = instances[owners[task_id]]
+            ticked = sorted(set(checkpoints))
+            buffer(session).complete_task(task_id, outcome, ticked)
+            history(
+                session,
+                instance,
+                instance.subject_id,
+                tenant_id,
+                now,
+                [
+                    {
+                        "kind": "task_completed",
+                        "actor": actor,
+                        "node_id": task.node_id,
+                        "port": outcome,
+                        "data": {"title": task.title, "checkpoints": ticked},
+                    }
+                ],
+            )
+            signal = TaskCompleted(outcome=outcome, checkpoints=frozenset(checkpoints), by=actor)
+            resume = eng.Resume(str(task.token_id), signal)
+            try:
+                step_instance(rt, session, out, instance, resume, actor)
+            except Refused as refused:
+                raise Refusal(str(refused)) from refused
+            except eng.StaleEvent as stale:
+                raise Refusal("the flow no longer waits for this task") from stale
+            except eng.NodeFailed:
+                pass  # the instance is `failed` with the error; the completion itself stands
 
 
 def post_event(

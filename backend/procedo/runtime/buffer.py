@@ -57,6 +57,14 @@ _UPDATE_INSTANCES = _compare_and_set(m.Instance, INSTANCE_STATE)
 _UPDATE_SUBJECTS = _compare_and_set(m.Subject, SUBJECT_STATE)
 
 
+_TASKS: sa.Table = m.Task.__table__  # type: ignore[assignment]
+_TASK_OUTCOMES = (
+    _TASKS.update()
+    .where(_TASKS.c.id == sa.bindparam("b_id"))
+    .values(outcome=sa.bindparam("outcome"), ticked=sa.bindparam("ticked"))
+)
+
+
 class Conflict(Exception):
     """Someone else changed the row first (compare-and-set lost); nothing was applied."""
 
@@ -71,9 +79,30 @@ class WriteBuffer:
         self.new_instances: dict[uuid.UUID, m.Instance] = {}
         self.deleted_tokens: list[uuid.UUID] = []
         self.left_tokens: list[uuid.UUID] = []
+        # Outcome and ticked checkpoints of tasks completed in this transaction.
+        self.task_outcomes: list[dict[str, Any]] = []
+        # Tokens inserted in this transaction, by id, so a later step can change or drop them.
+        self.new_tokens: dict[uuid.UUID, dict[str, Any]] = {}
 
     def insert(self, model: type[m.Base], row: dict[str, Any]) -> None:
         self.rows[model].append(row)
+
+    def complete_task(self, task_id: uuid.UUID, outcome: str, ticked: list[str]) -> None:
+        self.task_outcomes.append({"b_id": task_id, "outcome": outcome, "ticked": ticked})
+
+    def insert_token(self, row: dict[str, Any]) -> None:
+        self.new_tokens[row["id"]] = row
+
+    def delete_token(self, token_id: uuid.UUID) -> None:
+        if self.new_tokens.pop(token_id, None) is None:
+            self.deleted_tokens.append(token_id)
+
+    def update_token(self, session: Session, token_id: uuid.UUID, values: dict[str, Any]) -> None:
+        pending = self.new_tokens.get(token_id)
+        if pending is not None:
+            pending.update(values)
+        else:
+            session.execute(sa.update(m.Token).where(m.Token.id == token_id).values(**values))
 
     def update_instance(self, instance: m.Instance, read_version: int) -> None:
         row = self.instances.setdefault(
@@ -96,6 +125,8 @@ class WriteBuffer:
         # The guarded updates first: a lost race stops the transaction before anything else.
         self._apply(session, _UPDATE_INSTANCES, list(self.instances.values()))
         self._apply(session, _UPDATE_SUBJECTS, list(self.subjects.values()))
+        if self.task_outcomes:
+            session.execute(_TASK_OUTCOMES, self.task_outcomes)
         if self.new_instances:
             columns = [c.key for c in m.Instance.__table__.columns]
             self.rows[m.Instance] = [
@@ -104,6 +135,7 @@ class WriteBuffer:
             ]
         if self.deleted_tokens:
             session.execute(sa.delete(m.Token).where(m.Token.id.in_(self.deleted_tokens)))
+        self.rows[m.Token] = list(self.new_tokens.values())
         for model in _INSERT_ORDER:
             rows = self.rows.get(model)
             if rows:

@@ -97,22 +97,37 @@ def subjects(session: Session) -> dict[uuid.UUID, m.Subject]:
     return found
 
 
-def load_state(session: Session, instance: m.Instance) -> eng.State:
-    rows = session.scalars(_TOKENS, {"instance": instance.id})
-    tokens = tuple(
-        eng.TokenState(
-            id=str(row.id),
-            node=row.node_id,
-            origin=str(row.origin_id) if row.origin_id else None,
-            await_event=row.await_event,
-            await_condition=_rule_decoder.decode(_event_encoder.encode(row.await_condition))
-            if row.await_condition
-            else None,
-            arrived=row.arrived,
-        )
-        for row in rows
+def _token_state(row: Any) -> eng.TokenState:
+    return eng.TokenState(
+        id=str(row.id),
+        node=row.node_id,
+        origin=str(row.origin_id) if row.origin_id else None,
+        await_event=row.await_event,
+        await_condition=_rule_decoder.decode(_event_encoder.encode(row.await_condition))
+        if row.await_condition
+        else None,
+        arrived=row.arrived,
     )
-    return eng.State(tokens=tokens, variables=dict(instance.variables))
+
+
+def prefetch_tokens(session: Session, instance_ids: Iterable[uuid.UUID]) -> None:
+    """Read the tokens of a batch of instances in one query, for their steps."""
+    cache: dict[uuid.UUID, list[eng.TokenState]] = session.info.setdefault("tokens", {})
+    wanted = [i for i in instance_ids if i not in cache]
+    for instance_id in wanted:
+        cache[instance_id] = []
+    for row in session.execute(_BATCH_TOKENS, {"instances": wanted}):
+        cache[row.instance_id].append(_token_state(row))
+
+
+def load_state(session: Session, instance: m.Instance) -> eng.State:
+    # Token writes wait in the buffer until the transaction ends, so the tokens a
+    # step leaves are kept here for any later step on the same instance.
+    cache: dict[uuid.UUID, list[eng.TokenState]] = session.info.setdefault("tokens", {})
+    tokens = cache.get(instance.id)
+    if tokens is None:
+        tokens = [_token_state(row) for row in session.execute(_TOKENS, {"instance": instance.id})]
+    return eng.State(tokens=tuple(tokens), variables=dict(instance.variables))
 
 
 def history(
@@ -376,10 +391,27 @@ _RUNNING_ON = sa.select(m.Instance.id, m.Instance.subject_id).where(
     m.Instance.subject_id.in_(sa.bindparam("subjects", expanding=True)),
     m.Instance.status == "running",
 )
+_TOKEN_COLUMNS = [
+    m.Token.__table__.c[name]
+    for name in (
+        "id",
+        "instance_id",
+        "node_id",
+        "origin_id",
+        "await_event",
+        "await_condition",
+        "arrived",
+    )
+]
 _TOKENS = (
-    sa.select(m.Token)
+    sa.select(*_TOKEN_COLUMNS)
     .where(m.Token.instance_id == sa.bindparam("instance"))
-    .order_by(m.Token.entered_at)
+    .order_by(m.Token.entered_at, m.Token.id)
+)
+_BATCH_TOKENS = (
+    sa.select(*_TOKEN_COLUMNS)
+    .where(m.Token.instance_id.in_(sa.bindparam("instances", expanding=True)))
+    .order_by(m.Token.entered_at, m.Token.id)
 )
 
 
@@ -417,14 +449,15 @@ def _write_tokens(
     session: Session, instance: m.Instance, before: eng.State, step: eng.Step, now: dt.datetime
 ) -> None:
     rows = buffer(session)
+    session.info.setdefault("tokens", {})[instance.id] = list(step.state.tokens)
     old = {t.id: t for t in before.tokens}
     new = {t.id: t for t in step.state.tokens}
-    rows.deleted_tokens.extend(uuid.UUID(i) for i in old.keys() - new.keys())
+    for gone in old.keys() - new.keys():
+        rows.delete_token(uuid.UUID(gone))
     rows.left_tokens.extend(uuid.UUID(i) for i in step.removed)
     for token in new.values():
         if token.id not in old:
-            rows.insert(
-                m.Token,
+            rows.insert_token(
                 {
                     "id": uuid.UUID(token.id),
                     "tenant_id": instance.tenant_id,
@@ -440,11 +473,8 @@ def _write_tokens(
                 },
             )
         elif token != old[token.id]:
-            session.execute(
-                sa.update(m.Token)
-                .where(m.Token.id == uuid.UUID(token.id))
-                .values(arrived=token.arrived, node_id=token.node)
-            )
+            changed = {"arrived": token.arrived, "node_id": token.node}
+            rows.update_token(session, uuid.UUID(token.id), changed)
 
 
 def _write_effects(
