@@ -380,7 +380,7 @@ def test_a_schedule_starts_the_flow_for_every_subject_its_filter_selects(world: 
 
 
 def test_two_tasks_of_one_instance_completed_in_one_transaction(world: World) -> None:
-    """"Approve selected" with both parallel tasks of one instance: later steps see earlier ones."""
+    """Approve selected with both parallel tasks of one instance: later steps see earlier ones."""
     publish_dict(world, PARALLEL)
     subject = world.subject("invoice", "INV-1", GOOD_INVOICE)
     instance = admin.start(world.rt, world.tenant, "minimal", subject.id, "tester")
