@@ -97,3 +97,20 @@ def test_rule_text_round_trip_on_the_command_line() -> None:
     refused = procedo("rule", "to-json", "subject.__class__")
     assert refused.returncode == 1
     assert "Error" in refused.stderr
+
+
+def test_run_prints_the_history_of_an_approved_and_a_rejected_invoice() -> None:
+    flow = str(EXAMPLES / "invoice-approval.json")
+    subject = str(EXAMPLES / "subjects" / "invoice-kvk-a.json")
+    approved = procedo("run", flow, "--subject", subject, "--complete", "approve")
+    assert approved.returncode == 0, approved.stderr
+    assert "task_completed     approve_a -> approve" in approved.stdout
+    assert approved.stdout.rstrip().endswith("subject status 'payable'")
+    rejected = procedo("run", flow, "--subject", subject, "--complete", "reject")
+    assert "email sent to billing@acme.example: Invoice INV-2026-0042 rejected" in rejected.stdout
+    assert rejected.stdout.rstrip().endswith("instance completed; subject status 'rejected'")
+    no_order = procedo(
+        "run", flow, "--subject", str(EXAMPLES / "subjects" / "invoice-no-order.json")
+    )
+    assert "checks -> no_order" in no_order.stdout
+    assert no_order.stdout.rstrip().endswith("subject status 'rejected'")

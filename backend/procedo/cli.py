@@ -204,7 +204,7 @@ def run_flow(
     for email in result.emails:
         click.echo(f"email sent {email}")
     waiting = f" at {', '.join(result.waiting_at)}" if result.waiting_at else ""
-    click.echo(f"instance {result.status}{waiting}")
+    click.echo(f"instance {result.status}{waiting}; subject status '{result.subject_status}'")
 
 
 @main.group()

@@ -36,6 +36,7 @@ class SubjectFile(msgspec.Struct, forbid_unknown_fields=True):
 
 class TrialResult(msgspec.Struct):
     status: str
+    subject_status: str
     waiting_at: list[str]
     history: list[str]
     emails: list[str]
@@ -102,6 +103,8 @@ def _result(runner: LocalRunner, instance_id: Any, timezone: str) -> TrialResult
     with runner.rt.db.read() as session:
         instance = session.get(m.Instance, instance_id)
         assert instance is not None
+        subject = session.get(m.Subject, instance.subject_id)
+        assert subject is not None
         waiting = list(
             session.scalars(sa.select(m.Token.node_id).where(m.Token.instance_id == instance_id))
         )
@@ -112,7 +115,13 @@ def _result(runner: LocalRunner, instance_id: Any, timezone: str) -> TrialResult
         if instance.error:
             lines.append(f"error: {instance.error}")
     emails = [f"to {', '.join(e.recipients)}: {e.subject}" for e in runner.sender.sent]
-    return TrialResult(status=instance.status, waiting_at=waiting, history=lines, emails=emails)
+    return TrialResult(
+        status=instance.status,
+        subject_status=subject.status,
+        waiting_at=waiting,
+        history=lines,
+        emails=emails,
+    )
 
 
 def describe(row: m.History, zone: ZoneInfo) -> str:
