@@ -222,7 +222,7 @@ def timers_due_at_once(
         tenant = setup.create_tenant(runtime, "Bench", "bench")
         version = setup.publish(runtime, tenant.id, json.dumps(WAIT_FLOW).encode(), "bench")
         subjects = _subjects(runtime, tenant.id, count)
-        due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
         instances = [uuid.uuid4() for _ in range(count)]
         tokens = [uuid.uuid4() for _ in range(count)]
         with runtime.transaction() as (session, _out):  # every instance waiting at `pause`
@@ -241,7 +241,7 @@ def timers_due_at_once(
                         "started_at": now,
                         "updated_at": now,
                     }
-                    for i, s in zip(instances, subjects, strict=False)
+                    for i, s in zip(instances, subjects, strict=True)
                 ],
             )
             session.execute(
@@ -254,7 +254,7 @@ def timers_due_at_once(
                         "node_id": "pause",
                         "entered_at": now,
                     }
-                    for i, t in zip(instances, tokens, strict=False)
+                    for i, t in zip(instances, tokens, strict=True)
                 ],
             )
             session.execute(
@@ -266,14 +266,18 @@ def timers_due_at_once(
                         "instance_id": i,
                         "token_id": t,
                         "purpose": "wake",
-                        "due_at": due,
+                        "due_at": later,
                     }
-                    for i, t in zip(instances, tokens, strict=False)
+                    for i, t in zip(instances, tokens, strict=True)
                 ],
             )
         env = {"PROCEDO_DATABASE_URL": url, "PROCEDO_BROKER_URL": redis_url}
         worker = ["procedo", "worker", "--threads", str(threads)]
         with processes([worker] * workers + [["procedo", "scheduler", "--poll", "0.1"]], env):
+            # All of them due at the same moment, once the processes are up.
+            due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+            with runtime.transaction() as (session, _out):
+                session.execute(sa.update(m.Timer).values(due_at=due))
 
             def done() -> bool:
                 with runtime.db.read() as session:

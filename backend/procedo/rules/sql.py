@@ -27,11 +27,12 @@ JSON scalar, substring position, binary collation, numeric-text and ISO-date
 parsing, iteration over array elements). Every value taken from a rule is a
 bind parameter; so are the constants (patterns, JSON paths, kind names).
 
-The tree is walked without recursion. Trees deeper than 8 levels become a
-``_Program``: plain nesting on PostgreSQL; on SQLite, whose parser holds only
-some 17-30 nested and/or levels, every 8th level is computed in a one-row
-``json_each`` FROM item and read back by index, so the SQL stays shallow for
-any tree ``MAX_RULE_DEPTH`` allows.
+The tree is walked without recursion, and negations are pushed down to the
+comparisons. Trees of more than 8 and/or levels become a ``_Program``: plain
+nesting on PostgreSQL; on SQLite, whose parser holds only some 17-30 nested
+and/or levels, every 4th level is computed in a one-row ``json_each`` FROM item
+and read back by index, so the SQL stays shallow for any tree
+``MAX_RULE_DEPTH`` allows.
 
 Known differences from evaluate (each far from real data; see the tests):
 
@@ -474,7 +475,7 @@ class _Json(_Value):
 _WHITESPACE: Final = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 # Decimal text after stripping whitespace and removing underscores; at most three
 # significant exponent digits keep PostgreSQL's numeric within range.
-_DECIMAL_REGEX: Final = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?0*[0-9]{1,3})?$"
+_DECIMAL_REGEX: Final = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?0*[0-9]{1,3})?$"
 _DECIMAL_MAX_LENGTH: Final = 1000
 # The same language as GLOB tests (SQLite has no regular expressions).
 _DECIMAL_NOT_GLOBS: Final = (
@@ -884,8 +885,11 @@ def _days_from_civil(year: Expr, month: Expr, day: Expr, let: _Lets) -> Expr:
 
 
 # SQLite's parser stack (YYSTACKDEPTH 100) holds only some 17-30 levels of
-# alternating and/or around a comparison; deeper trees are rendered flat there.
+# alternating and/or around a comparison: trees deeper than _NESTED_DEPTH are
+# rendered there in stages of _STAGE_DEPTH levels (measured: a depth-64 tree of
+# date comparisons in arrays leaves room for 13 more levels of parentheses).
 _NESTED_DEPTH: Final = 8
+_STAGE_DEPTH: Final = 4
 _STAGE_WIDTH: Final = 100  # values per json_array call (SQLite allows 127 arguments)
 
 
@@ -911,9 +915,9 @@ def _program_pg(element: _Program, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(_Program, "sqlite")
 def _program_sqlite(element: _Program, compiler: SQLCompiler, **kw: Any) -> str:
-    # Nodes whose height is a multiple of _NESTED_DEPTH are computed once in a
+    # Nodes whose height is a multiple of _STAGE_DEPTH are computed once in a
     # FROM item (a one-row json_each over an array of them, a stage per height)
-    # and read back by index; the SQL between them nests _NESTED_DEPTH deep at
+    # and read back by index; the SQL between them nests _STAGE_DEPTH deep at
     # most, and the FROM list stays far below SQLite's 64 tables per join.
     texts: list[str] = []  # per node in postfix order: its SQL, or a read of its stage
     heights: list[int] = []
@@ -933,12 +937,12 @@ def _program_sqlite(element: _Program, compiler: SQLCompiler, **kw: Any) -> str:
                 text = f"({' AND '.join(parts)})" if parts else "1"
             else:
                 text = f"({' OR '.join(parts)})" if parts else "0"
-            if height % _NESTED_DEPTH == 0:
-                stage = stages.setdefault(height // _NESTED_DEPTH, [])
+            if height % _STAGE_DEPTH == 0:
+                stage = stages.setdefault(height // _STAGE_DEPTH, [])
                 chunk, slot = divmod(len(stage), _STAGE_WIDTH)
                 stage.append(text)
                 index = _process(compiler, _pos(slot), kw)
-                text = f"(procedo_stage{height // _NESTED_DEPTH}_{chunk}.value ->> {index})"
+                text = f"(procedo_stage{height // _STAGE_DEPTH}_{chunk}.value ->> {index})"
         stack.append(len(texts))
         texts.append(text)
         heights.append(height)

@@ -31,6 +31,9 @@ def run_due_schedules(rt: Runtime, limit: int = 20) -> int:
         )
         if not rt.db.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=m.FlowSchedule)
+            # A compiled rule is one large expression; PostgreSQL's JIT would spend
+            # longer compiling it than running it.
+            session.execute(sa.text("SET LOCAL jit = off"))
         for schedule in session.scalars(query).all():
             version = session.get(m.FlowVersion, schedule.flow_version_id)
             tenant = session.get(m.Tenant, schedule.tenant_id)

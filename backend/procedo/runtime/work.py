@@ -27,6 +27,7 @@ from procedo.runtime.steps import (
     SUBJECT_EVENTS,
     lock_instance,
     lock_instances,
+    prefetch_tokens,
     step_instance,
     subject_view,
 )
@@ -79,11 +80,14 @@ def fire_timers(rt: Runtime, timer_ids: Sequence[uuid.UUID]) -> None:
 
     def attempt() -> None:
         with rt.transaction() as (session, out):
-            timers = session.scalars(sa.select(m.Timer).where(m.Timer.id.in_(timer_ids))).all()
-            instances = {i.id: i for i in lock_instances(session, {t.instance_id for t in timers})}
+            owners = session.scalars(
+                sa.select(m.Timer.instance_id).where(m.Timer.id.in_(timer_ids))
+            ).all()
+            instances = {i.id: i for i in lock_instances(session, set(owners))}
+            prefetch_tokens(session, instances)
+            # Claimed after the locks: a timer fired or cancelled meanwhile is not returned.
+            timers = session.execute(_CLAIM_TIMERS, {"timers": list(timer_ids)}).all()
             for timer in sorted(timers, key=lambda t: t.due_at):
-                if not _claim(session, m.Timer, timer.id, ("pending", "enqueued"), "fired"):
-                    continue  # fired already, or cancelled while we waited for the lock
                 instance = instances.get(timer.instance_id)
                 if instance is None or instance.status != "running":
                     continue
@@ -181,6 +185,17 @@ def _subject_updated(rt: Runtime, session: Session, out: Outgoing, subject: m.Su
         with contextlib.suppress(eng.NodeFailed):
             step_instance(rt, session, out, instance, eng.SubjectUpdated())
 
+
+_CLAIM_TIMERS = (
+    sa.update(m.Timer)
+    .where(
+        m.Timer.id.in_(sa.bindparam("timers", expanding=True)),
+        m.Timer.status.in_(("pending", "enqueued")),
+    )
+    .values(status="fired")
+    .returning(m.Timer.instance_id, m.Timer.token_id, m.Timer.purpose, m.Timer.due_at)
+    .execution_options(synchronize_session=False)
+)
 
 HANDLERS: dict[str, Callable[[Runtime, Sequence[uuid.UUID]], None]] = {
     "advance": advance,
