@@ -271,6 +271,9 @@ def timers_due_at_once(
                     for i, t in zip(instances, tokens, strict=True)
                 ],
             )
+        with runtime.db.engine.connect() as connection:
+            # Fresh bulk-loaded tables: give the planner statistics, as autovacuum would.
+            connection.execute(sa.text("ANALYZE"))
         env = {"PROCEDO_DATABASE_URL": url, "PROCEDO_BROKER_URL": redis_url}
         worker = ["procedo", "worker", "--threads", str(threads)]
         with processes([worker] * workers + [["procedo", "scheduler", "--poll", "0.1"]], env):
