@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -67,6 +68,11 @@ _TASK_OUTCOMES = (
 
 class Conflict(Exception):
     """Someone else changed the row first (compare-and-set lost); nothing was applied."""
+
+
+def to_json(value: Any) -> Any:
+    """Plain JSON values for a JSON column (Decimal -> str, date -> ISO text)."""
+    return msgspec.to_builtins(value)
 
 
 class WriteBuffer:

@@ -14,8 +14,9 @@ from procedo.flow.codec import decode_flow, encode_flow
 from procedo.flow.model import EventTrigger, ScheduleTrigger
 from procedo.flow.problems import FlowError
 from procedo.flow.validate import check_flow
+from procedo.runtime.buffer import to_json
 from procedo.runtime.context import NotFound, Runtime
-from procedo.runtime.steps import anyone_listens, raise_subject_event, to_json
+from procedo.runtime.steps import anyone_listens, raise_subject_event
 
 
 def create_tenant(

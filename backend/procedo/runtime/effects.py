@@ -1,0 +1,238 @@
+"""Turning a step's effects into rows: tasks and their candidates, timers, emails, escalations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from procedo import engine as eng
+from procedo.db import models as m
+from procedo.nodetypes import (
+    Assignee,
+    EscalateTask,
+    OpenTask,
+    QueueEmail,
+    QueueLetter,
+    StartTimer,
+)
+from procedo.runtime.buffer import buffer, to_json
+from procedo.runtime.context import Outgoing, Runtime
+from procedo.runtime.roles import resolve_candidates
+
+
+def write_effects(
+    rt: Runtime,
+    session: Session,
+    out: Outgoing,
+    instance: m.Instance,
+    subject: m.Subject,
+    step: eng.Step,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    notes: list[dict[str, Any]] = []
+    noted = 0
+    for index, emitted in enumerate(step.effects):
+        effect = emitted.effect
+        token = uuid.UUID(emitted.token) if emitted.token else None
+        if isinstance(effect, StartTimer) and token is not None:
+            buffer(session).insert(
+                m.Timer,
+                {
+                    "id": uuid.uuid4(),
+                    "tenant_id": instance.tenant_id,
+                    "instance_id": instance.id,
+                    "token_id": token,
+                    "purpose": effect.purpose,
+                    "due_at": effect.at,
+                    "status": "pending",
+                    "claimed_at": None,
+                },
+            )
+        elif isinstance(effect, OpenTask) and token is not None:
+            _open_task(session, instance, subject, emitted.node, token, effect, now)
+            notes.append(
+                {
+                    "kind": "task_opened",
+                    "node_id": emitted.node,
+                    "data": {"title": effect.title, "assignee": effect.assignee.describe()},
+                }
+            )
+        elif isinstance(effect, QueueEmail | QueueLetter):
+            row = _queue(instance, effect, index, now)
+            buffer(session).insert(m.Outbox, row)
+            if row["kind"] == "email":
+                out.add("outbox", row["id"])
+            notes.append(
+                {
+                    "kind": f"{row['kind']}_queued",
+                    "node_id": emitted.node,
+                    "data": {"to": row["recipients"], "subject": row["subject"]},
+                }
+            )
+        elif isinstance(effect, EscalateTask) and emitted.origin is not None:
+            notes.extend(
+                escalate(rt, session, out, instance, uuid.UUID(emitted.origin), effect, now)
+            )
+        for note in notes[noted:]:
+            note["seq"] = emitted.seq
+        noted = len(notes)
+    return notes
+
+
+def _open_task(
+    session: Session,
+    instance: m.Instance,
+    subject: m.Subject,
+    node_id: str,
+    token: uuid.UUID,
+    effect: OpenTask,
+    now: dt.datetime,
+) -> None:
+    task_id = uuid.uuid4()
+    buffer(session).insert(
+        m.Task,
+        {
+            "id": task_id,
+            "tenant_id": instance.tenant_id,
+            "instance_id": instance.id,
+            "token_id": token,
+            "node_id": node_id,
+            "subject_id": subject.id,
+            "title": effect.title,
+            "instructions": effect.instructions,
+            "role": effect.assignee.role or None,
+            "assignee": effect.assignee.user or None,
+            "outcomes": list(effect.outcomes),
+            "checkpoints": [to_json(c) for c in effect.checkpoints],
+            "due_at": effect.due_at,
+            "created_at": now,
+        },
+    )
+    set_candidates(session, task_id, instance.tenant_id, effect.assignee, subject.id, new=True)
+
+
+def set_candidates(
+    session: Session,
+    task_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    assignee: Assignee,
+    subject_id: uuid.UUID,
+    new: bool = False,
+) -> list[str]:
+    """Who may take the task now; returns their addresses."""
+    if not new:
+        session.execute(sa.delete(m.TaskCandidate).where(m.TaskCandidate.task_id == task_id))
+    emails = resolve_candidates(session, tenant_id, subject_id, assignee)
+    rows = buffer(session)
+    for email in emails:
+        rows.insert(
+            m.TaskCandidate, {"task_id": task_id, "user_email": email, "tenant_id": tenant_id}
+        )
+    return emails
+
+
+def outbox_row(
+    instance: m.Instance,
+    message_id: str,
+    recipients: Sequence[str],
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    kind: str = "email",
+    template: str = "",
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": instance.tenant_id,
+        "instance_id": instance.id,
+        "kind": kind,
+        "message_id": message_id,
+        "recipients": list(recipients),
+        "subject": subject,
+        "body": body,
+        "template": template,
+        # Letters wait for print; emails for the sender.
+        "status": "pending" if kind == "email" else "ready",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def _queue(
+    instance: m.Instance, effect: QueueEmail | QueueLetter, index: int, now: dt.datetime
+) -> dict[str, Any]:
+    # Deterministic: the same step (same instance version and effect) gives the same id.
+    message_id = f"<{instance.id}.{instance.version}.{index}@procedo>"
+    if isinstance(effect, QueueEmail):
+        return outbox_row(instance, message_id, effect.to, effect.subject, effect.body, now)
+    return outbox_row(
+        instance, message_id, [], effect.subject, effect.body, now, "letter", effect.template
+    )
+
+
+def escalate(
+    rt: Runtime,
+    session: Session,
+    out: Outgoing,
+    instance: m.Instance,
+    task_token: uuid.UUID,
+    effect: EscalateTask,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """Remind the holders of the open task at ``task_token`` and/or reassign it."""
+    task = session.scalar(
+        sa.select(m.Task).where(m.Task.token_id == task_token, m.Task.status == "open")
+    )
+    if task is None:
+        return []
+    notes: list[dict[str, Any]] = []
+    holders: list[str] | None = None
+    if effect.reassign_to is not None:
+        before = f"role {task.role}" if task.role else f"user {task.assignee}"
+        task.role = effect.reassign_to.role or None
+        task.assignee = effect.reassign_to.user or None
+        holders = set_candidates(
+            session, task.id, task.tenant_id, effect.reassign_to, task.subject_id
+        )
+        notes.append(
+            {
+                "kind": "task_reassigned",
+                "node_id": task.node_id,
+                "data": {"from": before, "to": effect.reassign_to.describe()},
+            }
+        )
+    if effect.remind:
+        task.reminders += 1
+        recipients = holders
+        if recipients is None:
+            recipients = list(
+                session.scalars(
+                    sa.select(m.TaskCandidate.user_email).where(m.TaskCandidate.task_id == task.id)
+                )
+            )
+        if recipients:
+            reminder = outbox_row(
+                instance,
+                f"<{task.id}.reminder.{task.reminders}@procedo>",
+                sorted(recipients),
+                f"Reminder: {task.title}",
+                f"<p>This task is waiting for you: {html.escape(task.title)}</p>",
+                now,
+            )
+            buffer(session).insert(m.Outbox, reminder)
+            out.add("outbox", reminder["id"])
+        notes.append(
+            {
+                "kind": "task_reminded",
+                "node_id": task.node_id,
+                "data": {"to": sorted(recipients), "reminder": task.reminders},
+            }
+        )
+    return notes
