@@ -91,6 +91,20 @@ def count(rt: Runtime, query: Any) -> int:
         return int(session.scalar(query) or 0)
 
 
+def completed_count(rt: Runtime) -> int:
+    return count(
+        rt,
+        sa.select(sa.func.count()).select_from(m.Instance).where(m.Instance.status == "completed"),
+    )
+
+
+def approve_reminded(rt: Runtime, tenant_id: Any, expected: int) -> None:
+    """Wait until every task got its reminder, then approve them all."""
+    wait_until(lambda: len([t for t in open_tasks(rt) if t.reminders]) == expected, 60, "reminders")
+    for task in open_tasks(rt):
+        admin.complete_task(rt, tenant_id, task.id, "approve", [], "carla@acme.example")
+
+
 def open_tasks(rt: Runtime) -> list[m.Task]:
     with rt.db.read() as session:
         return list(session.scalars(sa.select(m.Task).where(m.Task.status == "open")))
@@ -121,12 +135,7 @@ def test_journey_with_workers_killed_at_random(cluster: Cluster) -> None:
                 if task.reminders >= 1 and task.id not in completed:
                     admin.complete_task(rt, tenant.id, task.id, "approve", [], "carla@acme.example")
                     completed.add(task.id)
-            done = count(
-                rt,
-                sa.select(sa.func.count())
-                .select_from(m.Instance)
-                .where(m.Instance.status == "completed"),
-            )
+            done = completed_count(rt)
             unsent = count(
                 rt,
                 sa.select(sa.func.count()).select_from(m.Outbox).where(m.Outbox.status != "sent"),
@@ -166,22 +175,9 @@ def test_messages_delivered_twice_change_nothing(cluster: Cluster) -> None:
     wait_until(lambda: len([t for t in open_tasks(rt) if t.reminders]) == 20, 60, "reminders")
     with rt.db.read() as session:
         timer_ids = list(session.scalars(sa.select(m.Timer.id)))
-    rt.dispatcher.send("timer", timer_ids)
-    for task in open_tasks(rt):
-        admin.complete_task(rt, tenant.id, task.id, "approve", [], "carla@acme.example")
-    wait_until(
-        lambda: (
-            count(
-                rt,
-                sa.select(sa.func.count())
-                .select_from(m.Instance)
-                .where(m.Instance.status == "completed"),
-            )
-            == 20
-        ),
-        60,
-        "completion",
-    )
+    rt.dispatcher.send("timer", timer_ids)  # fired again after they fired
+    approve_reminded(rt, tenant.id, 20)
+    wait_until(lambda: completed_count(rt) == 20, 60, "completion")
     with rt.db.read() as session:
         kinds = Counter(session.scalars(sa.select(m.History.kind)))
     assert kinds["instance_completed"] == 20
@@ -256,19 +252,7 @@ def test_flushing_redis_loses_no_timer(cluster: Cluster) -> None:
     redis.Redis.from_url(cluster.env["PROCEDO_BROKER_URL"]).flushdb()  # every message lost
     for _ in range(2):
         cluster.start_worker(threads=8)
-    wait_until(
-        lambda: (
-            count(
-                rt,
-                sa.select(sa.func.count())
-                .select_from(m.Instance)
-                .where(m.Instance.status == "completed"),
-            )
-            == batch
-        ),
-        300,
-        "every instance to complete",
-    )
+    wait_until(lambda: completed_count(rt) == batch, 300, "every instance to complete")
     with rt.db.read() as session:
         fired = Counter(
             session.scalars(
@@ -306,21 +290,7 @@ def test_rabbitmq_works_too(postgres_db: str) -> None:
         cluster.start_worker()
         cluster.start_scheduler()
         admin.start_many(rt, tenant.id, "quick", [s.id for s in subjects], "bulk")
-        wait_until(lambda: len([t for t in open_tasks(rt) if t.reminders]) == 10, 60, "reminders")
-        for task in open_tasks(rt):
-            admin.complete_task(rt, tenant.id, task.id, "approve", [], "carla@acme.example")
-        wait_until(
-            lambda: (
-                count(
-                    rt,
-                    sa.select(sa.func.count())
-                    .select_from(m.Instance)
-                    .where(m.Instance.status == "completed"),
-                )
-                == 10
-            ),
-            60,
-            "completion",
-        )
+        approve_reminded(rt, tenant.id, 10)
+        wait_until(lambda: completed_count(rt) == 10, 60, "completion")
     finally:
         cluster.stop()

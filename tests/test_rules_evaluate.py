@@ -22,11 +22,11 @@ from procedo.rules.model import (
     DecimalValue,
     ListValue,
     Not,
-    Rule,
     ScalarValue,
     StringValue,
 )
 from procedo.rules.text import parse_rule
+from tests.rule_cases import MALFORMED, too_deep
 
 C = Compare
 CET = dt.timezone(dt.timedelta(hours=1))
@@ -275,21 +275,9 @@ def test_a_realistic_rule() -> None:
 
 
 def test_compile_rule_refuses_too_deep_and_malformed_trees() -> None:
-    rule: Rule = C("subject.x", "is_set")
-    for _ in range(65):
-        rule = Not(rule)
     with pytest.raises(ValueError, match="nested more than 64"):
-        compile_rule(rule)
-    malformed = [
-        C("subject.x", "in", StringValue("a")),
-        C("subject.x", "=", ListValue([])),
-        C("subject.x", "=", None),
-        C("subject.x", "is_set", StringValue("a")),
-        C("subject.x", "between", ListValue([StringValue("a")])),
-        C("subject.x", "=", DecimalValue(Decimal("NaN"))),
-        C("total.x", "is_set"),
-    ]
-    for bad in malformed:
+        compile_rule(too_deep())
+    for bad in MALFORMED:
         with pytest.raises(ValueError):  # noqa: PT011 - messages differ per case
             compile_rule(bad)
 

@@ -44,6 +44,7 @@ from procedo.rules.model import (
 from procedo.rules.sql import UnsupportedInSql, to_sql
 from procedo.rules.text import parse_rule
 from tests.conftest import POSTGRES_URL, service_missing
+from tests.rule_cases import MALFORMED, too_deep
 
 ROOT = Path(__file__).resolve().parent.parent
 C = Compare
@@ -703,22 +704,9 @@ def test_variables_and_huge_literals_cannot_be_selected_in_sql() -> None:
 
 
 def test_too_deep_and_malformed_trees_are_refused() -> None:
-    rule: Rule = C("subject.x", "is_set")
-    for _ in range(65):
-        rule = Not(rule)
     with pytest.raises(ValueError, match="nested more than 64"):
-        to_sql(rule)
-    malformed = [
-        C("subject.x", "in", StringValue("a")),
-        C("subject.x", "=", ListValue([])),
-        C("subject.x", "=", None),
-        C("subject.x", "is_set", StringValue("a")),
-        C("subject.x", "between", ListValue([StringValue("a")])),
-        C("subject.x", "=", DecimalValue(Decimal("NaN"))),
-        C("total.x", "is_set"),
-        C("subject.x'y", "is_set"),
-    ]
-    for bad in malformed:
+        to_sql(too_deep())
+    for bad in MALFORMED:
         with pytest.raises(ValueError):  # noqa: PT011 - messages differ per case
             to_sql(bad)
 

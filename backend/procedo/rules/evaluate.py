@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from procedo.rules.model import (
+    FIELD_PATH_PATTERN,
     MAX_RULE_DEPTH,
     All,
     BoolValue,
@@ -117,10 +119,13 @@ def _any(parts: tuple[Predicate, ...]) -> Predicate:
 # --------------------------------------------------------------------------- fields
 
 
+_FIELD_PATH: Final = re.compile(FIELD_PATH_PATTERN)
+
+
 def _getter(path: str) -> _Getter:
+    if not _FIELD_PATH.match(path):
+        raise ValueError(f"invalid field path {path!r}: it must match {FIELD_PATH_PATTERN}")
     namespace, _, rest = path.partition(".")
-    if namespace not in ("subject", "vars") or not rest:
-        raise ValueError(f"invalid field path {path!r}: it must start with subject. or vars.")
     use_vars = namespace == "vars"
     parts = tuple(rest.split("."))
     if len(parts) == 1:

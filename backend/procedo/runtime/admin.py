@@ -21,6 +21,7 @@ from procedo.nodetypes import Refused, TaskCompleted
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
 from procedo.runtime.steps import (
+    decode_event,
     history,
     lock_instance,
     lock_instances,
@@ -299,8 +300,6 @@ def cancel(
 
 def retry(rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID, actor: str) -> m.Instance:
     """Run the failed step again (after the template or data was fixed)."""
-    from procedo.runtime.steps import decode_event
-
     with rt.transaction() as (session, _out):
         instance: m.Instance = _owned(session, m.Instance, instance_id, tenant_id)
         if instance.status != "failed" or instance.failed_event is None:
