@@ -364,3 +364,47 @@ class FlowSchedule(Base):
     next_run_at: Mapped[dt.datetime] = mapped_column(index=True)
     last_run_at: Mapped[dt.datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class ApiToken(Base):
+    """A bearer token for integrations: only its SHA-256 is kept, so a leaked table leaks none."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class UserSession(Base):
+    """A login from the designer: the cookie's SHA-256 and the CSRF value it must come with."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    csrf: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+
+
+class Partnership(Base):
+    """A grant: the partner tenant may set these statuses on instances of these flows (E7)."""
+
+    __tablename__ = "partnerships"
+    id: Mapped[uuid.UUID] = _id()
+    tenant_id: Mapped[uuid.UUID] = _tenant()
+    partner_tenant_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    flows: Mapped[list[Any]] = mapped_column(default=list)
+    statuses: Mapped[list[Any]] = mapped_column(default=list)
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
