@@ -74,8 +74,13 @@ def upsert_subject(
     key: str,
     fields: dict[str, Any],
     status: str | None = None,
+    created_event: tuple[str, dict[str, Any]] | None = None,
 ) -> m.Subject:
-    """Create a subject or replace its fields; a change wakes the flows watching it."""
+    """Create a subject or replace its fields; a change wakes the flows watching it.
+
+    ``created_event`` (name, data) is posted in the same transaction when the
+    subject is new, so a stored invoice always has its ``invoice.received``.
+    """
     with rt.transaction() as (session, out):
         subject = session.scalar(
             sa.select(m.Subject).where(
@@ -96,6 +101,14 @@ def upsert_subject(
             )
             session.add(subject)
             session.flush()
+            if created_event is not None:
+                name, data = created_event
+                event = m.Event(
+                    tenant_id=tenant_id, subject_id=subject.id, name=name, data=data, created_at=now
+                )
+                session.add(event)
+                session.flush()
+                out.add("event", event.id)
             return subject
         old_status = subject.status
         if subject.fields == fields and (status is None or status == old_status):
