@@ -15,6 +15,7 @@ from procedo.flow.problems import FlowError, Problem
 from procedo.flow.schema import flow_schema
 from procedo.registry import NodeTypeError, default_registry
 from procedo.subjects import SubjectType, builtin_subject_types, load_subject_types_dir
+from procedo.ubl.cli import ingest_command
 
 
 def _registry_or_exit() -> Any:
@@ -250,3 +251,12 @@ def scheduler(poll: float) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     run_scheduler(load_settings(), poll)
+
+
+main.add_command(ingest_command)  # procedo ingest: UBL invoices (procedo/ubl/cli.py)
+
+
+# The HTTP API's commands (serve, tenant) live with the API.
+from procedo.api.cli import register as _register_api_commands  # noqa: E402
+
+_register_api_commands(main)

@@ -1,0 +1,149 @@
+"""``procedo ingest FILE.xml...``: UBL invoices into a tenant, or ``--dry-run`` to see the fields.
+
+The database, the runtime and lxml are imported when the command runs, not
+when ``procedo`` starts, so the other commands stay quick.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from procedo.runtime.context import MessageKind, Runtime
+
+
+class _WorkHere:
+    """Without a broker, this process starts the flows itself once the invoice is stored.
+
+    Emails and timers are left to the scheduler of ``procedo serve``, which finds
+    them in the database (nothing is lost when no server runs right now).
+    """
+
+    def __init__(self) -> None:
+        self.queue: deque[tuple[MessageKind, list[uuid.UUID]]] = deque()
+
+    def send(self, kind: MessageKind, idents: Sequence[uuid.UUID]) -> None:
+        self.queue.append((kind, list(idents)))
+
+    def run(self, rt: Runtime) -> None:
+        from procedo.runtime import work
+
+        while self.queue:
+            kind, idents = self.queue.popleft()
+            if kind in ("event", "advance"):
+                work.HANDLERS[kind](rt, idents)
+
+
+def _read(path: Path) -> bytes:
+    from procedo.ubl import MAX_BYTES
+
+    size = path.stat().st_size
+    if size > MAX_BYTES:  # refused before reading it into memory
+        raise click.ClickException(
+            f"{path}: {size:,} bytes; at most {MAX_BYTES:,} are accepted; nothing stored"
+        )
+    return path.read_bytes()
+
+
+def _tenant_id(rt: Runtime, slug: str | None) -> uuid.UUID:
+    import sqlalchemy as sa
+
+    from procedo.db import models as m
+
+    with rt.db.read() as session:
+        tenants = session.execute(sa.select(m.Tenant.id, m.Tenant.slug)).all()
+    if slug is not None:
+        for ident, found in tenants:
+            if found == slug:
+                return ident
+        raise click.ClickException(f"no tenant '{slug}'; known: {_slugs(tenants)}")
+    if len(tenants) == 1:
+        return tenants[0][0]
+    raise click.ClickException(f"name the tenant with --tenant SLUG; known: {_slugs(tenants)}")
+
+
+def _status(rt: Runtime, subject: Any) -> str:
+    import sqlalchemy as sa
+
+    from procedo.db import models as m
+
+    with rt.db.read() as session:
+        return str(session.scalar(sa.select(m.Subject.status).where(m.Subject.id == subject.id)))
+
+
+def _slugs(tenants: Sequence[Any]) -> str:
+    return ", ".join(sorted(row[1] for row in tenants)) or "none (create one first)"
+
+
+@click.command("ingest")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
+@click.option("--tenant", "slug", help="The tenant's slug (may be left out if there is one).")
+@click.option("--dry-run", is_flag=True, help="Store nothing: print each file's fields as JSON.")
+@click.option("--actor", default="procedo ingest", show_default=True, help="Recorded as sender.")
+def ingest_command(files: tuple[Path, ...], slug: str | None, dry_run: bool, actor: str) -> None:
+    """Take in UBL 2.1 invoices and credit notes (PEPPOL BIS 3.0) as invoice subjects.
+
+    Each stored invoice gets the event invoice.received, which starts the flows
+    triggered by it. A file that cannot be read is reported with its line and
+    element, and nothing of it is stored. Exit 1 if any file was refused.
+    """
+    if dry_run:
+        sys.exit(_dry_run(files))
+    from procedo.db.session import Database
+    from procedo.runtime.context import Runtime
+    from procedo.settings import load_settings
+    from procedo.ubl import UblError
+    from procedo.ubl.ingest import ingest
+
+    settings = load_settings()
+    here = _WorkHere()
+    if settings.embedded:
+        rt = Runtime(db=Database(settings.database_url), dispatcher=here)
+    else:
+        from procedo.worker.process import build_runtime
+
+        rt, _actors = build_runtime(settings)
+    tenant_id = _tenant_id(rt, slug)
+    refused = 0
+    for path in files:
+        try:
+            subject = ingest(rt, tenant_id, _read(path), actor)
+        except UblError as exc:
+            refused += 1
+            click.echo(f"{path}: refused, nothing stored: {exc}", err=True)
+            continue
+        here.run(rt)
+        fields = subject.fields
+        problem = fields["conversion_problem"]
+        click.echo(
+            f"{path}: stored as invoice {subject.key} "
+            f"({fields['payable_amount']} {fields['currency']}), status '{_status(rt, subject)}'"
+            + (f"; conversion problem: {problem}" if problem else "")
+        )
+    rt.db.dispose()
+    sys.exit(1 if refused else 0)
+
+
+def _dry_run(files: tuple[Path, ...]) -> int:
+    from procedo.flow.codec import encode_json
+    from procedo.ubl import UblError, parse
+
+    results: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            parsed = parse(_read(path))
+        except UblError as exc:
+            results.append({"file": str(path), "problems": exc.problems})
+            continue
+        results.append({"file": str(path), "key": parsed.key, "fields": parsed.fields})
+    sys.stdout.buffer.write(encode_json(results))
+    return 1 if any("problems" in r for r in results) else 0
