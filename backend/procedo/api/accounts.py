@@ -1,0 +1,161 @@
+"""Tenants, users, API tokens and login sessions: the rows behind authentication."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlalchemy as sa
+
+from procedo.api import security
+from procedo.db import models as m
+from procedo.runtime import setup
+from procedo.runtime.context import NotFound, Refusal, Runtime
+
+Access = Literal["admin", "designer", "member", "partner"]
+ACCESS_LEVELS: tuple[Access, ...] = ("admin", "designer", "member", "partner")
+SESSION_HOURS = 12
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    tenant: m.Tenant
+    admin: m.User
+    password: str
+    token: str
+
+
+def slug_of(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63]
+    return slug or "tenant"
+
+
+def create_tenant(
+    rt: Runtime, name: str, admin_email: str, slug: str | None = None, admin_name: str = ""
+) -> NewTenant:
+    """A tenant with one admin: returns the admin's password and an API token, shown once."""
+    slug = slug or slug_of(name)
+    if not _SLUG.match(slug):
+        raise Refusal(f"tenant slug '{slug}': use lower-case letters, digits and '-'")
+    with rt.db.read() as session:
+        if session.scalar(sa.select(m.Tenant.id).where(m.Tenant.slug == slug)) is not None:
+            raise Refusal(f"a tenant '{slug}' exists already; choose another name or --slug")
+    tenant = setup.create_tenant(rt, name, slug)
+    admin, password = add_user(rt, tenant.id, admin_email, admin_name, "admin")
+    token = create_token(rt, tenant.id, admin.id, "created with the tenant")[1]
+    return NewTenant(tenant, admin, password, token)
+
+
+def add_user(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    email: str,
+    name: str = "",
+    access: Access = "member",
+    password: str | None = None,
+) -> tuple[m.User, str]:
+    """A user with a password (given, or made up and returned to be shown once)."""
+    email = email.strip().lower()
+    password = password or security.new_password()
+    with rt.transaction() as (session, _out):
+        taken = session.scalar(
+            sa.select(m.User.id).where(m.User.tenant_id == tenant_id, m.User.email == email)
+        )
+        if taken is not None:
+            raise Refusal(f"a user {email} exists already in this tenant")
+        user = m.User(
+            tenant_id=tenant_id,
+            email=email,
+            name=name,
+            access=access,
+            password_hash=security.hash_password(password),
+        )
+        session.add(user)
+        session.flush()
+        return user, password
+
+
+def set_password(rt: Runtime, user_id: uuid.UUID, password: str) -> None:
+    with rt.transaction() as (session, _out):
+        user = session.get(m.User, user_id)
+        if user is None:
+            raise NotFound("the user is gone")
+        user.password_hash = security.hash_password(password)
+        # Other logins end: whoever knew the old password is out.
+        session.execute(sa.delete(m.UserSession).where(m.UserSession.user_id == user_id))
+
+
+def create_token(
+    rt: Runtime, tenant_id: uuid.UUID, user_id: uuid.UUID, name: str
+) -> tuple[m.ApiToken, str]:
+    token = security.new_token()
+    with rt.transaction() as (session, _out):
+        row = m.ApiToken(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            name=name,
+            token_hash=security.token_hash(token),
+            created_at=rt.clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        return row, token
+
+
+def revoke_token(rt: Runtime, tenant_id: uuid.UUID, token_id: uuid.UUID) -> None:
+    with rt.transaction() as (session, _out):
+        row = session.get(m.ApiToken, token_id)
+        if row is None or row.tenant_id != tenant_id or row.revoked_at is not None:
+            raise NotFound(f"no token {token_id} in this tenant")
+        row.revoked_at = rt.clock.now()
+
+
+@dataclass(frozen=True)
+class Login:
+    user: m.User
+    tenant: m.Tenant
+    cookie: str
+    csrf: str
+    expires_at: dt.datetime
+
+
+def log_in(rt: Runtime, tenant_slug: str, email: str, password: str) -> Login | None:
+    """A new session for a right password; None otherwise (the caller says only 'wrong')."""
+    with rt.db.read() as session:
+        row = session.execute(
+            sa.select(m.User, m.Tenant)
+            .join(m.Tenant, m.Tenant.id == m.User.tenant_id)
+            .where(m.Tenant.slug == tenant_slug, m.User.email == email.strip().lower())
+        ).first()
+    user, tenant = (row[0], row[1]) if row else (None, None)
+    if not security.verify_password(user.password_hash if user else None, password):
+        return None
+    if user is None or tenant is None or not user.active:
+        return None
+    cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = rt.clock.now()
+    expires = now + dt.timedelta(hours=SESSION_HOURS)
+    with rt.transaction() as (session, _out):
+        session.add(
+            m.UserSession(
+                tenant_id=tenant.id,
+                user_id=user.id,
+                token_hash=security.token_hash(cookie),
+                csrf=csrf,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+    return Login(user, tenant, cookie, csrf, expires)
+
+
+def log_out(rt: Runtime, cookie: str) -> None:
+    with rt.transaction() as (session, _out):
+        session.execute(
+            sa.delete(m.UserSession).where(m.UserSession.token_hash == security.token_hash(cookie))
+        )

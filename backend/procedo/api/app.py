@@ -1,0 +1,86 @@
+"""The Litestar application: `/api/v1` controllers, OpenAPI at `/schema`, the designer at `/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from procedo.api.bodies import MAX_BODY
+from procedo.api.caller import Caller, resolve_caller
+from procedo.api.errors import EXCEPTION_HANDLERS
+from procedo.api.resources.auth import AuthController
+from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
+from procedo.api.resources.flows import FlowController
+from procedo.api.resources.instances import InstanceController
+from procedo.api.resources.partnerships import PartnershipController, SharedController
+from procedo.api.resources.roles import RoleController
+from procedo.api.resources.rules import RuleController
+from procedo.api.resources.subjects import SubjectController
+from procedo.api.resources.tasks import TaskController
+from procedo.api.resources.tokens import TokenController
+from procedo.api.resources.users import UserController
+from procedo.api.web import default_web_dir, web_handler
+from procedo.runtime.context import Runtime
+
+API_PREFIX = "/api/v1"
+CONTROLLERS = [
+    AuthController,
+    TokenController,
+    UserController,
+    NodeTypeController,
+    SubjectTypeController,
+    FlowController,
+    RuleController,
+    SubjectController,
+    InstanceController,
+    TaskController,
+    RoleController,
+    PartnershipController,
+    SharedController,
+]
+
+
+def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) -> Litestar:
+    def provide_runtime() -> Runtime:
+        return rt
+
+    def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+        return resolve_caller(request, rt)
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=CONTROLLERS,
+        security=[{"bearer": []}, {"session": []}],
+    )
+    from procedo import __version__
+
+    return Litestar(
+        route_handlers=[api, web_handler(web_dir or default_web_dir())],
+        dependencies={
+            "rt": Provide(provide_runtime, use_cache=True, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=True),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY,
+        openapi_config=OpenAPIConfig(
+            title="Procedo API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer"),
+                    "session": SecurityScheme(
+                        type="apiKey", name="procedo_session", security_scheme_in="cookie"
+                    ),
+                }
+            ),
+        ),
+        debug=debug,
+    )

@@ -1,0 +1,103 @@
+"""Who is calling: a bearer token or a session cookie (with its CSRF header), and their access."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from litestar import Request
+
+from procedo.api import security
+from procedo.api.accounts import Access
+from procedo.api.errors import ApiError
+from procedo.db import models as m
+from procedo.runtime.context import Runtime
+
+SESSION_COOKIE = "procedo_session"
+CSRF_COOKIE = "procedo_csrf"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant_id: uuid.UUID
+    tenant_slug: str
+    user_id: uuid.UUID
+    email: str
+    name: str
+    access: Access
+    via: Literal["token", "session"]
+
+    def require(self, *levels: Access) -> None:
+        """Refuse with 403 unless the caller has one of these access levels (admin always may)."""
+        if self.access != "admin" and self.access not in levels:
+            needed = " or ".join(("admin", *levels))
+            raise ApiError(403, f"this needs {needed} access; you have {self.access} access")
+
+    def internal(self) -> None:
+        """Everything but the partner endpoints is for the tenant's own people."""
+        if self.access == "partner":
+            raise ApiError(403, "partner access sees only what is shared: use /api/v1/shared")
+
+    @property
+    def actor(self) -> str:
+        return self.email
+
+
+def _unauthenticated() -> ApiError:
+    return ApiError(
+        401,
+        "log in first (POST /api/v1/auth/login) or send 'Authorization: Bearer <token>'",
+    )
+
+
+_USER_OF_TOKEN = (
+    sa.select(m.User, m.Tenant.slug, m.ApiToken.id)
+    .join(m.ApiToken, m.ApiToken.user_id == m.User.id)
+    .join(m.Tenant, m.Tenant.id == m.User.tenant_id)
+    .where(m.ApiToken.token_hash == sa.bindparam("hash"), m.ApiToken.revoked_at.is_(None))
+)
+_USER_OF_SESSION = (
+    sa.select(m.User, m.Tenant.slug, m.UserSession.csrf, m.UserSession.expires_at)
+    .join(m.UserSession, m.UserSession.user_id == m.User.id)
+    .join(m.Tenant, m.Tenant.id == m.User.tenant_id)
+    .where(m.UserSession.token_hash == sa.bindparam("hash"))
+)
+
+
+def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "the Authorization header must be 'Bearer <token>'")
+        with rt.db.read() as session:
+            found = session.execute(
+                _USER_OF_TOKEN, {"hash": security.token_hash(token.strip())}
+            ).first()
+        if found is None or not found[0].active:
+            raise ApiError(401, "the token is unknown or revoked; make a new one")
+        return _caller(found[0], found[1], "token")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise _unauthenticated()
+    with rt.db.read() as session:
+        row = session.execute(_USER_OF_SESSION, {"hash": security.token_hash(cookie)}).first()
+    if row is None or row[3] <= rt.clock.now() or not row[0].active:
+        raise ApiError(401, "the session has ended; log in again")
+    if request.method in UNSAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not security.same(sent, row[2]):
+            raise ApiError(
+                403,
+                "missing or wrong X-CSRF-Token header: send the value of the procedo_csrf cookie",
+            )
+    return _caller(row[0], row[1], "session")
+
+
+def _caller(user: m.User, slug: str, via: Literal["token", "session"]) -> Caller:
+    access: Access = user.access  # type: ignore[assignment]
+    return Caller(user.tenant_id, slug, user.id, user.email, user.name, access, via)

@@ -1,0 +1,317 @@
+"""Flows: drafts with optimistic concurrency, validation, publishing, versions, export, import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import Parameter
+
+from procedo.api import flowstore
+from procedo.api.bodies import MAX_FLOW_BODY, flow_document
+from procedo.api.caller import Caller
+from procedo.api.errors import ApiError
+from procedo.db import models as m
+from procedo.flow.codec import decode_flow
+from procedo.flow.problems import FlowError, Problem
+from procedo.flow.validate import check_flow
+from procedo.runtime.context import Runtime
+
+FlowKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+JSON = "application/json"
+
+
+class FlowSummary(msgspec.Struct):
+    key: str
+    name: str
+    latest_version: int | None
+    has_draft: bool
+    open_instances: int
+    updated_at: dt.datetime
+    updated_by: str
+
+
+class FlowOut(msgspec.Struct):
+    key: str
+    name: str
+    # The flow document (procedo.flow/1): the draft, or the latest version's.
+    draft: msgspec.Raw
+    revision: int
+    latest_version: int | None
+    has_draft: bool
+    updated_at: dt.datetime
+    updated_by: str
+
+
+class Problems(msgspec.Struct):
+    problems: list[Problem]
+
+
+class DuplicateIn(msgspec.Struct, forbid_unknown_fields=True):
+    key: FlowKey
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class VersionOut(msgspec.Struct):
+    number: int
+    published_at: dt.datetime
+    published_by: str
+    active: bool
+
+
+class ImportOut(msgspec.Struct):
+    key: str
+    created: bool
+    revision: int
+
+
+def _etag(revision: int) -> str:
+    return f'"{revision}"'
+
+
+def _flow_out(session: Any, row: m.Flow) -> FlowOut:
+    latest = flowstore.latest_version(session, row.id)
+    # Embedded as stored: amounts keep their exact digits (no float on the way).
+    document = msgspec.Raw(flowstore.current_document(session, row).encode())
+    return FlowOut(
+        key=row.key,
+        name=row.name,
+        draft=document,
+        revision=row.revision,
+        latest_version=latest.number if latest else None,
+        has_draft=row.draft is not None,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def _with_etag(out: FlowOut, status: int = 200) -> Response[FlowOut]:
+    return Response(out, status_code=status, headers={"ETag": _etag(out.revision)})
+
+
+def _if_match(request: Request[Any, Any, Any]) -> int:
+    header = request.headers.get("if-match")
+    if not header:
+        raise ApiError(
+            428, "send If-Match with the ETag of the draft you edited (from GET /flows/{key})"
+        )
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ApiError(400, f'If-Match {header!r} is not an ETag of this API (like "3")')
+    return int(value)
+
+
+class FlowController(Controller):
+    path = "/flows"
+    tags = ["flows"]
+
+    @get("/", sync_to_thread=True)
+    def list_flows(self, caller: Caller, rt: Runtime) -> list[FlowSummary]:
+        caller.internal()
+        latest = (
+            sa.select(sa.func.max(m.FlowVersion.number))
+            .where(m.FlowVersion.flow_id == m.Flow.id)
+            .scalar_subquery()
+        )
+        open_count = (
+            sa.select(sa.func.count(m.Instance.id))
+            .join(m.FlowVersion, m.FlowVersion.id == m.Instance.flow_version_id)
+            .where(
+                m.FlowVersion.flow_id == m.Flow.id,
+                m.Instance.status.in_(flowstore.OPEN_STATUSES),
+            )
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(m.Flow, latest, open_count)
+            .where(m.Flow.tenant_id == caller.tenant_id)
+            .order_by(m.Flow.key)
+        )
+        with rt.db.read() as session:
+            rows = session.execute(query).all()
+        return [
+            FlowSummary(
+                key=flow.key,
+                name=flow.name,
+                latest_version=number,
+                has_draft=flow.draft is not None,
+                open_instances=count or 0,
+                updated_at=flow.updated_at,
+                updated_by=flow.updated_by,
+            )
+            for flow, number, count in rows
+        ]
+
+    @post("/", sync_to_thread=True, request_max_body_size=MAX_FLOW_BODY)
+    def create_flow(
+        self, request: Request[Any, Any, Any], data: bytes, caller: Caller, rt: Runtime
+    ) -> Response[FlowOut]:
+        """A new flow from a flow document, kept as its draft (problems allowed until publish)."""
+        caller.require("designer")
+        try:
+            row = flowstore.create_flow(
+                rt, caller.tenant_id, flow_document(request, data), caller.actor
+            )
+        except flowstore.KeyTaken as taken:
+            raise ApiError(409, str(taken)) from taken
+        with rt.db.read() as session:
+            return _with_etag(_flow_out(session, row), 201)
+
+    @post("/validate", sync_to_thread=True, status_code=200, request_max_body_size=MAX_FLOW_BODY)
+    def validate_flow(
+        self, request: Request[Any, Any, Any], data: bytes, caller: Caller, rt: Runtime
+    ) -> Problems:
+        """Every problem of a flow document, with node, edge or path; nothing is stored."""
+        caller.internal()
+        try:
+            flow = decode_flow(flow_document(request, data))
+        except FlowError as exc:
+            return Problems(exc.problems)
+        with rt.db.read() as session:
+            known = rt.subject_types(session, caller.tenant_id)
+        return Problems(check_flow(flow, rt.registry, known).problems)
+
+    @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=MAX_FLOW_BODY)
+    def import_flow(
+        self, request: Request[Any, Any, Any], data: bytes, caller: Caller, rt: Runtime
+    ) -> Response[ImportOut]:
+        """A flow file (5 MB at most): a new flow (201), or a new draft of its key (200).
+
+        The file must be valid; on any problem nothing is stored (422 lists them all).
+        """
+        caller.require("designer")
+        row, created = flowstore.import_flow(
+            rt, caller.tenant_id, flow_document(request, data), caller.actor
+        )
+        return Response(
+            ImportOut(row.key, created, row.revision),
+            status_code=201 if created else 200,
+            headers={"ETag": _etag(row.revision)},
+        )
+
+    @get("/{key:str}", sync_to_thread=True)
+    def get_flow(self, key: str, caller: Caller, rt: Runtime) -> Response[FlowOut]:
+        """The flow with its draft; the ETag is what PUT .../draft needs in If-Match."""
+        caller.internal()
+        with rt.db.read() as session:
+            return _with_etag(
+                _flow_out(session, flowstore.find_flow(session, caller.tenant_id, key))
+            )
+
+    @put("/{key:str}/draft", sync_to_thread=True, request_max_body_size=MAX_FLOW_BODY)
+    def save_draft(
+        self, key: str, request: Request[Any, Any, Any], data: bytes, caller: Caller, rt: Runtime
+    ) -> Response[FlowOut]:
+        """Save the draft; If-Match must carry the ETag you read, or 409 says who changed it."""
+        caller.require("designer")
+        document = flow_document(request, data)
+        with rt.db.read() as session:
+            flowstore.find_flow(session, caller.tenant_id, key)  # 404 before 428
+        revision = _if_match(request)
+        try:
+            row = flowstore.save_draft(rt, caller.tenant_id, key, document, revision, caller.actor)
+        except flowstore.StaleDraft as stale:
+            raise ApiError(
+                409,
+                f"the draft changed since you read it: {stale.changed_by} saved revision "
+                f"{stale.revision} at {stale.changed_at.isoformat()}; reload it and apply "
+                "your change again",
+                changed_by=stale.changed_by,
+                changed_at=stale.changed_at.isoformat(),
+            ) from None
+        with rt.db.read() as session:
+            return _with_etag(_flow_out(session, row))
+
+    @delete("/{key:str}", sync_to_thread=True)
+    def delete_flow(self, key: str, caller: Caller, rt: Runtime) -> None:
+        """Delete a flow that was never published."""
+        caller.require("designer")
+        flowstore.delete_flow(rt, caller.tenant_id, key)
+
+    @post("/{key:str}/duplicate", sync_to_thread=True)
+    def duplicate_flow(
+        self, key: str, data: DuplicateIn, caller: Caller, rt: Runtime
+    ) -> Response[FlowOut]:
+        """A new flow with a copy of this one's draft (or latest version)."""
+        caller.require("designer")
+        try:
+            row = flowstore.duplicate(rt, caller.tenant_id, key, data.key, data.name, caller.actor)
+        except flowstore.KeyTaken as taken:
+            raise ApiError(409, str(taken)) from taken
+        with rt.db.read() as session:
+            return _with_etag(_flow_out(session, row), 201)
+
+    @post("/{key:str}/publish", sync_to_thread=True)
+    def publish_flow(self, key: str, caller: Caller, rt: Runtime) -> VersionOut:
+        """Validate the draft and make it the next immutable version; 422 lists the problems."""
+        caller.require("designer")
+        version = flowstore.publish(rt, caller.tenant_id, key, caller.actor)
+        return VersionOut(version.number, version.published_at, version.published_by, True)
+
+    @get("/{key:str}/versions", sync_to_thread=True)
+    def list_versions(self, key: str, caller: Caller, rt: Runtime) -> list[VersionOut]:
+        caller.internal()
+        with rt.db.read() as session:
+            flow = flowstore.find_flow(session, caller.tenant_id, key)
+            versions = session.scalars(
+                sa.select(m.FlowVersion)
+                .where(m.FlowVersion.flow_id == flow.id)
+                .order_by(m.FlowVersion.number)
+            ).all()
+        return [VersionOut(v.number, v.published_at, v.published_by, v.active) for v in versions]
+
+    @get("/{key:str}/versions/{number:int}", sync_to_thread=True, media_type=JSON)
+    def get_version(self, key: str, number: int, caller: Caller, rt: Runtime) -> Response[bytes]:
+        """One version's flow document (canonical JSON)."""
+        caller.internal()
+        with rt.db.read() as session:
+            flow = flowstore.find_flow(session, caller.tenant_id, key)
+            document = flowstore.find_version(session, flow, number).document
+        return Response(document.encode(), media_type=JSON)
+
+    @get("/{key:str}/versions/{number:int}/counts", sync_to_thread=True)
+    def version_counts(self, key: str, number: int, caller: Caller, rt: Runtime) -> dict[str, int]:
+        """How many instances wait at each node of this version."""
+        caller.internal()
+        with rt.db.read() as session:
+            flow = flowstore.find_flow(session, caller.tenant_id, key)
+            version = flowstore.find_version(session, flow, number)
+            rows = session.execute(
+                sa.select(m.Token.node_id, sa.func.count(sa.distinct(m.Token.instance_id)))
+                .join(m.Instance, m.Instance.id == m.Token.instance_id)
+                .where(
+                    m.Instance.flow_version_id == version.id,
+                    m.Instance.tenant_id == caller.tenant_id,
+                    m.Instance.status == "running",
+                )
+                .group_by(m.Token.node_id)
+            ).all()
+        return {node: count for node, count in rows}  # noqa: C416 (rows are Row tuples)
+
+    @get("/{key:str}/export", sync_to_thread=True, media_type=JSON)
+    def export_flow(
+        self,
+        key: str,
+        caller: Caller,
+        rt: Runtime,
+        version: Annotated[
+            int | None, Parameter(ge=1, description="a version; default: the draft")
+        ] = None,
+    ) -> Response[bytes]:
+        """The canonical flow file: import it anywhere and export it again, byte for byte."""
+        caller.internal()
+        with rt.db.read() as session:
+            flow = flowstore.find_flow(session, caller.tenant_id, key)
+            if version is None:
+                document, name = flowstore.current_document(session, flow), key
+            else:
+                document = flowstore.find_version(session, flow, version).document
+                name = f"{key}-v{version}"
+        return Response(
+            document.encode(),
+            media_type=JSON,
+            headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+        )

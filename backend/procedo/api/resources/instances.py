@@ -1,0 +1,249 @@
+"""Instances: start on a subject, list with filters, get, history, move, cancel, retry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from sqlalchemy.orm import Session
+
+from procedo.api.caller import Caller
+from procedo.api.views import (
+    HistoryOut,
+    SubjectOut,
+    TaskOut,
+    TimerOut,
+    history_out,
+    subject_out,
+    tasks_out,
+)
+from procedo.db import models as m
+from procedo.runtime import admin
+from procedo.runtime.context import NotFound, Runtime
+
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+NodeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class StartIn(msgspec.Struct, forbid_unknown_fields=True):
+    flow: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    subject_id: uuid.UUID
+
+
+class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
+    to_node: NodeId
+    reason: Reason
+    # Which position moves when the instance waits at several; default: the only one.
+    from_node: NodeId | None = None
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason = "cancelled"
+
+
+class InstanceSummary(msgspec.Struct):
+    id: uuid.UUID
+    flow: str
+    version: int
+    subject_id: uuid.UUID
+    subject_key: str
+    status: str
+    positions: list[str]
+    started_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class InstanceOut(msgspec.Struct):
+    id: uuid.UUID
+    flow: str
+    version: int
+    subject: SubjectOut
+    status: str
+    positions: list[str]
+    tasks: list[TaskOut]
+    timers: list[TimerOut]
+    variables: dict[str, object]
+    error: str | None
+    started_by: str
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+_WITH_FLOW = (
+    sa.select(m.Instance, m.Flow.key, m.FlowVersion.number, m.Subject)
+    .join(m.FlowVersion, m.FlowVersion.id == m.Instance.flow_version_id)
+    .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
+    .join(m.Subject, m.Subject.id == m.Instance.subject_id)
+)
+
+
+def _positions(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    found: dict[uuid.UUID, list[str]] = {ident: [] for ident in ids}
+    if ids:
+        rows = session.execute(
+            sa.select(m.Token.instance_id, m.Token.node_id)
+            .where(m.Token.instance_id.in_(ids))
+            .order_by(m.Token.entered_at, m.Token.node_id)
+        )
+        for instance_id, node in rows:
+            found[instance_id].append(node)
+    return found
+
+
+def instance_out(rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> InstanceOut:
+    with rt.db.read() as session:
+        row = session.execute(
+            _WITH_FLOW.where(m.Instance.id == instance_id, m.Instance.tenant_id == tenant_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no instance {instance_id} in this tenant")
+        instance, key, number, subject = row
+        tasks = session.scalars(
+            sa.select(m.Task)
+            .where(m.Task.instance_id == instance_id, m.Task.status == "open")
+            .order_by(m.Task.created_at)
+        ).all()
+        timers = session.scalars(
+            sa.select(m.Timer)
+            .where(m.Timer.instance_id == instance_id, m.Timer.status.in_(("pending", "enqueued")))
+            .order_by(m.Timer.due_at)
+        ).all()
+        return InstanceOut(
+            id=instance.id,
+            flow=key,
+            version=number,
+            subject=subject_out(subject),
+            status=instance.status,
+            positions=_positions(session, [instance.id])[instance.id],
+            tasks=tasks_out(session, [(task, subject) for task in tasks], rt.clock.now()),
+            timers=[TimerOut(t.id, t.purpose, t.due_at) for t in timers],
+            variables=instance.variables,
+            error=instance.error,
+            started_by=instance.started_by,
+            started_at=instance.started_at,
+            updated_at=instance.updated_at,
+            ended_at=instance.ended_at,
+        )
+
+
+def _token_at(rt: Runtime, instance_id: uuid.UUID, node: str | None) -> str | None:
+    if node is None:
+        return None
+    with rt.db.read() as session:
+        token = session.scalar(
+            sa.select(m.Token.id).where(m.Token.instance_id == instance_id, m.Token.node_id == node)
+        )
+    if token is None:
+        raise NotFound(f"the instance does not wait at node '{node}'")
+    return str(token)
+
+
+class InstanceController(Controller):
+    path = "/instances"
+    tags = ["instances"]
+
+    @post("/", sync_to_thread=True)
+    def start_instance(self, data: StartIn, caller: Caller, rt: Runtime) -> InstanceOut:
+        """Start the latest version of a flow on a subject; it runs to its first waits."""
+        caller.require("designer")
+        instance = admin.start(rt, caller.tenant_id, data.flow, data.subject_id, caller.actor)
+        return instance_out(rt, caller.tenant_id, instance.id)
+
+    @get("/", sync_to_thread=True)
+    def list_instances(
+        self,
+        caller: Caller,
+        rt: Runtime,
+        flow: str | None = None,
+        node: Annotated[str | None, Parameter(description="instances waiting at this node")] = None,
+        status: str | None = None,
+        subject_id: uuid.UUID | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[InstanceSummary]:
+        caller.internal()
+        query = _WITH_FLOW.where(m.Instance.tenant_id == caller.tenant_id)
+        if flow is not None:
+            query = query.where(m.Flow.key == flow)
+        if status is not None:
+            query = query.where(m.Instance.status == status)
+        if subject_id is not None:
+            query = query.where(m.Instance.subject_id == subject_id)
+        if node is not None:
+            query = query.where(
+                sa.exists().where(m.Token.instance_id == m.Instance.id, m.Token.node_id == node)
+            )
+        query = query.order_by(m.Instance.started_at.desc(), m.Instance.id).limit(limit)
+        with rt.db.read() as session:
+            rows = session.execute(query.offset(offset)).all()
+            positions = _positions(session, [row[0].id for row in rows])
+        return [
+            InstanceSummary(
+                id=instance.id,
+                flow=key,
+                version=number,
+                subject_id=subject.id,
+                subject_key=subject.key,
+                status=instance.status,
+                positions=positions[instance.id],
+                started_at=instance.started_at,
+                updated_at=instance.updated_at,
+            )
+            for instance, key, number, subject in rows
+        ]
+
+    @get("/{instance_id:uuid}", sync_to_thread=True)
+    def get_instance(self, instance_id: uuid.UUID, caller: Caller, rt: Runtime) -> InstanceOut:
+        """Where the instance is: positions, open tasks, pending timers."""
+        caller.internal()
+        return instance_out(rt, caller.tenant_id, instance_id)
+
+    @get("/{instance_id:uuid}/history", sync_to_thread=True)
+    def history(self, instance_id: uuid.UUID, caller: Caller, rt: Runtime) -> list[HistoryOut]:
+        """Who did what, when, from which node to which, and why; oldest first."""
+        caller.internal()
+        with rt.db.read() as session:
+            instance = session.get(m.Instance, instance_id)
+            if instance is None or instance.tenant_id != caller.tenant_id:
+                raise NotFound(f"no instance {instance_id} in this tenant")
+            rows = session.scalars(
+                sa.select(m.History)
+                .where(m.History.instance_id == instance_id)
+                .order_by(m.History.seq)
+            ).all()
+        return [history_out(row) for row in rows]
+
+    @post("/{instance_id:uuid}/move", sync_to_thread=True, status_code=200)
+    def move(
+        self, instance_id: uuid.UUID, data: MoveIn, caller: Caller, rt: Runtime
+    ) -> InstanceOut:
+        """Move the instance to any node, with a reason the history keeps (admin, E8)."""
+        caller.require()
+        instance_out(rt, caller.tenant_id, instance_id)  # 404 before anything else
+        token = _token_at(rt, instance_id, data.from_node)
+        admin.move(
+            rt, caller.tenant_id, instance_id, data.to_node, data.reason, caller.actor, token
+        )
+        return instance_out(rt, caller.tenant_id, instance_id)
+
+    @post("/{instance_id:uuid}/cancel", sync_to_thread=True, status_code=200)
+    def cancel(
+        self, instance_id: uuid.UUID, caller: Caller, rt: Runtime, data: CancelIn | None = None
+    ) -> InstanceOut:
+        caller.require()
+        reason = data.reason if data is not None else "cancelled"
+        admin.cancel(rt, caller.tenant_id, instance_id, reason, caller.actor)
+        return instance_out(rt, caller.tenant_id, instance_id)
+
+    @post("/{instance_id:uuid}/retry", sync_to_thread=True, status_code=200)
+    def retry(self, instance_id: uuid.UUID, caller: Caller, rt: Runtime) -> InstanceOut:
+        """Run a failed step again (after its template or data was fixed)."""
+        caller.require()
+        admin.retry(rt, caller.tenant_id, instance_id, caller.actor)
+        return instance_out(rt, caller.tenant_id, instance_id)

@@ -1,0 +1,200 @@
+"""Roles and their members, tenant-wide or for one subject (K1: each client its Accountant)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, delete, get, post
+from sqlalchemy.orm import Session
+
+from procedo.api.caller import Caller
+from procedo.api.errors import ApiError
+from procedo.db import models as m
+from procedo.runtime.context import NotFound, Runtime
+
+RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: RoleName
+    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
+    # For one subject only; omitted: tenant-wide.
+    subject_id: uuid.UUID | None = None
+
+
+class MembersIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Bulk assignment: several members at once, all or none."""
+
+    members: list[MemberIn]
+
+
+class MemberOut(msgspec.Struct):
+    email: str
+    subject_id: uuid.UUID | None
+
+
+class RoleOut(msgspec.Struct):
+    name: str
+    label: str
+    members: list[MemberOut]
+
+
+def _role(session: Session, tenant_id: uuid.UUID, name: str) -> m.Role:
+    role = session.scalar(
+        sa.select(m.Role).where(m.Role.tenant_id == tenant_id, m.Role.name == name)
+    )
+    if role is None:
+        raise NotFound(f"no role '{name}' in this tenant")
+    return role
+
+
+def _members(session: Session, role_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[MemberOut]]:
+    found: dict[uuid.UUID, list[MemberOut]] = {ident: [] for ident in role_ids}
+    rows = session.execute(
+        sa.select(m.RoleMember.role_id, m.User.email, m.RoleMember.subject_id)
+        .join(m.User, m.User.id == m.RoleMember.user_id)
+        .where(m.RoleMember.role_id.in_(role_ids))
+        .order_by(m.User.email)
+    )
+    for role_id, email, subject_id in rows:
+        found[role_id].append(MemberOut(email, subject_id))
+    return found
+
+
+class RoleController(Controller):
+    path = "/roles"
+    tags = ["roles"]
+
+    @get("/", sync_to_thread=True)
+    def list_roles(self, caller: Caller, rt: Runtime) -> list[RoleOut]:
+        caller.internal()
+        with rt.db.read() as session:
+            roles = session.scalars(
+                sa.select(m.Role).where(m.Role.tenant_id == caller.tenant_id).order_by(m.Role.name)
+            ).all()
+            members = _members(session, [r.id for r in roles])
+        return [RoleOut(r.name, r.label, members[r.id]) for r in roles]
+
+    @post("/", sync_to_thread=True)
+    def create_role(self, data: RoleIn, caller: Caller, rt: Runtime) -> RoleOut:
+        caller.require()
+        with rt.transaction() as (session, _out):
+            taken = session.scalar(
+                sa.select(m.Role.id).where(
+                    m.Role.tenant_id == caller.tenant_id, m.Role.name == data.name
+                )
+            )
+            if taken is not None:
+                raise ApiError(409, f"a role '{data.name}' exists already")
+            session.add(
+                m.Role(tenant_id=caller.tenant_id, name=data.name, label=data.label or data.name)
+            )
+        return RoleOut(data.name, data.label or data.name, [])
+
+    @get("/{name:str}/members", sync_to_thread=True)
+    def list_members(self, name: str, caller: Caller, rt: Runtime) -> list[MemberOut]:
+        caller.internal()
+        with rt.db.read() as session:
+            role = _role(session, caller.tenant_id, name)
+            return _members(session, [role.id])[role.id]
+
+    @post("/{name:str}/members", sync_to_thread=True)
+    def add_member(self, name: str, data: MemberIn, caller: Caller, rt: Runtime) -> list[MemberOut]:
+        """Put a user in the role, tenant-wide or for one subject; returns the members."""
+        return self._add(rt, caller, name, [data])
+
+    @post("/{name:str}/members/bulk", sync_to_thread=True)
+    def add_members(
+        self, name: str, data: MembersIn, caller: Caller, rt: Runtime
+    ) -> list[MemberOut]:
+        """Several members at once (a role per client for many clients)."""
+        return self._add(rt, caller, name, data.members)
+
+    def _add(
+        self, rt: Runtime, caller: Caller, name: str, wanted: list[MemberIn]
+    ) -> list[MemberOut]:
+        caller.require()
+        with rt.transaction() as (session, _out):
+            role = _role(session, caller.tenant_id, name)
+            emails = {w.email.lower() for w in wanted}
+            users = dict(
+                session.execute(
+                    sa.select(m.User.email, m.User.id).where(
+                        m.User.tenant_id == caller.tenant_id, m.User.email.in_(emails)
+                    )
+                ).tuples()
+            )
+            subject_ids = {w.subject_id for w in wanted if w.subject_id is not None}
+            subjects = set(
+                session.scalars(
+                    sa.select(m.Subject.id).where(
+                        m.Subject.tenant_id == caller.tenant_id, m.Subject.id.in_(subject_ids)
+                    )
+                )
+            )
+            existing = set(
+                session.execute(
+                    sa.select(m.RoleMember.user_id, m.RoleMember.subject_id).where(
+                        m.RoleMember.role_id == role.id
+                    )
+                ).tuples()
+            )
+            for index, member in enumerate(wanted):
+                user_id = users.get(member.email.lower())
+                if user_id is None:
+                    raise ApiError(422, f"members[{index}].email: no user {member.email} here")
+                if member.subject_id is not None and member.subject_id not in subjects:
+                    raise ApiError(
+                        422, f"members[{index}].subject_id: no subject {member.subject_id} here"
+                    )
+                if (user_id, member.subject_id) in existing:
+                    continue
+                existing.add((user_id, member.subject_id))
+                session.add(
+                    m.RoleMember(
+                        tenant_id=caller.tenant_id,
+                        role_id=role.id,
+                        user_id=user_id,
+                        subject_id=member.subject_id,
+                    )
+                )
+            session.flush()
+            return _members(session, [role.id])[role.id]
+
+    @delete("/{name:str}/members", sync_to_thread=True)
+    def remove_member(
+        self,
+        name: str,
+        email: str,
+        caller: Caller,
+        rt: Runtime,
+        subject_id: uuid.UUID | None = None,
+    ) -> None:
+        """Take a user out of the role (query: email, subject_id for a per-subject member)."""
+        caller.require()
+        with rt.transaction() as (session, _out):
+            role = _role(session, caller.tenant_id, name)
+            user_id = session.scalar(
+                sa.select(m.User.id).where(
+                    m.User.tenant_id == caller.tenant_id, m.User.email == email.lower()
+                )
+            )
+            condition = (
+                m.RoleMember.subject_id.is_(None)
+                if subject_id is None
+                else m.RoleMember.subject_id == subject_id
+            )
+            result = session.execute(
+                sa.delete(m.RoleMember).where(
+                    m.RoleMember.role_id == role.id, m.RoleMember.user_id == user_id, condition
+                )
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFound(f"{email} is not a member of '{name}' there")

@@ -1,0 +1,189 @@
+"""Subjects (invoices, debtors, clients ...): create, update, list, events, timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, get, patch, post
+from litestar.params import Parameter
+
+from procedo.api.caller import Caller
+from procedo.api.errors import ApiError
+from procedo.api.views import HistoryOut, SubjectOut, history_out, subject_out
+from procedo.db import models as m
+from procedo.runtime import admin, setup
+from procedo.runtime.context import NotFound, Runtime
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Status = Annotated[str, msgspec.Meta(max_length=64)]
+EventName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.-]{0,99}$")]
+
+
+class SubjectIn(msgspec.Struct, forbid_unknown_fields=True):
+    type: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    key: Name
+    fields: dict[str, Any] = {}
+    status: Status = ""
+
+
+class SubjectPatch(msgspec.Struct, forbid_unknown_fields=True):
+    # Merged into the subject's fields (a field set to null is removed).
+    fields: dict[str, Any] | None = None
+    status: Status | None = None
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: EventName
+    data: dict[str, Any] = {}
+
+
+class EventOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    created_at: dt.datetime
+
+
+class TimelineInstance(msgspec.Struct):
+    id: uuid.UUID
+    flow: str
+    version: int
+    status: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    history: list[HistoryOut]
+
+
+def owned_subject(rt: Runtime, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> m.Subject:
+    with rt.db.read() as session:
+        subject = session.get(m.Subject, subject_id)
+    if subject is None or subject.tenant_id != tenant_id:
+        raise NotFound(f"no subject {subject_id} in this tenant")
+    return subject
+
+
+class SubjectController(Controller):
+    path = "/subjects"
+    tags = ["subjects"]
+
+    @get("/", sync_to_thread=True)
+    def list_subjects(
+        self,
+        caller: Caller,
+        rt: Runtime,
+        type_name: Annotated[str | None, Parameter(query="type")] = None,
+        status: str | None = None,
+        key: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[SubjectOut]:
+        caller.internal()
+        query = sa.select(m.Subject).where(m.Subject.tenant_id == caller.tenant_id)
+        if type_name is not None:
+            query = query.where(m.Subject.type == type_name)
+        if status is not None:
+            query = query.where(m.Subject.status == status)
+        if key is not None:
+            query = query.where(m.Subject.key == key)
+        query = query.order_by(m.Subject.type, m.Subject.key).limit(limit).offset(offset)
+        with rt.db.read() as session:
+            return [subject_out(s) for s in session.scalars(query)]
+
+    @post("/", sync_to_thread=True)
+    def create_subject(self, data: SubjectIn, caller: Caller, rt: Runtime) -> SubjectOut:
+        caller.require("designer")
+        with rt.db.read() as session:
+            known = rt.subject_types(session, caller.tenant_id)
+            taken = session.scalar(
+                sa.select(m.Subject.id).where(
+                    m.Subject.tenant_id == caller.tenant_id,
+                    m.Subject.type == data.type,
+                    m.Subject.key == data.key,
+                )
+            )
+        if data.type not in known:
+            raise ApiError(
+                422, f"type: unknown subject type '{data.type}'; one of {', '.join(sorted(known))}"
+            )
+        if taken is not None:
+            raise ApiError(
+                409, f"a {data.type} '{data.key}' exists already: PATCH /subjects/{taken}"
+            )
+        subject = setup.upsert_subject(
+            rt, caller.tenant_id, data.type, data.key, data.fields, data.status
+        )
+        return subject_out(subject)
+
+    @get("/{subject_id:uuid}", sync_to_thread=True)
+    def get_subject(self, subject_id: uuid.UUID, caller: Caller, rt: Runtime) -> SubjectOut:
+        caller.internal()
+        return subject_out(owned_subject(rt, caller.tenant_id, subject_id))
+
+    @patch("/{subject_id:uuid}", sync_to_thread=True)
+    def update_subject(
+        self, subject_id: uuid.UUID, data: SubjectPatch, caller: Caller, rt: Runtime
+    ) -> SubjectOut:
+        """Change fields or status; flows that wait on the subject see the change."""
+        caller.require("designer")
+        subject = owned_subject(rt, caller.tenant_id, subject_id)
+        fields = dict(subject.fields)
+        for name, value in (data.fields or {}).items():
+            if value is None:
+                fields.pop(name, None)
+            else:
+                fields[name] = value
+        updated = setup.upsert_subject(
+            rt, caller.tenant_id, subject.type, subject.key, fields, data.status
+        )
+        return subject_out(updated)
+
+    @post("/{subject_id:uuid}/events", sync_to_thread=True, status_code=202)
+    def post_event(
+        self, subject_id: uuid.UUID, data: EventIn, caller: Caller, rt: Runtime
+    ) -> EventOut:
+        """Post an event (payment.received ...): flows start or resume on it shortly."""
+        caller.require("designer")
+        event = admin.post_event(rt, caller.tenant_id, subject_id, data.name, data.data)
+        return EventOut(event.id, event.name, event.created_at)
+
+    @get("/{subject_id:uuid}/timeline", sync_to_thread=True)
+    def timeline(
+        self, subject_id: uuid.UUID, caller: Caller, rt: Runtime
+    ) -> list[TimelineInstance]:
+        """Every instance that ran on the subject, oldest first, each with its history (P6)."""
+        caller.internal()
+        owned_subject(rt, caller.tenant_id, subject_id)
+        with rt.db.read() as session:
+            instances = session.execute(
+                sa.select(m.Instance, m.Flow.key, m.FlowVersion.number)
+                .join(m.FlowVersion, m.FlowVersion.id == m.Instance.flow_version_id)
+                .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
+                .where(
+                    m.Instance.subject_id == subject_id,
+                    m.Instance.tenant_id == caller.tenant_id,
+                )
+                .order_by(m.Instance.started_at, m.Instance.id)
+            ).all()
+            rows = session.scalars(
+                sa.select(m.History)
+                .where(m.History.subject_id == subject_id, m.History.tenant_id == caller.tenant_id)
+                .order_by(m.History.seq)
+            ).all()
+        by_instance: dict[uuid.UUID | None, list[HistoryOut]] = {}
+        for row in rows:
+            by_instance.setdefault(row.instance_id, []).append(history_out(row))
+        return [
+            TimelineInstance(
+                id=instance.id,
+                flow=key,
+                version=number,
+                status=instance.status,
+                started_at=instance.started_at,
+                ended_at=instance.ended_at,
+                history=by_instance.get(instance.id, []),
+            )
+            for instance, key, number in instances
+        ]

@@ -1,0 +1,126 @@
+"""Tasks: the inbox (mine, my roles', all), claim, complete (outcome, checkpoints), reassign."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from procedo.api import taskops
+from procedo.api.caller import Caller
+from procedo.api.errors import ApiError
+from procedo.api.views import TaskOut, tasks_out
+from procedo.db import models as m
+from procedo.nodetypes import Assignee
+from procedo.runtime import admin
+from procedo.runtime.context import NotFound, Runtime
+
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
+
+
+class CompleteIn(msgspec.Struct, forbid_unknown_fields=True):
+    outcome: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    checkpoints: list[Annotated[str, msgspec.Meta(max_length=64)]] = []
+
+
+class ReassignIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: Short | None = None
+    user: Short | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+def _task(rt: Runtime, caller: Caller, task_id: uuid.UUID) -> TaskOut:
+    with rt.db.read() as session:
+        row = session.execute(
+            sa.select(m.Task, m.Subject)
+            .join(m.Subject, m.Subject.id == m.Task.subject_id)
+            .where(m.Task.id == task_id, m.Task.tenant_id == caller.tenant_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no task {task_id} in this tenant")
+        return tasks_out(session, [(row[0], row[1])], rt.clock.now())[0]
+
+
+def _not_yours() -> ApiError:
+    return ApiError(403, "the task is not yours or your roles'; an admin can reassign it")
+
+
+class TaskController(Controller):
+    path = "/tasks"
+    tags = ["tasks"]
+
+    @get("/", sync_to_thread=True)
+    def inbox(
+        self,
+        caller: Caller,
+        rt: Runtime,
+        scope: Literal["mine", "roles", "all"] = "mine",
+        status: Literal["open", "completed", "cancelled"] = "open",
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[TaskOut]:
+        """mine: taken by or given to you; roles: open to your roles, not taken; all: admin."""
+        caller.internal()
+        query = (
+            sa.select(m.Task, m.Subject)
+            .join(m.Subject, m.Subject.id == m.Task.subject_id)
+            .where(m.Task.tenant_id == caller.tenant_id, m.Task.status == status)
+        )
+        if scope == "mine":
+            query = query.where(m.Task.assignee == caller.email)
+        elif scope == "roles":
+            candidate = sa.exists().where(
+                m.TaskCandidate.task_id == m.Task.id, m.TaskCandidate.user_email == caller.email
+            )
+            query = query.where(m.Task.assignee.is_(None), candidate)
+        else:
+            caller.require()
+        query = query.order_by(m.Task.due_at.is_(None), m.Task.due_at, m.Task.created_at)
+        with rt.db.read() as session:
+            rows = session.execute(query.limit(limit).offset(offset)).all()
+            return tasks_out(session, [(t, s) for t, s in rows], rt.clock.now())
+
+    @get("/{task_id:uuid}", sync_to_thread=True)
+    def get_task(self, task_id: uuid.UUID, caller: Caller, rt: Runtime) -> TaskOut:
+        caller.internal()
+        return _task(rt, caller, task_id)
+
+    @post("/{task_id:uuid}/claim", sync_to_thread=True, status_code=200)
+    def claim(self, task_id: uuid.UUID, caller: Caller, rt: Runtime) -> TaskOut:
+        """Take a task your role may do: it leaves the others' inboxes."""
+        caller.internal()
+        try:
+            taskops.claim(rt, caller.tenant_id, task_id, caller.email, caller.access == "admin")
+        except taskops.NotACandidate:
+            raise _not_yours() from None
+        return _task(rt, caller, task_id)
+
+    @post("/{task_id:uuid}/complete", sync_to_thread=True, status_code=200)
+    def complete(
+        self, task_id: uuid.UUID, data: CompleteIn, caller: Caller, rt: Runtime
+    ) -> TaskOut:
+        """Complete with an outcome (a port of the task) and the checkpoints ticked."""
+        caller.internal()
+        allowed = taskops.may_work_on(rt, caller.tenant_id, task_id, caller.email)
+        if not allowed and caller.access != "admin":
+            raise _not_yours()
+        admin.complete_task(
+            rt, caller.tenant_id, task_id, data.outcome, data.checkpoints, caller.actor
+        )
+        return _task(rt, caller, task_id)
+
+    @post("/{task_id:uuid}/reassign", sync_to_thread=True, status_code=200)
+    def reassign(
+        self, task_id: uuid.UUID, data: ReassignIn, caller: Caller, rt: Runtime
+    ) -> TaskOut:
+        """Give the task to a role or a user (admin); the reason is kept in the history."""
+        caller.require()
+        if (data.role is None) == (data.user is None):
+            raise ApiError(422, "send either role or user, not both and not neither")
+        to = Assignee(role=data.role or "", user=(data.user or "").lower())
+        taskops.reassign(rt, caller.tenant_id, task_id, to, caller.actor, data.reason)
+        return _task(rt, caller, task_id)

@@ -1,0 +1,58 @@
+"""`procedo serve`: the API and the designer, embedded (SQLite + in-process workers) by default."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import uvicorn
+
+from procedo.api.app import create_app
+from procedo.db.migrate import upgrade
+from procedo.db.session import Database
+from procedo.runtime.context import Runtime
+from procedo.settings import Settings
+from procedo.worker.process import Embedded, build_runtime
+
+log = logging.getLogger("procedo.serve")
+
+
+@dataclass
+class Backend:
+    """The runtime the API uses, and what to stop when the server ends."""
+
+    runtime: Runtime
+    stop: Callable[[], None]
+
+
+def start_backend(settings: Settings) -> Backend:
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate(settings.database_url)
+        embedded = Embedded.start(settings)
+        return Backend(embedded.runtime, embedded.stop)
+    # Distributed: workers and schedulers are their own processes; migrations are
+    # `procedo db upgrade`, run once per deployment (several API processes may start at once).
+    runtime, _actors = build_runtime(settings)
+    return Backend(runtime, runtime.db.dispose)
+
+
+def migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        upgrade(database.engine)
+    finally:
+        database.dispose()
+
+
+def serve(
+    backend: Backend, host: str, port: int, on_ready: Callable[[], None] | None = None
+) -> None:
+    app = create_app(backend.runtime)
+    if on_ready is not None:
+        app.on_startup.append(on_ready)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    finally:
+        backend.stop()

@@ -1,0 +1,136 @@
+"""Rows as the API shows them: subjects, instances, history, tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from procedo.db import models as m
+
+
+class SubjectOut(msgspec.Struct):
+    id: uuid.UUID
+    type: str
+    key: str
+    status: str
+    fields: dict[str, Any]
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class HistoryOut(msgspec.Struct):
+    seq: int
+    at: dt.datetime
+    actor: str
+    kind: str
+    instance_id: uuid.UUID | None
+    node: str | None
+    to_node: str | None
+    port: str | None
+    reason: str | None
+    data: dict[str, Any]
+
+
+class TaskOut(msgspec.Struct):
+    id: uuid.UUID
+    instance_id: uuid.UUID
+    node: str
+    title: str
+    instructions: str
+    role: str | None
+    assignee: str | None
+    candidates: list[str]
+    status: str
+    outcomes: list[Any]
+    checkpoints: list[dict[str, Any]]
+    outcome: str | None
+    ticked: list[Any]
+    due: dt.datetime | None
+    overdue: bool
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+    completed_by: str | None
+    subject: SubjectOut
+
+
+class TimerOut(msgspec.Struct):
+    id: uuid.UUID
+    purpose: str
+    due_at: dt.datetime
+
+
+def subject_out(subject: m.Subject) -> SubjectOut:
+    return SubjectOut(
+        id=subject.id,
+        type=subject.type,
+        key=subject.key,
+        status=subject.status,
+        fields=subject.fields,
+        version=subject.version,
+        created_at=subject.created_at,
+        updated_at=subject.updated_at,
+    )
+
+
+def history_out(row: m.History) -> HistoryOut:
+    return HistoryOut(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        kind=row.kind,
+        instance_id=row.instance_id,
+        node=row.node_id,
+        to_node=row.to_node_id,
+        port=row.port,
+        reason=row.reason,
+        data=row.data,
+    )
+
+
+def candidates_of(session: Session, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    found: dict[uuid.UUID, list[str]] = {ident: [] for ident in task_ids}
+    if task_ids:
+        rows = session.execute(
+            sa.select(m.TaskCandidate.task_id, m.TaskCandidate.user_email)
+            .where(m.TaskCandidate.task_id.in_(task_ids))
+            .order_by(m.TaskCandidate.user_email)
+        )
+        for task_id, email in rows:
+            found[task_id].append(email)
+    return found
+
+
+def tasks_out(
+    session: Session, rows: list[tuple[m.Task, m.Subject]], now: dt.datetime
+) -> list[TaskOut]:
+    candidates = candidates_of(session, [task.id for task, _subject in rows])
+    return [
+        TaskOut(
+            id=task.id,
+            instance_id=task.instance_id,
+            node=task.node_id,
+            title=task.title,
+            instructions=task.instructions,
+            role=task.role,
+            assignee=task.assignee,
+            candidates=candidates[task.id],
+            status=task.status,
+            outcomes=task.outcomes,
+            checkpoints=task.checkpoints,
+            outcome=task.outcome,
+            ticked=task.ticked,
+            due=task.due_at,
+            overdue=task.status == "open" and task.due_at is not None and task.due_at < now,
+            created_at=task.created_at,
+            completed_at=task.completed_at,
+            completed_by=task.completed_by,
+            subject=subject_out(subject),
+        )
+        for task, subject in rows
+    ]
