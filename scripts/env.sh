@@ -16,3 +16,5 @@ fi
 echo "==> syncing .venv with uv.lock"
 "$UV" sync --locked --quiet
 export PATH="$PWD/.venv/bin:$PATH"
+# The web designer: npm ci / npm run build when needed (scripts/designer.sh).
+source "$PWD/scripts/designer.sh"   # env.sh has cd-ed to the repository root

@@ -1,0 +1,170 @@
+// The HTTP API client (docs/api.md): same origin, session cookie, CSRF header on unsafe requests.
+import type {
+  Flow,
+  FlowRecord,
+  FlowSummary,
+  NodeTypeInfo,
+  Problem,
+  Rule,
+  User,
+  VersionInfo,
+} from "./types";
+
+export const BASE = "/api/v1";
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public detail: string,
+    public problems: Problem[] = [],
+    public body: Record<string, unknown> = {},
+  ) {
+    super(detail);
+  }
+}
+
+function csrf(): string {
+  const match = document.cookie.split("; ").find((c) => c.startsWith("procedo_csrf="));
+  return match ? decodeURIComponent(match.slice("procedo_csrf=".length)) : "";
+}
+
+let onUnauthorized: (() => void) | null = null;
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  raw?: BodyInit;
+  contentType?: string;
+  headers?: Record<string, string>;
+  quiet401?: boolean;
+}
+
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<{ data: T; response: Response }> {
+  const method = options.method ?? "GET";
+  const headers: Record<string, string> = { Accept: "application/json", ...(options.headers ?? {}) };
+  let body: BodyInit | undefined;
+  if (options.raw !== undefined) {
+    body = options.raw;
+    if (options.contentType) headers["Content-Type"] = options.contentType;
+  } else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["Content-Type"] = "application/json";
+  }
+  if (!["GET", "HEAD", "OPTIONS"].includes(method)) headers["X-CSRF-Token"] = csrf();
+  const response = await fetch(BASE + path, { method, headers, body, credentials: "same-origin" });
+  const text = await response.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!response.ok) {
+    const obj = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
+    if (response.status === 401 && !options.quiet401 && onUnauthorized) onUnauthorized();
+    throw new ApiError(
+      response.status,
+      typeof obj.detail === "string" ? obj.detail : `${response.status} ${response.statusText}`,
+      Array.isArray(obj.problems) ? (obj.problems as Problem[]) : [],
+      obj,
+    );
+  }
+  return { data: data as T, response };
+}
+
+async function get<T>(path: string): Promise<T> {
+  return (await request<T>(path)).data;
+}
+
+export const api = {
+  login: (tenant: string, email: string, password: string) =>
+    request<{ user: User }>("/auth/login", { method: "POST", body: { tenant, email, password }, quiet401: true }).then(
+      (r) => r.data.user,
+    ),
+  logout: () => request("/auth/logout", { method: "POST" }),
+  me: async (): Promise<User | null> => {
+    try {
+      const { data } = await request<User | { user: User }>("/auth/me", { quiet401: true });
+      return data && "user" in data ? data.user : (data as User);
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) return null;
+      throw e;
+    }
+  },
+  nodeTypes: () => get<NodeTypeInfo[]>("/node-types"),
+  subjectTypes: () => get<unknown>("/subject-types"),
+  subjectType: (name: string) => get<Record<string, unknown>>(`/subject-types/${encodeURIComponent(name)}`),
+  flows: () => get<FlowSummary[]>("/flows"),
+  flow: async (key: string) => {
+    const { data, response } = await request<FlowRecord>(`/flows/${encodeURIComponent(key)}`);
+    return { ...data, etag: response.headers.get("ETag") ?? `"${data.revision}"` };
+  },
+  createFlow: (flow: Flow) => request<FlowRecord>("/flows", { method: "POST", body: flow }).then((r) => r.data),
+  saveDraft: async (key: string, flow: Flow, etag: string) => {
+    const { data, response } = await request<FlowRecord>(`/flows/${encodeURIComponent(key)}/draft`, {
+      method: "PUT",
+      body: flow,
+      headers: { "If-Match": etag },
+    });
+    return { data, etag: response.headers.get("ETag") ?? (data?.revision !== undefined ? `"${data.revision}"` : etag) };
+  },
+  deleteFlow: (key: string) => request(`/flows/${encodeURIComponent(key)}`, { method: "DELETE" }),
+  duplicate: (key: string, newKey: string, name: string) =>
+    request<FlowRecord>(`/flows/${encodeURIComponent(key)}/duplicate`, { method: "POST", body: { key: newKey, name } }).then(
+      (r) => r.data,
+    ),
+  validate: (flow: Flow) =>
+    request<{ problems: Problem[] }>("/flows/validate", { method: "POST", body: flow }).then((r) => r.data.problems ?? []),
+  publish: (key: string) =>
+    request<VersionInfo>(`/flows/${encodeURIComponent(key)}/publish`, { method: "POST", body: {} }).then((r) => r.data),
+  versions: (key: string) => get<VersionInfo[]>(`/flows/${encodeURIComponent(key)}/versions`),
+  version: (key: string, n: number) => get<Flow | { document?: Flow; flow?: Flow }>(`/flows/${encodeURIComponent(key)}/versions/${n}`),
+  counts: (key: string, n: number) => get<Record<string, number>>(`/flows/${encodeURIComponent(key)}/versions/${n}/counts`),
+  exportText: async (key: string, version?: number) => {
+    const query = version ? `?version=${version}` : "";
+    const response = await fetch(`${BASE}/flows/${encodeURIComponent(key)}/export${query}`, { credentials: "same-origin" });
+    const text = await response.text();
+    if (!response.ok) {
+      let detail = text;
+      try {
+        detail = JSON.parse(text).detail ?? text;
+      } catch {
+        /* text */
+      }
+      throw new ApiError(response.status, detail);
+    }
+    return text;
+  },
+  importFlow: (text: string) =>
+    request<FlowRecord>("/flows/import", { method: "POST", raw: text, contentType: "application/json" }).then((r) => r.data),
+  matchRule: (subject_type: string, rule: Rule) =>
+    request<{ matched: number; total: number }>("/rules/match", { method: "POST", body: { subject_type, rule } }).then(
+      (r) => r.data,
+    ),
+  instances: (params: Record<string, string>) => get<unknown>(`/instances?${new URLSearchParams(params)}`),
+  instance: (id: string) => get<Record<string, unknown>>(`/instances/${encodeURIComponent(id)}`),
+  history: (id: string) => get<unknown>(`/instances/${encodeURIComponent(id)}/history`),
+  move: (id: string, to_node: string, reason: string) =>
+    request(`/instances/${encodeURIComponent(id)}/move`, { method: "POST", body: { to_node, reason } }),
+  tasks: (scope: string) => get<unknown>(`/tasks?scope=${scope}&status=open`),
+  claim: (id: string) => request(`/tasks/${encodeURIComponent(id)}/claim`, { method: "POST", body: {} }),
+  complete: (id: string, outcome: string, checkpoints: string[]) =>
+    request(`/tasks/${encodeURIComponent(id)}/complete`, { method: "POST", body: { outcome, checkpoints } }),
+};
+
+/** A list answer, whether the server sends a bare list or {items: [...]}-style envelope. */
+export function asList<T>(data: unknown, ...keys: string[]): T[] {
+  if (Array.isArray(data)) return data as T[];
+  if (data && typeof data === "object") {
+    for (const key of [...keys, "items", "results", "data"]) {
+      const value = (data as Record<string, unknown>)[key];
+      if (Array.isArray(value)) return value as T[];
+    }
+  }
+  return [];
+}

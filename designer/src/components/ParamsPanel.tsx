@@ -1,0 +1,112 @@
+// The side panel: a node's label and its params form, rendered from the node
+// type's params JSON Schema by @rjsf/core. No per-node-type form code: the only
+// custom piece is the rule builder, used wherever the schema holds a rule tree.
+import { memo, useMemo } from "react";
+import Form from "@rjsf/core";
+import validator from "@rjsf/validator-ajv8";
+import type { FieldProps, RJSFSchema } from "@rjsf/utils";
+import { pick, useT } from "../i18n";
+import { prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
+import { RuleBuilder, type RuleContext } from "./RuleBuilder";
+import type { FlowNode, NodeTypeInfo, Problem, Rule } from "../types";
+import { CATEGORY_COLORS } from "./NodeView";
+
+function RuleField(props: FieldProps) {
+  const ctx = (props.registry.formContext ?? { subjectType: "", fields: [] }) as RuleContext;
+  const nullable = Array.isArray(props.schema.anyOf) && props.schema.anyOf.some((m) => typeof m === "object" && m.type === "null");
+  const empty = props.formData === null || props.formData === undefined;
+  const editable = !(props.readonly || props.disabled);
+  return (
+    <div className="rule-field">
+      <label className="control-label">{props.name}</label>
+      {nullable && empty ? (
+        editable ? <button type="button" className="small" onClick={() => props.onChange({ kind: "compare", field: ctx.fields[0]?.path ?? "subject.status", op: "is_set" } as never, props.fieldPathId.path)}>+ rule</button> : <div className="muted">—</div>
+      ) : (
+      <>
+      {nullable && editable && <button type="button" className="small rb-clear" onClick={() => props.onChange(null as never, props.fieldPathId.path)}>× no rule</button>}
+      <RuleBuilder
+        value={props.formData as Rule | undefined}
+        ctx={ctx}
+        readOnly={props.readonly || props.disabled}
+        onChange={(rule) => props.onChange(rule as never, props.fieldPathId.path)}
+      />
+      </>
+      )}
+    </div>
+  );
+}
+
+export const ruleFields = { rule: RuleField };
+
+interface Props {
+  node: FlowNode;
+  info: NodeTypeInfo | undefined;
+  problems: Problem[];
+  ruleContext: RuleContext;
+  readOnly: boolean;
+  onChange: (node: FlowNode) => void;
+}
+
+function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChange }: Props) {
+  const { t, lang } = useT();
+  const schema = useMemo(() => (info ? prepareSchema(info.params_schema) : {}), [info]);
+  const uiSchema = useMemo(() => ({ ...uiSchemaFor(schema), "ui:submitButtonOptions": { norender: true } }), [schema]);
+  const hasFields = Boolean(
+    info && (() => {
+      const root = schema.$ref ? schema.$defs?.[String(schema.$ref).split("/").pop()!] : schema;
+      return root && root.properties && Object.keys(root.properties).length > 0;
+    })(),
+  );
+  return (
+    <div className="params-panel" data-testid="params-panel" data-node={node.id}>
+      <div className="panel-head" style={{ borderColor: CATEGORY_COLORS[info?.category ?? ""] ?? "#94a3b8" }}>
+        <div className="panel-type">{info ? pick(info.labels, lang) : node.type}</div>
+        <div className="muted small-text">{info ? pick(info.description, lang) : ""}</div>
+      </div>
+      <label className="field">
+        {t("label")}
+        <input
+          name="node-label"
+          value={node.label ?? ""}
+          disabled={readOnly}
+          onChange={(e) => {
+            const next = { ...node };
+            if (e.target.value) next.label = e.target.value;
+            else delete next.label;
+            onChange(next);
+          }}
+        />
+      </label>
+      <div className="field muted small-text">{t("nodeId")}: <code>{node.id}</code>{info?.ports_help ? ` · ports: ${info.ports_help}` : ""}</div>
+      {problems.length > 0 && (
+        <ul className="panel-problems">
+          {problems.map((p, i) => (<li key={i}><code>{p.code}</code> {p.message}{p.path ? <span className="muted"> ({p.path})</span> : null}</li>))}
+        </ul>
+      )}
+      {hasFields && (
+        <Form
+          key={`${node.id}:${node.type}`}
+          schema={schema as RJSFSchema}
+          uiSchema={uiSchema}
+          formData={node.params ?? {}}
+          validator={validator}
+          fields={ruleFields}
+          formContext={ruleContext}
+          readonly={readOnly}
+          liveValidate="onChange"
+          showErrorList={false}
+          noHtml5Validate
+          onChange={(e) => {
+            if (readOnly) return;
+            const params = pruneDefaults((e.formData ?? {}) as Record<string, unknown>, node.params, schema);
+            if (JSON.stringify(params) === JSON.stringify(node.params ?? {})) return;
+            const next: FlowNode = { ...node, params };
+            onChange(next);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+export const ParamsPanel = memo(ParamsPanelInner);

@@ -1,0 +1,137 @@
+// Generic preparation of a node type's params JSON Schema for the form library.
+// Nothing here knows a node type: it works on JSON Schema shapes only.
+import type { JsonSchema } from "../types";
+
+function resolve(schema: JsonSchema, root: JsonSchema): JsonSchema {
+  let s = schema;
+  for (let i = 0; i < 20 && s && typeof s.$ref === "string" && s.$ref.startsWith("#/"); i += 1) {
+    const path = s.$ref.slice(2).split("/");
+    let target: JsonSchema | undefined = root;
+    for (const part of path) target = target?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+    if (!target) break;
+    s = target;
+  }
+  return s;
+}
+
+/** Whether a (sub)schema is the rule tree: a union discriminated by `kind` with a `compare` member. */
+export function isRuleSchema(schema: JsonSchema | undefined): boolean {
+  const d = schema?.discriminator;
+  return Boolean(d && d.propertyName === "kind" && d.mapping && "compare" in d.mapping);
+}
+
+/**
+ * The uiSchema for a params schema: rule trees get the rule builder, single-value
+ * enums (discriminator tags such as "kind") are hidden, long texts get a textarea.
+ */
+export function uiSchemaFor(schema: JsonSchema, root: JsonSchema = schema, depth = 0): JsonSchema {
+  const ui: JsonSchema = {};
+  if (depth > 12) return ui;
+  const s = resolve(schema, root);
+  if (isRuleSchema(s)) return { "ui:field": "rule" };
+  if (s.anyOf) {
+    const ruleMember = (s.anyOf as JsonSchema[]).find((m) => isRuleSchema(resolve(m, root)));
+    if (ruleMember) return { "ui:field": "rule" };
+  }
+  if (s.type === "object" && s.properties) {
+    const order = Object.keys(s.properties).sort((a, b) => rank(s, a) - rank(s, b));
+    ui["ui:order"] = [...order, "*"];
+    for (const [name, prop] of Object.entries<JsonSchema>(s.properties)) {
+      const p = resolve(prop, root);
+      if (Array.isArray(p.enum) && p.enum.length === 1) {
+        ui[name] = { "ui:widget": "hidden" };
+        continue;
+      }
+      if (p.type === "string" && (p.maxLength ?? 0) > 1000) {
+        ui[name] = { "ui:widget": "textarea", "ui:options": { rows: 5 } };
+        continue;
+      }
+      const child = uiSchemaFor(p, root, depth + 1);
+      if (Object.keys(child).length) ui[name] = child;
+    }
+  }
+  if (s.type === "array" && s.items) {
+    const child = uiSchemaFor(s.items, root, depth + 1);
+    if (Object.keys(child).length) ui.items = child;
+  }
+  return ui;
+}
+
+// Required fields first, then the rest, in the schema's (alphabetical) order.
+function rank(s: JsonSchema, name: string): number {
+  const required: string[] = s.required ?? [];
+  const i = required.indexOf(name);
+  return i >= 0 ? i : 100;
+}
+
+/**
+ * A copy of the schema the form library can render well: a `null` option in a
+ * union gets a readable title, so "no due time" can be chosen, and
+ * discriminated members get their tag's value as title.
+ */
+export function prepareSchema(schema: JsonSchema): JsonSchema {
+  const copy: JsonSchema = JSON.parse(JSON.stringify(schema ?? {}));
+  const root = copy;
+  const seen = new Set<JsonSchema>();
+  const walk = (s: JsonSchema) => {
+    if (!s || typeof s !== "object" || seen.has(s)) return;
+    seen.add(s);
+    if (Array.isArray(s.anyOf)) {
+      for (const member of s.anyOf as JsonSchema[]) {
+        if (member && member.type === "null" && !member.title) member.title = "—";
+      }
+    }
+    if (s.discriminator && s.discriminator.mapping) {
+      const prop = s.discriminator.propertyName;
+      for (const [tag, ref] of Object.entries<string>(s.discriminator.mapping)) {
+        const target = resolve({ $ref: ref }, root);
+        if (target && !target.__tagged) {
+          target.__tagged = true;
+          target.title = target.title && target.title !== tag ? target.title : tag;
+          if (target.properties?.[prop] && !("default" in target.properties[prop])) target.properties[prop].default = tag;
+        }
+      }
+    }
+    for (const value of Object.values(s)) {
+      if (Array.isArray(value)) value.forEach((v) => walk(v));
+      else if (value && typeof value === "object") walk(value);
+    }
+  };
+  walk(copy);
+  const strip = (s: JsonSchema) => {
+    if (!s || typeof s !== "object") return;
+    delete s.__tagged;
+    for (const value of Object.values(s)) {
+      if (Array.isArray(value)) value.forEach(strip);
+      else if (value && typeof value === "object") strip(value);
+    }
+  };
+  strip(copy);
+  return copy;
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Params after a form change, without the defaults the form filled in for
+ * top-level fields the node did not have: opening a form never changes a node.
+ */
+export function pruneDefaults(
+  next: Record<string, unknown>,
+  before: Record<string, unknown> | undefined,
+  schema: JsonSchema,
+): Record<string, unknown> {
+  const s = resolve(schema, schema);
+  const props: Record<string, JsonSchema> = s.properties ?? {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next ?? {})) {
+    if (value === undefined) continue;
+    const had = before && key in before;
+    const prop = props[key];
+    if (!had && prop && "default" in prop && equal(prop.default, value)) continue;
+    out[key] = value;
+  }
+  return out;
+}

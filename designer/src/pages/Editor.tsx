@@ -1,0 +1,873 @@
+// The flow editor: canvas, palette, side panel, live validation, save, publish, versions.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import {
+  applyEdgeChanges,
+  applyNodeChanges,
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type IsValidConnection,
+  type NodeChange,
+} from "@xyflow/react";
+import Form from "@rjsf/core";
+import validator from "@rjsf/validator-ajv8";
+import type { RJSFSchema } from "@rjsf/utils";
+import flowSchema from "../../../docs/flow.schema.json";
+import { api, ApiError } from "../api";
+import { loadSubjectType, useCatalogue } from "../catalogue";
+import { useT } from "../i18n";
+import { navigate } from "../router";
+import { useUser } from "../user";
+import {
+  canvasToFlow,
+  edgeId,
+  flowToCanvas,
+  fromCanvasEdge,
+  fromCanvasNode,
+  freshId,
+  toCanvasEdge,
+  toCanvasNode,
+  type CanvasEdge,
+  type CanvasNode,
+} from "../flow/mapping";
+import { connectionProblem } from "../flow/connections";
+import { autoLayout } from "../flow/layout";
+import { copyFragment, pasteFragment, readFragment, type Fragment } from "../flow/clipboard";
+import { diffFlows, type Change } from "../flow/diff";
+import { prepareSchema, uiSchemaFor } from "../flow/schema";
+import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
+import { Palette } from "../components/Palette";
+import { ParamsPanel, ruleFields as ruleFieldsForFlow } from "../components/ParamsPanel";
+import { fieldsFrom, type RuleContext } from "../components/RuleBuilder";
+import type { Flow, FlowNode, Problem, VersionInfo } from "../types";
+import { download, problemPlace, when } from "../util";
+
+interface Snapshot {
+  meta: Flow;
+  nodes: CanvasNode[];
+  edges: CanvasEdge[];
+}
+
+const SHORTCUTS: [string, string][] = [
+  ["Drag from palette / double-click", "add a node"],
+  ["Drag from a port to a node", "connect"],
+  ["Click, Ctrl/⌘+click, Shift+drag", "select, multi-select, box-select"],
+  ["Delete / Backspace", "delete the selection"],
+  ["Ctrl/⌘+Z", "undo"],
+  ["Ctrl/⌘+Shift+Z, Ctrl/⌘+Y", "redo"],
+  ["Ctrl/⌘+C / Ctrl/⌘+V", "copy / paste (JSON text, also between flows)"],
+  ["Ctrl/⌘+A", "select all"],
+  ["Ctrl/⌘+S", "save the draft"],
+  ["L", "auto-layout"],
+  ["F", "fit view"],
+  ["?", "this help"],
+  ["Esc", "clear the selection, close panels"],
+];
+
+function typing(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el) return false;
+  const tag = el.tagName;
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+}
+
+function docOf(data: unknown): Flow {
+  const obj = data as Record<string, unknown>;
+  if (obj && Array.isArray(obj.nodes)) return obj as unknown as Flow;
+  for (const k of ["document", "flow", "draft"]) {
+    const inner = obj?.[k] as Record<string, unknown> | undefined;
+    if (inner && Array.isArray(inner.nodes)) return inner as unknown as Flow;
+  }
+  throw new Error("the server sent no flow document");
+}
+
+export function EditorPage(props: { flowKey: string; version?: number }) {
+  return (
+    <ReactFlowProvider>
+      <Editor {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
+  const { t, lang } = useT();
+  const user = useUser();
+  const catalogue = useCatalogue();
+  const rf = useReactFlow<CanvasNode, CanvasEdge>();
+  const readOnly = version !== undefined || user?.access === "member" || user?.access === "partner";
+
+  const [meta, setMeta] = useState<Flow | null>(null);
+  const [nodes, setNodes] = useState<CanvasNode[]>([]);
+  const [edges, setEdges] = useState<CanvasEdge[]>([]);
+  const [loadError, setLoadError] = useState("");
+  const [etag, setEtag] = useState("");
+  const [record, setRecord] = useState<{ latest_version: number | null; updated_at: string | null; updated_by: string | null } | null>(null);
+  const [problems, setProblems] = useState<Problem[]>([]);
+  const [validating, setValidating] = useState(false);
+  const [savedJson, setSavedJson] = useState("");
+  const [currentJson, setCurrentJson] = useState("");
+  const [saving, setSaving] = useState(false);
+  const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [conflict, setConflict] = useState<{ by?: string; at?: string } | null>(null);
+  const [panel, setPanel] = useState<"none" | "versions" | "help" | "json">("none");
+  const [versions, setVersions] = useState<VersionInfo[]>([]);
+  const [diff, setDiff] = useState<{ a: number | "draft"; b: number | "draft"; changes: Map<string, Change> } | null>(null);
+  const [subjectType, setSubjectType] = useState<Record<string, unknown> | null>(null);
+  const [jsonText, setJsonText] = useState("");
+
+  const past = useRef<Snapshot[]>([]);
+  const future = useRef<Snapshot[]>([]);
+  const state = useRef<Snapshot | null>(null);
+  state.current = meta ? { meta, nodes, edges } : null;
+  const clipboard = useRef<string>("");
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  // ---------------------------------------------------------------- load
+  const load = useCallback(async () => {
+    setLoadError("");
+    try {
+      let doc: Flow;
+      if (version !== undefined) {
+        doc = docOf(await api.version(flowKey, version));
+        const rec = await api.flow(flowKey).catch(() => null);
+        setRecord(rec);
+      } else {
+        const rec = await api.flow(flowKey);
+        doc = docOf(rec.draft ?? rec);
+        setEtag(rec.etag);
+        setRecord(rec);
+      }
+      const canvas = flowToCanvas(doc);
+      setMeta(canvas.meta);
+      setNodes(canvas.nodes);
+      setEdges(canvas.edges);
+      const json = JSON.stringify(doc);
+      setSavedJson(json);
+      setCurrentJson(json);
+      past.current = [];
+      future.current = [];
+      setConflict(null);
+      setTimeout(() => rf.fitView({ padding: 0.15, duration: 0 }), 50);
+    } catch (e) {
+      setLoadError(e instanceof ApiError ? e.detail : String(e));
+    }
+  }, [flowKey, version, rf]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  useEffect(() => {
+    api.versions(flowKey).then((v) => setVersions(Array.isArray(v) ? v : []), () => setVersions([]));
+  }, [flowKey, record?.latest_version]);
+
+  useEffect(() => {
+    if (!meta?.subject_type) return;
+    void loadSubjectType(meta.subject_type).then(setSubjectType);
+  }, [meta?.subject_type]);
+
+  // ---------------------------------------------------------------- history
+  const remember = useCallback(() => {
+    const s = state.current;
+    if (!s) return;
+    past.current.push({ meta: s.meta, nodes: s.nodes, edges: s.edges });
+    if (past.current.length > 200) past.current.shift();
+    future.current = [];
+  }, []);
+
+  const restore = (s: Snapshot) => {
+    setMeta(s.meta);
+    setNodes(s.nodes);
+    setEdges(s.edges);
+  };
+  const undo = useCallback(() => {
+    const prev = past.current.pop();
+    if (!prev || !state.current) return;
+    future.current.push(state.current);
+    restore(prev);
+  }, []);
+  const redo = useCallback(() => {
+    const next = future.current.pop();
+    if (!next || !state.current) return;
+    past.current.push(state.current);
+    restore(next);
+  }, []);
+
+  // ---------------------------------------------------------------- flow JSON, validation
+  useEffect(() => {
+    if (!meta) return;
+    const timer = setTimeout(() => {
+      setCurrentJson(JSON.stringify(canvasToFlow(meta, nodes, edges)));
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [meta, nodes, edges]);
+
+  const validated = useRef("");
+  useEffect(() => {
+    if (!currentJson || readOnly || currentJson === validated.current) return;
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      validated.current = currentJson;
+      setValidating(true);
+      api.validate(JSON.parse(currentJson)).then(
+        (found) => { if (!cancelled) { setProblems(found); setValidating(false); } },
+        (e) => {
+          if (cancelled) return;
+          setValidating(false);
+          if (e instanceof ApiError && e.problems.length) setProblems(e.problems);
+          else setMessage({ kind: "error", text: e instanceof ApiError ? e.detail : String(e) });
+        },
+      );
+    }, 300);
+    return () => { cancelled = true; clearTimeout(timer); };
+  }, [currentJson, readOnly]);
+
+  const dirty = currentJson !== savedJson;
+
+  useEffect(() => {
+    const warn = (e: BeforeUnloadEvent) => { if (dirty && !readOnly) e.preventDefault(); };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty, readOnly]);
+
+  const problemsByNode = useMemo(() => {
+    const map = new Map<string, Problem[]>();
+    for (const p of problems) if (p.node) map.set(p.node, [...(map.get(p.node) ?? []), p]);
+    return map;
+  }, [problems]);
+  const problemEdges = useMemo(() => new Set(problems.map((p) => p.edge).filter(Boolean) as string[]), [problems]);
+  const usedPorts = useMemo(() => {
+    const map = new Map<string, Set<string>>();
+    for (const e of edges) {
+      const set = map.get(e.source) ?? new Set<string>();
+      if (e.sourceHandle) set.add(e.sourceHandle);
+      map.set(e.source, set);
+    }
+    return map;
+  }, [edges]);
+
+  const ctxValue: CanvasContextValue = useMemo(
+    () => ({ catalogue: catalogue ?? new Map(), lang, problemsByNode, usedPorts, changed: diff?.changes as Map<string, "added" | "changed" | "removed"> | undefined }),
+    [catalogue, lang, problemsByNode, usedPorts, diff],
+  );
+
+  const shownEdges = useMemo(
+    () =>
+      edges.map((e) => {
+        const cls = problemEdges.has(e.id) ? "edge-problem" : "";
+        return cls || e.className ? { ...e, className: cls, animated: false } : e;
+      }),
+    [edges, problemEdges],
+  );
+
+  // ---------------------------------------------------------------- canvas changes
+  const onNodesChange = useCallback(
+    (changes: NodeChange<CanvasNode>[]) => {
+      if (readOnly) {
+        const allowed = changes.filter((c) => c.type === "select" || c.type === "dimensions");
+        if (allowed.length) setNodes((ns) => applyNodeChanges(allowed, ns));
+        return;
+      }
+      if (changes.some((c) => c.type === "remove")) {
+        remember();
+        const removed = new Set(changes.filter((c) => c.type === "remove").map((c) => (c as { id: string }).id));
+        setEdges((es) => es.filter((e) => !removed.has(e.source) && !removed.has(e.target)));
+      }
+      const moved = new Set(changes.filter((c) => c.type === "position" && c.position).map((c) => (c as { id: string }).id));
+      setNodes((ns) => {
+        const next = applyNodeChanges(changes, ns);
+        if (!moved.size) return next;
+        return next.map((n) => (moved.has(n.id) && !n.data.placed ? { ...n, data: { ...n.data, placed: true } } : n));
+      });
+    },
+    [readOnly, remember],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<CanvasEdge>[]) => {
+      if (readOnly) {
+        const allowed = changes.filter((c) => c.type === "select");
+        if (allowed.length) setEdges((es) => applyEdgeChanges(allowed, es));
+        return;
+      }
+      if (changes.some((c) => c.type === "remove")) remember();
+      setEdges((es) => applyEdgeChanges(changes, es));
+    },
+    [readOnly, remember],
+  );
+
+  const flowNodes = () => (state.current?.nodes ?? []).map((n) => n.data.node);
+  const flowEdges = () => (state.current?.edges ?? []).map(fromCanvasEdge);
+
+  const isValidConnection: IsValidConnection<CanvasEdge> = useCallback(
+    (c) => connectionProblem({ source: c.source, sourceHandle: c.sourceHandle, target: c.target }, flowNodes(), flowEdges(), catalogue ?? new Map()) === null,
+    [catalogue],
+  );
+
+  const [connectHint, setConnectHint] = useState("");
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const problem = connectionProblem(c, flowNodes(), flowEdges(), catalogue ?? new Map());
+      if (problem) {
+        setConnectHint(problem);
+        return;
+      }
+      remember();
+      const taken = new Set((state.current?.edges ?? []).map((e) => e.id));
+      const id = edgeId(c.source, c.sourceHandle!, c.target, taken);
+      setEdges((es) => [...es, toCanvasEdge({ id, source: c.source, source_port: c.sourceHandle!, target: c.target })]);
+    },
+    [catalogue, remember],
+  );
+
+  const addNode = useCallback(
+    (type: string, at?: { x: number; y: number }) => {
+      if (readOnly || !catalogue) return;
+      const info = catalogue.get(type);
+      if (!info) return;
+      const current = state.current;
+      if (!current) return;
+      if (type === "start" && current.nodes.some((n) => n.data.node.type === "start")) {
+        setMessage({ kind: "error", text: "a flow has exactly one start" });
+        return;
+      }
+      remember();
+      const taken = new Set(current.nodes.map((n) => n.id));
+      const id = freshId(type, taken);
+      const node: FlowNode = { id, type };
+      if (info.example && Object.keys(info.example).length) node.params = structuredClone(info.example);
+      let position = at;
+      if (!position) {
+        const box = wrapper.current?.getBoundingClientRect();
+        position = rf.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 2 });
+      }
+      const canvasNode = { ...toCanvasNode(node, { x: Math.round(position.x), y: Math.round(position.y) }, true), selected: true };
+      setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), canvasNode]);
+      setEdges((es) => es.map((e) => (e.selected ? { ...e, selected: false } : e)));
+    },
+    [catalogue, readOnly, remember, rf],
+  );
+
+  const onDrop = useCallback(
+    (e: React.DragEvent) => {
+      const type = e.dataTransfer.getData("application/procedo-node-type");
+      if (!type) return;
+      e.preventDefault();
+      addNode(type, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+    },
+    [addNode, rf],
+  );
+
+  const updateNode = useCallback(
+    (id: string, node: FlowNode) => {
+      const current = state.current;
+      if (!current) return;
+      const last = past.current[past.current.length - 1];
+      // Typing in one field is one undo step per pause, not per key.
+      const now = Date.now();
+      if (!last || (lastEdit.current.id !== id || now - lastEdit.current.at > 800)) remember();
+      lastEdit.current = { id, at: now };
+      setNodes((ns) => ns.map((n) => (n.id === id ? { ...n, data: { ...n.data, node } } : n)));
+    },
+    [remember],
+  );
+  const lastEdit = useRef({ id: "", at: 0 });
+
+  const updateMeta = useCallback(
+    (next: Flow) => {
+      const now = Date.now();
+      if (lastEdit.current.id !== "$flow" || now - lastEdit.current.at > 800) remember();
+      lastEdit.current = { id: "$flow", at: now };
+      setMeta(next);
+    },
+    [remember],
+  );
+
+  const layout = useCallback(async () => {
+    const current = state.current;
+    if (!current || readOnly) return;
+    const spots = await autoLayout(current.nodes, current.edges);
+    remember();
+    setNodes((ns) => ns.map((n) => (spots.has(n.id) ? { ...n, position: spots.get(n.id)!, data: { ...n.data, placed: true } } : n)));
+    setTimeout(() => rf.fitView({ padding: 0.15, duration: 300 }), 50);
+  }, [readOnly, remember, rf]);
+
+  // ---------------------------------------------------------------- clipboard
+  const copySelection = useCallback((): string => {
+    const current = state.current;
+    if (!current) return "";
+    const selected = new Set(current.nodes.filter((n) => n.selected).map((n) => n.id));
+    if (!selected.size) return "";
+    const fragment = copyFragment(current.nodes.map(fromCanvasNode), current.edges.map(fromCanvasEdge), selected);
+    const text = JSON.stringify(fragment, null, 2);
+    clipboard.current = text;
+    return text;
+  }, []);
+
+  const paste = useCallback(
+    (fragment: Fragment) => {
+      const current = state.current;
+      if (!current || readOnly || !fragment.nodes.length) return;
+      remember();
+      const ready = pasteFragment(
+        fragment,
+        new Set(current.nodes.map((n) => n.id)),
+        new Set(current.edges.map((e) => e.id)),
+        current.nodes.some((n) => n.data.node.type === "start"),
+        { x: 40, y: 40 },
+      );
+      const center = rf.screenToFlowPosition({ x: window.innerWidth / 2, y: window.innerHeight / 2 });
+      const added = ready.nodes.map((n, i) => ({
+        ...toCanvasNode(n, n.position ?? { x: center.x + (i % 5) * 240, y: center.y + Math.floor(i / 5) * 140 }, true),
+        selected: true,
+      }));
+      setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), ...added]);
+      setEdges((es) => [...es, ...ready.edges.map(toCanvasEdge)]);
+    },
+    [readOnly, remember, rf],
+  );
+
+  useEffect(() => {
+    const onCopy = (e: ClipboardEvent) => {
+      if (typing(e.target)) return;
+      const text = copySelection();
+      if (text && e.clipboardData) {
+        e.clipboardData.setData("text/plain", text);
+        e.preventDefault();
+      }
+    };
+    const onCut = (e: ClipboardEvent) => {
+      if (typing(e.target) || readOnly) return;
+      const text = copySelection();
+      if (!text) return;
+      e.clipboardData?.setData("text/plain", text);
+      e.preventDefault();
+      remember();
+      const gone = new Set(state.current!.nodes.filter((n) => n.selected).map((n) => n.id));
+      setNodes((ns) => ns.filter((n) => !gone.has(n.id)));
+      setEdges((es) => es.filter((x) => !gone.has(x.source) && !gone.has(x.target)));
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      if (typing(e.target)) return;
+      const text = e.clipboardData?.getData("text/plain") || clipboard.current;
+      const fragment = text ? readFragment(text) : null;
+      if (fragment) {
+        e.preventDefault();
+        paste(fragment);
+      }
+    };
+    document.addEventListener("copy", onCopy);
+    document.addEventListener("cut", onCut);
+    document.addEventListener("paste", onPaste);
+    return () => {
+      document.removeEventListener("copy", onCopy);
+      document.removeEventListener("cut", onCut);
+      document.removeEventListener("paste", onPaste);
+    };
+  }, [copySelection, paste, readOnly, remember]);
+
+  // ---------------------------------------------------------------- save, publish
+  const save = useCallback(async (): Promise<boolean> => {
+    const current = state.current;
+    if (!current || readOnly) return false;
+    const flow = canvasToFlow(current.meta, current.nodes, current.edges);
+    setSaving(true);
+    setMessage(null);
+    try {
+      const { etag: next, data } = await api.saveDraft(flowKey, flow, etag);
+      setEtag(next);
+      const json = JSON.stringify(flow);
+      setSavedJson(json);
+      setCurrentJson(json);
+      if (data && typeof data === "object" && "updated_at" in data) setRecord((r) => ({ ...(r ?? { latest_version: null }), ...data }) as typeof r);
+      setMessage({ kind: "ok", text: t("saved") });
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 409 || e.status === 412)) {
+        setConflict({ by: String(e.body.changed_by ?? ""), at: String(e.body.changed_at ?? "") });
+      } else if (e instanceof ApiError) {
+        if (e.problems.length) setProblems(e.problems);
+        setMessage({ kind: "error", text: e.detail });
+      } else setMessage({ kind: "error", text: String(e) });
+      return false;
+    } finally {
+      setSaving(false);
+    }
+  }, [etag, flowKey, readOnly, t]);
+
+  const publish = useCallback(async () => {
+    if (dirty && !(await save())) return;
+    try {
+      const v = await api.publish(flowKey);
+      setMessage({ kind: "ok", text: `${t("published")}: ${t("version")} ${v?.number ?? ""}` });
+      const rec = await api.flow(flowKey);
+      setEtag(rec.etag);
+      setRecord(rec);
+    } catch (e) {
+      if (e instanceof ApiError) {
+        if (e.problems.length) setProblems(e.problems);
+        setMessage({ kind: "error", text: e.detail });
+      } else setMessage({ kind: "error", text: String(e) });
+    }
+  }, [dirty, flowKey, save, t]);
+
+  const exportFile = useCallback(async () => {
+    try {
+      download(`${flowKey}${version ? `-v${version}` : ""}.json`, await api.exportText(flowKey, version));
+    } catch (e) {
+      setMessage({ kind: "error", text: e instanceof ApiError ? e.detail : String(e) });
+    }
+  }, [flowKey, version]);
+
+  // ---------------------------------------------------------------- keyboard
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      if (mod && e.key.toLowerCase() === "s") {
+        e.preventDefault();
+        void save();
+        return;
+      }
+      if (typing(e.target)) return;
+      if (mod && e.key.toLowerCase() === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
+      else if (mod && (e.key.toLowerCase() === "y" || (e.key.toLowerCase() === "z" && e.shiftKey))) { e.preventDefault(); redo(); }
+      else if (mod && e.key.toLowerCase() === "a") {
+        e.preventDefault();
+        setNodes((ns) => ns.map((n) => ({ ...n, selected: true })));
+      } else if (mod && e.key.toLowerCase() === "c") {
+        const text = copySelection();
+        if (text) navigator.clipboard?.writeText(text).catch(() => undefined);
+      } else if (!mod && !e.altKey && e.key.toLowerCase() === "l") void layout();
+      else if (!mod && !e.altKey && e.key.toLowerCase() === "f") rf.fitView({ padding: 0.15, duration: 300 });
+      else if (e.key === "?") setPanel((p) => (p === "help" ? "none" : "help"));
+      else if (e.key === "Escape") {
+        setPanel("none");
+        setNodes((ns) => ns.map((n) => (n.selected ? { ...n, selected: false } : n)));
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [copySelection, layout, redo, rf, save, undo]);
+
+  // ---------------------------------------------------------------- jumping to problems
+  const jumpTo = useCallback(
+    (p: Problem) => {
+      const current = state.current;
+      if (!current) return;
+      let nodeId = p.node ?? null;
+      if (!nodeId && p.edge) {
+        const edge = current.edges.find((e) => e.id === p.edge);
+        if (edge) {
+          setEdges((es) => es.map((e) => ({ ...e, selected: e.id === edge.id })));
+          nodeId = edge.source;
+        }
+      }
+      if (!nodeId) {
+        setNodes((ns) => ns.map((n) => (n.selected ? { ...n, selected: false } : n)));
+        return;
+      }
+      const node = current.nodes.find((n) => n.id === nodeId);
+      if (!node) return;
+      setNodes((ns) => ns.map((n) => (n.id === nodeId ? { ...n, selected: true } : n.selected ? { ...n, selected: false } : n)));
+      const w = node.measured?.width ?? 220;
+      const h = node.measured?.height ?? 80;
+      rf.setCenter(node.position.x + w / 2, node.position.y + h / 2, { zoom: Math.max(rf.getZoom(), 1), duration: 300 });
+    },
+    [rf],
+  );
+
+  // ---------------------------------------------------------------- versions & diff
+  const compare = useCallback(
+    async (a: number | "draft", b: number | "draft") => {
+      const get = async (v: number | "draft") =>
+        v === "draft" ? canvasToFlow(state.current!.meta, state.current!.nodes, state.current!.edges) : docOf(await api.version(flowKey, v));
+      try {
+        const [fa, fb] = await Promise.all([get(a), get(b)]);
+        setDiff({ a, b, changes: diffFlows(fa, fb) });
+      } catch (e) {
+        setMessage({ kind: "error", text: e instanceof ApiError ? e.detail : String(e) });
+      }
+    },
+    [flowKey],
+  );
+
+  // ---------------------------------------------------------------- render
+  const selected = nodes.filter((n) => n.selected);
+  const selectedNode = selected.length === 1 ? selected[0]! : null;
+  const ruleContext: RuleContext = useMemo(
+    () => ({ subjectType: meta?.subject_type ?? "", fields: fieldsFrom(subjectType, lang) }),
+    [meta?.subject_type, subjectType, lang],
+  );
+
+  if (loadError) {
+    return (
+      <div className="page">
+        <div className="error-box" role="alert">{loadError}</div>
+        <button onClick={() => navigate("/")}>{t("flows")}</button>
+      </div>
+    );
+  }
+  if (!meta || !catalogue) return <div className="centered muted">{t("loading")}</div>;
+
+  const publishBlocked = problems.length > 0 || validating || currentJson !== validated.current;
+  return (
+    <CanvasContext.Provider value={ctxValue}>
+      <div className="editor" data-testid="editor" data-readonly={readOnly ? "true" : "false"}>
+        <div className="toolbar">
+          <button className="ghost" onClick={() => navigate("/")} title={t("flows")}>←</button>
+          <div className="flow-title">
+            <strong>{meta.name}</strong> <code className="muted">{meta.key}</code>
+            {version !== undefined ? (
+              <span className="badge readonly">{t("readOnly")} · {t("version")} {version}</span>
+            ) : (
+              <span className={`badge ${dirty ? "draft" : "ok"}`} data-testid="save-state">{dirty ? t("unsaved") : t("saved")}</span>
+            )}
+          </div>
+          <div className="spacer" />
+          {!readOnly && (
+            <>
+              <button onClick={undo} disabled={!past.current.length} title={`${t("undo")} (Ctrl+Z)`}>↶</button>
+              <button onClick={redo} disabled={!future.current.length} title={`${t("redo")} (Ctrl+Shift+Z)`}>↷</button>
+              <button onClick={() => void layout()} title={`${t("layout")} (L)`}>{t("layout")}</button>
+            </>
+          )}
+          <button onClick={() => rf.fitView({ padding: 0.15, duration: 300 })} title={`${t("fitView")} (F)`}>{t("fitView")}</button>
+          <button onClick={() => { setJsonText(copySelection() || JSON.stringify(canvasToFlow(meta, nodes, edges), null, 2)); setPanel(panel === "json" ? "none" : "json"); }} title="JSON">{"{ }"}</button>
+          <button onClick={() => setPanel(panel === "versions" ? "none" : "versions")}>{t("versions")}</button>
+          {record?.latest_version ? <button onClick={() => navigate(`/running/${encodeURIComponent(flowKey)}`)}>{t("running")}</button> : null}
+          <button onClick={exportFile}>{t("export")}</button>
+          <button onClick={() => setPanel(panel === "help" ? "none" : "help")} title={`${t("shortcuts")} (?)`}>?</button>
+          {version !== undefined ? (
+            <button className="primary" onClick={() => navigate(`/flows/${encodeURIComponent(flowKey)}`)}>{t("backToDraft")}</button>
+          ) : (
+            !readOnly && (
+              <>
+                <button onClick={() => void save()} disabled={saving || !dirty} data-testid="save">{t("save")}</button>
+                <button className="primary" onClick={() => void publish()} disabled={publishBlocked} data-testid="publish" title={publishBlocked ? t("problems") : ""}>{t("publish")}</button>
+              </>
+            )
+          )}
+        </div>
+        {conflict && (
+          <div className="banner warn" role="alert" data-testid="conflict">
+            {t("conflict")}
+            {conflict.by ? ` (${conflict.by}${conflict.at ? `, ${when(conflict.at, lang)}` : ""})` : ""}.
+            <button onClick={() => void load()}>{t("reload")}</button>
+            <button className="ghost" onClick={() => setConflict(null)}>{t("close")}</button>
+          </div>
+        )}
+        {message && (
+          <div className={`toast ${message.kind}`} role="status" onClick={() => setMessage(null)}>{message.text}</div>
+        )}
+        <div className="editor-body">
+          {!readOnly && <Palette catalogue={catalogue} onAdd={(type) => addNode(type)} />}
+          <div className="canvas" ref={wrapper} onDragOver={(e) => { if (e.dataTransfer.types.includes("application/procedo-node-type")) { e.preventDefault(); e.dataTransfer.dropEffect = "move"; } }} onDrop={onDrop}>
+            <ReactFlow<CanvasNode, CanvasEdge>
+              nodes={nodes}
+              edges={shownEdges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={onConnect}
+              onConnectStart={() => setConnectHint("")}
+              isValidConnection={isValidConnection}
+              onNodeDragStart={() => remember()}
+              nodesDraggable={!readOnly}
+              nodesConnectable={!readOnly}
+              edgesReconnectable={false}
+              deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
+              multiSelectionKeyCode={["Meta", "Control"]}
+              selectionKeyCode="Shift"
+              minZoom={0.1}
+              maxZoom={2}
+              onlyRenderVisibleElements={nodes.length > 200}
+              defaultEdgeOptions={{ type: "smoothstep" }}
+              proOptions={{ hideAttribution: true }}
+              fitView
+            >
+              <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+              <MiniMap pannable zoomable nodeColor={(n) => ((n as CanvasNode).data && problemsByNode.has(n.id) ? "#ef4444" : "#94a3b8")} />
+              <Controls showInteractive={false} />
+            </ReactFlow>
+            {connectHint && <div className="connect-hint" onClick={() => setConnectHint("")}>{connectHint}</div>}
+          </div>
+          <aside className="side">
+            {selectedNode ? (
+              <ParamsPanel
+                key={selectedNode.id}
+                node={selectedNode.data.node}
+                info={catalogue.get(selectedNode.data.node.type)}
+                problems={problemsByNode.get(selectedNode.id) ?? []}
+                ruleContext={ruleContext}
+                readOnly={readOnly}
+                onChange={(node) => updateNode(selectedNode.id, node)}
+              />
+            ) : selected.length > 1 ? (
+              <div className="params-panel"><div className="muted">{selected.length} nodes selected. Ctrl+C copies them as JSON.</div></div>
+            ) : (
+              <FlowSettings meta={meta} readOnly={readOnly} ruleContext={ruleContext} onChange={updateMeta} hint={t("nothingSelected")} />
+            )}
+            {!readOnly && (
+              <div className="problems" data-testid="problems">
+                <div className="problems-head">
+                  {t("problems")} <span className={`count ${problems.length ? "bad" : "good"}`} data-testid="problem-count">{problems.length}</span>
+                  {validating && <span className="muted small-text"> {t("validating")}</span>}
+                </div>
+                {problems.length === 0 ? (
+                  <div className="muted small-text">{t("noProblems")}</div>
+                ) : (
+                  <ul>
+                    {problems.map((p, i) => (
+                      <li key={i} onClick={() => jumpTo(p)} className="problem-item" data-code={p.code}>
+                        <div><code>{p.code}</code></div>
+                        <div>{p.message}</div>
+                        <div className="muted small-text">{problemPlace(p)}</div>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            )}
+          </aside>
+          {panel === "help" && (
+            <div className="overlay-panel" data-testid="shortcuts">
+              <div className="overlay-head">{t("shortcuts")}<button className="ghost" onClick={() => setPanel("none")}>×</button></div>
+              <table className="shortcuts">
+                <tbody>{SHORTCUTS.map(([k, v]) => <tr key={k}><td><kbd>{k}</kbd></td><td>{v}</td></tr>)}</tbody>
+              </table>
+            </div>
+          )}
+          {panel === "json" && (
+            <div className="overlay-panel wide" data-testid="json-panel">
+              <div className="overlay-head">JSON<button className="ghost" onClick={() => setPanel("none")}>×</button></div>
+              <p className="muted small-text">The selection (or the whole flow) as JSON. Paste nodes from another flow here, or press Ctrl+V on the canvas.</p>
+              <textarea className="json-text" spellCheck={false} value={jsonText} onChange={(e) => setJsonText(e.target.value)} />
+              <div className="modal-actions">
+                <button onClick={() => navigator.clipboard?.writeText(jsonText).catch(() => undefined)}>Copy</button>
+                {!readOnly && (
+                  <button className="primary" onClick={() => { const f = readFragment(jsonText); if (f) { paste(f); setPanel("none"); } else setMessage({ kind: "error", text: "not flow JSON: expected {\"nodes\": [...], \"edges\": [...]}" }); }}>{t("pasteJson")}</button>
+                )}
+              </div>
+            </div>
+          )}
+          {panel === "versions" && (
+            <VersionsPanel
+              flowKey={flowKey}
+              versions={versions}
+              current={version}
+              diff={diff}
+              onCompare={compare}
+              onClearDiff={() => setDiff(null)}
+              onClose={() => setPanel("none")}
+              onJump={(id) => jumpTo({ code: "", message: "", node: id })}
+            />
+          )}
+        </div>
+      </div>
+    </CanvasContext.Provider>
+  );
+}
+
+function FlowSettings({ meta, readOnly, ruleContext, onChange, hint }: { meta: Flow; readOnly: boolean; ruleContext: RuleContext; onChange: (m: Flow) => void; hint: string }) {
+  const { t } = useT();
+  // The flow-level form comes from the flow format's own JSON Schema (docs/flow.schema.json).
+  const schema = useMemo(() => {
+    const defs = (flowSchema as Record<string, unknown>).$defs as Record<string, Record<string, Record<string, unknown>>>;
+    const props = defs.Flow!.properties!;
+    return prepareSchema({ $defs: defs, type: "object", properties: { trigger: props.trigger, stop_when: props.stop_when }, required: ["trigger"] });
+  }, []);
+  const uiSchema = useMemo(() => ({ ...uiSchemaFor(schema), "ui:submitButtonOptions": { norender: true } }), [schema]);
+  const formData = useMemo(() => {
+    const d: Record<string, unknown> = { trigger: meta.trigger };
+    if ("stop_when" in meta) d.stop_when = meta.stop_when;
+    return d;
+  }, [meta]);
+  return (
+    <div className="params-panel" data-testid="flow-settings">
+      <div className="muted small-text hint">{hint}</div>
+      <div className="panel-head"><div className="panel-type">{t("flowSettings")}</div></div>
+      <label className="field">{t("name")}<input name="flow-name" value={meta.name} disabled={readOnly} onChange={(e) => onChange({ ...meta, name: e.target.value })} /></label>
+      <label className="field">{t("description")}<textarea name="flow-description" rows={3} value={meta.description ?? ""} disabled={readOnly} onChange={(e) => { const m: Flow = { ...meta, description: e.target.value }; if (!e.target.value) delete (m as { description?: string }).description; onChange(m); }} /></label>
+      <div className="field muted small-text">{t("subjectType")}: <code>{meta.subject_type}</code></div>
+      <Form
+        schema={schema as RJSFSchema}
+        uiSchema={uiSchema}
+        formData={formData}
+        validator={validator}
+        readonly={readOnly}
+        formContext={ruleContext}
+        fields={ruleFieldsForFlow}
+        showErrorList={false}
+        noHtml5Validate
+        onChange={(e) => {
+          if (readOnly) return;
+          const data = (e.formData ?? {}) as Record<string, unknown>;
+          const next: Flow = { ...meta, trigger: data.trigger as Flow["trigger"] };
+          if (data.stop_when !== undefined && data.stop_when !== null) next.stop_when = data.stop_when as Flow["stop_when"];
+          else if ("stop_when" in meta && meta.stop_when === null) next.stop_when = null;
+          else delete next.stop_when;
+          if (JSON.stringify(next) !== JSON.stringify(meta)) onChange(next);
+        }}
+      />
+    </div>
+  );
+}
+
+
+function VersionsPanel(props: {
+  flowKey: string;
+  versions: VersionInfo[];
+  current?: number;
+  diff: { a: number | "draft"; b: number | "draft"; changes: Map<string, Change> } | null;
+  onCompare: (a: number | "draft", b: number | "draft") => void;
+  onClearDiff: () => void;
+  onClose: () => void;
+  onJump: (node: string) => void;
+}) {
+  const { t, lang } = useT();
+  const options: (number | "draft")[] = [...props.versions.map((v) => v.number).sort((x, y) => y - x), "draft"];
+  const [a, setA] = useState<number | "draft">(options.length > 2 ? options[1]! : options[0] ?? "draft");
+  const [b, setB] = useState<number | "draft">(props.current ?? "draft");
+  const label = (v: number | "draft") => (v === "draft" ? t("draft") : `${t("version")} ${v}`);
+  const parse = (s: string) => (s === "draft" ? "draft" : Number(s));
+  return (
+    <div className="overlay-panel" data-testid="versions-panel">
+      <div className="overlay-head">{t("versions")}<button className="ghost" onClick={props.onClose}>×</button></div>
+      {props.versions.length === 0 && <div className="muted">—</div>}
+      <ul className="version-list">
+        {[...props.versions].sort((x, y) => y.number - x.number).map((v) => (
+          <li key={v.number} className={props.current === v.number ? "current" : ""}>
+            <a href={`/flows/${props.flowKey}/versions/${v.number}`} onClick={(e) => { e.preventDefault(); navigate(`/flows/${encodeURIComponent(props.flowKey)}/versions/${v.number}`); }}>
+              {t("version")} {v.number}
+            </a>
+            <span className="muted small-text"> {when(v.published_at, lang)} {v.published_by ? `${t("by")} ${v.published_by}` : ""}</span>
+          </li>
+        ))}
+      </ul>
+      <div className="compare-row">
+        <select value={String(a)} onChange={(e) => setA(parse(e.target.value))} aria-label="from">{options.map((o) => <option key={o} value={String(o)}>{label(o)}</option>)}</select>
+        →
+        <select value={String(b)} onChange={(e) => setB(parse(e.target.value))} aria-label="to">{options.map((o) => <option key={o} value={String(o)}>{label(o)}</option>)}</select>
+        <button onClick={() => props.onCompare(a, b)}>{t("compare")}</button>
+      </div>
+      {props.diff && (
+        <div className="diff" data-testid="diff">
+          <div className="muted small-text">{t("changedNodes")}: {label(props.diff.a)} → {label(props.diff.b)} <button className="small ghost" onClick={props.onClearDiff}>×</button></div>
+          {props.diff.changes.size === 0 && <div className="muted">—</div>}
+          <ul>
+            {[...props.diff.changes.entries()].map(([id, change]) => (
+              <li key={id} className={`diff-item diff-${change}`} onClick={() => props.onJump(id)}><span className="badge">{change}</span> <code>{id}</code></li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}
+

@@ -1,0 +1,1 @@
+export function InboxPage() { return <div className="page">Inbox</div>; }

@@ -1,0 +1,1 @@
+export function RunningPage({ flowKey }: { flowKey: string }) { return <div className="page">{flowKey}</div>; }

@@ -1,0 +1,32 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import type { Flow, NodeTypeInfo } from "../src/types";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const EXAMPLES = path.join(ROOT, "docs", "examples");
+
+export function exampleFiles(): string[] {
+  return readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => path.join(EXAMPLES, f));
+}
+
+export function readFlow(file: string): Flow {
+  return JSON.parse(readFileSync(file, "utf8")) as Flow;
+}
+
+let catalogue: NodeTypeInfo[] | null = null;
+/** The real node catalogue (`procedo nodes --json`), or a committed copy when the CLI is not there. */
+export function loadCatalogue(): Map<string, NodeTypeInfo> {
+  if (!catalogue) {
+    const cli = path.join(ROOT, ".venv", "bin", "procedo");
+    try {
+      catalogue = JSON.parse(execFileSync(cli, ["nodes", "--json"], { encoding: "utf8" })) as NodeTypeInfo[];
+    } catch {
+      catalogue = JSON.parse(readFileSync(new URL("./catalogue.json", import.meta.url), "utf8")) as NodeTypeInfo[];
+    }
+  }
+  return new Map(catalogue.map((n) => [n.type, n]));
+}
