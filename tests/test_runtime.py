@@ -16,6 +16,7 @@ from procedo.runtime import admin, setup, work
 from procedo.runtime.buffer import Conflict
 from procedo.runtime.context import Refusal
 from procedo.runtime.outbox import deliver
+from procedo.runtime.rows import load_instance
 from procedo.runtime.steps import step_instance
 from tests.conftest import minimal_flow
 from tests.runtime_helpers import GOOD_INVOICE, World, make_world
@@ -274,14 +275,13 @@ def test_a_stale_writer_gets_a_conflict_and_applies_nothing(world: World) -> Non
     subject = world.subject("invoice", "INV-1", GOOD_INVOICE)
     instance = admin.start(world.rt, world.tenant, "invoice-approval", subject.id, "tester")
     with world.rt.db.read() as session:
-        stale = session.get(m.Instance, instance.id)
+        stale = load_instance(session, instance.id, lock=False)
     assert stale is not None
     admin.move(world.rt, world.tenant, instance.id, "checks", "recheck", "admin")
     history_before = len(world.history(instance.id))
 
     def late_cancel() -> None:
         with world.rt.transaction() as (session, out):
-            session.add(stale)
             step_instance(world.rt, session, out, stale, eng.Cancel(reason="late"), "admin")
 
     with pytest.raises(Conflict):

@@ -20,23 +20,30 @@ from procedo.db import models as m
 from procedo.nodetypes import Refused, TaskCompleted
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
+from procedo.runtime.rows import InstanceRow, load_instance, load_subject
 from procedo.runtime.steps import (
     decode_event,
     history,
-    lock_instance,
     lock_instances,
     prefetch_tokens,
     step_instance,
 )
 
 
-def _owned(
-    session: Session, model: type[Any], ident: uuid.UUID, tenant_id: uuid.UUID, lock: bool = False
-) -> Any:
-    row = lock_instance(session, ident) if lock else session.get(model, ident)
+def _owned(session: Session, model: type[Any], ident: uuid.UUID, tenant_id: uuid.UUID) -> Any:
+    row = session.get(model, ident)
     if row is None or row.tenant_id != tenant_id:
         raise NotFound(f"no {model.__tablename__[:-1]} {ident} in this tenant")
     return row
+
+
+def _owned_instance(
+    session: Session, ident: uuid.UUID, tenant_id: uuid.UUID, lock: bool = True
+) -> InstanceRow:
+    instance = load_instance(session, ident, lock)
+    if instance is None or instance.tenant_id != tenant_id:
+        raise NotFound(f"no instance {ident} in this tenant")
+    return instance
 
 
 def current_version(session: Session, tenant_id: uuid.UUID, flow_key: str) -> m.FlowVersion:
@@ -56,20 +63,21 @@ def create_instance(
     rt: Runtime,
     session: Session,
     version: m.FlowVersion,
-    subject: m.Subject,
+    subject_id: uuid.UUID,
+    subject_type: str,
     actor: str,
-) -> m.Instance:
-    if subject.type != version.subject_type:
+) -> InstanceRow:
+    if subject_type != version.subject_type:
         raise Refusal(
             f"flow version {version.number} runs on '{version.subject_type}' subjects, "
-            f"not on '{subject.type}'"
+            f"not on '{subject_type}'"
         )
     now = rt.clock.now()
-    instance = m.Instance(
+    instance = InstanceRow(
         id=uuid.uuid4(),
         tenant_id=version.tenant_id,
         flow_version_id=version.id,
-        subject_id=subject.id,
+        subject_id=subject_id,
         status="pending",
         version=0,
         variables={},
@@ -85,7 +93,7 @@ def create_instance(
     history(
         session,
         instance,
-        subject.id,
+        subject_id,
         version.tenant_id,
         now,
         [{"kind": "instance_started", "actor": actor, "data": {"version": version.number}}],
@@ -94,7 +102,7 @@ def create_instance(
 
 
 def run_start(
-    rt: Runtime, session: Session, out: Outgoing, instance: m.Instance, actor: str
+    rt: Runtime, session: Session, out: Outgoing, instance: InstanceRow, actor: str
 ) -> None:
     """Step a pending instance from its start node; a failing node leaves it `failed`."""
     # A failure is recorded on the instance (status `failed`, retryable), not raised.
@@ -104,12 +112,14 @@ def run_start(
 
 def start(
     rt: Runtime, tenant_id: uuid.UUID, flow_key: str, subject_id: uuid.UUID, actor: str
-) -> m.Instance:
+) -> InstanceRow:
     """Start the current version of a flow on a subject, up to its first wait states."""
     with rt.transaction() as (session, out):
         version = current_version(session, tenant_id, flow_key)
-        subject = _owned(session, m.Subject, subject_id, tenant_id)
-        instance = create_instance(rt, session, version, subject, actor)
+        subject = load_subject(session, subject_id)
+        if subject is None or subject.tenant_id != tenant_id:
+            raise NotFound(f"no subject {subject_id} in this tenant")
+        instance = create_instance(rt, session, version, subject.id, subject.type, actor)
         run_start(rt, session, out, instance, actor)
         return instance
 
@@ -121,16 +131,16 @@ def start_many(
     with rt.transaction() as (session, out):
         version = current_version(session, tenant_id, flow_key)
         wanted = list(subject_ids)
-        query = sa.select(m.Subject).where(
+        query = sa.select(m.Subject.id, m.Subject.type).where(
             m.Subject.id.in_(wanted), m.Subject.tenant_id == tenant_id
         )
-        subjects = {s.id: s for s in session.scalars(query)}
+        subjects = {row.id: row for row in session.connection().execute(query)}
         created = []
         for subject_id in wanted:
             subject = subjects.get(subject_id)
             if subject is None:
                 raise NotFound(f"no subject {subject_id} in this tenant")
-            instance = create_instance(rt, session, version, subject, actor)
+            instance = create_instance(rt, session, version, subject.id, subject.type, actor)
             out.add("advance", instance.id)
             created.append(instance.id)
         return created
@@ -173,9 +183,10 @@ def complete_tasks(
     """Complete several tasks in one transaction ("approve selected"): all or none."""
     task_ids = [task_id for task_id, _outcome, _checkpoints in items]
     with rt.transaction() as (session, out):
+        connection = session.connection()
         owners: dict[uuid.UUID, uuid.UUID] = {
             row[0]: row[1]
-            for row in session.execute(_TASK_OWNERS, {"tasks": task_ids, "tenant": tenant_id})
+            for row in connection.execute(_TASK_OWNERS, {"tasks": task_ids, "tenant": tenant_id})
         }
         missing = [task_id for task_id in task_ids if task_id not in owners]
         if missing:
@@ -186,7 +197,9 @@ def complete_tasks(
         now = rt.clock.now()
         claimed = {
             row.id: row
-            for row in session.execute(_CLAIM_TASKS, {"tasks": task_ids, "by": actor, "now": now})
+            for row in connection.execute(
+                _CLAIM_TASKS, {"tasks": task_ids, "by": actor, "now": now}
+            )
         }
         for task_id, outcome, checkpoints in items:
             task = claimed.get(task_id)
@@ -255,9 +268,9 @@ def _admin_step(
     actor: str,
     reason: str | None,
     allowed: tuple[str, ...],
-) -> m.Instance:
+) -> InstanceRow:
     with rt.transaction() as (session, out):
-        instance: m.Instance = _owned(session, m.Instance, instance_id, tenant_id, lock=True)
+        instance = _owned_instance(session, instance_id, tenant_id)
         if instance.status not in allowed:
             raise Refusal(
                 f"the instance is {instance.status}; this needs it {' or '.join(allowed)}"
@@ -281,7 +294,7 @@ def move(
     reason: str,
     actor: str,
     token: str | None = None,
-) -> m.Instance:
+) -> InstanceRow:
     """Move a position to any node (back to an earlier step, another branch or role), E8."""
     if not reason.strip():
         raise Refusal("say why the instance moves; the reason is kept in the history")
@@ -291,17 +304,17 @@ def move(
 
 def cancel(
     rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID, reason: str, actor: str
-) -> m.Instance:
+) -> InstanceRow:
     event = eng.Cancel(reason=reason)
     return _admin_step(
         rt, tenant_id, instance_id, event, actor, reason, ("running", "failed", "pending")
     )
 
 
-def retry(rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID, actor: str) -> m.Instance:
+def retry(rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID, actor: str) -> InstanceRow:
     """Run the failed step again (after the template or data was fixed)."""
-    with rt.transaction() as (session, _out):
-        instance: m.Instance = _owned(session, m.Instance, instance_id, tenant_id)
+    with rt.db.read() as session:
+        instance = _owned_instance(session, instance_id, tenant_id, lock=False)
         if instance.status != "failed" or instance.failed_event is None:
             raise Refusal(f"only a failed instance can be retried; this one is {instance.status}")
         event = decode_event(instance.failed_event)

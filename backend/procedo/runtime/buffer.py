@@ -9,6 +9,7 @@ are not buffered: they must fail before anything else is decided.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -18,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from procedo.db import models as m
+from procedo.db.bulk import insert_rows
+from procedo.runtime.rows import InstanceRow, SubjectRow
 
 # Parents before children.
 _INSERT_ORDER = (
@@ -42,7 +45,7 @@ INSTANCE_STATE = (
     "error",
     "failed_event",
 )
-SUBJECT_STATE = ("version", "fields", "status", "updated_at")
+SUBJECT_STATE = ("version", "fields", "status", "updated_at")  # see update_subject
 
 
 def _compare_and_set(model: Any, columns: tuple[str, ...]) -> sa.Update:
@@ -82,7 +85,7 @@ class WriteBuffer:
         self.instances: dict[uuid.UUID, dict[str, Any]] = {}
         self.subjects: dict[uuid.UUID, dict[str, Any]] = {}
         # Instances created in this transaction, written with their state after the step.
-        self.new_instances: dict[uuid.UUID, m.Instance] = {}
+        self.new_instances: dict[uuid.UUID, InstanceRow] = {}
         self.deleted_tokens: list[uuid.UUID] = []
         self.left_tokens: list[uuid.UUID] = []
         # Outcome and ticked checkpoints of tasks completed in this transaction.
@@ -110,29 +113,32 @@ class WriteBuffer:
         else:
             session.execute(sa.update(m.Token).where(m.Token.id == token_id).values(**values))
 
-    def update_instance(self, instance: m.Instance, read_version: int) -> None:
+    def update_instance(self, instance: InstanceRow, read_version: int) -> None:
         row = self.instances.setdefault(
             instance.id, {"b_id": instance.id, "b_version": read_version}
         )
         row.update({column: getattr(instance, column) for column in INSTANCE_STATE})
 
-    def update_subject(self, subject: m.Subject, read_version: int) -> None:
+    def update_subject(self, subject: SubjectRow, read_version: int, now: dt.datetime) -> None:
         row = self.subjects.setdefault(subject.id, {"b_id": subject.id, "b_version": read_version})
-        row.update({column: getattr(subject, column) for column in SUBJECT_STATE})
+        row.update(
+            version=subject.version, fields=subject.fields, status=subject.status, updated_at=now
+        )
 
     def _apply(self, session: Session, statement: sa.Update, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        result = session.execute(statement, rows)
-        if result.rowcount != len(rows):  # type: ignore[attr-defined]
+        result = session.connection().execute(statement, rows)
+        if result.rowcount != len(rows):
             raise Conflict("a row was changed by someone else meanwhile; nothing was applied")
 
     def flush(self, session: Session) -> None:
         # The guarded updates first: a lost race stops the transaction before anything else.
         self._apply(session, _UPDATE_INSTANCES, list(self.instances.values()))
         self._apply(session, _UPDATE_SUBJECTS, list(self.subjects.values()))
+        connection = session.connection()
         if self.task_outcomes:
-            session.execute(_TASK_OUTCOMES, self.task_outcomes)
+            connection.execute(_TASK_OUTCOMES, self.task_outcomes)
         if self.new_instances:
             columns = [c.key for c in m.Instance.__table__.columns]
             self.rows[m.Instance] = [
@@ -140,12 +146,12 @@ class WriteBuffer:
                 for instance in self.new_instances.values()
             ]
         if self.deleted_tokens:
-            session.execute(sa.delete(m.Token).where(m.Token.id.in_(self.deleted_tokens)))
+            connection.execute(sa.delete(m.Token).where(m.Token.id.in_(self.deleted_tokens)))
         self.rows[m.Token] = list(self.new_tokens.values())
         for model in _INSERT_ORDER:
             rows = self.rows.get(model)
             if rows:
-                session.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
+                insert_rows(session, model.__table__, rows)  # type: ignore[arg-type]
         if self.left_tokens:
             # The tasks and timers of positions that were left end with them.
             session.execute(

@@ -24,14 +24,15 @@ from procedo.nodetypes import (
 from procedo.runtime.buffer import buffer, to_json
 from procedo.runtime.context import Outgoing, Runtime
 from procedo.runtime.roles import resolve_candidates
+from procedo.runtime.rows import InstanceRow, SubjectRow
 
 
 def write_effects(
     rt: Runtime,
     session: Session,
     out: Outgoing,
-    instance: m.Instance,
-    subject: m.Subject,
+    instance: InstanceRow,
+    subject: SubjectRow,
     step: eng.Step,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
@@ -87,8 +88,8 @@ def write_effects(
 
 def _open_task(
     session: Session,
-    instance: m.Instance,
-    subject: m.Subject,
+    instance: InstanceRow,
+    subject: SubjectRow,
     node_id: str,
     token: uuid.UUID,
     effect: OpenTask,
@@ -138,7 +139,7 @@ def set_candidates(
 
 
 def outbox_row(
-    instance: m.Instance,
+    instance: InstanceRow,
     message_id: str,
     recipients: Sequence[str],
     subject: str,
@@ -166,7 +167,7 @@ def outbox_row(
 
 
 def _queue(
-    instance: m.Instance, effect: QueueEmail | QueueLetter, index: int, now: dt.datetime
+    instance: InstanceRow, effect: QueueEmail | QueueLetter, index: int, now: dt.datetime
 ) -> dict[str, Any]:
     # Deterministic: the same step (same instance version and effect) gives the same id.
     message_id = f"<{instance.id}.{instance.version}.{index}@procedo>"
@@ -181,7 +182,7 @@ def escalate(
     rt: Runtime,
     session: Session,
     out: Outgoing,
-    instance: m.Instance,
+    instance: InstanceRow,
     task_token: uuid.UUID,
     effect: EscalateTask,
     now: dt.datetime,

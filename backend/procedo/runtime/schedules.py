@@ -41,13 +41,15 @@ def run_due_schedules(rt: Runtime, limit: int = 20) -> int:
             assert tenant is not None
             trigger = rt.compiled(session, version.id).checked.flow.trigger
             assert isinstance(trigger, ScheduleTrigger)
-            subjects = sa.select(m.Subject).where(
+            subjects = sa.select(m.Subject.id).where(
                 m.Subject.tenant_id == version.tenant_id, m.Subject.type == version.subject_type
             )
             if trigger.filter is not None:
                 subjects = subjects.where(to_sql(trigger.filter))
-            for subject in session.scalars(subjects):
-                instance = create_instance(rt, session, version, subject, "schedule")
+            for subject_id in session.scalars(subjects):
+                instance = create_instance(
+                    rt, session, version, subject_id, version.subject_type, "schedule"
+                )
                 out.add("advance", instance.id)
                 created += 1
             schedule.last_run_at = now

@@ -16,7 +16,6 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from procedo import engine as eng
 from procedo.db import models as m
@@ -25,6 +24,14 @@ from procedo.runtime.buffer import buffer, to_json
 from procedo.runtime.context import NotFound, Outgoing, Runtime
 from procedo.runtime.effects import write_effects
 from procedo.runtime.roles import members_by_role
+from procedo.runtime.rows import (
+    InstanceRow,
+    SubjectLike,
+    SubjectRow,
+    load_instance,
+    load_instances,
+    load_subject,
+)
 
 _event_encoder = msgspec.json.Encoder()
 _event_decoder = msgspec.json.Decoder(eng.EngineEvent)
@@ -41,46 +48,31 @@ def decode_event(data: dict[str, Any]) -> eng.EngineEvent:
     return event
 
 
-def subject_view(subject: m.Subject) -> dict[str, Any]:
+def subject_view(subject: SubjectLike) -> dict[str, Any]:
     return {**subject.fields, "status": subject.status}
 
 
-def lock_instance(session: Session, instance_id: uuid.UUID) -> m.Instance | None:
+def lock_instance(session: Session, instance_id: uuid.UUID) -> InstanceRow | None:
     """Read an instance and lock its row (PostgreSQL) before touching its tasks or timers.
 
     Every operation locks the instance first and its other rows after, so two
     operations on one instance queue up instead of deadlocking; the version
     compare-and-set still catches any writer that read an older state.
     """
-    return session.get(m.Instance, instance_id, with_for_update=True, populate_existing=True)
+    return load_instance(session, instance_id)
 
 
-def lock_instances(session: Session, ids: Iterable[uuid.UUID]) -> list[m.Instance]:
+def lock_instances(session: Session, ids: Iterable[uuid.UUID]) -> list[InstanceRow]:
     """Several instances, locked in id order (so two batches never deadlock), with subjects."""
-    rows = session.execute(
-        sa.select(m.Instance, m.Subject)
-        .join(m.Subject, m.Subject.id == m.Instance.subject_id)
-        .where(m.Instance.id.in_(sorted(ids)))
-        .order_by(m.Instance.id)
-        .with_for_update(of=m.Instance)
-        .execution_options(populate_existing=True)
-    )
-    found = [(row[0], row[1]) for row in rows]
-    # The session's identity map holds objects weakly: keep the subjects for the steps.
-    subjects(session).update((subject.id, subject) for _instance, subject in found)
+    found = load_instances(session, ids)
     # Who else runs on these subjects, asked once for the batch (see anyone_listens).
     running: dict[uuid.UUID, set[uuid.UUID]] = session.info.setdefault("running", {})
-    subject_ids = [subject.id for _instance, subject in found]
+    subject_ids = list({instance.subject_id for instance in found})
     for subject_id in subject_ids:
         running.setdefault(subject_id, set())
-    for instance_id, subject_id in session.execute(_RUNNING_ON, {"subjects": subject_ids}):
+    connection = session.connection()
+    for instance_id, subject_id in connection.execute(_RUNNING_ON, {"subjects": subject_ids}):
         running[subject_id].add(instance_id)
-    return [instance for instance, _subject in found]
-
-
-def subjects(session: Session) -> dict[uuid.UUID, m.Subject]:
-    """Subjects loaded with their instances in this transaction."""
-    found: dict[uuid.UUID, m.Subject] = session.info.setdefault("subjects", {})
     return found
 
 
@@ -103,23 +95,24 @@ def prefetch_tokens(session: Session, instance_ids: Iterable[uuid.UUID]) -> None
     wanted = [i for i in instance_ids if i not in cache]
     for instance_id in wanted:
         cache[instance_id] = []
-    for row in session.execute(_BATCH_TOKENS, {"instances": wanted}):
+    for row in session.connection().execute(_BATCH_TOKENS, {"instances": wanted}):
         cache[row.instance_id].append(_token_state(row))
 
 
-def load_state(session: Session, instance: m.Instance) -> eng.State:
+def load_state(session: Session, instance: InstanceRow) -> eng.State:
     # Token writes wait in the buffer until the transaction ends, so the tokens a
     # step leaves are kept here for any later step on the same instance.
     cache: dict[uuid.UUID, list[eng.TokenState]] = session.info.setdefault("tokens", {})
     tokens = cache.get(instance.id)
     if tokens is None:
-        tokens = [_token_state(row) for row in session.execute(_TOKENS, {"instance": instance.id})]
+        found = session.connection().execute(_TOKENS, {"instance": instance.id})
+        tokens = [_token_state(row) for row in found]
     return eng.State(tokens=tuple(tokens), variables=dict(instance.variables))
 
 
 def history(
     session: Session,
-    instance: m.Instance | None,
+    instance: InstanceRow | m.Instance | None,
     subject_id: uuid.UUID | None,
     tenant_id: uuid.UUID,
     at: dt.datetime,
@@ -150,16 +143,14 @@ def step_instance(
     rt: Runtime,
     session: Session,
     out: Outgoing,
-    instance: m.Instance,
+    instance: InstanceRow,
     event: eng.EngineEvent,
     actor: str = "system",
     reason: str | None = None,
 ) -> eng.Step:
     """Run the engine on ``instance`` and write the result; raises Conflict if raced."""
     compiled = rt.compiled(session, instance.flow_version_id)
-    subject = subjects(session).get(instance.subject_id) or session.get(
-        m.Subject, instance.subject_id
-    )
+    subject = load_subject(session, instance.subject_id)
     if subject is None:
         raise NotFound("the instance's subject is gone")
     timezone, country = rt.tenant_calendar(session, instance.tenant_id)
@@ -186,26 +177,21 @@ def step_instance(
     return step
 
 
-def _cas_instance(session: Session, instance: m.Instance, values: dict[str, Any]) -> None:
+def _cas_instance(session: Session, instance: InstanceRow, values: dict[str, Any]) -> None:
     """Record the instance's new state; written with compare-and-set when the transaction ends."""
     rows = buffer(session)
-    if instance.id in rows.new_instances:
-        # Created in this transaction: its row is written once, with this state, at the end.
-        instance.version += 1
-        for key, value in values.items():
-            setattr(instance, key, value)
-        return
     read_version = instance.version
-    # Mirror the row in the loaded object without making the ORM write it on its own.
-    set_committed_value(instance, "version", instance.version + 1)
+    instance.version += 1
     for key, value in values.items():
-        set_committed_value(instance, key, value)
-    rows.update_instance(instance, read_version)
+        setattr(instance, key, value)
+    # Created in this transaction: its row is written once, with this state, at the end.
+    if instance.id not in rows.new_instances:
+        rows.update_instance(instance, read_version)
 
 
 def _fail(
     session: Session,
-    instance: m.Instance,
+    instance: InstanceRow,
     event: eng.EngineEvent,
     failure: eng.NodeFailed,
     now: dt.datetime,
@@ -244,8 +230,8 @@ def _write(
     rt: Runtime,
     session: Session,
     out: Outgoing,
-    instance: m.Instance,
-    subject: m.Subject,
+    instance: InstanceRow,
+    subject: SubjectRow,
     before: eng.State,
     step: eng.Step,
     now: dt.datetime,
@@ -297,8 +283,8 @@ def _trail_history(step: eng.Step, actor: str, reason: str | None) -> list[dict[
 def _write_subject(
     session: Session,
     out: Outgoing,
-    instance: m.Instance,
-    subject: m.Subject,
+    instance: InstanceRow,
+    subject: SubjectRow,
     step: eng.Step,
     now: dt.datetime,
     actor: str,
@@ -308,14 +294,8 @@ def _write_subject(
     new_status = str(step.subject.get("status", subject.status))
     fields = {k: v for k, v in to_json(step.subject).items() if k != "status"}
     old_status, read_version = subject.status, subject.version
-    for key, value in (
-        ("fields", fields),
-        ("status", new_status),
-        ("version", subject.version + 1),
-        ("updated_at", now),
-    ):
-        set_committed_value(subject, key, value)
-    buffer(session).update_subject(subject, read_version)
+    subject.fields, subject.status, subject.version = fields, new_status, subject.version + 1
+    buffer(session).update_subject(subject, read_version, now)
     rows: list[dict[str, Any]] = []
     previous = old_status
     for change in step.changes:
@@ -331,7 +311,7 @@ def _write_subject(
     return rows
 
 
-def anyone_listens(session: Session, subject: m.Subject, source: uuid.UUID | None = None) -> bool:
+def anyone_listens(session: Session, subject: SubjectLike, source: uuid.UUID | None = None) -> bool:
     """Whether a subject change matters to anyone but the instance that made it.
 
     Other running instances on the subject may wait on a condition or have a stop
@@ -405,7 +385,7 @@ _BATCH_TOKENS = (
 def raise_subject_event(
     session: Session,
     out: Outgoing,
-    subject: m.Subject,
+    subject: SubjectLike,
     old_status: str,
     now: dt.datetime,
     source: uuid.UUID | None = None,
@@ -433,7 +413,7 @@ def raise_subject_event(
 
 
 def _write_tokens(
-    session: Session, instance: m.Instance, before: eng.State, step: eng.Step, now: dt.datetime
+    session: Session, instance: InstanceRow, before: eng.State, step: eng.Step, now: dt.datetime
 ) -> None:
     rows = buffer(session)
     session.info.setdefault("tokens", {})[instance.id] = list(step.state.tokens)

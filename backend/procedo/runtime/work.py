@@ -23,6 +23,7 @@ from procedo.rules.evaluate import evaluate
 from procedo.runtime.admin import create_instance, run_start
 from procedo.runtime.buffer import Conflict
 from procedo.runtime.context import Outgoing, Runtime
+from procedo.runtime.rows import SubjectRow, load_subject, running_on
 from procedo.runtime.steps import (
     SUBJECT_EVENTS,
     lock_instance,
@@ -80,13 +81,12 @@ def fire_timers(rt: Runtime, timer_ids: Sequence[uuid.UUID]) -> None:
 
     def attempt() -> None:
         with rt.transaction() as (session, out):
-            owners = session.scalars(
-                sa.select(m.Timer.instance_id).where(m.Timer.id.in_(timer_ids))
-            ).all()
-            instances = {i.id: i for i in lock_instances(session, set(owners))}
+            owners = session.connection().execute(_TIMER_OWNERS, {"timers": list(timer_ids)})
+            instances = {i.id: i for i in lock_instances(session, {row[0] for row in owners})}
             prefetch_tokens(session, instances)
             # Claimed after the locks: a timer fired or cancelled meanwhile is not returned.
-            timers = session.execute(_CLAIM_TIMERS, {"timers": list(timer_ids)}).all()
+            claim = session.connection().execute(_CLAIM_TIMERS, {"timers": list(timer_ids)})
+            timers = claim.all()
             for timer in sorted(timers, key=lambda t: t.due_at):
                 instance = instances.get(timer.instance_id)
                 if instance is None or instance.status != "running":
@@ -114,7 +114,7 @@ def dispatch_event(rt: Runtime, event_id: uuid.UUID) -> None:
                 session, m.Event, event_id, ("pending",), "done", processed_at=now
             ):
                 return
-            subject = session.get(m.Subject, event.subject_id)
+            subject = load_subject(session, event.subject_id)
             if subject is None:
                 return
             _start_triggered(rt, session, out, event, subject)
@@ -126,7 +126,7 @@ def dispatch_event(rt: Runtime, event_id: uuid.UUID) -> None:
 
 
 def _start_triggered(
-    rt: Runtime, session: Session, out: Outgoing, event: m.Event, subject: m.Subject
+    rt: Runtime, session: Session, out: Outgoing, event: m.Event, subject: SubjectRow
 ) -> None:
     versions = session.scalars(
         sa.select(m.FlowVersion).where(
@@ -142,8 +142,9 @@ def _start_triggered(
         rule = getattr(trigger, "when", None)
         if rule is not None and not evaluate(rule, subject_view(subject), {}):
             continue
-        instance = create_instance(rt, session, version, subject, f"event {event.name}")
-        run_start(rt, session, out, instance, f"event {event.name}")
+        actor = f"event {event.name}"
+        instance = create_instance(rt, session, version, subject.id, subject.type, actor)
+        run_start(rt, session, out, instance, actor)
 
 
 def _resume_waiting(rt: Runtime, session: Session, out: Outgoing, event: m.Event) -> None:
@@ -166,14 +167,8 @@ def _resume_waiting(rt: Runtime, session: Session, out: Outgoing, event: m.Event
             step_instance(rt, session, out, instance, signal, f"event {event.name}")
 
 
-def _subject_updated(rt: Runtime, session: Session, out: Outgoing, subject: m.Subject) -> None:
-    instances = session.scalars(
-        sa.select(m.Instance)
-        .where(m.Instance.subject_id == subject.id, m.Instance.status == "running")
-        .order_by(m.Instance.id)
-        .with_for_update()
-    ).all()
-    for instance in instances:
+def _subject_updated(rt: Runtime, session: Session, out: Outgoing, subject: SubjectRow) -> None:
+    for instance in running_on(session, subject.id):
         compiled = rt.compiled(session, instance.flow_version_id)
         waits_on_condition = session.scalar(
             sa.select(sa.func.count())
@@ -186,6 +181,9 @@ def _subject_updated(rt: Runtime, session: Session, out: Outgoing, subject: m.Su
             step_instance(rt, session, out, instance, eng.SubjectUpdated())
 
 
+_TIMER_OWNERS = sa.select(m.Timer.instance_id).where(
+    m.Timer.id.in_(sa.bindparam("timers", expanding=True))
+)
 _CLAIM_TIMERS = (
     sa.update(m.Timer)
     .where(
