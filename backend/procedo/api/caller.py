@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import sqlalchemy as sa
 from litestar import Request
+from litestar.di import NamedDependency
 
 from procedo.api import security
 from procedo.api.accounts import Access
@@ -101,3 +102,8 @@ def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
 def _caller(user: m.User, slug: str, via: Literal["token", "session"]) -> Caller:
     access: Access = user.access  # type: ignore[assignment]
     return Caller(user.tenant_id, slug, user.id, user.email, user.name, access, via)
+
+
+# Handler parameters filled by the app's dependencies (see app.py).
+CallerDep: TypeAlias = NamedDependency[Caller]
+RuntimeDep: TypeAlias = NamedDependency[Runtime]

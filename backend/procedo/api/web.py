@@ -8,6 +8,7 @@ from pathlib import Path
 
 from litestar import MediaType, Response, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 from litestar.response import File
 
 from procedo.api.errors import ApiError
@@ -31,7 +32,7 @@ def web_handler(web_dir: Path) -> HTTPRouteHandler:
     root = web_dir.resolve()
 
     @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
-    def serve_designer(path: str = "/") -> Response[bytes] | File:
+    def serve_designer(path: FromPath[str] = "/") -> Response[bytes] | File:
         relative = path.lstrip("/")
         if relative == "api" or relative.startswith(("api/", "schema/")):
             raise ApiError(404, f"no route /{relative}; the routes are listed at /schema")

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.params import JSONBody
 
 from procedo.api import accounts
-from procedo.api.caller import CSRF_COOKIE, SESSION_COOKIE, Caller
+from procedo.api.caller import CSRF_COOKIE, SESSION_COOKIE, CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
-from procedo.runtime.context import Runtime
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -40,7 +40,7 @@ class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
     new: NewPassword
 
 
-def me_of(caller: Caller) -> Me:
+def me_of(caller: CallerDep) -> Me:
     return Me(UserOut(caller.email, caller.name, caller.access, caller.tenant_slug))
 
 
@@ -49,7 +49,9 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", sync_to_thread=True, status_code=200)
-    def login(self, request: Request[Any, Any, Any], data: LoginIn, rt: Runtime) -> Response[Me]:
+    def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], rt: RuntimeDep
+    ) -> Response[Me]:
         """Log in with a password: sets the session cookie and the CSRF cookie."""
         login = accounts.log_in(rt, data.tenant, data.email, data.password)
         if login is None:
@@ -83,7 +85,7 @@ class AuthController(Controller):
 
     @post("/logout", sync_to_thread=True, status_code=204)
     def logout(
-        self, request: Request[Any, Any, Any], caller: Caller, rt: Runtime
+        self, request: Request[Any, Any, Any], caller: CallerDep, rt: RuntimeDep
     ) -> Response[None]:
         """End this session (a bearer token stays valid: revoke it with DELETE /tokens/{id})."""
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -95,12 +97,14 @@ class AuthController(Controller):
         return response
 
     @get("/me", sync_to_thread=False)
-    def me(self, caller: Caller) -> Me:
+    def me(self, caller: CallerDep) -> Me:
         """The logged-in user (or the token's user)."""
         return me_of(caller)
 
     @post("/password", sync_to_thread=True, status_code=204)
-    def change_password(self, data: PasswordIn, caller: Caller, rt: Runtime) -> None:
+    def change_password(
+        self, data: JSONBody[PasswordIn], caller: CallerDep, rt: RuntimeDep
+    ) -> None:
         """Change your password (at least 12 characters); your other sessions end."""
         if accounts.log_in(rt, caller.tenant_slug, caller.email, data.current) is None:
             raise ApiError(403, "the current password is wrong")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.params import FromPath
 
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.catalogue import NodeTypeInfo, catalogue
 from procedo.registry import Registry
-from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.context import NotFound
 from procedo.subjects import SubjectType
 
 _CATALOGUES: dict[int, list[NodeTypeInfo]] = {}
@@ -26,7 +27,7 @@ class NodeTypeController(Controller):
     tags = ["catalogue"]
 
     @get("/", sync_to_thread=False)
-    def list_node_types(self, caller: Caller, rt: Runtime) -> list[NodeTypeInfo]:
+    def list_node_types(self, caller: CallerDep, rt: RuntimeDep) -> list[NodeTypeInfo]:
         """Every node type: labels (en, nl, de), params JSON Schema, ports, example."""
         return _catalogue(rt.registry)
 
@@ -36,13 +37,15 @@ class SubjectTypeController(Controller):
     tags = ["catalogue"]
 
     @get("/", sync_to_thread=True)
-    def list_subject_types(self, caller: Caller, rt: Runtime) -> list[SubjectType]:
+    def list_subject_types(self, caller: CallerDep, rt: RuntimeDep) -> list[SubjectType]:
         """Subject types and their fields (for the rule builder's field picker)."""
         with rt.db.read() as session:
             return list(rt.subject_types(session, caller.tenant_id).values())
 
     @get("/{name:str}", sync_to_thread=True)
-    def get_subject_type(self, name: str, caller: Caller, rt: Runtime) -> SubjectType:
+    def get_subject_type(
+        self, name: FromPath[str], caller: CallerDep, rt: RuntimeDep
+    ) -> SubjectType:
         with rt.db.read() as session:
             found = rt.subject_types(session, caller.tenant_id).get(name)
         if found is None:

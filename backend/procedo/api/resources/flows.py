@@ -8,17 +8,16 @@ from typing import Annotated, Any
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter, RawBody
 
 from procedo.api import flowstore
 from procedo.api.bodies import MAX_FLOW_BODY, flow_document
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
 from procedo.db import models as m
 from procedo.flow.codec import decode_flow
 from procedo.flow.problems import FlowError, Problem
 from procedo.flow.validate import check_flow
-from procedo.runtime.context import Runtime
 
 FlowKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 JSON = "application/json"
@@ -109,7 +108,7 @@ class FlowController(Controller):
     tags = ["flows"]
 
     @get("/", sync_to_thread=True)
-    def list_flows(self, caller: Caller, rt: Runtime) -> list[FlowSummary]:
+    def list_flows(self, caller: CallerDep, rt: RuntimeDep) -> list[FlowSummary]:
         caller.internal()
         latest = (
             sa.select(sa.func.max(m.FlowVersion.number))
@@ -147,13 +146,13 @@ class FlowController(Controller):
 
     @post("/", sync_to_thread=True, request_max_body_size=MAX_FLOW_BODY)
     def create_flow(
-        self, request: Request[Any, Any, Any], data: bytes, caller: Caller, rt: Runtime
+        self, request: Request[Any, Any, Any], body: RawBody, caller: CallerDep, rt: RuntimeDep
     ) -> Response[FlowOut]:
         """A new flow from a flow document, kept as its draft (problems allowed until publish)."""
         caller.require("designer")
         try:
             row = flowstore.create_flow(
-                rt, caller.tenant_id, flow_document(request, data), caller.actor
+                rt, caller.tenant_id, flow_document(request, body), caller.actor
             )
         except flowstore.KeyTaken as taken:
             raise ApiError(409, str(taken)) from taken
@@ -162,12 +161,12 @@ class FlowController(Controller):
 
     @post("/validate", sync_to_thread=True, status_code=200, request_max_body_size=MAX_FLOW_BODY)
     def validate_flow(
-        self, request: Request[Any, Any, Any], data: bytes, caller: Caller, rt: Runtime
+        self, request: Request[Any, Any, Any], body: RawBody, caller: CallerDep, rt: RuntimeDep
     ) -> Problems:
         """Every problem of a flow document, with node, edge or path; nothing is stored."""
         caller.internal()
         try:
-            flow = decode_flow(flow_document(request, data))
+            flow = decode_flow(flow_document(request, body))
         except FlowError as exc:
             return Problems(exc.problems)
         with rt.db.read() as session:
@@ -176,7 +175,7 @@ class FlowController(Controller):
 
     @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=MAX_FLOW_BODY)
     def import_flow(
-        self, request: Request[Any, Any, Any], data: bytes, caller: Caller, rt: Runtime
+        self, request: Request[Any, Any, Any], body: RawBody, caller: CallerDep, rt: RuntimeDep
     ) -> Response[ImportOut]:
         """A flow file (5 MB at most): a new flow (201), or a new draft of its key (200).
 
@@ -184,7 +183,7 @@ class FlowController(Controller):
         """
         caller.require("designer")
         row, created = flowstore.import_flow(
-            rt, caller.tenant_id, flow_document(request, data), caller.actor
+            rt, caller.tenant_id, flow_document(request, body), caller.actor
         )
         return Response(
             ImportOut(row.key, created, row.revision),
@@ -193,7 +192,7 @@ class FlowController(Controller):
         )
 
     @get("/{key:str}", sync_to_thread=True)
-    def get_flow(self, key: str, caller: Caller, rt: Runtime) -> Response[FlowOut]:
+    def get_flow(self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> Response[FlowOut]:
         """The flow with its draft; the ETag is what PUT .../draft needs in If-Match."""
         caller.internal()
         with rt.db.read() as session:
@@ -203,11 +202,16 @@ class FlowController(Controller):
 
     @put("/{key:str}/draft", sync_to_thread=True, request_max_body_size=MAX_FLOW_BODY)
     def save_draft(
-        self, key: str, request: Request[Any, Any, Any], data: bytes, caller: Caller, rt: Runtime
+        self,
+        key: FromPath[str],
+        request: Request[Any, Any, Any],
+        body: RawBody,
+        caller: CallerDep,
+        rt: RuntimeDep,
     ) -> Response[FlowOut]:
         """Save the draft; If-Match must carry the ETag you read, or 409 says who changed it."""
         caller.require("designer")
-        document = flow_document(request, data)
+        document = flow_document(request, body)
         with rt.db.read() as session:
             flowstore.find_flow(session, caller.tenant_id, key)  # 404 before 428
         revision = _if_match(request)
@@ -226,14 +230,14 @@ class FlowController(Controller):
             return _with_etag(_flow_out(session, row))
 
     @delete("/{key:str}", sync_to_thread=True)
-    def delete_flow(self, key: str, caller: Caller, rt: Runtime) -> None:
+    def delete_flow(self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> None:
         """Delete a flow that was never published."""
         caller.require("designer")
         flowstore.delete_flow(rt, caller.tenant_id, key)
 
     @post("/{key:str}/duplicate", sync_to_thread=True)
     def duplicate_flow(
-        self, key: str, data: DuplicateIn, caller: Caller, rt: Runtime
+        self, key: FromPath[str], data: JSONBody[DuplicateIn], caller: CallerDep, rt: RuntimeDep
     ) -> Response[FlowOut]:
         """A new flow with a copy of this one's draft (or latest version)."""
         caller.require("designer")
@@ -245,14 +249,16 @@ class FlowController(Controller):
             return _with_etag(_flow_out(session, row), 201)
 
     @post("/{key:str}/publish", sync_to_thread=True)
-    def publish_flow(self, key: str, caller: Caller, rt: Runtime) -> VersionOut:
+    def publish_flow(self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> VersionOut:
         """Validate the draft and make it the next immutable version; 422 lists the problems."""
         caller.require("designer")
         version = flowstore.publish(rt, caller.tenant_id, key, caller.actor)
         return VersionOut(version.number, version.published_at, version.published_by, True)
 
     @get("/{key:str}/versions", sync_to_thread=True)
-    def list_versions(self, key: str, caller: Caller, rt: Runtime) -> list[VersionOut]:
+    def list_versions(
+        self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep
+    ) -> list[VersionOut]:
         caller.internal()
         with rt.db.read() as session:
             flow = flowstore.find_flow(session, caller.tenant_id, key)
@@ -264,7 +270,9 @@ class FlowController(Controller):
         return [VersionOut(v.number, v.published_at, v.published_by, v.active) for v in versions]
 
     @get("/{key:str}/versions/{number:int}", sync_to_thread=True, media_type=JSON)
-    def get_version(self, key: str, number: int, caller: Caller, rt: Runtime) -> Response[bytes]:
+    def get_version(
+        self, key: FromPath[str], number: FromPath[int], caller: CallerDep, rt: RuntimeDep
+    ) -> Response[bytes]:
         """One version's flow document (canonical JSON)."""
         caller.internal()
         with rt.db.read() as session:
@@ -273,7 +281,9 @@ class FlowController(Controller):
         return Response(document.encode(), media_type=JSON)
 
     @get("/{key:str}/versions/{number:int}/counts", sync_to_thread=True)
-    def version_counts(self, key: str, number: int, caller: Caller, rt: Runtime) -> dict[str, int]:
+    def version_counts(
+        self, key: FromPath[str], number: FromPath[int], caller: CallerDep, rt: RuntimeDep
+    ) -> dict[str, int]:
         """How many instances wait at each node of this version."""
         caller.internal()
         with rt.db.read() as session:
@@ -294,11 +304,11 @@ class FlowController(Controller):
     @get("/{key:str}/export", sync_to_thread=True, media_type=JSON)
     def export_flow(
         self,
-        key: str,
-        caller: Caller,
-        rt: Runtime,
+        key: FromPath[str],
+        caller: CallerDep,
+        rt: RuntimeDep,
         version: Annotated[
-            int | None, Parameter(ge=1, description="a version; default: the draft")
+            int | None, QueryParameter(ge=1, description="a version; default: the draft")
         ] = None,
     ) -> Response[bytes]:
         """The canonical flow file: import it anywhere and export it again, byte for byte."""

@@ -9,10 +9,10 @@ from typing import Annotated
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.views import (
     HistoryOut,
     SubjectOut,
@@ -24,7 +24,7 @@ from procedo.api.views import (
 )
 from procedo.db import models as m
 from procedo.runtime import admin
-from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.context import NotFound
 
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 NodeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -96,7 +96,7 @@ def _positions(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[s
     return found
 
 
-def instance_out(rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> InstanceOut:
+def instance_out(rt: RuntimeDep, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> InstanceOut:
     with rt.db.read() as session:
         row = session.execute(
             _WITH_FLOW.where(m.Instance.id == instance_id, m.Instance.tenant_id == tenant_id)
@@ -132,7 +132,7 @@ def instance_out(rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> I
         )
 
 
-def _token_at(rt: Runtime, instance_id: uuid.UUID, node: str | None) -> str | None:
+def _token_at(rt: RuntimeDep, instance_id: uuid.UUID, node: str | None) -> str | None:
     if node is None:
         return None
     with rt.db.read() as session:
@@ -149,7 +149,9 @@ class InstanceController(Controller):
     tags = ["instances"]
 
     @post("/", sync_to_thread=True)
-    def start_instance(self, data: StartIn, caller: Caller, rt: Runtime) -> InstanceOut:
+    def start_instance(
+        self, data: JSONBody[StartIn], caller: CallerDep, rt: RuntimeDep
+    ) -> InstanceOut:
         """Start the latest version of a flow on a subject; it runs to its first waits."""
         caller.require("designer")
         instance = admin.start(rt, caller.tenant_id, data.flow, data.subject_id, caller.actor)
@@ -158,14 +160,16 @@ class InstanceController(Controller):
     @get("/", sync_to_thread=True)
     def list_instances(
         self,
-        caller: Caller,
-        rt: Runtime,
-        flow: str | None = None,
-        node: Annotated[str | None, Parameter(description="instances waiting at this node")] = None,
-        status: str | None = None,
-        subject_id: uuid.UUID | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        caller: CallerDep,
+        rt: RuntimeDep,
+        flow: FromQuery[str | None] = None,
+        node: Annotated[
+            str | None, QueryParameter(description="instances waiting at this node")
+        ] = None,
+        status: FromQuery[str | None] = None,
+        subject_id: FromQuery[uuid.UUID | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[InstanceSummary]:
         caller.internal()
         query = _WITH_FLOW.where(m.Instance.tenant_id == caller.tenant_id)
@@ -199,13 +203,17 @@ class InstanceController(Controller):
         ]
 
     @get("/{instance_id:uuid}", sync_to_thread=True)
-    def get_instance(self, instance_id: uuid.UUID, caller: Caller, rt: Runtime) -> InstanceOut:
+    def get_instance(
+        self, instance_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
+    ) -> InstanceOut:
         """Where the instance is: positions, open tasks, pending timers."""
         caller.internal()
         return instance_out(rt, caller.tenant_id, instance_id)
 
     @get("/{instance_id:uuid}/history", sync_to_thread=True)
-    def history(self, instance_id: uuid.UUID, caller: Caller, rt: Runtime) -> list[HistoryOut]:
+    def history(
+        self, instance_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
+    ) -> list[HistoryOut]:
         """Who did what, when, from which node to which, and why; oldest first."""
         caller.internal()
         with rt.db.read() as session:
@@ -221,7 +229,11 @@ class InstanceController(Controller):
 
     @post("/{instance_id:uuid}/move", sync_to_thread=True, status_code=200)
     def move(
-        self, instance_id: uuid.UUID, data: MoveIn, caller: Caller, rt: Runtime
+        self,
+        instance_id: FromPath[uuid.UUID],
+        data: JSONBody[MoveIn],
+        caller: CallerDep,
+        rt: RuntimeDep,
     ) -> InstanceOut:
         """Move the instance to any node, with a reason the history keeps (admin, E8)."""
         caller.require()
@@ -234,7 +246,11 @@ class InstanceController(Controller):
 
     @post("/{instance_id:uuid}/cancel", sync_to_thread=True, status_code=200)
     def cancel(
-        self, instance_id: uuid.UUID, caller: Caller, rt: Runtime, data: CancelIn | None = None
+        self,
+        instance_id: FromPath[uuid.UUID],
+        caller: CallerDep,
+        rt: RuntimeDep,
+        data: JSONBody[CancelIn | None] = None,
     ) -> InstanceOut:
         caller.require()
         reason = data.reason if data is not None else "cancelled"
@@ -242,7 +258,9 @@ class InstanceController(Controller):
         return instance_out(rt, caller.tenant_id, instance_id)
 
     @post("/{instance_id:uuid}/retry", sync_to_thread=True, status_code=200)
-    def retry(self, instance_id: uuid.UUID, caller: Caller, rt: Runtime) -> InstanceOut:
+    def retry(
+        self, instance_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
+    ) -> InstanceOut:
         """Run a failed step again (after its template or data was fixed)."""
         caller.require()
         admin.retry(rt, caller.tenant_id, instance_id, caller.actor)

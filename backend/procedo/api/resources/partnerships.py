@@ -9,14 +9,13 @@ from typing import Annotated
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, delete, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from procedo.api import partners
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
 from procedo.api.views import SubjectOut, subject_out
 from procedo.db import models as m
-from procedo.runtime.context import Runtime
 
 Status = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 FlowKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -67,7 +66,7 @@ class PartnershipController(Controller):
     tags = ["partnerships"]
 
     @get("/", sync_to_thread=True)
-    def list_grants(self, caller: Caller, rt: Runtime) -> list[GrantOut]:
+    def list_grants(self, caller: CallerDep, rt: RuntimeDep) -> list[GrantOut]:
         """The grants this tenant gave (admin)."""
         caller.require()
         with rt.db.read() as session:
@@ -83,7 +82,7 @@ class PartnershipController(Controller):
         ]
 
     @post("/", sync_to_thread=True)
-    def grant(self, data: GrantIn, caller: Caller, rt: Runtime) -> GrantOut:
+    def grant(self, data: JSONBody[GrantIn], caller: CallerDep, rt: RuntimeDep) -> GrantOut:
         """Let a partner tenant set these statuses on instances of these flows (admin)."""
         caller.require()
         row = partners.grant(
@@ -94,7 +93,9 @@ class PartnershipController(Controller):
         )
 
     @delete("/{partnership_id:uuid}", sync_to_thread=True)
-    def revoke(self, partnership_id: uuid.UUID, caller: Caller, rt: Runtime) -> None:
+    def revoke(
+        self, partnership_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
+    ) -> None:
         """Revoke a grant: the partner loses it with its next request."""
         caller.require()
         partners.revoke(rt, caller.tenant_id, partnership_id, caller.actor)
@@ -107,10 +108,10 @@ class SharedController(Controller):
     @get("/", sync_to_thread=True)
     def list_shared(
         self,
-        caller: Caller,
-        rt: Runtime,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        caller: CallerDep,
+        rt: RuntimeDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[SharedOut]:
         """Instances other tenants share with yours, and the statuses you may set on them."""
         caller.require("partner")
@@ -120,7 +121,11 @@ class SharedController(Controller):
 
     @post("/{instance_id:uuid}/status", sync_to_thread=True, status_code=200)
     def set_status(
-        self, instance_id: uuid.UUID, data: StatusIn, caller: Caller, rt: Runtime
+        self,
+        instance_id: FromPath[uuid.UUID],
+        data: JSONBody[StatusIn],
+        caller: CallerDep,
+        rt: RuntimeDep,
     ) -> SharedOut:
         """Set a status a grant allows (such as 'paid'); the sharing tenant's history keeps it."""
         caller.require("partner")

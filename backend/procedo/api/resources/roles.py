@@ -8,12 +8,13 @@ from typing import Annotated
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.orm import Session
 
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
 from procedo.db import models as m
-from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.context import NotFound
 
 RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
@@ -73,7 +74,7 @@ class RoleController(Controller):
     tags = ["roles"]
 
     @get("/", sync_to_thread=True)
-    def list_roles(self, caller: Caller, rt: Runtime) -> list[RoleOut]:
+    def list_roles(self, caller: CallerDep, rt: RuntimeDep) -> list[RoleOut]:
         caller.internal()
         with rt.db.read() as session:
             roles = session.scalars(
@@ -83,7 +84,7 @@ class RoleController(Controller):
         return [RoleOut(r.name, r.label, members[r.id]) for r in roles]
 
     @post("/", sync_to_thread=True)
-    def create_role(self, data: RoleIn, caller: Caller, rt: Runtime) -> RoleOut:
+    def create_role(self, data: JSONBody[RoleIn], caller: CallerDep, rt: RuntimeDep) -> RoleOut:
         caller.require()
         with rt.transaction() as (session, _out):
             taken = session.scalar(
@@ -99,38 +100,43 @@ class RoleController(Controller):
         return RoleOut(data.name, data.label or data.name, [])
 
     @get("/{name:str}/members", sync_to_thread=True)
-    def list_members(self, name: str, caller: Caller, rt: Runtime) -> list[MemberOut]:
+    def list_members(
+        self, name: FromPath[str], caller: CallerDep, rt: RuntimeDep
+    ) -> list[MemberOut]:
         caller.internal()
         with rt.db.read() as session:
             role = _role(session, caller.tenant_id, name)
             return _members(session, [role.id])[role.id]
 
     @post("/{name:str}/members", sync_to_thread=True)
-    def add_member(self, name: str, data: MemberIn, caller: Caller, rt: Runtime) -> list[MemberOut]:
+    def add_member(
+        self, name: FromPath[str], data: JSONBody[MemberIn], caller: CallerDep, rt: RuntimeDep
+    ) -> list[MemberOut]:
         """Put a user in the role, tenant-wide or for one subject; returns the members."""
         return self._add(rt, caller, name, [data])
 
     @post("/{name:str}/members/bulk", sync_to_thread=True)
     def add_members(
-        self, name: str, data: MembersIn, caller: Caller, rt: Runtime
+        self, name: FromPath[str], data: JSONBody[MembersIn], caller: CallerDep, rt: RuntimeDep
     ) -> list[MemberOut]:
         """Several members at once (a role per client for many clients)."""
         return self._add(rt, caller, name, data.members)
 
     def _add(
-        self, rt: Runtime, caller: Caller, name: str, wanted: list[MemberIn]
+        self, rt: RuntimeDep, caller: CallerDep, name: str, wanted: list[MemberIn]
     ) -> list[MemberOut]:
         caller.require()
         with rt.transaction() as (session, _out):
             role = _role(session, caller.tenant_id, name)
             emails = {w.email.lower() for w in wanted}
-            users = dict(
-                session.execute(
+            users: dict[str, uuid.UUID] = {
+                email: ident
+                for email, ident in session.execute(
                     sa.select(m.User.email, m.User.id).where(
                         m.User.tenant_id == caller.tenant_id, m.User.email.in_(emails)
                     )
-                ).tuples()
-            )
+                )
+            }
             subject_ids = {w.subject_id for w in wanted if w.subject_id is not None}
             subjects = set(
                 session.scalars(
@@ -139,13 +145,14 @@ class RoleController(Controller):
                     )
                 )
             )
-            existing = set(
-                session.execute(
+            existing: set[tuple[uuid.UUID, uuid.UUID | None]] = {
+                (user_id, subject_id)
+                for user_id, subject_id in session.execute(
                     sa.select(m.RoleMember.user_id, m.RoleMember.subject_id).where(
                         m.RoleMember.role_id == role.id
                     )
-                ).tuples()
-            )
+                )
+            }
             for index, member in enumerate(wanted):
                 user_id = users.get(member.email.lower())
                 if user_id is None:
@@ -171,11 +178,11 @@ class RoleController(Controller):
     @delete("/{name:str}/members", sync_to_thread=True)
     def remove_member(
         self,
-        name: str,
-        email: str,
-        caller: Caller,
-        rt: Runtime,
-        subject_id: uuid.UUID | None = None,
+        name: FromPath[str],
+        email: FromQuery[str],
+        caller: CallerDep,
+        rt: RuntimeDep,
+        subject_id: FromQuery[uuid.UUID | None] = None,
     ) -> None:
         """Take a user out of the role (query: email, subject_id for a per-subject member)."""
         caller.require()

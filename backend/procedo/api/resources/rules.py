@@ -7,14 +7,14 @@ from typing import Annotated, Any
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, post
+from litestar.params import JSONBody
 
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
 from procedo.db import models as m
 from procedo.rules.check import check_rule
 from procedo.rules.model import Rule
 from procedo.rules.sql import UnsupportedInSql, to_sql
-from procedo.runtime.context import Runtime
 
 
 class MatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -33,7 +33,7 @@ class RuleController(Controller):
     tags = ["rules"]
 
     @post("/match", sync_to_thread=True, status_code=200)
-    def match(self, data: MatchIn, caller: Caller, rt: Runtime) -> MatchOut:
+    def match(self, data: JSONBody[MatchIn], caller: CallerDep, rt: RuntimeDep) -> MatchOut:
         """How many of the tenant's subjects of a type the rule selects, of how many."""
         caller.internal()
         try:

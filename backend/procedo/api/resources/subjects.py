@@ -9,14 +9,14 @@ from typing import Annotated, Any
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
 from procedo.api.views import HistoryOut, SubjectOut, history_out, subject_out
 from procedo.db import models as m
 from procedo.runtime import admin, setup
-from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.context import NotFound
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Status = Annotated[str, msgspec.Meta(max_length=64)]
@@ -57,7 +57,7 @@ class TimelineInstance(msgspec.Struct):
     history: list[HistoryOut]
 
 
-def owned_subject(rt: Runtime, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> m.Subject:
+def owned_subject(rt: RuntimeDep, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> m.Subject:
     with rt.db.read() as session:
         subject = session.get(m.Subject, subject_id)
     if subject is None or subject.tenant_id != tenant_id:
@@ -72,13 +72,13 @@ class SubjectController(Controller):
     @get("/", sync_to_thread=True)
     def list_subjects(
         self,
-        caller: Caller,
-        rt: Runtime,
-        type_name: Annotated[str | None, Parameter(query="type")] = None,
-        status: str | None = None,
-        key: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        caller: CallerDep,
+        rt: RuntimeDep,
+        type_name: Annotated[str | None, QueryParameter(name="type")] = None,
+        status: FromQuery[str | None] = None,
+        key: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[SubjectOut]:
         caller.internal()
         query = sa.select(m.Subject).where(m.Subject.tenant_id == caller.tenant_id)
@@ -93,7 +93,9 @@ class SubjectController(Controller):
             return [subject_out(s) for s in session.scalars(query)]
 
     @post("/", sync_to_thread=True)
-    def create_subject(self, data: SubjectIn, caller: Caller, rt: Runtime) -> SubjectOut:
+    def create_subject(
+        self, data: JSONBody[SubjectIn], caller: CallerDep, rt: RuntimeDep
+    ) -> SubjectOut:
         caller.require("designer")
         with rt.db.read() as session:
             known = rt.subject_types(session, caller.tenant_id)
@@ -118,13 +120,19 @@ class SubjectController(Controller):
         return subject_out(subject)
 
     @get("/{subject_id:uuid}", sync_to_thread=True)
-    def get_subject(self, subject_id: uuid.UUID, caller: Caller, rt: Runtime) -> SubjectOut:
+    def get_subject(
+        self, subject_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
+    ) -> SubjectOut:
         caller.internal()
         return subject_out(owned_subject(rt, caller.tenant_id, subject_id))
 
     @patch("/{subject_id:uuid}", sync_to_thread=True)
     def update_subject(
-        self, subject_id: uuid.UUID, data: SubjectPatch, caller: Caller, rt: Runtime
+        self,
+        subject_id: FromPath[uuid.UUID],
+        data: JSONBody[SubjectPatch],
+        caller: CallerDep,
+        rt: RuntimeDep,
     ) -> SubjectOut:
         """Change fields or status; flows that wait on the subject see the change."""
         caller.require("designer")
@@ -142,7 +150,11 @@ class SubjectController(Controller):
 
     @post("/{subject_id:uuid}/events", sync_to_thread=True, status_code=202)
     def post_event(
-        self, subject_id: uuid.UUID, data: EventIn, caller: Caller, rt: Runtime
+        self,
+        subject_id: FromPath[uuid.UUID],
+        data: JSONBody[EventIn],
+        caller: CallerDep,
+        rt: RuntimeDep,
     ) -> EventOut:
         """Post an event (payment.received ...): flows start or resume on it shortly."""
         caller.require("designer")
@@ -151,7 +163,7 @@ class SubjectController(Controller):
 
     @get("/{subject_id:uuid}/timeline", sync_to_thread=True)
     def timeline(
-        self, subject_id: uuid.UUID, caller: Caller, rt: Runtime
+        self, subject_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
     ) -> list[TimelineInstance]:
         """Every instance that ran on the subject, oldest first, each with its history (P6)."""
         caller.internal()

@@ -8,16 +8,16 @@ from typing import Annotated, Literal
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from procedo.api import taskops
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
 from procedo.api.views import TaskOut, tasks_out
 from procedo.db import models as m
 from procedo.nodetypes import Assignee
 from procedo.runtime import admin
-from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.context import NotFound
 
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
 
@@ -33,7 +33,7 @@ class ReassignIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
-def _task(rt: Runtime, caller: Caller, task_id: uuid.UUID) -> TaskOut:
+def _task(rt: RuntimeDep, caller: CallerDep, task_id: uuid.UUID) -> TaskOut:
     with rt.db.read() as session:
         row = session.execute(
             sa.select(m.Task, m.Subject)
@@ -56,12 +56,14 @@ class TaskController(Controller):
     @get("/", sync_to_thread=True)
     def inbox(
         self,
-        caller: Caller,
-        rt: Runtime,
-        scope: Literal["mine", "roles", "all"] = "mine",
-        status: Literal["open", "completed", "cancelled"] = "open",
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 200,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        caller: CallerDep,
+        rt: RuntimeDep,
+        scope_name: Annotated[
+            Literal["mine", "roles", "all"], QueryParameter(name="scope")
+        ] = "mine",
+        status: FromQuery[Literal["open", "completed", "cancelled"]] = "open",
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> list[TaskOut]:
         """mine: taken by or given to you; roles: open to your roles, not taken; all: admin."""
         caller.internal()
@@ -70,9 +72,9 @@ class TaskController(Controller):
             .join(m.Subject, m.Subject.id == m.Task.subject_id)
             .where(m.Task.tenant_id == caller.tenant_id, m.Task.status == status)
         )
-        if scope == "mine":
+        if scope_name == "mine":
             query = query.where(m.Task.assignee == caller.email)
-        elif scope == "roles":
+        elif scope_name == "roles":
             candidate = sa.exists().where(
                 m.TaskCandidate.task_id == m.Task.id, m.TaskCandidate.user_email == caller.email
             )
@@ -85,12 +87,12 @@ class TaskController(Controller):
             return tasks_out(session, [(t, s) for t, s in rows], rt.clock.now())
 
     @get("/{task_id:uuid}", sync_to_thread=True)
-    def get_task(self, task_id: uuid.UUID, caller: Caller, rt: Runtime) -> TaskOut:
+    def get_task(self, task_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep) -> TaskOut:
         caller.internal()
         return _task(rt, caller, task_id)
 
     @post("/{task_id:uuid}/claim", sync_to_thread=True, status_code=200)
-    def claim(self, task_id: uuid.UUID, caller: Caller, rt: Runtime) -> TaskOut:
+    def claim(self, task_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep) -> TaskOut:
         """Take a task your role may do: it leaves the others' inboxes."""
         caller.internal()
         try:
@@ -101,7 +103,11 @@ class TaskController(Controller):
 
     @post("/{task_id:uuid}/complete", sync_to_thread=True, status_code=200)
     def complete(
-        self, task_id: uuid.UUID, data: CompleteIn, caller: Caller, rt: Runtime
+        self,
+        task_id: FromPath[uuid.UUID],
+        data: JSONBody[CompleteIn],
+        caller: CallerDep,
+        rt: RuntimeDep,
     ) -> TaskOut:
         """Complete with an outcome (a port of the task) and the checkpoints ticked."""
         caller.internal()
@@ -115,7 +121,11 @@ class TaskController(Controller):
 
     @post("/{task_id:uuid}/reassign", sync_to_thread=True, status_code=200)
     def reassign(
-        self, task_id: uuid.UUID, data: ReassignIn, caller: Caller, rt: Runtime
+        self,
+        task_id: FromPath[uuid.UUID],
+        data: JSONBody[ReassignIn],
+        caller: CallerDep,
+        rt: RuntimeDep,
     ) -> TaskOut:
         """Give the task to a role or a user (admin); the reason is kept in the history."""
         caller.require()

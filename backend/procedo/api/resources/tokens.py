@@ -9,11 +9,12 @@ from typing import Annotated
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody
 
 from procedo.api import accounts
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.db import models as m
-from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.context import NotFound
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -41,7 +42,7 @@ class TokenController(Controller):
     tags = ["tokens"]
 
     @get("/", sync_to_thread=True)
-    def list_tokens(self, caller: Caller, rt: Runtime) -> list[TokenOut]:
+    def list_tokens(self, caller: CallerDep, rt: RuntimeDep) -> list[TokenOut]:
         """Your tokens; an admin sees every token of the tenant."""
         caller.internal()
         query = (
@@ -60,14 +61,16 @@ class TokenController(Controller):
         ]
 
     @post("/", sync_to_thread=True)
-    def create_token(self, data: TokenIn, caller: Caller, rt: Runtime) -> NewToken:
+    def create_token(self, data: JSONBody[TokenIn], caller: CallerDep, rt: RuntimeDep) -> NewToken:
         """A token acting as you, with your access; keep it secret."""
         caller.internal()
         row, token = accounts.create_token(rt, caller.tenant_id, caller.user_id, data.name)
         return NewToken(row.id, row.name, token)
 
     @delete("/{token_id:uuid}", sync_to_thread=True)
-    def revoke_token(self, token_id: uuid.UUID, caller: Caller, rt: Runtime) -> None:
+    def revoke_token(
+        self, token_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
+    ) -> None:
         """Revoke a token: it stops working at once."""
         caller.internal()
         if caller.access != "admin":

@@ -9,12 +9,12 @@ from typing import Annotated
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, get, post
+from litestar.params import JSONBody
 
 from procedo.api import accounts
 from procedo.api.accounts import Access
-from procedo.api.caller import Caller
+from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.db import models as m
-from procedo.runtime.context import Runtime
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)]
 
@@ -49,7 +49,7 @@ class UserController(Controller):
     tags = ["users"]
 
     @get("/", sync_to_thread=True)
-    def list_users(self, caller: Caller, rt: Runtime) -> list[UserRow]:
+    def list_users(self, caller: CallerDep, rt: RuntimeDep) -> list[UserRow]:
         """Everyone in the tenant (admin)."""
         caller.require()
         with rt.db.read() as session:
@@ -59,7 +59,7 @@ class UserController(Controller):
         return [user_row(user) for user in users]
 
     @post("/", sync_to_thread=True)
-    def add_user(self, data: UserIn, caller: Caller, rt: Runtime) -> NewUser:
+    def add_user(self, data: JSONBody[UserIn], caller: CallerDep, rt: RuntimeDep) -> NewUser:
         """Add a user (admin); the answer carries their one-time password."""
         caller.require()
         user, password = accounts.add_user(rt, caller.tenant_id, data.email, data.name, data.access)
