@@ -1,0 +1,309 @@
+"""UBL ingestion into a tenant: stored once, invoice.received starts the flows (E1-E6, E9).
+
+Each test runs on SQLite and PostgreSQL (the db_url fixture), with the shipped
+example flows and the sample documents in tests/ubl/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from procedo.db import models as m
+from procedo.runtime import admin, setup
+from procedo.ubl import UblError
+from procedo.ubl.ingest import INVOICE_RECEIVED, ingest
+from tests.runtime_helpers import World, make_world
+from tests.test_ubl import sample, variant
+
+CONVERSION = "conny@acme.example"
+
+
+@pytest.fixture
+def world(db_url: str) -> World:
+    world = make_world(db_url)
+    setup.add_user(world.rt, world.tenant, CONVERSION, "Conny")
+    setup.add_member(world.rt, world.tenant, "Conversion", CONVERSION)
+    return world
+
+
+def take_in(world: World, name: str | bytes) -> m.Subject:
+    data = sample(name) if isinstance(name, str) else name
+    subject = ingest(world.rt, world.tenant, data, "peppol access point")
+    world.runner.drain()
+    return world.subject_row(subject.id)
+
+
+def count(world: World, model: type[Any]) -> int:
+    with world.rt.db.read() as session:
+        return int(session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+def emails(world: World) -> list[tuple[tuple[str, ...], str]]:
+    return [(e.recipients, e.subject) for e in world.runner.sender.sent]
+
+
+def trust(world: World, kvk: str, email: str = "") -> None:
+    fields: dict[str, Any] = {"name": "Energie Noord B.V.", "kvk": kvk, "trusted": True}
+    if email:
+        fields["email"] = email
+    world.subject("supplier", kvk, fields)
+
+
+def instances_of(world: World, subject_id: uuid.UUID) -> list[m.Instance]:
+    with world.rt.db.read() as session:
+        return list(
+            session.scalars(sa.select(m.Instance).where(m.Instance.subject_id == subject_id))
+        )
+
+
+# --- Purchase invoice approval (E1-E5) -----------------------------------------------------
+
+
+def test_kvk_x_goes_to_management_a_and_kvk_y_to_management_b(world: World) -> None:
+    world.publish("invoice-approval")
+    x = take_in(world, "invoice-kvk-x.xml")
+    y = take_in(world, "invoice-kvk-y.xml")
+    assert (x.key, x.status) == ("12345678/INV-2026-0042", "received")
+    assert x.fields["supplier"]["kvk"] == "12345678"
+    tasks = {t.subject_id: t for t in world.open_tasks()}
+    assert (tasks[x.id].role, tasks[x.id].title) == (
+        "Management A",
+        "Approve invoice INV-2026-0042",
+    )
+    assert (tasks[y.id].role, tasks[y.id].title) == ("Management B", "Approve invoice 2026-118")
+
+
+def test_who_approved_and_when_is_in_the_history(world: World) -> None:
+    world.publish("invoice-approval")
+    subject = take_in(world, "invoice-kvk-x.xml")
+    (task,) = world.open_tasks()
+    world.runner.clock.advance(dt.timedelta(hours=3))
+    admin.complete_task(world.rt, world.tenant, task.id, "approve", [], "anna@acme.example")
+    world.runner.drain()
+    assert world.subject_row(subject.id).status == "payable"
+    history = world.history(task.instance_id)
+    assert history[0].actor == "event invoice.received"
+    (completed,) = [h for h in history if h.kind == "task_completed"]
+    assert (completed.actor, completed.node_id) == ("anna@acme.example", "approve_a")
+    assert completed.at == world.runner.clock.now()
+
+
+def test_a_trusted_small_energy_bill_is_payable_without_anyone(world: World) -> None:
+    world.publish("invoice-approval")
+    trust(world, "11223344")
+    subject = take_in(world, "invoice-energy-trusted.xml")
+    assert subject.fields["supplier"]["trusted"] is True
+    assert subject.status == "payable"
+    assert world.open_tasks() == []
+
+
+def test_the_same_bill_from_a_sender_not_trusted_goes_to_the_accountant(world: World) -> None:
+    world.publish("invoice-approval")
+    subject = take_in(world, "invoice-energy-trusted.xml")
+    assert subject.fields["supplier"]["trusted"] is False
+    (task,) = world.open_tasks()
+    assert task.role == "Accountant"
+
+
+def test_no_order_reference_is_rejected_and_the_supplier_told(world: World) -> None:
+    world.publish("invoice-approval")
+    subject = take_in(world, "invoice-no-order.xml")
+    assert subject.status == "rejected"
+    assert emails(world) == [(("factuur@devries.example",), "Invoice INV-2026-0043 rejected")]
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("invoice-wrong-tax.xml", "tax category S 21%: 1000.00 x 21% = 210.00, but the invoice"),
+        ("invoice-bad-period.xml", "the invoice period starts on 2026-02-01, after its end"),
+    ],
+)
+def test_wrong_tax_or_period_is_rejected(world: World, name: str, problem: str) -> None:
+    world.publish("invoice-approval")
+    subject = take_in(world, name)
+    assert subject.status == "rejected"
+    assert subject.fields["checks"]["all_ok"] is False
+    assert problem in subject.fields["conversion_problem"]
+    assert [to for to, _subject in emails(world)] == [("billing@acme.example",)]
+
+
+def test_a_credit_note_is_its_own_subject(world: World) -> None:
+    invoice = take_in(world, "invoice-kvk-x.xml")
+    credit = take_in(world, "credit-note.xml")
+    assert credit.id != invoice.id
+    assert (credit.key, credit.status) == ("12345678/credit-note/CN-2026-0007", "received")
+    assert credit.fields["billing_reference"] == "INV-2026-0042"
+
+
+# --- Stored once, nothing stored on error ------------------------------------------------
+
+
+def test_a_document_sent_twice_starts_one_flow(world: World) -> None:
+    world.publish("invoice-approval")
+    first = take_in(world, "invoice-kvk-x.xml")
+    again = take_in(world, "invoice-kvk-x.xml")
+    assert again.id == first.id
+    assert again.version == first.version
+    assert count(world, m.Event) == 1
+    assert len(instances_of(world, first.id)) == 1
+    with world.rt.db.read() as session:
+        event = session.scalars(sa.select(m.Event)).one()
+    assert (event.name, event.data) == (
+        INVOICE_RECEIVED,
+        {"source": "ubl", "by": "peppol access point"},
+    )
+
+
+def test_a_changed_document_replaces_the_fields_but_starts_nothing_new(world: World) -> None:
+    world.publish("invoice-approval")
+    first = take_in(world, "invoice-kvk-x.xml")
+    changed = variant("invoice-kvk-x.xml", ("AFD-INKOOP", "AFD-FACILITAIR"))
+    second = take_in(world, changed)
+    assert second.id == first.id
+    assert second.fields["buyer_reference"] == "AFD-FACILITAIR"
+    assert second.status == "received"  # the approval it waits for is not reset
+    assert len(instances_of(world, first.id)) == 1
+    assert len(world.open_tasks()) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "billion-laughs.xml",
+        "xxe-file.xml",
+        "malformed.xml",
+        "truncated.xml",
+        "wrong-root.xml",
+        "missing-payable-amount.xml",
+        "logo.png",
+    ],
+)
+def test_a_refused_document_stores_nothing(world: World, name: str) -> None:
+    world.publish("invoice-approval")
+    before = count(world, m.Subject)
+    with pytest.raises(UblError):
+        ingest(world.rt, world.tenant, sample(name), "peppol")
+    world.runner.drain()
+    assert (count(world, m.Subject), count(world, m.Event), count(world, m.Instance)) == (
+        before,
+        0,
+        0,
+    )
+
+
+def test_the_tenants_supplier_email_wins_over_the_documents(world: World) -> None:
+    world.publish("invoice-approval")
+    world.subject(
+        "supplier",
+        "55554444",
+        {"name": "De Vries", "kvk": "55554444", "email": "ap@devries.example"},
+    )
+    subject = take_in(world, "invoice-no-order.xml")
+    assert subject.fields["supplier"]["email"] == "ap@devries.example"
+    assert subject.fields["supplier"]["trusted"] is False
+    assert emails(world) == [(("ap@devries.example",), "Invoice INV-2026-0043 rejected")]
+
+
+def test_invoices_are_kept_per_tenant(world: World) -> None:
+    other = setup.create_tenant(world.rt, "Other Office", "other")
+    mine = ingest(world.rt, world.tenant, sample("invoice-kvk-x.xml"), "peppol")
+    theirs = ingest(world.rt, other.id, sample("invoice-kvk-x.xml"), "peppol")
+    assert mine.id != theirs.id
+    assert count(world, m.Event) == 2
+
+
+# --- Conversion check (E6) ------------------------------------------------------------------
+
+
+def test_a_conversion_problem_mails_the_group_and_gives_it_a_check_task(world: World) -> None:
+    world.publish("conversion-check")
+    good = take_in(world, "invoice-kvk-x.xml")
+    assert instances_of(world, good.id) == []  # the trigger's rule: only failed checks
+    bad = take_in(world, "invoice-wrong-tax.xml")
+    ((to, subject),) = emails(world)
+    assert (to, subject) == (
+        (CONVERSION,),
+        "Conversion problem in invoice INV-2026-0050 from Acme Kantoorartikelen B.V.",
+    )
+    assert "210.00, but the invoice says 212.00" in world.runner.sender.sent[0].body_html
+    (task,) = world.open_tasks()
+    assert (task.role, task.subject_id) == ("Conversion", bad.id)
+    assert task.title == "Check the conversion of invoice INV-2026-0050"
+    admin.complete_task(
+        world.rt, world.tenant, task.id, "confirmed", ["original_compared"], "conny"
+    )
+    world.runner.drain()
+    assert emails(world)[1] == (
+        ("billing@acme.example",),
+        "Invoice INV-2026-0050: please send a corrected invoice",
+    )
+    assert world.instance(task.instance_id).status == "completed"
+
+
+# --- Trusted senders and expense claims (E9) ------------------------------------------------
+
+
+def test_trusted_senders_pay_at_once_and_others_get_a_sender_check(world: World) -> None:
+    world.publish("trusted-senders")
+    trust(world, "11223344")
+    energy = take_in(world, "invoice-energy-trusted.xml")
+    assert energy.status == "payable"
+    other = take_in(world, "invoice-kvk-y.xml")
+    (check,) = world.open_tasks()
+    assert (check.role, check.subject_id) == ("Administratie", other.id)
+    admin.complete_task(world.rt, world.tenant, check.id, "genuine", ["kvk", "iban"], "eva")
+    world.runner.drain()
+    (approval,) = world.open_tasks()
+    assert approval.role == "Accountant"
+
+
+def test_a_sender_that_is_not_genuine_is_rejected_and_reported(world: World) -> None:
+    world.publish("trusted-senders")
+    subject = take_in(world, "invoice-kvk-y.xml")
+    (check,) = world.open_tasks()
+    admin.complete_task(world.rt, world.tenant, check.id, "not_genuine", ["kvk", "iban"], "eva")
+    world.runner.drain()
+    assert world.subject_row(subject.id).status == "rejected"
+    assert emails(world) == [
+        (("carla@acme.example",), "Suspicious invoice 2026-118 from Bouwbedrijf Ypma B.V.")
+    ]
+
+
+CLAIM: dict[str, Any] = {
+    "employee": {"name": "Sanne Bakker", "email": "sanne@acme.example"},
+    "amount": "42.50",
+    "currency": "EUR",
+    "category": "travel",
+    "description": "Train Utrecht-Zwolle",
+    "submitted_on": "2026-01-05",
+    "receipt_attached": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "task_role"),
+    [
+        ({}, "approved", None),
+        ({"receipt_attached": False}, "rejected", None),
+        ({"amount": "312.00"}, "submitted", "Accountant"),
+    ],
+)
+def test_expense_claims(
+    world: World, changes: dict[str, Any], status: str, task_role: str | None
+) -> None:
+    world.publish("expense-claim")
+    claim = world.subject("expense_claim", "EC-1", {**CLAIM, **changes}, "submitted")
+    admin.post_event(world.rt, world.tenant, claim.id, "expense_claim.submitted")
+    world.runner.drain()
+    assert world.subject_row(claim.id).status == status
+    assert [t.role for t in world.open_tasks()] == ([task_role] if task_role else [])
+    if status == "rejected":
+        assert emails(world) == [
+            (("sanne@acme.example",), "Expense claim rejected: Train Utrecht-Zwolle")
+        ]
