@@ -90,6 +90,8 @@ def reassign(
 ) -> list[str]:
     """Give a task to another role or user (E8); returns who may take it now."""
     with rt.transaction() as (session, _out):
+        # The task first: another tenant's task is "not found", whatever the target.
+        task = _open_task(session, tenant_id, task_id)
         if to.role:
             exists = session.scalar(
                 sa.select(m.Role.id).where(m.Role.tenant_id == tenant_id, m.Role.name == to.role)
@@ -102,7 +104,6 @@ def reassign(
             )
             if exists is None:
                 raise Refusal(f"no user {to.user} in this tenant")
-        task = _open_task(session, tenant_id, task_id)
         before = f"user {task.assignee}" if task.assignee else f"role {task.role}"
         task.role = to.role or None
         task.assignee = to.user or None

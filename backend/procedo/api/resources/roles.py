@@ -129,14 +129,12 @@ class RoleController(Controller):
         with rt.transaction() as (session, _out):
             role = _role(session, caller.tenant_id, name)
             emails = {w.email.lower() for w in wanted}
-            users: dict[str, uuid.UUID] = {
-                email: ident
-                for email, ident in session.execute(
-                    sa.select(m.User.email, m.User.id).where(
-                        m.User.tenant_id == caller.tenant_id, m.User.email.in_(emails)
-                    )
+            rows = session.execute(
+                sa.select(m.User.email, m.User.id).where(
+                    m.User.tenant_id == caller.tenant_id, m.User.email.in_(emails)
                 )
-            }
+            )
+            users: dict[str, uuid.UUID] = {row.email: row.id for row in rows}
             subject_ids = {w.subject_id for w in wanted if w.subject_id is not None}
             subjects = set(
                 session.scalars(

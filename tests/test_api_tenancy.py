@@ -1,0 +1,196 @@
+"""Tenancy matrix: every route of the app, with tenant B's admin token on tenant A's ids.
+
+Generated from the app's route table, so a new route is walked as soon as it
+exists (and fails here until it has a sample request). The answer is always
+404 and never any of A's data; afterwards A's data is untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from procedo.api.app import create_app
+from procedo.api.server import Backend
+from procedo.db import models as m
+from tests.api_helpers import Office, embedded_backend, live_server, office, ok
+from tests.conftest import dumps
+from tests.test_api_journey import review_flow
+
+# Routes with nothing of a tenant's in them.
+NOT_TENANT_DATA = {"/", "/{path:path}"}
+# A valid request body for each route that takes one, so that B's request fails on
+# the tenancy check (404) and not on validation (400).
+BODIES: dict[tuple[str, str], Any] = {
+    ("PUT", "/flows/{key:str}/draft"): "flow file",
+    ("POST", "/flows/{key:str}/duplicate"): {"key": "copied", "name": "Copied"},
+    ("POST", "/flows/{key:str}/publish"): None,
+    ("PATCH", "/subjects/{subject_id:uuid}"): {"status": "stolen"},
+    ("POST", "/subjects/{subject_id:uuid}/events"): {"name": "payment.received"},
+    ("POST", "/instances/{instance_id:uuid}/move"): {"to_node": "end", "reason": "take it"},
+    ("POST", "/instances/{instance_id:uuid}/cancel"): {"reason": "take it"},
+    ("POST", "/instances/{instance_id:uuid}/retry"): None,
+    ("POST", "/tasks/{task_id:uuid}/claim"): None,
+    ("POST", "/tasks/{task_id:uuid}/complete"): {"outcome": "approve"},
+    ("POST", "/tasks/{task_id:uuid}/reassign"): {"role": "Accountant"},
+    ("POST", "/roles/{name:str}/members"): {"email": "admin@acme-office.example"},
+    ("POST", "/roles/{name:str}/members/bulk"): {
+        "members": [{"email": "admin@acme-office.example"}]
+    },
+    ("POST", "/shared/{instance_id:uuid}/status"): {"status": "paid"},
+}
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("DELETE", "/roles/{name:str}/members"): {"email": "admin@acme-office.example"},
+}
+HEADERS: dict[tuple[str, str], dict[str, str]] = {
+    ("PUT", "/flows/{key:str}/draft"): {"If-Match": '"1"', "Content-Type": "application/json"},
+}
+
+
+@pytest.fixture
+def backend(db_url: str, tmp_path: Path) -> Iterator[Backend]:
+    with embedded_backend(db_url, tmp_path) as running:
+        yield running
+
+
+def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
+    """Something of every kind in tenant A; returns the values for the path parameters."""
+    ok(
+        acme.http.post(
+            "/flows/import",
+            content=dumps(review_flow()),
+            headers={"Content-Type": "application/json"},
+        ),
+        201,
+    )
+    ok(acme.http.post("/flows/review/publish"), 201)
+    ok(acme.http.post("/roles", json={"name": "Accountant"}), 201)
+    ok(acme.http.post("/roles/Accountant/members", json={"email": acme.email}), 201)
+    subject = ok(acme.http.post("/subjects", json={"type": "invoice", "key": "INV-A"}), 201)
+    instance = ok(
+        acme.http.post("/instances", json={"flow": "review", "subject_id": subject["id"]}), 201
+    )
+    token = ok(acme.http.post("/tokens", json={"name": "a's integration"}), 201)
+    partner = office(rt, base_url, "Third Office")
+    grant = ok(
+        acme.http.post(
+            "/partnerships",
+            json={"partner": partner.slug, "flows": ["review"], "statuses": ["paid"]},
+        ),
+        201,
+    )
+    # A subject type of A's own: the catalogue of B must not show it.
+    with rt.db.transaction() as session:
+        session.add(
+            m.SubjectTypeRow(
+                tenant_id=acme.tenant_id,
+                name="retainer",
+                definition={
+                    "name": "retainer",
+                    "label": {"en": "Retainer", "nl": "Voorschot", "de": "Vorschuss"},
+                    "fields": [],
+                },
+            )
+        )
+    return {
+        "key": "review",
+        "number": "1",
+        "subject_id": subject["id"],
+        "instance_id": instance["id"],
+        "task_id": instance["tasks"][0]["id"],
+        "token_id": token["id"],
+        "partnership_id": grant["id"],
+        "name": "Accountant",
+        "subject_type_name": "retainer",
+    }
+
+
+def _fill(path: str, values: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if path.startswith("/subject-types/") and name == "name":
+            return values["subject_type_name"]
+        return values[name]
+
+    return re.sub(r"\{(\w+):\w+\}", value, path)
+
+
+def api_routes() -> list[tuple[str, str]]:
+    """(method, path below /api/v1) of every route, from the app itself."""
+    app = create_app(rt=None)  # type: ignore[arg-type]  # the route table needs no runtime
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/v1/"):
+            assert route.path in NOT_TENANT_DATA or route.path.startswith("/schema"), route.path
+            continue
+        for method in sorted(route.methods - {"OPTIONS", "HEAD"}):
+            found.append((method, route.path.removeprefix("/api/v1")))
+    return found
+
+
+def test_the_route_table_is_walked_whole() -> None:
+    routes = api_routes()
+    with_ids = [r for r in routes if "{" in r[1]]
+    assert len(with_ids) >= 25
+    unsafe = [r for r in with_ids if r[0] in ("POST", "PUT", "PATCH")]
+    missing = [r for r in unsafe if r not in BODIES]
+    assert not missing, f"add a sample body for {missing} to BODIES"
+
+
+def test_tenant_b_gets_404_on_every_route_with_a_ids(backend: Backend) -> None:
+    rt = backend.runtime
+    with live_server(rt) as base_url:
+        acme = office(rt, base_url, "Acme Office")
+        values = _tenant_a(acme, rt, base_url)
+        secrets = {v for k, v in values.items() if k.endswith("_id")}
+        intruder = office(rt, base_url, "Beta Office")
+        draft = acme.http.get("/flows/review/export").content
+        before = {
+            "flow": ok(acme.http.get("/flows/review")),
+            "subject": ok(acme.http.get(f"/subjects/{values['subject_id']}")),
+            "instance": ok(acme.http.get(f"/instances/{values['instance_id']}")),
+            "roles": ok(acme.http.get("/roles")),
+            "grants": ok(acme.http.get("/partnerships")),
+            "tokens": ok(acme.http.get("/tokens")),
+        }
+        walked = 0
+        for method, template in api_routes():
+            key = (method, template)
+            if "{" not in template:
+                if method == "GET":  # lists: none of A's rows
+                    answer = intruder.http.get(template)
+                    assert answer.status_code == 200, (template, answer.text)
+                    leaked = [s for s in secrets if s in answer.text]
+                    assert not leaked, f"GET {template} shows tenant A's {leaked}"
+                continue
+            body = BODIES.get(key)
+            content = draft if body == "flow file" else None
+            url = _fill(template, values)
+            answer = intruder.http.request(
+                method,
+                url,
+                json=body if content is None and body is not None else None,
+                content=content,
+                params=QUERIES.get(key),
+                headers=HEADERS.get(key),
+            )
+            assert answer.status_code == 404, (
+                f"{method} {template}: {answer.status_code} {answer.text}"
+            )
+            # The id asked for may be named in the message; no other id of A may appear.
+            leaked = [s for s in secrets if s in answer.text and s not in url]
+            assert not leaked, f"{method} {template} shows tenant A's {leaked}"
+            walked += 1
+        assert walked >= 25
+        # Nothing of A changed; A's token still works (B's DELETE did nothing).
+        assert ok(acme.http.get("/flows/review")) == before["flow"]
+        assert ok(acme.http.get(f"/subjects/{values['subject_id']}")) == before["subject"]
+        assert ok(acme.http.get(f"/instances/{values['instance_id']}")) == before["instance"]
+        assert ok(acme.http.get("/roles")) == before["roles"]
+        assert ok(acme.http.get("/partnerships")) == before["grants"]
+        assert ok(acme.http.get("/tokens")) == before["tokens"]
