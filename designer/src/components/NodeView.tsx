@@ -3,6 +3,7 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { pick } from "../i18n";
 import { portsFor } from "../flow/ports";
 import type { CanvasNode } from "../flow/mapping";
+import { CategoryIcon } from "./Icon";
 import type { Lang, NodeTypeInfo, Problem } from "../types";
 
 export interface CanvasContextValue {
@@ -35,14 +36,6 @@ export const CATEGORY_COLORS: Record<string, string> = {
   data: "#059669",
 };
 
-export const CATEGORY_ICONS: Record<string, string> = {
-  flow: "◆",
-  logic: "⑂",
-  people: "👤",
-  time: "⏱",
-  messages: "✉",
-  data: "▤",
-};
 
 function ProcedoNodeViewInner({ id, data, selected }: NodeProps<CanvasNode>) {
   const ctx = useContext(CanvasContext);
@@ -78,7 +71,7 @@ function ProcedoNodeViewInner({ id, data, selected }: NodeProps<CanvasNode>) {
     >
       {node.type !== "start" && <Handle type="target" position={Position.Left} className="in-handle" />}
       <div className="pnode-head">
-        <span className="pnode-icon" aria-hidden>{CATEGORY_ICONS[info?.category ?? ""] ?? "•"}</span>
+        <span className="pnode-icon" aria-hidden><CategoryIcon category={info?.category ?? ""} /></span>
         <div className="pnode-titles">
           <div className="pnode-label">{node.label || typeLabel}</div>
           <div className="pnode-type">{typeLabel} · <code>{id}</code></div>

@@ -1,7 +1,8 @@
 import { useMemo, useState } from "react";
 import { pick, useT } from "../i18n";
 import type { NodeTypeInfo } from "../types";
-import { CATEGORY_COLORS, CATEGORY_ICONS } from "./NodeView";
+import { CATEGORY_COLORS } from "./NodeView";
+import { CategoryIcon } from "./Icon";
 
 const ORDER = ["flow", "logic", "people", "time", "messages", "data"];
 const CATEGORY_NAMES: Record<string, [string, string, string]> = {
@@ -51,7 +52,7 @@ export function Palette({ catalogue, onAdd }: { catalogue: Map<string, NodeTypeI
                 }}
                 onDoubleClick={() => onAdd(info.type)}
               >
-                <span className="pi-icon">{CATEGORY_ICONS[category] ?? "•"}</span>
+                <span className="pi-icon"><CategoryIcon category={category} /></span>
                 <span className="pi-label">{pick(info.labels, lang)}</span>
               </div>
             ))}

@@ -3,7 +3,7 @@
 // custom piece is the rule builder, used wherever the schema holds a rule tree.
 import { memo, useMemo } from "react";
 import Form from "@rjsf/core";
-import validator from "@rjsf/validator-ajv8";
+import { validator } from "../flow/validator";
 import type { FieldProps, RJSFSchema } from "@rjsf/utils";
 import { pick, useT } from "../i18n";
 import { prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";

@@ -28,10 +28,19 @@ export function uiSchemaFor(schema: JsonSchema, root: JsonSchema = schema, depth
   const ui: JsonSchema = {};
   if (depth > 12) return ui;
   const s = resolve(schema, root);
-  if (isRuleSchema(s)) return { "ui:field": "rule" };
-  if (s.anyOf) {
-    const ruleMember = (s.anyOf as JsonSchema[]).find((m) => isRuleSchema(resolve(m, root)));
-    if (ruleMember) return { "ui:field": "rule" };
+  const RULE = { "ui:field": "rule", "ui:fieldReplacesAnyOrOneOf": true };
+  if (isRuleSchema(s)) return RULE;
+  const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
+  if (union) {
+    if (union.some((m) => isRuleSchema(resolve(m, root)))) return RULE;
+    // The chosen member of a union gets the union's uiSchema: merge the members' ones.
+    for (const member of union) {
+      const child = uiSchemaFor(member, root, depth + 1);
+      for (const [k, v] of Object.entries(child)) {
+        if (k === "ui:order") ui[k] = [...new Set([...((ui[k] as string[]) ?? []).filter((x) => x !== "*"), ...(v as string[])])];
+        else if (!(k in ui)) ui[k] = v;
+      }
+    }
   }
   if (s.type === "object" && s.properties) {
     const order = Object.keys(s.properties).sort((a, b) => rank(s, a) - rank(s, b));
@@ -98,6 +107,24 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
     }
   };
   walk(copy);
+  // Field titles for people: "stop_when" reads "Stop when"; the root object needs no title.
+  const titled = new Set<JsonSchema>();
+  const title = (s: JsonSchema) => {
+    if (!s || typeof s !== "object" || titled.has(s)) return;
+    titled.add(s);
+    if (s.properties && typeof s.properties === "object") {
+      for (const [name, prop] of Object.entries<JsonSchema>(s.properties)) {
+        if (prop && typeof prop === "object" && !prop.title && !prop.$ref) prop.title = humanize(name);
+      }
+    }
+    for (const value of Object.values(s)) {
+      if (Array.isArray(value)) value.forEach(title);
+      else if (value && typeof value === "object") title(value);
+    }
+  };
+  title(copy);
+  const top = resolve(copy, copy);
+  if (top && top !== copy) delete top.title;
   const strip = (s: JsonSchema) => {
     if (!s || typeof s !== "object") return;
     delete s.__tagged;
@@ -108,6 +135,11 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
   };
   strip(copy);
   return copy;
+}
+
+export function humanize(name: string): string {
+  const text = name.replace(/_/g, " ").trim();
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function equal(a: unknown, b: unknown): boolean {

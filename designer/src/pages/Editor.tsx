@@ -16,7 +16,7 @@ import {
   type NodeChange,
 } from "@xyflow/react";
 import Form from "@rjsf/core";
-import validator from "@rjsf/validator-ajv8";
+import { validator } from "../flow/validator";
 import type { RJSFSchema } from "@rjsf/utils";
 import flowSchema from "../../../docs/flow.schema.json";
 import { api, ApiError } from "../api";

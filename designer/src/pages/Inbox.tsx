@@ -1,1 +1,164 @@
-export function InboxPage() { return <div className="page">Inbox</div>; }
+// The inbox: my tasks and my roles' tasks, with the subject, instructions,
+// checkpoints (mandatory marked) and one button per outcome; overdue stands out.
+import { useCallback, useEffect, useState } from "react";
+import { api, ApiError, asList } from "../api";
+import { useT } from "../i18n";
+import { when } from "../util";
+
+interface Checkpoint {
+  id: string;
+  label: string;
+  mandatory?: boolean;
+}
+
+interface Task {
+  id: string;
+  instance_id: string;
+  node: string;
+  title: string;
+  instructions: string;
+  role: string | null;
+  assignee: string | null;
+  candidates?: string[];
+  status: string;
+  outcomes: (string | { port: string; label?: string })[];
+  checkpoints: Checkpoint[];
+  ticked?: string[];
+  due: string | null;
+  overdue: boolean;
+  created_at: string;
+  subject: { id: string; type: string; key: string; status: string; fields: Record<string, unknown> };
+}
+
+function flatten(value: unknown, prefix = "", out: [string, string][] = []): [string, string][] {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.push([prefix, Array.isArray(value) ? value.join(", ") : value === null || value === undefined ? "—" : String(value)]);
+  }
+  return out;
+}
+
+function humanize(port: string): string {
+  const s = port.replace(/_/g, " ");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export function InboxPage() {
+  const { t, lang } = useT();
+  const [scope, setScope] = useState<"mine" | "roles">("mine");
+  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [ticked, setTicked] = useState<Set<string>>(new Set());
+  const [error, setError] = useState("");
+  const [done, setDone] = useState("");
+
+  const load = useCallback(async () => {
+    setError("");
+    try {
+      const list = asList<Task>(await api.tasks(scope), "tasks");
+      list.sort((a, b) => Number(b.overdue) - Number(a.overdue) || (a.due ?? "9").localeCompare(b.due ?? "9"));
+      setTasks(list);
+    } catch (e) {
+      setTasks([]);
+      setError(e instanceof ApiError ? e.detail : String(e));
+    }
+  }, [scope]);
+  useEffect(() => { void load(); }, [load]);
+
+  const task = tasks?.find((x) => x.id === selectedId) ?? null;
+  useEffect(() => { setTicked(new Set(task?.ticked ?? [])); }, [task?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const missing = task ? task.checkpoints.filter((c) => c.mandatory && !ticked.has(c.id)) : [];
+
+  async function complete(outcome: string) {
+    if (!task) return;
+    setError("");
+    try {
+      await api.complete(task.id, outcome, [...ticked]);
+      setDone(`${task.title}: ${humanize(outcome)}`);
+      setSelectedId(null);
+      await load();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.detail : String(e));
+    }
+  }
+
+  async function claim() {
+    if (!task) return;
+    try {
+      await api.claim(task.id);
+      await load();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.detail : String(e));
+    }
+  }
+
+  return (
+    <div className="split" data-testid="inbox">
+      <div className="list">
+        <div className="tabs">
+          <button className={scope === "mine" ? "on" : ""} onClick={() => setScope("mine")} data-scope="mine">{t("myTasks")}</button>
+          <button className={scope === "roles" ? "on" : ""} onClick={() => setScope("roles")} data-scope="roles">{t("roleTasks")}</button>
+        </div>
+        {tasks === null && <div className="list-item muted">{t("loading")}</div>}
+        {tasks?.length === 0 && <div className="list-item muted">{t("noTasks")}</div>}
+        {tasks?.map((x) => (
+          <div key={x.id} className={`list-item ${x.overdue ? "overdue" : ""} ${x.id === selectedId ? "on" : ""}`} onClick={() => setSelectedId(x.id)} data-task={x.id}>
+            <div className="title">{x.title} {x.overdue && <span className="overdue-tag">{t("overdue")}</span>}</div>
+            <div className="muted small-text">
+              {x.subject?.key} · {x.role ?? x.assignee ?? ""}{x.due ? ` · ${t("due")} ${when(x.due, lang)}` : ""}
+            </div>
+          </div>
+        ))}
+      </div>
+      <div className="detail">
+        {error && <div className="error-box" role="alert" style={{ margin: 16 }}>{error}</div>}
+        {done && !task && <div className="toast ok" style={{ position: "static", transform: "none", margin: 16, display: "inline-block" }} role="status">✓ {done}</div>}
+        {task ? (
+          <div className="task-detail" data-testid="task-detail">
+            <h2>{task.title} {task.overdue && <span className="overdue-tag">{t("overdue")}</span>}</h2>
+            <div className="muted" style={{ marginBottom: 14 }}>
+              {task.role ? `${task.role}` : task.assignee}
+              {task.due ? ` · ${t("due")} ${when(task.due, lang)}` : ""}
+              {scope === "roles" && !task.assignee && <> · <button className="small" onClick={claim}>{t("claim")}</button></>}
+            </div>
+            {task.instructions && (
+              <div className="card"><h3>{t("instructions")}</h3><div style={{ whiteSpace: "pre-wrap" }}>{task.instructions}</div></div>
+            )}
+            <div className="card">
+              <h3>{t("subject")}: {task.subject?.key} <span className="badge">{task.subject?.status}</span></h3>
+              <table className="fields-table"><tbody>
+                {flatten(task.subject?.fields ?? {}).map(([k, v]) => <tr key={k}><td>{k}</td><td>{v}</td></tr>)}
+              </tbody></table>
+            </div>
+            {task.checkpoints.length > 0 && (
+              <div className="card" data-testid="checkpoints">
+                <h3>{t("checkpoints")}</h3>
+                {task.checkpoints.map((c) => (
+                  <label key={c.id} className="checkpoint">
+                    <input type="checkbox" checked={ticked.has(c.id)} onChange={(e) => { const next = new Set(ticked); if (e.target.checked) next.add(c.id); else next.delete(c.id); setTicked(next); }} />
+                    {c.label} {c.mandatory && <span className="mandatory">* {t("mandatory")}</span>}
+                  </label>
+                ))}
+              </div>
+            )}
+            <div className="outcomes">
+              {task.outcomes.map((o) => {
+                const port = typeof o === "string" ? o : o.port;
+                const label = typeof o === "string" ? humanize(o) : o.label || humanize(o.port);
+                return (
+                  <button key={port} className={port.startsWith("approve") || port === "done" || port === "ok" ? "primary" : ""} disabled={missing.length > 0} title={missing.length ? `${t("mandatory")}: ${missing.map((m) => m.label).join(", ")}` : ""} onClick={() => void complete(port)} data-outcome={port}>
+                    {label}
+                  </button>
+                );
+              })}
+            </div>
+          </div>
+        ) : (
+          !done && <div className="centered muted">{tasks?.length ? "←" : ""}</div>
+        )}
+      </div>
+    </div>
+  );
+}

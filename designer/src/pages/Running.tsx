@@ -1,1 +1,263 @@
-export function RunningPage({ flowKey }: { flowKey: string }) { return <div className="page">{flowKey}</div>; }
+// Running flows: per version, how many instances wait at each node; an instance's
+// path and history on the canvas; an admin drags its marker to another node (E8).
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { api, ApiError, asList } from "../api";
+import { useCatalogue } from "../catalogue";
+import { useT } from "../i18n";
+import { navigate } from "../router";
+import { useUser } from "../user";
+import { flowToCanvas, type CanvasEdge, type CanvasNode } from "../flow/mapping";
+import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
+import type { Flow, VersionInfo } from "../types";
+import { when } from "../util";
+
+interface InstanceSummary {
+  id: string;
+  flow: string;
+  version: number;
+  subject_id: string;
+  subject_key?: string;
+  status: string;
+  positions: string[];
+  started_at?: string;
+  updated_at?: string;
+}
+
+interface HistoryRow {
+  seq: number;
+  at: string;
+  actor: string;
+  kind: string;
+  node: string | null;
+  to_node: string | null;
+  port: string | null;
+  reason: string | null;
+  data: Record<string, unknown>;
+}
+
+function docOf(data: unknown): Flow {
+  const obj = data as Record<string, unknown>;
+  if (obj && Array.isArray(obj.nodes)) return obj as unknown as Flow;
+  for (const k of ["document", "flow", "draft"]) {
+    const inner = obj?.[k] as Record<string, unknown> | undefined;
+    if (inner && Array.isArray(inner.nodes)) return inner as unknown as Flow;
+  }
+  throw new Error("the server sent no flow document");
+}
+
+export function RunningPage({ flowKey }: { flowKey: string }) {
+  return (
+    <ReactFlowProvider>
+      <Running flowKey={flowKey} />
+    </ReactFlowProvider>
+  );
+}
+
+function Running({ flowKey }: { flowKey: string }) {
+  const { t, lang } = useT();
+  const user = useUser();
+  const catalogue = useCatalogue();
+  const rf = useReactFlow();
+  const [versions, setVersions] = useState<VersionInfo[]>([]);
+  const [version, setVersion] = useState<number | null>(null);
+  const [doc, setDoc] = useState<Flow | null>(null);
+  const [nodes, setNodes] = useState<CanvasNode[]>([]);
+  const [edges, setEdges] = useState<CanvasEdge[]>([]);
+  const [counts, setCounts] = useState<Record<string, number>>({});
+  const [instances, setInstances] = useState<InstanceSummary[]>([]);
+  const [showAll, setShowAll] = useState(false);
+  const [selected, setSelected] = useState<InstanceSummary | null>(null);
+  const [history, setHistory] = useState<HistoryRow[]>([]);
+  const [moveTo, setMoveTo] = useState<string | null>(null);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState("");
+  const isAdmin = user?.access === "admin";
+
+  useEffect(() => {
+    api.versions(flowKey).then(
+      (v) => {
+        const list = Array.isArray(v) ? v : [];
+        setVersions(list);
+        if (list.length) setVersion(Math.max(...list.map((x) => x.number)));
+      },
+      (e) => setError(e instanceof ApiError ? e.detail : String(e)),
+    );
+  }, [flowKey]);
+
+  const loadVersion = useCallback(async () => {
+    if (version === null) return;
+    try {
+      const d = docOf(await api.version(flowKey, version));
+      setDoc(d);
+      const canvas = flowToCanvas(d);
+      setNodes(canvas.nodes);
+      setEdges(canvas.edges);
+      setCounts(await api.counts(flowKey, version).catch(() => ({})));
+      setTimeout(() => rf.fitView({ padding: 0.15 }), 50);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.detail : String(e));
+    }
+  }, [flowKey, version, rf]);
+  useEffect(() => { void loadVersion(); }, [loadVersion]);
+
+  const loadInstances = useCallback(async () => {
+    const params: Record<string, string> = { flow: flowKey };
+    const data = await api.instances(params).catch(() => []);
+    setInstances(asList<InstanceSummary>(data));
+  }, [flowKey]);
+  useEffect(() => { void loadInstances(); }, [loadInstances]);
+
+  const open = useCallback(
+    async (inst: InstanceSummary) => {
+      setError("");
+      try {
+        const detail = (await api.instance(inst.id)) as unknown as InstanceSummary;
+        setSelected({ ...inst, ...detail });
+        if (detail.version && detail.version !== version) setVersion(detail.version);
+        setHistory(asList<HistoryRow>(await api.history(inst.id)));
+      } catch (e) {
+        setError(e instanceof ApiError ? e.detail : String(e));
+      }
+    },
+    [version],
+  );
+
+  const path = useMemo(() => {
+    const nodesOn = new Set<string>();
+    const edgesOn = new Set<string>();
+    for (const row of history) {
+      if (row.node) nodesOn.add(row.node);
+      if (row.to_node) nodesOn.add(row.to_node);
+      if (row.node && row.port && doc) {
+        for (const e of doc.edges) if (e.source === row.node && e.source_port === row.port) { edgesOn.add(e.id); nodesOn.add(e.target); }
+      }
+    }
+    return { nodesOn, edgesOn };
+  }, [history, doc]);
+
+  const ctx: CanvasContextValue = useMemo(
+    () => ({
+      catalogue: catalogue ?? new Map(),
+      lang,
+      problemsByNode: new Map(),
+      usedPorts: new Map(),
+      counts,
+      path: selected ? path.nodesOn : undefined,
+      positions: selected ? new Set(selected.positions ?? []) : undefined,
+      markerDraggable: isAdmin && selected?.status !== "completed",
+      onMarkerDrop: isAdmin && selected ? (id: string) => { if (!selected.positions.includes(id)) { setMoveTo(id); setReason(""); } } : undefined,
+    }),
+    [catalogue, lang, counts, selected, path, isAdmin],
+  );
+
+  const shownEdges = useMemo(
+    () => (selected ? edges.map((e) => (path.edgesOn.has(e.id) ? { ...e, className: "on-path", animated: true } : e)) : edges),
+    [edges, path, selected],
+  );
+
+  async function doMove() {
+    if (!selected || !moveTo) return;
+    try {
+      await api.move(selected.id, moveTo, reason);
+      setMoveTo(null);
+      await open(selected);
+      await loadInstances();
+      if (version !== null) setCounts(await api.counts(flowKey, version).catch(() => ({})));
+    } catch (e) {
+      setError(e instanceof ApiError ? e.detail : String(e));
+    }
+  }
+
+  const shown = instances.filter((i) => showAll || !["completed", "cancelled"].includes(i.status));
+  const nodeName = (id: string) => doc?.nodes.find((n) => n.id === id)?.label || id;
+  return (
+    <CanvasContext.Provider value={ctx}>
+      <div className="editor" data-testid="running">
+        <div className="toolbar">
+          <button className="ghost" onClick={() => navigate("/")}>←</button>
+          <div className="flow-title"><strong>{doc?.name ?? flowKey}</strong> <code className="muted">{flowKey}</code> <span className="badge ok">{t("running")}</span></div>
+          <div className="spacer" />
+          <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
+            {t("version")}
+            <select value={version ?? ""} onChange={(e) => setVersion(Number(e.target.value))} aria-label="version">
+              {[...versions].sort((a, b) => b.number - a.number).map((v) => <option key={v.number} value={v.number}>{v.number}</option>)}
+            </select>
+          </label>
+          <button onClick={() => navigate(`/flows/${encodeURIComponent(flowKey)}`)}>{t("open")}</button>
+        </div>
+        {error && <div className="banner warn" role="alert">{error}<button className="ghost" onClick={() => setError("")}>×</button></div>}
+        <div className="running-body">
+          <div className="split" style={{ flex: 1 }}>
+            <div className="list" data-testid="instances">
+              <div className="tabs">
+                <button className={!showAll ? "on" : ""} onClick={() => setShowAll(false)}>open</button>
+                <button className={showAll ? "on" : ""} onClick={() => setShowAll(true)}>all</button>
+              </div>
+              {shown.length === 0 && <div className="list-item muted">—</div>}
+              {shown.map((inst) => (
+                <div key={inst.id} className={`list-item ${selected?.id === inst.id ? "on" : ""}`} onClick={() => void open(inst)} data-instance={inst.id}>
+                  <div className="title">{inst.subject_key ?? inst.subject_id}</div>
+                  <div className="muted small-text">
+                    v{inst.version} · {inst.status} · {(inst.positions ?? []).map(nodeName).join(", ") || "—"}
+                  </div>
+                </div>
+              ))}
+            </div>
+            <div className="canvas">
+              <ReactFlow<CanvasNode, CanvasEdge>
+                nodes={nodes}
+                edges={shownEdges}
+                nodeTypes={nodeTypes}
+                nodesDraggable={false}
+                nodesConnectable={false}
+                elementsSelectable={false}
+                deleteKeyCode={null}
+                proOptions={{ hideAttribution: true }}
+                defaultEdgeOptions={{ type: "smoothstep" }}
+                minZoom={0.1}
+                fitView
+              >
+                <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+                <MiniMap pannable zoomable />
+                <Controls showInteractive={false} />
+              </ReactFlow>
+            </div>
+          </div>
+          {selected && (
+            <aside className="running-side" data-testid="instance-detail">
+              <div className="params-panel">
+                <div className="panel-head"><div className="panel-type">{selected.subject_key ?? selected.subject_id}</div><div className="muted small-text">{selected.id}</div></div>
+                <div>{t("status")}: <strong>{selected.status}</strong> · v{selected.version}</div>
+                <div>{t("path")}: {(selected.positions ?? []).map(nodeName).join(", ") || "—"}</div>
+                {isAdmin && selected.status !== "completed" && <div className="hint small-text">Drag the green “here” marker onto another node to move the instance there.</div>}
+                <h3 style={{ margin: "8px 0 0" }}>{t("history")}</h3>
+                <ul className="history-list" data-testid="history">
+                  {history.map((h) => (
+                    <li key={h.seq}>
+                      <div><strong>{h.kind}</strong> {h.node ? <code>{h.node}</code> : null}{h.port ? <> → <code>{h.port}</code></> : null}{h.to_node ? <> → <code>{h.to_node}</code></> : null}</div>
+                      <div className="muted small-text">{when(h.at, lang)} · {h.actor}{h.reason ? ` · “${h.reason}”` : ""}</div>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            </aside>
+          )}
+        </div>
+        {moveTo && selected && (
+          <div className="modal-backdrop">
+            <form className="modal" onSubmit={(e) => { e.preventDefault(); void doMove(); }} data-testid="move-dialog">
+              <h2>{t("moveHere")}: {nodeName(moveTo)}</h2>
+              <div className="muted">{selected.subject_key}: {(selected.positions ?? []).map(nodeName).join(", ")} → {nodeName(moveTo)}</div>
+              <label>{t("reason")}<input name="reason" autoFocus required value={reason} onChange={(e) => setReason(e.target.value)} /></label>
+              <div className="modal-actions">
+                <button type="button" onClick={() => setMoveTo(null)}>{t("cancel")}</button>
+                <button type="submit" className="primary" disabled={!reason.trim()}>{t("move")}</button>
+              </div>
+            </form>
+          </div>
+        )}
+      </div>
+    </CanvasContext.Provider>
+  );
+}
