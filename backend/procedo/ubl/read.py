@@ -32,9 +32,16 @@ def _zero(value: Decimal | None) -> Decimal:
     return _ZERO if value is None else value
 
 
+_TAGS: dict[str, str] = {}
+
+
 def _tag(name: str) -> str:
-    prefix, _, local = name.partition(":")
-    return f"{{{CAC if prefix == 'cac' else CBC}}}{local}"
+    """``cbc:ID`` -> ``{urn:...CommonBasicComponents-2}ID``, remembered."""
+    tag = _TAGS.get(name)
+    if tag is None:
+        prefix, _, local = name.partition(":")
+        tag = _TAGS[name] = f"{{{CAC if prefix == 'cac' else CBC}}}{local}"
+    return tag
 
 
 class _Reader:
@@ -54,20 +61,20 @@ class _Reader:
     def find(self, parent: Node | None, name: str, required: bool = False) -> Node | None:
         if parent is None:
             return None
-        element = parent.element.find(_tag(name))
-        if element is None:
+        found = parent.children(_tag(name))
+        if not found:
             if required:
                 self.missing(parent, name)
             return None
-        return Node(element, parent.below(name))
+        return Node(found[0], parent, name)
 
     def find_all(self, parent: Node | None, name: str) -> list[Node]:
         if parent is None:
             return []
-        found = parent.element.findall(_tag(name))
+        found = parent.children(_tag(name))
         if len(found) == 1:
-            return [Node(found[0], parent.below(name))]
-        return [Node(e, parent.below(f"{name}[{i}]")) for i, e in enumerate(found, 1)]
+            return [Node(found[0], parent, name)]
+        return [Node(e, parent, f"{name}[{i}]") for i, e in enumerate(found, 1)]
 
     def text(self, parent: Node | None, name: str, required: bool = False) -> str:
         node = self.find(parent, name, required)
@@ -81,7 +88,7 @@ class _Reader:
     def identifier(self, parent: Node | None, name: str, required: bool = False) -> str:
         value = self.text(parent, name, required)
         if len(value) > MAX_ID_LENGTH and parent is not None:
-            self.bad(Node(parent.element, parent.below(name)), f"longer than {MAX_ID_LENGTH}")
+            self.bad(Node(parent.element, parent, name), f"longer than {MAX_ID_LENGTH}")
             return value[:MAX_ID_LENGTH]
         return value
 
@@ -152,7 +159,7 @@ def read_invoice(root: etree._Element) -> Invoice:
                 )
             ]
         )
-    top = Node(root, "")
+    top = Node(root)
     r = _Reader()
     r.currency = r.text(top, "cbc:DocumentCurrencyCode", required=True)
     payment = r.find(top, "cac:PaymentMeans")
@@ -256,7 +263,7 @@ def _allowances_charges(r: _Reader, top: Node, invoice: Invoice) -> None:
         elif indicator == "false":
             invoice.allowances += amount
         elif indicator:
-            r.bad(Node(node.element, node.below("cbc:ChargeIndicator")), "not true or false")
+            r.bad(Node(node.element, node, "cbc:ChargeIndicator"), "not true or false")
 
 
 def _taxes(r: _Reader, top: Node, invoice: Invoice) -> None:

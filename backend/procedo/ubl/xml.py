@@ -10,7 +10,6 @@ entities (XXE) for good, whatever the parser's defaults become.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from lxml import etree
 
@@ -137,16 +136,42 @@ def short_name(tag: str) -> str:
     return tag
 
 
-@dataclass(slots=True)
 class Node:
-    """An element with its path from the root, for messages that say where."""
+    """An element, the way to it from the root (for messages), and its children by tag.
 
-    element: etree._Element
-    path: str
+    The children are indexed on first use, one iteration over them, so reading
+    twenty fields of one element does not search it twenty times; the path is
+    only spelt out when a problem needs it.
+    """
+
+    __slots__ = ("_children", "element", "parent", "step")
+
+    def __init__(self, element: etree._Element, parent: Node | None = None, step: str = "") -> None:
+        self.element = element
+        self.parent = parent
+        self.step = step
+        self._children: dict[str, list[etree._Element]] | None = None
 
     @property
     def line(self) -> int | None:
         return self.element.sourceline
 
+    @property
+    def path(self) -> str:
+        return "" if self.parent is None else self.parent.below(self.step)
+
     def below(self, name: str) -> str:
-        return f"{self.path}/{name}" if self.path else name
+        path = self.path
+        return f"{path}/{name}" if path else name
+
+    def children(self, tag: str) -> list[etree._Element]:
+        if self._children is None:
+            index: dict[str, list[etree._Element]] = {}
+            for child in self.element:
+                if isinstance(child.tag, str):
+                    index.setdefault(child.tag, []).append(child)
+            self._children = index
+        return self._children.get(tag, _NONE)
+
+
+_NONE: list[etree._Element] = []
