@@ -29,6 +29,7 @@ class NodeTypeController(Controller):
     @get("/", sync_to_thread=False)
     def list_node_types(self, caller: CallerDep, rt: RuntimeDep) -> list[NodeTypeInfo]:
         """Every node type: labels (en, nl, de), params JSON Schema, ports, example."""
+        caller.internal()
         return _catalogue(rt.registry)
 
 
@@ -39,6 +40,7 @@ class SubjectTypeController(Controller):
     @get("/", sync_to_thread=True)
     def list_subject_types(self, caller: CallerDep, rt: RuntimeDep) -> list[SubjectType]:
         """Subject types and their fields (for the rule builder's field picker)."""
+        caller.internal()
         with rt.db.read() as session:
             return list(rt.subject_types(session, caller.tenant_id).values())
 
@@ -46,6 +48,7 @@ class SubjectTypeController(Controller):
     def get_subject_type(
         self, name: FromPath[str], caller: CallerDep, rt: RuntimeDep
     ) -> SubjectType:
+        caller.internal()
         with rt.db.read() as session:
             found = rt.subject_types(session, caller.tenant_id).get(name)
         if found is None:
