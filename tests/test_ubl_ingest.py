@@ -249,30 +249,37 @@ def test_a_conversion_problem_mails_the_group_and_gives_it_a_check_task(world: W
 # --- Trusted senders and expense claims (E9) ------------------------------------------------
 
 
-def test_trusted_senders_pay_at_once_and_others_get_a_sender_check(world: World) -> None:
+def test_a_sender_not_trusted_gets_a_sender_check_beside_the_approval(world: World) -> None:
+    world.publish("invoice-approval")
     world.publish("trusted-senders")
     trust(world, "11223344")
     energy = take_in(world, "invoice-energy-trusted.xml")
     assert energy.status == "payable"
+    assert len(instances_of(world, energy.id)) == 1  # the approval only
     other = take_in(world, "invoice-kvk-y.xml")
-    (check,) = world.open_tasks()
-    assert (check.role, check.subject_id) == ("Administratie", other.id)
+    roles = sorted(t.role or "" for t in world.open_tasks() if t.subject_id == other.id)
+    assert roles == ["Administratie", "Management B"]
+    (check,) = [t for t in world.open_tasks() if t.role == "Administratie"]
     admin.complete_task(world.rt, world.tenant, check.id, "genuine", ["kvk", "iban"], "eva")
     world.runner.drain()
-    (approval,) = world.open_tasks()
-    assert approval.role == "Accountant"
+    assert world.instance(check.instance_id).status == "completed"
+    assert emails(world) == []
 
 
-def test_a_sender_that_is_not_genuine_is_rejected_and_reported(world: World) -> None:
+def test_a_sender_that_is_not_genuine_is_reported_before_anyone_pays(world: World) -> None:
     world.publish("trusted-senders")
     subject = take_in(world, "invoice-kvk-y.xml")
     (check,) = world.open_tasks()
+    assert check.title == "Check the sender of invoice 2026-118: Bouwbedrijf Ypma B.V."
     admin.complete_task(world.rt, world.tenant, check.id, "not_genuine", ["kvk", "iban"], "eva")
     world.runner.drain()
-    assert world.subject_row(subject.id).status == "rejected"
+    warning = "Do not pay invoice 2026-118: sender not genuine"
     assert emails(world) == [
-        (("carla@acme.example",), "Suspicious invoice 2026-118 from Bouwbedrijf Ypma B.V.")
+        (("carla@acme.example",), warning),
+        (("anna@acme.example",), warning),
     ]
+    assert "IBAN NL02RABO0123456789" in world.runner.sender.sent[0].body_html
+    assert world.subject_row(subject.id).status == "received"  # the approval decides
 
 
 CLAIM: dict[str, Any] = {
