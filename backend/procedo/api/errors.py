@@ -62,36 +62,48 @@ def _flow_error(_request: Request[Any, Any, Any], exc: FlowError) -> Response[Er
     return _response(ErrorBody(status=422, detail=detail, problems=exc.problems))
 
 
+# Handler parameters whose query name differs (`scope` is reserved by Litestar).
+_QUERY_NAMES = {"scope_name": "scope", "type_name": "type"}
+_JSON_SYNTAX = ("JSON is malformed", "Input data was truncated", "Invalid JSON")
+
+
 def _validation(_request: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorBody]:
     problems = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict):
             continue
-        key = item.get("key")
-        source = item.get("source")
-        path = f"$.{key}" if key and source == "body" else (key or None)
-        where = f"{source} " if source and source != "body" else ""
-        problems.append(
-            Problem(
-                code=f"request.{source or 'invalid'}",
-                message=f"{where}{item.get('message', 'invalid value')}",
-                path=path,
-            )
+        source = getattr(item.get("source"), "value", item.get("source")) or "body"
+        key = str(item.get("key") or "")
+        if source == "body":
+            # "data" is the whole body (msgspec names no field for it).
+            path = "$" if key in ("", "data") else (key if key.startswith("$") else f"$.{key}")
+            message = str(item.get("message", "invalid value"))
+        else:
+            name = _QUERY_NAMES.get(key, key)
+            path = name
+            # Litestar's message starts with the enum's repr ("ParamType.QUERY ..."): drop it.
+            text = str(item.get("message", "invalid value")).removeprefix(f"{item.get('source')} ")
+            message = f"{source} parameter '{name}': {text}"
+        problems.append(Problem(code=f"request.{source}", message=message, path=path))
+    where = problems[0].path if problems else "the request"
+    detail = f"invalid request at {where}: {problems[0].message}" if problems else exc.detail
+    return _response(ErrorBody(status=400, detail=detail, problems=problems or None))
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    detail = exc.detail
+    if exc.status_code == 400 and detail.startswith(_JSON_SYNTAX):
+        detail = f"the body is not valid JSON ({detail}); send a JSON object"
+    elif exc.status_code == 413:
+        detail = (
+            "the body is too large: at most 1 MB, or 5 MB for flow documents; "
+            "split it or leave out what is not needed"
         )
-    detail = exc.detail if exc.detail else "the request is not valid"
-    return _response(
-        ErrorBody(status=exc.status_code, detail=_plain(detail), problems=problems or None)
-    )
-
-
-def _plain(detail: str) -> str:
-    return detail.replace("Validation failed for ", "invalid request: ")
-
-
-def _http(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
-    return _response(
-        ErrorBody(status=exc.status_code, detail=exc.detail), headers=exc.headers or None
-    )
+    elif exc.status_code == 404 and detail == "Not Found":
+        detail = f"nothing at {request.url.path}: check the id (a UUID) and see /schema"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}; see /schema"
+    return _response(ErrorBody(status=exc.status_code, detail=detail), headers=exc.headers or None)
 
 
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:

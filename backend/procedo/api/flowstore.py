@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 import msgspec
 import sqlalchemy as sa
@@ -32,13 +31,14 @@ class KeyTaken(Exception):
         self.key = key
 
 
-@dataclass(frozen=True)
 class StaleDraft(Exception):
     """The draft changed since the caller read it."""
 
-    changed_by: str
-    changed_at: dt.datetime
-    revision: int
+    def __init__(self, changed_by: str, changed_at: dt.datetime, revision: int) -> None:
+        super().__init__(f"revision {revision} by {changed_by} at {changed_at.isoformat()}")
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.revision = revision
 
 
 def find_flow(session: Session, tenant_id: uuid.UUID, key: str, lock: bool = False) -> m.Flow:
