@@ -113,3 +113,68 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
         connection.connection.cursor().executemany(statement, [_values(r, plan) for r in rows])
         return
     session.execute(table.insert(), list(rows))
+
+
+@functools.cache
+def _guarded_update_sql(table: sa.Table, columns: tuple[str, ...], dialect: sa.Dialect) -> str:
+    # Names come from the table's own definition, never from data.
+    assignments = ", ".join(f'"{c}" = v."{c}"' for c in columns)
+    if dialect.name == "sqlite":
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        return f'UPDATE "{table.name}" SET {sets} WHERE id = ? AND version = ?'  # noqa: S608
+    # One statement for any number of rows: each column travels as one array.
+    keys = ("id", "version", *columns)
+    arrays = ", ".join(f"%s::{_array_type(table.c[c].type, dialect)}" for c in keys)
+    names = ", ".join(f'"{c}"' for c in ("b_id", "b_version", *columns))
+    return (
+        f'UPDATE "{table.name}" AS t SET {assignments} '  # noqa: S608
+        f"FROM unnest({arrays}) AS v({names}) "
+        "WHERE t.id = v.b_id AND t.version = v.b_version"
+    )
+
+
+def _array_type(column_type: Any, dialect: sa.Dialect) -> str:
+    if isinstance(column_type, sa.JSON):
+        return "jsonb[]"
+    if isinstance(column_type, sa.TypeDecorator):
+        column_type = column_type.impl
+    return f"{column_type.compile(dialect=dialect)}[]"
+
+
+def update_guarded(
+    session: Session, table: sa.Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]
+) -> int:
+    """Compare-and-set many rows: set ``columns`` where id = b_id and version = b_version.
+
+    Returns how many rows matched; fewer than ``len(rows)`` means someone else
+    changed a row first.
+    """
+    if not rows:
+        return 0
+    connection = session.connection()
+    dialect = connection.dialect
+    statement = _guarded_update_sql(table, columns, dialect)
+    if dialect.name == "postgresql":
+        process = [_copy_processor(table.c[c].type, dialect) for c in columns]
+        arrays: list[list[Any]] = [[r["b_id"] for r in rows], [r["b_version"] for r in rows]]
+        for column, processor in zip(columns, process, strict=True):
+            values = [r[column] for r in rows]
+            arrays.append([processor(v) for v in values] if processor else values)
+        cursor = connection.connection.cursor()
+        cursor.execute(statement, arrays)
+        return int(cursor.rowcount)
+    if dialect.name == "sqlite":
+        processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+        id_processor = table.c.id.type._cached_bind_processor(dialect)
+        params = [
+            (
+                *(p(r[c]) if p else r[c] for c, p in zip(columns, processors, strict=True)),
+                id_processor(r["b_id"]) if id_processor else r["b_id"],
+                r["b_version"],
+            )
+            for r in rows
+        ]
+        cursor = connection.connection.cursor()
+        cursor.executemany(statement, params)
+        return int(cursor.rowcount)
+    raise NotImplementedError(f"no guarded update for {dialect.name}")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from procedo.db import models as m
-from procedo.db.bulk import insert_rows
+from procedo.db.bulk import insert_rows, update_guarded
 from procedo.runtime.rows import InstanceRow, SubjectRow
 
 # Parents before children.
@@ -46,19 +46,6 @@ INSTANCE_STATE = (
     "failed_event",
 )
 SUBJECT_STATE = ("version", "fields", "status", "updated_at")  # see update_subject
-
-
-def _compare_and_set(model: Any, columns: tuple[str, ...]) -> sa.Update:
-    table: sa.Table = model.__table__
-    return (
-        table.update()
-        .where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version"))
-        .values({column: sa.bindparam(column) for column in columns})
-    )
-
-
-_UPDATE_INSTANCES = _compare_and_set(m.Instance, INSTANCE_STATE)
-_UPDATE_SUBJECTS = _compare_and_set(m.Subject, SUBJECT_STATE)
 
 
 _TASKS: sa.Table = m.Task.__table__  # type: ignore[assignment]
@@ -125,17 +112,16 @@ class WriteBuffer:
             version=subject.version, fields=subject.fields, status=subject.status, updated_at=now
         )
 
-    def _apply(self, session: Session, statement: sa.Update, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        result = session.connection().execute(statement, rows)
-        if result.rowcount != len(rows):
+    def _apply(
+        self, session: Session, model: Any, columns: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> None:
+        if rows and update_guarded(session, model.__table__, columns, rows) != len(rows):
             raise Conflict("a row was changed by someone else meanwhile; nothing was applied")
 
     def flush(self, session: Session) -> None:
         # The guarded updates first: a lost race stops the transaction before anything else.
-        self._apply(session, _UPDATE_INSTANCES, list(self.instances.values()))
-        self._apply(session, _UPDATE_SUBJECTS, list(self.subjects.values()))
+        self._apply(session, m.Instance, INSTANCE_STATE, list(self.instances.values()))
+        self._apply(session, m.Subject, SUBJECT_STATE, list(self.subjects.values()))
         connection = session.connection()
         if self.task_outcomes:
             connection.execute(_TASK_OUTCOMES, self.task_outcomes)
