@@ -1,0 +1,142 @@
+"""`procedo tenant create` and `procedo serve` as a user runs them: a fresh data directory."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from procedo.api.app import create_app
+from tests.cluster import free_port, wait_until
+from tests.conftest import EXAMPLES
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {**os.environ, "PROCEDO_DATA_DIR": str(data_dir)}
+    for name in ("PROCEDO_DATABASE_URL", "PROCEDO_BROKER_URL"):
+        env.pop(name, None)
+    return env
+
+
+@contextmanager
+def serving(data_dir: Path, *args: str) -> Iterator[tuple[str, list[str]]]:
+    """`procedo serve` in a subprocess; yields its URL and (a live view of) its output lines."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "procedo", "serve", "--port", str(port), *args],
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while not any("Application startup complete" in line for line in lines):
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                raise AssertionError("procedo serve ended:\n" + "".join(lines))
+            lines.append(line)
+            assert time.monotonic() < deadline, "".join(lines)
+        yield url, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_tenant_create_then_serve_gives_a_working_login_and_token(tmp_path: Path) -> None:
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "procedo",
+            "tenant",
+            "create",
+            "Acme Office",
+            "--admin",
+            "Boss@Acme.example",
+        ],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    password = re.search(r"^password:\s+(\S+)$", created.stdout, re.M)
+    token = re.search(r"^api token:\s+(pdo_\S+)$", created.stdout, re.M)
+    assert password is not None
+    assert token is not None
+    assert "acme-office" in created.stdout
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "procedo",
+            "tenant",
+            "create",
+            "Acme Office",
+            "--admin",
+            "x@y.example",
+        ],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 1
+    assert "exists already" in again.stderr
+
+    with serving(tmp_path) as (url, _lines):
+        login = httpx.post(
+            f"{url}/api/v1/auth/login",
+            json={"tenant": "acme-office", "email": "boss@acme.example", "password": password[1]},
+        )
+        assert login.status_code == 200, login.text
+        assert login.json()["user"]["access"] == "admin"
+        me = httpx.get(f"{url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token[1]}"})
+        assert me.json()["user"]["email"] == "boss@acme.example"
+        # /schema documents every API route of the app.
+        documented = set(httpx.get(f"{url}/schema/openapi.json").json()["paths"])
+        routes = {
+            re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+            for route in create_app(rt=None).routes  # type: ignore[arg-type]
+            if route.path.startswith("/api/")
+        }
+        assert routes <= documented, routes - documented
+        assert httpx.get(f"{url}/schema/swagger").status_code == 200
+
+
+def test_serve_demo_prints_a_login_to_a_tenant_with_the_examples(tmp_path: Path) -> None:
+    with serving(tmp_path, "--demo") as (url, lines):
+        printed = "".join(lines)
+        found = re.search(r"demo login: tenant 'demo', (\S+), password (\S+)", printed)
+        assert found is not None, printed
+        assert f"http://localhost:{url.rsplit(':', 1)[1]}" in printed
+        http = httpx.Client(base_url=f"{url}/api/v1")
+        ok = http.post(
+            "/auth/login", json={"tenant": "demo", "email": found[1], "password": found[2]}
+        )
+        assert ok.status_code == 200, ok.text
+        flows = {f["key"]: f for f in http.get("/flows").json()}
+        assert len(flows) == len(list(EXAMPLES.glob("*.json")))
+        assert all(f["latest_version"] == 1 for f in flows.values())
+        roles = {r["name"]: r["members"] for r in http.get("/roles").json()}
+        assert roles["Accountant"]
+        # The example invoices started the invoice flow: tasks wait in the inboxes.
+        wait_until(
+            lambda: bool(http.get("/tasks", params={"scope": "all"}).json()), 30, "demo tasks"
+        )
+    # A second start keeps the data and renews the password.
+    with serving(tmp_path, "--demo") as (_url, lines):
+        again = re.search(r"password (\S+) \(renewed", "".join(lines))
+        assert again is not None
+        assert again[1] != found[2]
