@@ -541,3 +541,12 @@ def test_an_undeclared_entity_is_malformed() -> None:
     (problem,) = refusal(data).problems
     assert problem.code == "ubl.malformed"
     assert "Entity 'secret' not defined" in problem.message
+
+
+def test_docs_name_every_field_check_and_refusal() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "ubl.md").read_text()
+    for name in builtin_subject_types()["invoice"].field_names() - {"status"}:
+        assert f"`{name}`" in docs, name
+    codes = ["too_large", "not_xml", "doctype", "malformed", "root", "missing", "invalid"]
+    for code in codes:
+        assert f"`ubl.{code}`" in docs, code

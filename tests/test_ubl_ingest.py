@@ -314,3 +314,27 @@ def test_expense_claims(
         assert emails(world) == [
             (("sanne@acme.example",), "Expense claim rejected: Train Utrecht-Zwolle")
         ]
+
+
+def test_a_copy_stored_at_the_same_moment_wins_and_this_one_starts_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two copies at once: the unique key refuses the second insert; it becomes an update."""
+    world.publish("invoice-approval")
+    real = setup.upsert_subject
+    calls: list[str] = []
+
+    def racing(*args: Any, **kwargs: Any) -> m.Subject:
+        if not calls:
+            calls.append("lost the race")
+            real(*args, **kwargs)  # the other copy, committed first
+            raise sa.exc.IntegrityError("INSERT INTO subjects", {}, Exception("unique"))
+        calls.append("retried")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(setup, "upsert_subject", racing)
+    subject = take_in(world, "invoice-kvk-x.xml")
+    assert calls == ["lost the race", "retried"]
+    assert subject.status == "received"
+    assert count(world, m.Event) == 1
+    assert len(instances_of(world, subject.id)) == 1

@@ -28,6 +28,15 @@ RECEIVED_STATUS = "received"
 def ingest(rt: Runtime, tenant_id: uuid.UUID, xml_bytes: bytes, actor: str) -> m.Subject:
     """Parse and store one invoice or credit note; raises UblError before storing anything."""
     parsed = parse(xml_bytes)
+    try:
+        return _store(rt, tenant_id, parsed, actor)
+    except sa.exc.IntegrityError:
+        # The same document arrived twice at once and the other copy was stored first:
+        # now it exists, so this copy is an update that starts nothing.
+        return _store(rt, tenant_id, parsed, actor)
+
+
+def _store(rt: Runtime, tenant_id: uuid.UUID, parsed: Parsed, actor: str) -> m.Subject:
     with rt.db.read() as session:
         existing = session.scalar(
             sa.select(m.Subject.id).where(
