@@ -107,7 +107,6 @@ def processes(commands: list[list[str]], env: dict[str, str]) -> Iterator[None]:
         for command in commands
     ]
     try:
-        time.sleep(1.0)  # let them connect before the clock starts
         yield
     finally:
         for process in running:
@@ -116,16 +115,24 @@ def processes(commands: list[list[str]], env: dict[str, str]) -> Iterator[None]:
             process.wait()
 
 
+# Messages (or instances) handled before the clock starts, on both sides alike: every
+# worker process has then imported its code, connected, and (Procedo) compiled the flow.
+WARM_UP = 400
+
+
 def noop_rate(redis_url: str, messages: int, workers: int, threads: int) -> float:
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     broker, actor = declare(redis_url)
     command = ["bench.noop_worker", redis_url, str(threads)]
     with processes([command] * workers, {}):
+        for _ in range(WARM_UP):
+            actor.send()
+        wait_for(lambda: int(client.get(COUNTER) or 0) >= WARM_UP, 600)
         started = time.perf_counter()
         for _ in range(messages):
             actor.send()
-        wait_for(lambda: int(client.get(COUNTER) or 0) >= messages, 600)
+        wait_for(lambda: int(client.get(COUNTER) or 0) >= WARM_UP + messages, 600)
         seconds = time.perf_counter() - started
     broker.close()
     return messages / seconds
@@ -157,11 +164,11 @@ def _subjects(runtime: Runtime, tenant_id: uuid.UUID, count: int) -> list[uuid.U
             "id": i,
             "tenant_id": tenant_id,
             "type": "invoice",
-            "key": f"INV-{n}",
+            "key": f"INV-{i}",
             "status": "received",
             "fields": {"payable_amount": "120"},
         }
-        for n, i in enumerate(ids)
+        for i in ids
     ]
     with runtime.transaction() as (session, _out):
         session.execute(sa.insert(m.Subject), rows)
@@ -177,26 +184,30 @@ def engine_rate(
         runtime = _runtime(url, redis_url)
         tenant = setup.create_tenant(runtime, "Bench", "bench")
         setup.publish(runtime, tenant.id, FLOW.read_bytes(), "bench")
+        warm_up = _subjects(runtime, tenant.id, WARM_UP)
         subjects = _subjects(runtime, tenant.id, instances)
         env = {"PROCEDO_DATABASE_URL": url, "PROCEDO_BROKER_URL": redis_url}
         command = ["procedo", "worker", "--threads", str(threads)]
+
+        def completed(count: int) -> Callable[[], bool]:
+            def check() -> bool:
+                with runtime.db.read() as session:
+                    done = session.scalar(
+                        sa.select(sa.func.count())
+                        .select_from(m.Instance)
+                        .where(m.Instance.status == "completed")
+                    )
+                return done == count
+
+            return check
+
         with processes([command] * workers, env):
+            admin.start_many(runtime, tenant.id, "bench-invoice-approval", warm_up, "bench")
+            wait_for(completed(WARM_UP), 600)
             commits_before = _commits(runtime)
             started = time.perf_counter()
             admin.start_many(runtime, tenant.id, "bench-invoice-approval", subjects, "bench")
-
-            def done() -> bool:
-                with runtime.db.read() as session:
-                    return (
-                        session.scalar(
-                            sa.select(sa.func.count())
-                            .select_from(m.Instance)
-                            .where(m.Instance.status == "completed")
-                        )
-                        == instances
-                    )
-
-            wait_for(done, 600)
+            wait_for(completed(WARM_UP + instances), 600)
             seconds = time.perf_counter() - started
             time.sleep(1.5)  # PostgreSQL publishes a backend's counters about once a second
             commits = _commits(runtime) - commits_before
@@ -277,8 +288,8 @@ def timers_due_at_once(
         env = {"PROCEDO_DATABASE_URL": url, "PROCEDO_BROKER_URL": redis_url}
         worker = ["procedo", "worker", "--threads", str(threads)]
         with processes([worker] * workers + [["procedo", "scheduler", "--poll", "0.1"]], env):
-            # All of them due at the same moment, once the processes are up.
-            due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+            # All of them due at the same moment, once the processes have imported and connected.
+            due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
             with runtime.transaction() as (session, _out):
                 session.execute(sa.update(m.Timer).values(due_at=due))
 
