@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from procedo.db import models as m
 from procedo.runtime import admin, setup
 from procedo.ubl import UblError
-from procedo.ubl.ingest import INVOICE_RECEIVED, ingest
+from procedo.ubl import ingest as ingest_module
+from procedo.ubl.ingest import INVOICE_RECEIVED, ingest, ingest_many
 from tests.runtime_helpers import World, make_world
 from tests.test_ubl import sample, variant
 
@@ -338,3 +339,75 @@ def test_a_copy_stored_at_the_same_moment_wins_and_this_one_starts_nothing(
     assert subject.status == "received"
     assert count(world, m.Event) == 1
     assert len(instances_of(world, subject.id)) == 1
+
+
+# --- Batches ---------------------------------------------------------------------------------
+
+
+def numbered(n: int) -> bytes:
+    return sample("invoice-kvk-x.xml").replace(b"INV-2026-0042", f"INV-B-{n}".encode())
+
+
+def test_a_batch_stores_the_new_invoices_at_once_and_reports_refusals(world: World) -> None:
+    world.publish("invoice-approval")
+    before = take_in(world, "invoice-kvk-y.xml")
+    documents = [
+        numbered(1),
+        sample("truncated.xml"),
+        numbered(2),
+        numbered(1),  # repeated in the batch
+        sample("invoice-kvk-y.xml"),  # stored before
+        sample("invoice-no-order.xml"),
+    ]
+    outcomes = ingest_many(world.rt, world.tenant, documents, "peppol")
+    world.runner.drain()
+    assert [(o.key, o.created, o.error is not None) for o in outcomes] == [
+        ("12345678/INV-B-1", True, False),
+        ("", False, True),
+        ("12345678/INV-B-2", True, False),
+        ("12345678/INV-B-1", False, False),
+        ("87654321/2026-118", False, False),
+        ("55554444/INV-2026-0043", True, False),
+    ]
+    assert outcomes[3].subject_id == outcomes[0].subject_id
+    assert outcomes[4].subject_id == before.id
+    error = outcomes[1].error
+    assert error is not None
+    assert error.problems[0].code == "ubl.malformed"
+    assert count(world, m.Event) == 4  # one per new invoice
+    assert sorted(t.title for t in world.open_tasks()) == [
+        "Approve invoice 2026-118",
+        "Approve invoice INV-B-1",
+        "Approve invoice INV-B-2",
+    ]
+    assert world.subject_row(outcomes[5].subject_id).status == "rejected"  # type: ignore[arg-type]
+
+
+def test_a_batch_applies_the_supplier_records(world: World) -> None:
+    world.publish("invoice-approval")
+    trust(world, "11223344", email="ap@energienoord.example")
+    (outcome,) = ingest_many(world.rt, world.tenant, [sample("invoice-energy-trusted.xml")], "x")
+    world.runner.drain()
+    assert outcome.subject_id is not None
+    subject = world.subject_row(outcome.subject_id)
+    assert subject.fields["supplier"]["trusted"] is True
+    assert subject.fields["supplier"]["email"] == "ap@energienoord.example"
+    assert subject.status == "payable"
+
+
+def test_a_batch_that_meets_a_copy_stored_meanwhile_falls_back_to_one_by_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database's unique key catches what the first look could not see."""
+    world.publish("invoice-approval")
+    stored = take_in(world, numbered(1))
+    monkeypatch.setattr(ingest_module, "_existing_keys", lambda *args: set())
+    outcomes = ingest_many(world.rt, world.tenant, [numbered(2), numbered(1)], "peppol")
+    world.runner.drain()
+    assert [(o.key, o.created) for o in outcomes] == [
+        ("12345678/INV-B-2", True),  # stored one by one: new, with its event
+        ("12345678/INV-B-1", False),
+    ]
+    assert outcomes[1].subject_id == stored.id
+    assert count(world, m.Event) == 2
+    assert len(world.open_tasks()) == 2

@@ -10,17 +10,25 @@ see the change) but starts no second approval.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from procedo.db import models as m
+from procedo.db.bulk import insert_rows
 from procedo.runtime import setup
 from procedo.runtime.context import Runtime
-from procedo.ubl import Parsed, parse
+from procedo.ubl import Parsed, UblError, parse
 
+_TABLES = m.Base.metadata.tables
+# The bulk insert talks to the driver directly, so its errors are the driver's own.
+_DUPLICATE = (sa.exc.IntegrityError, sqlite3.IntegrityError, psycopg.errors.IntegrityError)
 INVOICE_RECEIVED = "invoice.received"
 RECEIVED_STATUS = "received"
 
@@ -29,14 +37,15 @@ def ingest(rt: Runtime, tenant_id: uuid.UUID, xml_bytes: bytes, actor: str) -> m
     """Parse and store one invoice or credit note; raises UblError before storing anything."""
     parsed = parse(xml_bytes)
     try:
-        return _store(rt, tenant_id, parsed, actor)
+        return _store(rt, tenant_id, parsed, actor)[0]
     except sa.exc.IntegrityError:
         # The same document arrived twice at once and the other copy was stored first:
         # now it exists, so this copy is an update that starts nothing.
-        return _store(rt, tenant_id, parsed, actor)
+        return _store(rt, tenant_id, parsed, actor)[0]
 
 
-def _store(rt: Runtime, tenant_id: uuid.UUID, parsed: Parsed, actor: str) -> m.Subject:
+def _store(rt: Runtime, tenant_id: uuid.UUID, parsed: Parsed, actor: str) -> tuple[m.Subject, bool]:
+    """The stored subject, and whether it is new."""
     with rt.db.read() as session:
         existing = session.scalar(
             sa.select(m.Subject.id).where(
@@ -46,7 +55,7 @@ def _store(rt: Runtime, tenant_id: uuid.UUID, parsed: Parsed, actor: str) -> m.S
             )
         )
         apply_supplier_record(session, tenant_id, parsed)
-    return setup.upsert_subject(
+    subject = setup.upsert_subject(
         rt,
         tenant_id,
         "invoice",
@@ -55,6 +64,7 @@ def _store(rt: Runtime, tenant_id: uuid.UUID, parsed: Parsed, actor: str) -> m.S
         status=RECEIVED_STATUS if existing is None else None,
         created_event=(INVOICE_RECEIVED, {"source": "ubl", "by": actor}),
     )
+    return subject, existing is None
 
 
 def apply_supplier_record(session: Session, tenant_id: uuid.UUID, parsed: Parsed) -> None:
@@ -62,21 +72,145 @@ def apply_supplier_record(session: Session, tenant_id: uuid.UUID, parsed: Parsed
 
     Trust is the tenant's judgement, never the document's; the tenant's known
     address also wins over one in the document (a forged invoice names its own).
+    The record is the supplier subject keyed by the KvK number, else the VAT number.
     """
-    supplier: dict[str, Any] = parsed.fields["supplier"]
-    keys = [k for k in (supplier["kvk"], supplier["vat"]) if k]
-    if not keys:
-        return
-    rows = session.scalars(
-        sa.select(m.Subject).where(
-            m.Subject.tenant_id == tenant_id,
-            m.Subject.type == "supplier",
-            m.Subject.key.in_(keys),
+    _apply_record(parsed, _supplier_records(session, tenant_id, [parsed]))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one document of a batch: stored (new or not), or refused."""
+
+    key: str = ""
+    subject_id: uuid.UUID | None = None
+    created: bool = False
+    error: UblError | None = None
+
+
+def ingest_many(
+    rt: Runtime, tenant_id: uuid.UUID, documents: Sequence[bytes], actor: str
+) -> list[Outcome]:
+    """``ingest`` for a batch (an access point's delivery): new invoices in one transaction.
+
+    The new subjects and their ``invoice.received`` events are written with one
+    bulk insert each; documents already stored, or repeated in the batch, go
+    through ``ingest`` one by one (they start nothing). Refused documents are
+    reported in their place and store nothing; the others are stored regardless.
+    """
+    outcomes: list[Outcome] = [Outcome()] * len(documents)
+    parsed: dict[int, Parsed] = {}
+    for index, document in enumerate(documents):
+        try:
+            parsed[index] = parse(document)
+        except UblError as exc:
+            outcomes[index] = Outcome(error=exc)
+    with rt.db.read() as session:
+        existing = _existing_keys(session, tenant_id, {p.key for p in parsed.values()})
+        records = _supplier_records(session, tenant_id, parsed.values())
+    fresh: dict[str, int] = {}
+    later: list[int] = []
+    for index, item in parsed.items():
+        _apply_record(item, records)
+        if item.key in existing or item.key in fresh:
+            later.append(index)
+        else:
+            fresh[item.key] = index
+    try:
+        created = _insert_new(rt, tenant_id, [parsed[i] for i in fresh.values()], actor)
+    except _DUPLICATE:  # a copy stored meanwhile: take these one at a time
+        created = {}
+        later = sorted([*later, *fresh.values()])
+    for key, index in fresh.items():
+        if key in created:
+            outcomes[index] = Outcome(key=key, subject_id=created[key], created=True)
+    for index in later:
+        subject, new = _store(rt, tenant_id, parsed[index], actor)
+        outcomes[index] = Outcome(key=subject.key, subject_id=subject.id, created=new)
+    return outcomes
+
+
+def _existing_keys(session: Session, tenant_id: uuid.UUID, keys: set[str]) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(keys)
+    for first in range(0, len(ordered), 500):
+        found.update(
+            session.scalars(
+                sa.select(m.Subject.key).where(
+                    m.Subject.tenant_id == tenant_id,
+                    m.Subject.type == "invoice",
+                    m.Subject.key.in_(ordered[first : first + 500]),
+                )
+            )
         )
-    ).all()
-    record = min(rows, key=lambda row: keys.index(row.key), default=None)
+    return found
+
+
+def _supplier_records(
+    session: Session, tenant_id: uuid.UUID, items: Iterable[Parsed]
+) -> dict[str, dict[str, Any]]:
+    keys = sorted(
+        {k for p in items for k in (p.fields["supplier"]["kvk"], p.fields["supplier"]["vat"]) if k}
+    )
+    records: dict[str, dict[str, Any]] = {}
+    for first in range(0, len(keys), 500):
+        rows = session.execute(
+            sa.select(m.Subject.key, m.Subject.fields).where(
+                m.Subject.tenant_id == tenant_id,
+                m.Subject.type == "supplier",
+                m.Subject.key.in_(keys[first : first + 500]),
+            )
+        )
+        records.update((key, fields) for key, fields in rows)
+    return records
+
+
+def _apply_record(parsed: Parsed, records: dict[str, dict[str, Any]]) -> None:
+    supplier: dict[str, Any] = parsed.fields["supplier"]
+    record = records.get(supplier["kvk"]) if supplier["kvk"] else None
+    if record is None and supplier["vat"]:
+        record = records.get(supplier["vat"])
     if record is None:
         return
-    supplier["trusted"] = record.fields.get("trusted") is True
-    if record.fields.get("email"):
-        supplier["email"] = record.fields["email"]
+    supplier["trusted"] = record.get("trusted") is True
+    if record.get("email"):
+        supplier["email"] = record["email"]
+
+
+def _insert_new(
+    rt: Runtime, tenant_id: uuid.UUID, items: Sequence[Parsed], actor: str
+) -> dict[str, uuid.UUID]:
+    if not items:
+        return {}
+    now = rt.clock.now()
+    ids = {item.key: uuid.uuid4() for item in items}
+    subjects = [
+        {
+            "id": ids[item.key],
+            "tenant_id": tenant_id,
+            "type": "invoice",
+            "key": item.key,
+            "status": RECEIVED_STATUS,
+            "fields": item.fields,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for item in items
+    ]
+    event_ids = [uuid.uuid4() for _ in items]
+    events = [
+        {
+            "id": event_id,
+            "tenant_id": tenant_id,
+            "subject_id": ids[item.key],
+            "name": INVOICE_RECEIVED,
+            "data": {"source": "ubl", "by": actor},
+            "created_at": now,
+        }
+        for item, event_id in zip(items, event_ids, strict=True)
+    ]
+    with rt.transaction() as (session, out):
+        insert_rows(session, _TABLES["subjects"], subjects)
+        insert_rows(session, _TABLES["events"], events)
+        for event_id in event_ids:
+            out.add("event", event_id)
+    return ids
