@@ -5,7 +5,8 @@ supplier fields from the tenant's own supplier record, upsert the subject under
 its key (supplier + number) and, when it is new, post ``invoice.received`` in
 the same transaction. A document sent twice changes nothing the second time; a
 changed one with the same key replaces the fields (flows waiting on the invoice
-see the change) but starts no second approval.
+see the change) but starts no second approval. ``ingest_many`` does the same for
+a batch, with the new invoices written in one transaction.
 """
 
 from __future__ import annotations
