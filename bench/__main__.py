@@ -103,13 +103,15 @@ def embedded_section(runs: int, instances: int) -> list[str]:
 
 
 def distributed_section(runs: int, instances: int) -> list[str]:
-    from bench.distributed import throughput
+    from bench.distributed import single_row_commits, throughput
 
     results = [throughput(POSTGRES, REDIS, instances) for _ in range(runs)]
     steps = [r.engine_steps_per_second for r in results]
     noop = [r.noop_messages_per_second for r in results]
     commits = [r.commits_per_wait_state for r in results]
+    ceiling = [single_row_commits(POSTGRES, 2000) for _ in range(runs)]
     ratio = statistics.median(steps) / statistics.median(noop)
+    beyond = statistics.median(steps) / statistics.median(ceiling)
     return [
         f"### Distributed: PostgreSQL + Redis, 2 worker processes x 8 threads, "
         f"{instances} instances ({runs} runs)",
@@ -120,6 +122,9 @@ def distributed_section(runs: int, instances: int) -> list[str]:
         f"| no-op dramatiq messages per second (peer) | {spread(noop, '/s', 0)} |",
         f"| ratio engine / no-op | {ratio:.2f} |",
         f"| commits per wait state crossed | {spread(commits, '', 3)} |",
+        f"| single-row commits per second, same PostgreSQL (ceiling of one commit per step) "
+        f"| {spread(ceiling, '/s', 0)} |",
+        f"| ratio engine steps / single-row commits | {beyond:.2f} |",
         "",
     ]
 
@@ -136,8 +141,57 @@ def timers_section(count: int) -> list[str]:
         f"| fire rate | {run.fired_per_second:.0f} timers/s |",
         f"| lateness p50 / p99 | {run.lateness_p50:.1f} s / {run.lateness_p99:.1f} s |",
         f"| fired twice | {run.duplicates} |",
+        f"| database size per waiting instance (instance, position, timer, indexes) "
+        f"| {run.bytes_per_waiting_instance:.0f} bytes |",
         "",
     ]
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB memory"
+    except OSError:
+        pass
+    return "memory unknown"
+
+
+def _service_versions() -> str:
+    import redis
+    import sqlalchemy as sa
+
+    found = []
+    try:
+        engine = sa.create_engine(POSTGRES)
+        with engine.connect() as connection:
+            found.append(
+                f"PostgreSQL {connection.execute(sa.text('SHOW server_version')).scalar()}"
+            )
+        engine.dispose()
+    except sa.exc.SQLAlchemyError:
+        found.append("PostgreSQL not reachable")
+    try:
+        info = redis.Redis.from_url(REDIS).info("server")
+        found.append(f"Redis {info['redis_version']}")
+    except redis.RedisError:
+        found.append("Redis not reachable")
+    return ", ".join(found)
+
+
+def machine() -> str:
+    import sqlite3
+    from importlib.metadata import version
+
+    libraries = ", ".join(
+        f"{name} {version(name)}"
+        for name in ("sqlalchemy", "psycopg", "dramatiq", "msgspec", "spiffworkflow")
+    )
+    return (
+        f"Machine: {os.cpu_count()} cores, {_memory()}, {platform.machine()}; "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"{_service_versions()}; {libraries}; procedo {__version__}"
+    )
 
 
 def main() -> None:
@@ -148,11 +202,8 @@ def main() -> None:
     args = parser.parse_args()
     only = set(args.only.split(","))
     quick = args.quick
-    lines = [
-        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"procedo {__version__}, {'--quick' if quick else 'full'} run",
-        "",
-    ]
+    started = time.perf_counter()
+    lines = [machine(), ""]
     if "flow" in only:
         lines += flow_section(5 if quick else 21, 5000)
     if "embedded" in only:
@@ -161,6 +212,8 @@ def main() -> None:
         lines += distributed_section(1 if quick else 3, 1000 if quick else 5000)
     if "timers" in only:
         lines += timers_section(10_000 if quick else 100_000)
+    minutes = (time.perf_counter() - started) / 60
+    lines.append(f"{'--quick' if quick else 'Full'} run, {minutes:.1f} minutes in all.")
     report = "\n".join(lines)
     print(report)
     if args.write:

@@ -69,6 +69,9 @@ class TimerRun:
     lateness_p50: float
     lateness_p99: float
     duplicates: int
+    # Bytes PostgreSQL keeps per waiting instance (instance, position and timer rows with
+    # their indexes); a waiting instance costs no worker memory, its state is these rows.
+    bytes_per_waiting_instance: float
 
 
 def wait_for(check: Callable[[], bool], timeout: float) -> None:
@@ -285,6 +288,12 @@ def timers_due_at_once(
         with runtime.db.engine.connect() as connection:
             # Fresh bulk-loaded tables: give the planner statistics, as autovacuum would.
             connection.execute(sa.text("ANALYZE"))
+            waiting_bytes = connection.execute(
+                sa.text(
+                    "SELECT pg_total_relation_size('instances') + pg_total_relation_size('tokens')"
+                    " + pg_total_relation_size('timers')"
+                )
+            ).scalar_one()
         env = {"PROCEDO_DATABASE_URL": url, "PROCEDO_BROKER_URL": redis_url}
         worker = ["procedo", "worker", "--threads", str(threads)]
         with processes([worker] * workers + [["procedo", "scheduler", "--poll", "0.1"]], env):
@@ -321,4 +330,21 @@ def timers_due_at_once(
         lateness_p50=statistics.median(late),
         lateness_p99=late[int(len(late) * 0.99) - 1],
         duplicates=per_instance,
+        bytes_per_waiting_instance=waiting_bytes / count,
     )
+
+
+def single_row_commits(postgres_url: str, commits: int) -> float:
+    """The ceiling for one-commit-per-step engines: single-row INSERT + COMMIT per second."""
+    with bench_schema(postgres_url) as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("CREATE TABLE ceiling (id bigint PRIMARY KEY, note text)"))
+        with engine.connect() as connection:
+            started = time.perf_counter()
+            for n in range(commits):
+                connection.execute(sa.text("INSERT INTO ceiling VALUES (:n, 'step')"), {"n": n})
+                connection.commit()
+            seconds = time.perf_counter() - started
+        engine.dispose()
+    return commits / seconds
