@@ -61,10 +61,14 @@ def test_dry_run_reports_refusals_with_their_place_and_exits_1() -> None:
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     big = tmp_path / "big.xml"
     with big.open("wb") as out:
-        out.truncate(5 * 1024 * 1024 + 1)
-    result = procedo("ingest", "--dry-run", str(big))
+        out.truncate(5 * 1024 * 1024 + 1)  # sparse: only the size says it is too big
+    result = procedo("ingest", "--dry-run", str(big), str(UBL / "invoice-kvk-x.xml"))
     assert result.returncode == 1
-    assert "at most 5,242,880 are accepted; nothing stored" in result.stderr
+    oversized, fine = json.loads(result.stdout)
+    assert oversized["problems"] == [
+        {"code": "ubl.too_large", "message": "5,242,881 bytes; at most 5,242,880 are accepted"}
+    ]
+    assert fine["key"] == "12345678/INV-2026-0042"
 
 
 @pytest.fixture
@@ -80,7 +84,10 @@ def database(tmp_path: Path) -> str:
     return url
 
 
-def test_ingest_stores_the_invoices_and_starts_their_flows(database: str) -> None:
+def test_ingest_stores_the_invoices_and_starts_their_flows(database: str, tmp_path: Path) -> None:
+    big = tmp_path / "big.xml"
+    with big.open("wb") as out:
+        out.truncate(5 * 1024 * 1024 + 1)
     result = procedo(
         "ingest",
         "--tenant",
@@ -88,16 +95,24 @@ def test_ingest_stores_the_invoices_and_starts_their_flows(database: str) -> Non
         str(UBL / "invoice-no-order.xml"),
         str(UBL / "invoice-kvk-x.xml"),
         str(UBL / "truncated.xml"),
+        str(big),
+        str(UBL / "invoice-kvk-x.xml"),
         env={"PROCEDO_DATABASE_URL": database, "PROCEDO_BROKER_URL": ""},
     )
-    assert result.returncode == 1  # one file was refused
+    assert result.returncode == 1  # two files were refused
     assert result.stdout.splitlines() == [
         f"{UBL / 'invoice-no-order.xml'}: stored as invoice 55554444/INV-2026-0043 "
         "(89.00 EUR), status 'rejected'",
         f"{UBL / 'invoice-kvk-x.xml'}: stored as invoice 12345678/INV-2026-0042 "
         "(1319.00 EUR), status 'received'",
+        f"{UBL / 'invoice-kvk-x.xml'}: already stored: invoice 12345678/INV-2026-0042 "
+        "(1319.00 EUR), status 'received'",
     ]
-    assert f"{UBL / 'truncated.xml'}: refused, nothing stored: line 84" in result.stderr
+    assert result.stderr.splitlines() == [
+        f"{UBL / 'truncated.xml'}: refused, nothing stored: line 84, column 1: not well-formed "
+        "XML: Premature end of data in tag AccountingCustomerParty line 53",
+        f"{big}: refused, nothing stored: 5,242,881 bytes; at most 5,242,880 are accepted",
+    ]
     engine = sa.create_engine(database)
     with engine.connect() as connection:
         tasks = connection.execute(sa.select(m.Task.role, m.Task.title)).all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,15 +41,29 @@ class _WorkHere:
                 work.HANDLERS[kind](rt, idents)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path) -> bytes | str:
+    """The file's bytes, or why it is refused: an oversized file is never read in."""
     from procedo.ubl import MAX_BYTES
 
     size = path.stat().st_size
-    if size > MAX_BYTES:  # refused before reading it into memory
-        raise click.ClickException(
-            f"{path}: {size:,} bytes; at most {MAX_BYTES:,} are accepted; nothing stored"
-        )
+    if size > MAX_BYTES:
+        return f"{size:,} bytes; at most {MAX_BYTES:,} are accepted"
     return path.read_bytes()
+
+
+def _batches(files: Sequence[Path]) -> Iterator[list[tuple[Path, bytes | str]]]:
+    """Files in batches of at most 200 or 50 MB, so a folder of thousands fits in memory."""
+    batch: list[tuple[Path, bytes | str]] = []
+    held = 0
+    for path in files:
+        data = _read(path)
+        batch.append((path, data))
+        held += len(data)
+        if len(batch) >= 200 or held >= 50_000_000:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
 
 
 def _tenant_id(rt: Runtime, slug: str | None) -> uuid.UUID:
@@ -69,13 +83,26 @@ def _tenant_id(rt: Runtime, slug: str | None) -> uuid.UUID:
     raise click.ClickException(f"name the tenant with --tenant SLUG; known: {_slugs(tenants)}")
 
 
-def _status(rt: Runtime, subject: Any) -> str:
+def _summaries(rt: Runtime, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``KEY (AMOUNT CURRENCY), status 'S'[; conversion problem: ...]`` per subject id."""
     import sqlalchemy as sa
 
     from procedo.db import models as m
 
     with rt.db.read() as session:
-        return str(session.scalar(sa.select(m.Subject.status).where(m.Subject.id == subject.id)))
+        rows = session.execute(
+            sa.select(m.Subject.id, m.Subject.key, m.Subject.status, m.Subject.fields).where(
+                m.Subject.id.in_(ids)
+            )
+        ).all()
+    found = {}
+    for ident, key, status, fields in rows:
+        problem = fields["conversion_problem"]
+        found[ident] = (
+            f"{key} ({fields['payable_amount']} {fields['currency']}), status '{status}'"
+            + (f"; conversion problem: {problem}" if problem else "")
+        )
+    return found
 
 
 def _slugs(tenants: Sequence[Any]) -> str:
@@ -101,8 +128,7 @@ def ingest_command(files: tuple[Path, ...], slug: str | None, dry_run: bool, act
     from procedo.db.session import Database
     from procedo.runtime.context import Runtime
     from procedo.settings import load_settings
-    from procedo.ubl import UblError
-    from procedo.ubl.ingest import ingest
+    from procedo.ubl.ingest import ingest_many
 
     settings = load_settings()
     here = _WorkHere()
@@ -114,33 +140,36 @@ def ingest_command(files: tuple[Path, ...], slug: str | None, dry_run: bool, act
         rt, _actors = build_runtime(settings)
     tenant_id = _tenant_id(rt, slug)
     refused = 0
-    for path in files:
-        try:
-            subject = ingest(rt, tenant_id, _read(path), actor)
-        except UblError as exc:
-            refused += 1
-            click.echo(f"{path}: refused, nothing stored: {exc}", err=True)
-            continue
+    for batch in _batches(files):
+        readable = [data for _path, data in batch if isinstance(data, bytes)]
+        done = iter(ingest_many(rt, tenant_id, readable, actor))
+        outcomes = [next(done) if isinstance(data, bytes) else None for _path, data in batch]
         here.run(rt)
-        fields = subject.fields
-        problem = fields["conversion_problem"]
-        click.echo(
-            f"{path}: stored as invoice {subject.key} "
-            f"({fields['payable_amount']} {fields['currency']}), status '{_status(rt, subject)}'"
-            + (f"; conversion problem: {problem}" if problem else "")
-        )
+        summaries = _summaries(rt, [o.subject_id for o in outcomes if o and o.subject_id])
+        for (path, data), outcome in zip(batch, outcomes, strict=True):
+            if outcome is None or outcome.subject_id is None:
+                refused += 1
+                why = data if isinstance(data, str) else str(outcome.error if outcome else "")
+                click.echo(f"{path}: refused, nothing stored: {why}", err=True)
+                continue
+            verb = "stored as" if outcome.created else "already stored:"
+            click.echo(f"{path}: {verb} invoice {summaries[outcome.subject_id]}")
     rt.db.dispose()
     sys.exit(1 if refused else 0)
 
 
 def _dry_run(files: tuple[Path, ...]) -> int:
     from procedo.flow.codec import encode_json
+    from procedo.flow.problems import Problem
     from procedo.ubl import UblError, parse
 
     results: list[dict[str, Any]] = []
     for path in files:
+        data = _read(path)
         try:
-            parsed = parse(_read(path))
+            if isinstance(data, str):
+                raise UblError([Problem(code="ubl.too_large", message=data)])
+            parsed = parse(data)
         except UblError as exc:
             results.append({"file": str(path), "problems": exc.problems})
             continue
