@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from procedo.api.bodies import MAX_BODY
 from procedo.api.caller import Caller, resolve_caller
 from procedo.api.errors import EXCEPTION_HANDLERS
+from procedo.api.openapi import document_errors
 from procedo.api.resources.auth import AuthController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
 from procedo.api.resources.flows import FlowController
@@ -60,7 +61,7 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
     )
     from procedo import __version__
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, web_handler(web_dir or default_web_dir())],
         dependencies={
             "rt": Provide(provide_runtime, use_cache=True, sync_to_thread=False),
@@ -84,3 +85,5 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         ),
         debug=debug,
     )
+    document_errors(app)
+    return app

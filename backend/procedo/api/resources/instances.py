@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
 from procedo.api.caller import CallerDep, RuntimeDep
+from procedo.api.paging import Limit, Offset
 from procedo.api.views import (
     HistoryOut,
     SubjectOut,
@@ -168,8 +169,8 @@ class InstanceController(Controller):
         ] = None,
         status: FromQuery[str | None] = None,
         subject_id: FromQuery[uuid.UUID | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> list[InstanceSummary]:
         caller.internal()
         query = _WITH_FLOW.where(m.Instance.tenant_id == caller.tenant_id)

@@ -9,11 +9,12 @@ from typing import Annotated
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from procedo.api import partners
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
+from procedo.api.paging import Limit, Offset
 from procedo.api.views import SubjectOut, subject_out
 from procedo.db import models as m
 
@@ -110,8 +111,8 @@ class SharedController(Controller):
         self,
         caller: CallerDep,
         rt: RuntimeDep,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> list[SharedOut]:
         """Instances other tenants share with yours, and the statuses you may set on them."""
         caller.require("partner")

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
+from procedo.api.paging import Limit, Offset
 from procedo.api.views import HistoryOut, SubjectOut, history_out, subject_out
 from procedo.db import models as m
 from procedo.runtime import admin, setup
@@ -77,8 +78,8 @@ class SubjectController(Controller):
         type_name: Annotated[str | None, QueryParameter(name="type")] = None,
         status: FromQuery[str | None] = None,
         key: FromQuery[str | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
     ) -> list[SubjectOut]:
         caller.internal()
         query = sa.select(m.Subject).where(m.Subject.tenant_id == caller.tenant_id)

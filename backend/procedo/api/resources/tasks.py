@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from procedo.api import taskops
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
+from procedo.api.paging import Limit, Offset
 from procedo.api.views import TaskOut, tasks_out
 from procedo.db import models as m
 from procedo.nodetypes import Assignee
@@ -62,8 +63,8 @@ class TaskController(Controller):
             Literal["mine", "roles", "all"], QueryParameter(name="scope")
         ] = "mine",
         status: FromQuery[Literal["open", "completed", "cancelled"]] = "open",
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 200,
+        offset: Offset = 0,
     ) -> list[TaskOut]:
         """mine: taken by or given to you; roles: open to your roles, not taken; all: admin."""
         caller.internal()
