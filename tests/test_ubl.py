@@ -550,3 +550,10 @@ def test_docs_name_every_field_check_and_refusal() -> None:
     codes = ["too_large", "not_xml", "doctype", "malformed", "root", "missing", "invalid"]
     for code in codes:
         assert f"`ubl.{code}`" in docs, code
+
+
+def test_deep_nesting_is_refused_by_the_parser() -> None:
+    root = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
+    (problem,) = refusal(root + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</Invoice>").problems
+    assert problem.code == "ubl.malformed"
+    assert "Excessive depth in document: 256" in problem.message
