@@ -81,7 +81,7 @@ function ProcedoNodeViewInner({ id, data, selected }: NodeProps<CanvasNode>) {
       </div>
       {ctx.positions?.has(id) && (
         <div
-          className={`instance-marker nodrag ${ctx.markerDraggable ? "draggable" : ""}`}
+          className={`instance-marker nodrag nopan ${ctx.markerDraggable ? "draggable" : ""}`}
           draggable={ctx.markerDraggable}
           data-testid="instance-marker"
           onDragStart={(e) => { e.dataTransfer.setData("application/procedo-instance", id); e.dataTransfer.effectAllowed = "move"; }}

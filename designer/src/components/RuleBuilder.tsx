@@ -203,6 +203,15 @@ function RuleNodeEditor({ rule, ctx, onChange, onRemove, depth }: { rule: Rule; 
   );
 }
 
+export function isRule(value: unknown): value is Rule {
+  if (!value || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  if (v.kind === "compare") return typeof v.field === "string" && typeof v.op === "string";
+  if (v.kind === "all" || v.kind === "any") return Array.isArray(v.rules) && v.rules.every(isRule);
+  if (v.kind === "not") return isRule(v.rule);
+  return false;
+}
+
 export function RuleBuilder({ value, onChange, ctx, readOnly }: { value: Rule | null | undefined; onChange: (r: Rule) => void; ctx: RuleContext; readOnly?: boolean }) {
   const { t } = useT();
   const [mode, setMode] = useState<"builder" | "text">("builder");
@@ -210,7 +219,8 @@ export function RuleBuilder({ value, onChange, ctx, readOnly }: { value: Rule | 
   const [textError, setTextError] = useState("");
   const [match, setMatch] = useState<{ matched: number; total: number } | null>(null);
   const [matchError, setMatchError] = useState("");
-  const rule = value ?? newCompare(ctx);
+  // A value that is not a rule yet (a new branch) shows a first comparison to fill in.
+  const rule = isRule(value) ? value : newCompare(ctx);
   const ruleJson = useMemo(() => JSON.stringify(rule), [rule]);
 
   useEffect(() => {

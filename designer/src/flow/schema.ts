@@ -90,7 +90,7 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
         if (member && member.type === "null" && !member.title) member.title = "—";
       }
     }
-    if (s.discriminator && s.discriminator.mapping) {
+    if (s.discriminator && s.discriminator.mapping && !isRuleSchema(s)) {
       const prop = s.discriminator.propertyName;
       for (const [tag, ref] of Object.entries<string>(s.discriminator.mapping)) {
         const target = resolve({ $ref: ref }, root);

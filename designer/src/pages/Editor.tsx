@@ -153,7 +153,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       past.current = [];
       future.current = [];
       setConflict(null);
-      setTimeout(() => rf.fitView({ padding: 0.15, duration: 0 }), 50);
+      setTimeout(() => rf.fitView({ padding: 0.15, duration: 0, maxZoom: 1 }), 50);
     } catch (e) {
       setLoadError(e instanceof ApiError ? e.detail : String(e));
     }
@@ -395,7 +395,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     const spots = await autoLayout(current.nodes, current.edges);
     remember();
     setNodes((ns) => ns.map((n) => (spots.has(n.id) ? { ...n, position: spots.get(n.id)!, data: { ...n.data, placed: true } } : n)));
-    setTimeout(() => rf.fitView({ padding: 0.15, duration: 300 }), 50);
+    setTimeout(() => rf.fitView({ padding: 0.15, duration: 300, maxZoom: 1 }), 50);
   }, [readOnly, remember, rf]);
 
   // ---------------------------------------------------------------- clipboard
@@ -544,7 +544,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
         const text = copySelection();
         if (text) navigator.clipboard?.writeText(text).catch(() => undefined);
       } else if (!mod && !e.altKey && e.key.toLowerCase() === "l") void layout();
-      else if (!mod && !e.altKey && e.key.toLowerCase() === "f") rf.fitView({ padding: 0.15, duration: 300 });
+      else if (!mod && !e.altKey && e.key.toLowerCase() === "f") rf.fitView({ padding: 0.15, duration: 300, maxZoom: 1 });
       else if (e.key === "?") setPanel((p) => (p === "help" ? "none" : "help"));
       else if (e.key === "Escape") {
         setPanel("none");
@@ -637,7 +637,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
               <button onClick={() => void layout()} title={`${t("layout")} (L)`}>{t("layout")}</button>
             </>
           )}
-          <button onClick={() => rf.fitView({ padding: 0.15, duration: 300 })} title={`${t("fitView")} (F)`}>{t("fitView")}</button>
+          <button onClick={() => rf.fitView({ padding: 0.15, duration: 300, maxZoom: 1 })} title={`${t("fitView")} (F)`}>{t("fitView")}</button>
           <button onClick={() => { setJsonText(copySelection() || JSON.stringify(canvasToFlow(meta, nodes, edges), null, 2)); setPanel(panel === "json" ? "none" : "json"); }} title="JSON">{"{ }"}</button>
           <button onClick={() => setPanel(panel === "versions" ? "none" : "versions")}>{t("versions")}</button>
           {record?.latest_version ? <button onClick={() => navigate(`/running/${encodeURIComponent(flowKey)}`)}>{t("running")}</button> : null}
@@ -690,6 +690,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
               defaultEdgeOptions={{ type: "smoothstep" }}
               proOptions={{ hideAttribution: true }}
               fitView
+              fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
             >
               <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
               <MiniMap pannable zoomable nodeColor={(n) => ((n as CanvasNode).data && problemsByNode.has(n.id) ? "#ef4444" : "#94a3b8")} />

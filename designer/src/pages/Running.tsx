@@ -212,6 +212,7 @@ function Running({ flowKey }: { flowKey: string }) {
                 nodesDraggable={false}
                 nodesConnectable={false}
                 elementsSelectable={false}
+                onNodeClick={() => undefined}
                 deleteKeyCode={null}
                 proOptions={{ hideAttribution: true }}
                 defaultEdgeOptions={{ type: "smoothstep" }}

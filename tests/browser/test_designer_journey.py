@@ -1,0 +1,295 @@
+"""The designer's journey in real Chromium against `procedo serve --demo`.
+
+Log in; draw the invoice approval flow from the palette (a condition with two
+branches, a role task, an email, a status change), fill the forms and watch the
+validation problems disappear; publish; export; import the file as a new flow
+and compare; complete a task from the inbox; move an instance back.
+
+The steps build on each other, so they run as one test, step by step.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.browser.conftest import Server
+
+FLOW_KEY = "drawn-invoice-approval"
+ROLE = "Reviewer"
+
+
+def log_in(page: Any, server: Server) -> None:
+    page.goto("/")
+    page.fill("input[name=tenant]", server.tenant)
+    page.fill("input[name=email]", server.email)
+    page.fill("input[name=password]", server.password)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".flows-table")
+
+
+def api(page: Any, method: str, path: str, body: Any = None) -> Any:
+    """A call as the logged-in user (session cookie plus the CSRF header)."""
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "procedo_csrf")
+    response = page.request.fetch(
+        f"/api/v1{path}",
+        method=method,
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+        data=json.dumps(body) if body is not None else None,
+    )
+    assert response.ok, f"{method} {path}: {response.status} {response.text()}"
+    text = response.text()
+    return json.loads(text) if text else None
+
+
+def node(page: Any, node_id: str) -> Any:
+    return page.locator(f".react-flow__node[data-id='{node_id}']")
+
+
+def add_node(page: Any, node_type: str, x: int, y: int) -> str:
+    """Drag a node type from the palette onto the canvas at (x, y); its new id."""
+    before = set(
+        page.locator(".react-flow__node").evaluate_all("els => els.map(e => e.dataset.id)")
+    )
+    page.drag_and_drop(
+        f".palette-item[data-type='{node_type}']",
+        ".canvas .react-flow__pane",
+        target_position={"x": x, "y": y},
+    )
+    page.wait_for_function(
+        "n => document.querySelectorAll('.react-flow__node').length > n", arg=len(before)
+    )
+    after = page.locator(".react-flow__node").evaluate_all("els => els.map(e => e.dataset.id)")
+    (new,) = set(after) - before
+    return str(new)
+
+
+def connect(page: Any, source: str, port: str, target: str) -> None:
+    handle = node(page, source).locator(f".pnode-port[data-port='{port}'] .react-flow__handle")
+    into = node(page, target).locator(".in-handle")
+    a = handle.bounding_box()
+    b = into.bounding_box()
+    assert a, f"the handle of {source}.{port} is not visible"
+    assert b, f"the input of {target} is not visible"
+    edges = page.locator(".react-flow__edge").count()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=12)
+    page.mouse.up()
+    page.wait_for_function(
+        "n => document.querySelectorAll('.react-flow__edge').length > n", arg=edges
+    )
+
+
+def select(page: Any, node_id: str) -> Any:
+    node(page, node_id).locator(".pnode-head").click()
+    panel = page.locator(f"[data-testid=params-panel][data-node='{node_id}']")
+    panel.wait_for()
+    return panel
+
+
+def problem_count(page: Any) -> int:
+    return int(page.locator("[data-testid=problem-count]").inner_text())
+
+
+def wait_validated(page: Any) -> None:
+    page.wait_for_timeout(900)  # the debounce, then the server's answer
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=problems]').textContent.includes('…')"
+    )
+
+
+def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
+    # ------------------------------------------------------------------ log in, flows list
+    log_in(page, server)
+    row = page.locator(".flows-table tr[data-flow='invoice-approval']")
+    assert "Purchase invoice approval" in row.inner_text()
+    api(page, "POST", "/roles", {"name": ROLE})
+    api(page, "POST", f"/roles/{ROLE}/members", {"email": server.email})
+
+    # The palette follows the language, and the choice is remembered.
+    page.click("button[data-lang=nl]")
+    page.click("text=Nieuwe flow")
+    page.fill("input[name=name]", "Drawn invoice approval")
+    page.fill("input[name=key]", FLOW_KEY)
+    page.select_option("select[name=subject_type]", "invoice")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=editor]")
+    assert page.locator(".palette-item[data-type=condition]").inner_text().strip() == "Voorwaarde"
+    page.reload()
+    page.wait_for_selector(".palette-item[data-type=condition]")
+    assert page.locator(".palette-item[data-type=condition]").inner_text().strip() == "Voorwaarde"
+    page.click("button[data-lang=en]")
+    assert page.locator(".palette-item[data-type=condition]").inner_text().strip() == "Condition"
+
+    # ------------------------------------------------------------------ draw
+    check = add_node(page, "condition", 300, 300)
+    task = add_node(page, "assign_role", 540, 470)
+    approved = add_node(page, "status_change", 620, 150)
+    mail = add_node(page, "email", 780, 600)
+    end = add_node(page, "end", 880, 330)
+    wait_validated(page)
+    assert problem_count(page) > 0
+    assert page.locator("[data-testid=publish]").is_disabled()
+
+    # The condition: a second branch, its rule written in text mode.
+    panel = select(page, check)
+    panel.locator("input[name=node-label]").fill("Small or without order")
+    panel.locator("#root_branches_0_label").fill("At most 500")
+    panel.locator("button.btn-add").first.click()
+    panel.locator("#root_branches_1_port").fill("no_order")
+    panel.locator("#root_branches_1_label").fill("No order number")
+    second = panel.locator("[data-testid=rule-builder]").nth(1)
+    second.locator("button:has-text('Text')").click()
+    second.locator("textarea").fill("subject.order_reference.isEmpty()")
+    page.wait_for_selector(f".react-flow__node[data-id='{check}'] .pnode-port[data-port=no_order]")
+    match = panel.locator("[data-testid=rule-match]").first
+    match.wait_for()
+    page.wait_for_function("el => /\\d+ of \\d+/.test(el.textContent)", arg=match.element_handle())
+
+    # The task: for the Reviewer role.
+    panel = select(page, task)
+    panel.locator("#root_title").fill("Approve invoice {{ subject.invoice_number }}")
+    panel.locator("#root_assignee_role").fill(ROLE)
+    panel.locator("#root_instructions").fill("Check the order and the delivery.")
+
+    # The email: to the supplier's address, so it gets a no_address port too.
+    panel = select(page, mail)
+    panel.locator("input[name=node-label]").fill("Tell the supplier")
+    panel.locator("#root_subject").fill("Invoice {{ subject.invoice_number }}")
+
+    panel = select(page, approved)
+    panel.locator("input[name=node-label]").fill("Approved")
+
+    # Auto-layout (L) lays the nodes out left to right before connecting them.
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("l")
+    page.wait_for_timeout(800)
+    connect(page, "start", "next", check)
+    connect(page, check, "small", approved)
+    connect(page, check, "no_order", mail)
+    connect(page, check, "else", task)
+    connect(page, task, "approve", approved)
+    connect(page, task, "reject", mail)
+    connect(page, approved, "next", end)
+    connect(page, mail, "sent", end)
+
+    # An invalid connection is refused while dragging: nothing leads into the start.
+    edges = page.locator(".react-flow__edge").count()
+    source = node(page, approved).locator(".pnode-port[data-port=next] .react-flow__handle")
+    box = source.bounding_box()
+    start_box = node(page, "start").locator(".pnode-head").bounding_box()
+    assert box
+    assert start_box
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(start_box["x"] + 10, start_box["y"] + 10, steps=10)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    assert page.locator(".react-flow__edge").count() == edges
+
+    wait_validated(page)
+    if problem_count(page):
+        problems = page.locator("[data-testid=problems]").inner_text()
+        raise AssertionError(f"problems left after drawing:\n{problems}")
+    assert page.locator(".pnode.has-problems").count() == 0
+
+    # Undo and redo an edge.
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+z")
+    wait_validated(page)
+    assert problem_count(page) > 0
+    page.keyboard.press("Control+Shift+z")
+    wait_validated(page)
+    assert problem_count(page) == 0
+
+    # ------------------------------------------------------------------ save, publish
+    page.click("[data-testid=save]")
+    page.wait_for_selector("[data-testid=save-state]:has-text('Saved')")
+    publish = page.locator("[data-testid=publish]")
+    assert publish.is_enabled()
+    publish.click()
+    page.wait_for_selector(".toast.ok:has-text('version 1')")
+
+    # ------------------------------------------------------------------ export, import, compare
+    with page.expect_download() as download_info:
+        page.click("button:has-text('Export')")
+    exported_path = tmp_path / "exported.json"
+    download_info.value.save_as(exported_path)
+    exported = json.loads(exported_path.read_text())
+    assert exported["key"] == FLOW_KEY
+    assert {n["type"] for n in exported["nodes"]} >= {
+        "start",
+        "condition",
+        "assign_role",
+        "email",
+        "status_change",
+        "end",
+    }
+    copy = {**exported, "key": f"{FLOW_KEY}-copy", "name": "Drawn invoice approval (copy)"}
+    copy_path = tmp_path / "copy.json"
+    copy_path.write_text(json.dumps(copy, indent=2))
+
+    page.goto("/")
+    page.wait_for_selector(".flows-table")
+    page.set_input_files("[data-testid=import-file]", str(copy_path))
+    page.wait_for_url(f"**/flows/{FLOW_KEY}-copy")
+    page.wait_for_selector(".react-flow__node")
+    with page.expect_download() as download_info:
+        page.click("button:has-text('Export')")
+    imported_path = tmp_path / "imported.json"
+    download_info.value.save_as(imported_path)
+    imported = json.loads(imported_path.read_text())
+    assert imported == copy
+    assert {k: v for k, v in imported.items() if k not in ("key", "name")} == {
+        k: v for k, v in exported.items() if k not in ("key", "name")
+    }
+
+    # A broken file is refused with the server's problems shown.
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**copy, "key": "broken-flow", "nodes": copy["nodes"][1:]}))
+    page.goto("/")
+    page.wait_for_selector(".flows-table")
+    page.set_input_files("[data-testid=import-file]", str(broken))
+    page.wait_for_selector(".error-box:has-text('flow.start.missing')")
+
+    # ------------------------------------------------------------------ inbox
+    subjects = api(page, "GET", "/subjects?type=invoice")
+    subject = next(s for s in subjects if s["key"] == "INV-2026-0042")
+    api(page, "POST", "/instances", {"flow": FLOW_KEY, "subject_id": subject["id"]})
+    page.click("nav >> text=Inbox")
+    page.click("button[data-scope=roles]")
+    item = page.locator(".list-item:has-text('Approve invoice INV-2026-0042')").first
+    item.click()
+    detail = page.locator("[data-testid=task-detail]")
+    assert "Check the order and the delivery." in detail.inner_text()
+    assert "INV-2026-0042" in detail.inner_text()
+    detail.locator("button[data-outcome=approve]").click()
+    page.wait_for_selector(".toast.ok")
+    assert page.locator(".list-item:has-text('Approve invoice INV-2026-0042')").count() == 0
+    instances = api(page, "GET", f"/instances?flow={FLOW_KEY}")
+    assert [i["status"] for i in instances] == ["completed"]
+
+    # ------------------------------------------------------------------ move an instance back
+    page.goto("/running/invoice-approval")
+    page.wait_for_selector("[data-testid=instances] .list-item")
+    count = page.locator(".react-flow__node[data-id='approve_a'] [data-testid=node-count]")
+    assert count.inner_text() == "1"
+    page.click("[data-testid=instances] .list-item:has-text('INV-2026-0042')")
+    page.wait_for_selector(".react-flow__node[data-id='approve_a'] [data-testid=instance-marker]")
+    page.drag_and_drop(
+        ".react-flow__node[data-id='approve_a'] [data-testid=instance-marker]",
+        ".react-flow__node[data-id='checks'] .pnode-head",
+    )
+    dialog = page.locator("[data-testid=move-dialog]")
+    dialog.locator("input[name=reason]").fill("order number corrected; check again")
+    dialog.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=history] li:has-text('order number corrected')")
+    history = api(page, "GET", f"/instances/{instances_of(page, 'invoice-approval')}/history")
+    assert any(h["reason"] == "order number corrected; check again" for h in history)
+
+
+def instances_of(page: Any, flow: str) -> str:
+    rows = api(page, "GET", f"/instances?flow={flow}")
+    return str(next(r["id"] for r in rows if r["subject_key"] == "INV-2026-0042"))
