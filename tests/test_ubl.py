@@ -557,3 +557,21 @@ def test_deep_nesting_is_refused_by_the_parser() -> None:
     (problem,) = refusal(root + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</Invoice>").problems
     assert problem.code == "ubl.malformed"
     assert "Excessive depth in document: 256" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("malformed.xml", 400),
+        ("xxe-file.xml", 400),
+        ("logo.png", 400),
+        ("wrong-root.xml", 422),
+        ("missing-payable-amount.xml", 422),
+    ],
+)
+def test_each_refusal_has_an_http_status(name: str, status: int) -> None:
+    assert refusal(sample(name)).status == status
+
+
+def test_an_oversized_document_answers_413() -> None:
+    assert refusal(b" " * (MAX_BYTES + 1)).status == 413

@@ -59,6 +59,16 @@ class UblError(ValueError):
         self.problems = problems
         super().__init__("; ".join(f"{p.where()}: {p.message}" for p in problems))
 
+    @property
+    def status(self) -> int:
+        """The HTTP status to answer: 413 too large, 400 not readable XML, 422 not an invoice."""
+        codes = {p.code for p in self.problems}
+        if "ubl.too_large" in codes:
+            return 413
+        if codes & {"ubl.not_xml", "ubl.doctype", "ubl.malformed"}:
+            return 400
+        return 422
+
 
 def problem(code: str, message: str, line: int | None, path: str | None = None) -> Problem:
     return Problem(code=code, message=message, line=line, path=path)
