@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -87,3 +89,30 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
         f"{response.text}"
     )
     return response.json() if response.content else None
+
+
+@contextmanager
+def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, list[str]]]:
+    """`procedo serve` as its own process; yields its URL and the output lines read so far."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "procedo", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while not any("Application startup complete" in line for line in lines):
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                raise AssertionError("procedo serve ended:\n" + "".join(lines))
+            lines.append(line)
+            assert time.monotonic() < deadline, "".join(lines)
+        yield f"http://127.0.0.1:{port}", lines
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

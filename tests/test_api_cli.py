@@ -6,15 +6,13 @@ import os
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from procedo.api.app import create_app
-from tests.cluster import free_port, wait_until
+from tests.api_helpers import serving
+from tests.cluster import wait_until
 from tests.conftest import EXAMPLES
 
 
@@ -23,34 +21,6 @@ def _env(data_dir: Path) -> dict[str, str]:
     for name in ("PROCEDO_DATABASE_URL", "PROCEDO_BROKER_URL"):
         env.pop(name, None)
     return env
-
-
-@contextmanager
-def serving(data_dir: Path, *args: str) -> Iterator[tuple[str, list[str]]]:
-    """`procedo serve` in a subprocess; yields its URL and (a live view of) its output lines."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "procedo", "serve", "--port", str(port), *args],
-        env=_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        while not any("Application startup complete" in line for line in lines):
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                raise AssertionError("procedo serve ended:\n" + "".join(lines))
-            lines.append(line)
-            assert time.monotonic() < deadline, "".join(lines)
-        yield url, lines
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_tenant_create_then_serve_gives_a_working_login_and_token(tmp_path: Path) -> None:
@@ -95,7 +65,7 @@ def test_tenant_create_then_serve_gives_a_working_login_and_token(tmp_path: Path
     assert again.returncode == 1
     assert "exists already" in again.stderr
 
-    with serving(tmp_path) as (url, _lines):
+    with serving(_env(tmp_path)) as (url, _lines):
         login = httpx.post(
             f"{url}/api/v1/auth/login",
             json={"tenant": "acme-office", "email": "boss@acme.example", "password": password[1]},
@@ -116,7 +86,7 @@ def test_tenant_create_then_serve_gives_a_working_login_and_token(tmp_path: Path
 
 
 def test_serve_demo_prints_a_login_to_a_tenant_with_the_examples(tmp_path: Path) -> None:
-    with serving(tmp_path, "--demo") as (url, lines):
+    with serving(_env(tmp_path), "--demo") as (url, lines):
         printed = "".join(lines)
         found = re.search(r"demo login: tenant 'demo', (\S+), password (\S+)", printed)
         assert found is not None, printed
@@ -136,7 +106,7 @@ def test_serve_demo_prints_a_login_to_a_tenant_with_the_examples(tmp_path: Path)
             lambda: bool(http.get("/tasks", params={"scope": "all"}).json()), 30, "demo tasks"
         )
     # A second start keeps the data and renews the password.
-    with serving(tmp_path, "--demo") as (_url, lines):
+    with serving(_env(tmp_path), "--demo") as (_url, lines):
         again = re.search(r"password (\S+) \(renewed", "".join(lines))
         assert again is not None
         assert again[1] != found[2]
