@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from procedo.db import models as m
+from procedo.db.bulk import insert_rows
 from procedo.runtime import admin, setup
 from procedo.runtime.local import LocalRunner
 
@@ -99,7 +100,7 @@ def _receive_invoices(runner: LocalRunner, tenant_id: uuid.UUID, count: int) -> 
         for n in range(count)
     ]
     with runner.rt.transaction() as (session, _out):
-        session.execute(sa.insert(m.Subject), rows)
+        insert_rows(session, m.Subject.__table__, rows)  # type: ignore[arg-type]
     return ids
 
 

@@ -64,7 +64,24 @@ _FAIL: Final = _Missing()
 
 def evaluate(rule: Rule, subject: Mapping[str, Any], variables: Mapping[str, Any]) -> bool:
     """Whether ``subject`` (its fields plus ``status``) and ``variables`` satisfy ``rule``."""
-    return compile_rule(rule)(subject, variables)
+    return _predicate(rule)(subject, variables)
+
+
+# Rules of published flows are evaluated on every step that passes them: compile each once.
+# Keyed by identity (rule trees hold lists, so they do not hash); the rule is kept with its
+# predicate so an id is never reused for another rule while cached.
+_PREDICATES: dict[int, tuple[Rule, Predicate]] = {}
+
+
+def _predicate(rule: Rule) -> Predicate:
+    cached = _PREDICATES.get(id(rule))
+    if cached is not None and cached[0] is rule:
+        return cached[1]
+    if len(_PREDICATES) >= 10_000:
+        _PREDICATES.clear()
+    predicate = compile_rule(rule)
+    _PREDICATES[id(rule)] = (rule, predicate)
+    return predicate
 
 
 def compile_rule(rule: Rule) -> Predicate:

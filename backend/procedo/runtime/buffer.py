@@ -56,6 +56,22 @@ _TASK_OUTCOMES = (
 )
 
 
+_TIMERS: sa.Table = m.Timer.__table__  # type: ignore[assignment]
+_CANCEL_TASKS_AT = (
+    _TASKS.update()
+    .where(_TASKS.c.token_id.in_(sa.bindparam("tokens", expanding=True)), _TASKS.c.status == "open")
+    .values(status="cancelled")
+)
+_CANCEL_TIMERS_AT = (
+    _TIMERS.update()
+    .where(
+        _TIMERS.c.token_id.in_(sa.bindparam("tokens", expanding=True)),
+        _TIMERS.c.status.in_(("pending", "enqueued")),
+    )
+    .values(status="cancelled")
+)
+
+
 class Conflict(Exception):
     """Someone else changed the row first (compare-and-set lost); nothing was applied."""
 
@@ -140,21 +156,8 @@ class WriteBuffer:
                 insert_rows(session, model.__table__, rows)  # type: ignore[arg-type]
         if self.left_tokens:
             # The tasks and timers of positions that were left end with them.
-            session.execute(
-                sa.update(m.Task)
-                .where(m.Task.token_id.in_(self.left_tokens), m.Task.status == "open")
-                .values(status="cancelled")
-                .execution_options(synchronize_session=False)
-            )
-            session.execute(
-                sa.update(m.Timer)
-                .where(
-                    m.Timer.token_id.in_(self.left_tokens),
-                    m.Timer.status.in_(("pending", "enqueued")),
-                )
-                .values(status="cancelled")
-                .execution_options(synchronize_session=False)
-            )
+            connection.execute(_CANCEL_TASKS_AT, {"tokens": self.left_tokens})
+            connection.execute(_CANCEL_TIMERS_AT, {"tokens": self.left_tokens})
         self.__init__()  # type: ignore[misc]
 
 
