@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from procedo.api import security
 from procedo.db import models as m
-from procedo.runtime import setup
 from procedo.runtime.context import NotFound, Refusal, Runtime
 
 Access = Literal["admin", "designer", "member", "partner"]
@@ -38,16 +37,35 @@ def slug_of(name: str) -> str:
 def create_tenant(
     rt: Runtime, name: str, admin_email: str, slug: str | None = None, admin_name: str = ""
 ) -> NewTenant:
-    """A tenant with one admin: returns the admin's password and an API token, shown once."""
+    """A tenant and its admin in one transaction; the password and token are shown once."""
     slug = slug or slug_of(name)
     if not _SLUG.match(slug):
         raise Refusal(f"tenant slug '{slug}': use lower-case letters, digits and '-'")
-    with rt.db.read() as session:
+    password, token = security.new_password(), security.new_token()
+    with rt.transaction() as (session, _out):
         if session.scalar(sa.select(m.Tenant.id).where(m.Tenant.slug == slug)) is not None:
             raise Refusal(f"a tenant '{slug}' exists already; choose another name or --slug")
-    tenant = setup.create_tenant(rt, name, slug)
-    admin, password = add_user(rt, tenant.id, admin_email, admin_name, "admin")
-    token = create_token(rt, tenant.id, admin.id, "created with the tenant")[1]
+        tenant = m.Tenant(name=name, slug=slug)
+        session.add(tenant)
+        session.flush()
+        admin = m.User(
+            tenant_id=tenant.id,
+            email=admin_email.strip().lower(),
+            name=admin_name,
+            access="admin",
+            password_hash=security.hash_password(password),
+        )
+        session.add(admin)
+        session.flush()
+        session.add(
+            m.ApiToken(
+                tenant_id=tenant.id,
+                user_id=admin.id,
+                name="made with the tenant",
+                token_hash=security.token_hash(token),
+                created_at=rt.clock.now(),
+            )
+        )
     return NewTenant(tenant, admin, password, token)
 
 
