@@ -3,10 +3,21 @@ import type { Flow, FlowNode } from "../types";
 
 export type Change = "added" | "removed" | "changed" | "moved";
 
+/** JSON with object keys sorted at every level: equal values give equal text. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      : v,
+  );
+}
+
 function comparable(node: FlowNode): string {
   const copy: FlowNode = { ...node };
   delete copy.position;
-  return JSON.stringify(copy, Object.keys(copy).sort()) + JSON.stringify(copy.params ?? {});
+  if (copy.label === "") delete copy.label;
+  if (copy.params && Object.keys(copy.params).length === 0) delete copy.params;
+  return stableJson(copy);
 }
 
 function edgesOf(flow: Flow, id: string): string {
@@ -27,7 +38,7 @@ export function diffFlows(a: Flow, b: Flow): Map<string, Change> {
     const old = before.get(id);
     if (!old) out.set(id, "added");
     else if (comparable(old) !== comparable(node) || edgesOf(a, id) !== edgesOf(b, id)) out.set(id, "changed");
-    else if (JSON.stringify(old.position ?? null) !== JSON.stringify(node.position ?? null)) out.set(id, "moved");
+    else if (stableJson(old.position ?? null) !== stableJson(node.position ?? null)) out.set(id, "moved");
   }
   for (const id of before.keys()) if (!after.has(id)) out.set(id, "removed");
   return out;

@@ -146,24 +146,73 @@ function equal(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** The properties an object (sub)schema may have: through $ref and across union members. */
+function propertiesOf(schema: JsonSchema | undefined, root: JsonSchema): Record<string, JsonSchema> {
+  if (!schema) return {};
+  const s = resolve(schema, root);
+  const out: Record<string, JsonSchema> = { ...(s.properties ?? {}) };
+  for (const member of (s.anyOf ?? s.oneOf ?? []) as JsonSchema[]) {
+    for (const [k, v] of Object.entries(propertiesOf(member, root))) if (!(k in out)) out[k] = v;
+  }
+  return out;
+}
+
+function itemsOf(schema: JsonSchema | undefined, root: JsonSchema): JsonSchema | undefined {
+  if (!schema) return undefined;
+  const s = resolve(schema, root);
+  if (s.items) return s.items;
+  for (const member of (s.anyOf ?? s.oneOf ?? []) as JsonSchema[]) {
+    const found = itemsOf(member, root);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function defaultOf(schema: JsonSchema | undefined, root: JsonSchema): { has: boolean; value?: unknown } {
+  if (!schema) return { has: false };
+  if ("default" in schema) return { has: true, value: schema.default };
+  const s = resolve(schema, root);
+  return "default" in s ? { has: true, value: s.default } : { has: false };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+
+function prune(next: unknown, before: unknown, schema: JsonSchema | undefined, root: JsonSchema): unknown {
+  if (Array.isArray(next)) {
+    const items = itemsOf(schema, root);
+    const old = Array.isArray(before) ? before : [];
+    return next.map((v, i) => prune(v, old[i], items, root));
+  }
+  if (!isPlainObject(next)) return next;
+  const old = isPlainObject(before) ? before : undefined;
+  const props = propertiesOf(schema, root);
+  const out: Record<string, unknown> = {};
+  // The node's own key order first, so an edit changes only what was edited.
+  const keys = [...Object.keys(old ?? {}).filter((k) => k in next), ...Object.keys(next).filter((k) => !old || !(k in old))];
+  for (const key of keys) {
+    const value = next[key];
+    if (value === undefined) continue;
+    if (old && key in old) {
+      out[key] = prune(value, old[key], props[key], root);
+      continue;
+    }
+    // A field the node did not have: drop what the form filled in by itself.
+    const d = defaultOf(props[key], root);
+    if (d.has && equal(d.value, value)) continue;
+    if (!d.has && old && (value === "" || value === null)) continue;
+    out[key] = prune(value, undefined, props[key], root);
+  }
+  return out;
+}
+
 /**
  * Params after a form change, without the defaults the form filled in for
- * top-level fields the node did not have: opening a form never changes a node.
+ * fields the node did not have (at any depth): opening a form never changes a node.
  */
 export function pruneDefaults(
   next: Record<string, unknown>,
   before: Record<string, unknown> | undefined,
   schema: JsonSchema,
 ): Record<string, unknown> {
-  const s = resolve(schema, schema);
-  const props: Record<string, JsonSchema> = s.properties ?? {};
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(next ?? {})) {
-    if (value === undefined) continue;
-    const had = before && key in before;
-    const prop = props[key];
-    if (!had && prop && "default" in prop && equal(prop.default, value)) continue;
-    out[key] = value;
-  }
-  return out;
+  return prune(next ?? {}, before ?? {}, schema, schema) as Record<string, unknown>;
 }

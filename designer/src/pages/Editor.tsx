@@ -39,7 +39,7 @@ import {
 import { connectionProblem } from "../flow/connections";
 import { autoLayout } from "../flow/layout";
 import { copyFragment, pasteFragment, readFragment, type Fragment } from "../flow/clipboard";
-import { diffFlows, type Change } from "../flow/diff";
+import { diffFlows, stableJson, type Change } from "../flow/diff";
 import { prepareSchema, uiSchemaFor } from "../flow/schema";
 import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
 import { Palette } from "../components/Palette";
@@ -147,7 +147,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       setMeta(canvas.meta);
       setNodes(canvas.nodes);
       setEdges(canvas.edges);
-      const json = JSON.stringify(doc);
+      const json = stableJson(doc);
       setSavedJson(json);
       setCurrentJson(json);
       past.current = [];
@@ -203,7 +203,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   useEffect(() => {
     if (!meta) return;
     const timer = setTimeout(() => {
-      setCurrentJson(JSON.stringify(canvasToFlow(meta, nodes, edges)));
+      setCurrentJson(stableJson(canvasToFlow(meta, nodes, edges)));
     }, 250);
     return () => clearTimeout(timer);
   }, [meta, nodes, edges]);
@@ -482,7 +482,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     try {
       const { etag: next, data } = await api.saveDraft(flowKey, flow, etag);
       setEtag(next);
-      const json = JSON.stringify(flow);
+      const json = stableJson(flow);
       setSavedJson(json);
       setCurrentJson(json);
       if (data && typeof data === "object" && "updated_at" in data) setRecord((r) => ({ ...(r ?? { latest_version: null }), ...data }) as typeof r);
@@ -813,7 +813,7 @@ function FlowSettings({ meta, readOnly, ruleContext, onChange, hint }: { meta: F
           if (data.stop_when !== undefined && data.stop_when !== null) next.stop_when = data.stop_when as Flow["stop_when"];
           else if ("stop_when" in meta && meta.stop_when === null) next.stop_when = null;
           else delete next.stop_when;
-          if (JSON.stringify(next) !== JSON.stringify(meta)) onChange(next);
+          if (stableJson(next) !== stableJson(meta)) onChange(next);
         }}
       />
     </div>

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { prepareSchema, pruneDefaults, uiSchemaFor } from "../src/flow/schema";
+import { loadCatalogue } from "./helpers";
+
+const catalogue = loadCatalogue();
+
+describe("params schema for the form", () => {
+  it("puts the rule builder wherever a rule tree is, for every node type", () => {
+    const condition = prepareSchema(catalogue.get("condition")!.params_schema);
+    const ui = uiSchemaFor(condition);
+    expect(ui.branches.items.when["ui:field"]).toBe("rule");
+    const wait = uiSchemaFor(prepareSchema(catalogue.get("wait")!.params_schema));
+    expect(JSON.stringify(wait)).toContain('"ui:field":"rule"');
+  });
+  it("hides discriminator tags", () => {
+    const ui = uiSchemaFor(prepareSchema(catalogue.get("email")!.params_schema));
+    expect(ui.to.kind["ui:widget"]).toBe("hidden");
+  });
+  it("drops defaults the form fills in, at any depth", () => {
+    const schema = prepareSchema(catalogue.get("assign_role")!.params_schema);
+    const before = { title: "T", assignee: { role: "A" }, outcomes: [{ port: "ok", label: "OK" }] };
+    const filled = { ...before, assignee: { role: "A", user: "" }, checkpoints: [], instructions: "", due: null };
+    expect(pruneDefaults(filled, before, schema)).toEqual(before);
+    const edited = { ...filled, instructions: "Check it" };
+    expect(pruneDefaults(edited, before, schema)).toEqual({ ...before, instructions: "Check it" });
+  });
+});
