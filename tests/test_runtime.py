@@ -53,6 +53,31 @@ def test_role_members_per_subject_come_first(world: World) -> None:
     assert holders == {special.id: "zoe@acme.example", plain.id: "carla@acme.example"}
 
 
+def test_a_bulk_start_gives_each_subject_its_own_members(world: World) -> None:
+    """K1 in one batch: the members read for the first subject do not answer for the others."""
+    world.publish("invoice-approval")
+    own = {}
+    for n in range(4):
+        email = f"acc{n}@acme.example"
+        setup.add_user(world.rt, world.tenant, email)
+        subject = world.subject("invoice", f"INV-{n}", GOOD_INVOICE)
+        setup.add_member(world.rt, world.tenant, "Accountant", email, subject.id)
+        own[subject.id] = email
+    plain = world.subject("invoice", "INV-P", GOOD_INVOICE)
+    own[plain.id] = "carla@acme.example"
+    admin.start_many(world.rt, world.tenant, "invoice-approval", list(own), "bulk")
+    world.runner.drain()  # one message, one transaction for the whole batch
+    with world.rt.db.read() as session:
+        holders = dict(
+            session.execute(
+                sa.select(m.Task.subject_id, m.TaskCandidate.user_email).join(
+                    m.TaskCandidate, m.TaskCandidate.task_id == m.Task.id
+                )
+            ).all()
+        )
+    assert holders == own
+
+
 def test_mandatory_checkpoints_block_completion_and_nothing_is_stored(world: World) -> None:
     world.publish("vat-return")
     client = world.subject(

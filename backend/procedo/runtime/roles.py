@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from procedo.db import models as m
 from procedo.nodetypes import Assignee
+from procedo.runtime.rows import subjects
 
 _MEMBERS = (
     sa.select(m.Role.name, m.User.email, m.RoleMember.subject_id)
@@ -22,14 +24,24 @@ _MEMBERS = (
         m.User.active.is_(True),
     )
 )
+_TENANT_WIDE = _MEMBERS.where(m.RoleMember.subject_id.is_(None))
+_OF_SUBJECTS = _MEMBERS.where(m.RoleMember.subject_id.in_(sa.bindparam("subjects", expanding=True)))
 
 
 class _Memberships:
-    """A tenant's members of some roles, read once per transaction."""
+    """A tenant's members of some roles, read once per transaction.
 
-    def __init__(self, rows: Iterable[tuple[str, str, uuid.UUID | None]]) -> None:
+    Tenant-wide members are read at once; members set per subject (K1: each
+    client its own Accountant, so there may be one per subject of a large
+    tenant) only for the subjects this transaction works on.
+    """
+
+    def __init__(self) -> None:
         self.tenant_wide: defaultdict[str, set[str]] = defaultdict(set)
         self.by_subject: defaultdict[tuple[str, uuid.UUID], set[str]] = defaultdict(set)
+        self.covered: set[uuid.UUID] = set()
+
+    def add(self, rows: Iterable[Any]) -> None:
         for role, email, subject_id in rows:
             if subject_id is None:
                 self.tenant_wide[role].add(email)
@@ -49,12 +61,22 @@ def members_by_role(
         return {}
     cache: dict[tuple[uuid.UUID, tuple[str, ...]], _Memberships]
     cache = session.info.setdefault("memberships", {})
+    connection = session.connection()
     memberships = cache.get((tenant_id, names))
     if memberships is None:
-        rows = session.execute(_MEMBERS, {"tenant": tenant_id, "names": list(names)})
-        memberships = cache[(tenant_id, names)] = _Memberships(
-            (row[0], row[1], row[2]) for row in rows
+        memberships = cache[(tenant_id, names)] = _Memberships()
+        memberships.add(connection.execute(_TENANT_WIDE, {"tenant": tenant_id, "names": names}))
+    if subject_id not in memberships.covered:
+        # This subject, and every other one the transaction has read: one query for a batch.
+        wanted = {subject_id} | {
+            s.id for s in subjects(session).values() if s.tenant_id == tenant_id
+        }
+        wanted -= memberships.covered
+        found = connection.execute(
+            _OF_SUBJECTS, {"tenant": tenant_id, "names": names, "subjects": sorted(wanted)}
         )
+        memberships.add(found)
+        memberships.covered |= wanted
     return {role: memberships.members(role, subject_id) for role in names}
 
 
