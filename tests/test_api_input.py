@@ -255,3 +255,33 @@ def test_the_designer_is_served_with_client_routing(backend: Backend, tmp_path: 
         assert "designer" in http.get("/..%2f..%2fetc/passwd").text  # index, never the file
     with live_server(backend.runtime, web_dir=tmp_path / "absent") as url:
         assert "not built" in httpx.get(url).text
+
+
+def test_ubl_invoices_come_in_as_subjects_and_bad_documents_store_nothing(acme: Office) -> None:
+    samples = Path(__file__).parent / "ubl"
+    xml = {"Content-Type": "application/xml"}
+    stored = ok(
+        acme.http.post(
+            "/subjects/invoices", content=(samples / "invoice-kvk-x.xml").read_bytes(), headers=xml
+        ),
+        201,
+    )
+    assert stored["type"] == "invoice"
+    again = ok(
+        acme.http.post(
+            "/subjects/invoices", content=(samples / "invoice-kvk-x.xml").read_bytes(), headers=xml
+        ),
+        201,
+    )
+    assert again["id"] == stored["id"]
+    for name in ("malformed.xml", "billion-laughs.xml"):
+        refused = acme.http.post(
+            "/subjects/invoices", content=(samples / name).read_bytes(), headers=xml
+        )
+        assert refused.status_code == 400, (name, refused.text)
+        assert refused.json()["problems"], name
+    as_json = acme.http.post("/subjects/invoices", content=b"{}", headers=JSON)
+    assert as_json.status_code == 415
+    assert [s["id"] for s in ok(acme.http.get("/subjects", params={"type": "invoice"}))] == [
+        stored["id"]
+    ]

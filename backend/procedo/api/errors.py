@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from procedo.flow.problems import FlowError, Problem
 from procedo.runtime.buffer import Conflict
 from procedo.runtime.context import NotFound, Refusal
+from procedo.ubl.xml import UblError
 
 log = logging.getLogger("procedo.api")
 
@@ -67,6 +68,10 @@ _QUERY_NAMES = {"scope_name": "scope", "type_name": "type"}
 _JSON_SYNTAX = ("JSON is malformed", "Input data was truncated", "Invalid JSON")
 
 
+def _ubl_error(_request: Request[Any, Any, Any], exc: UblError) -> Response[ErrorBody]:
+    return _response(ErrorBody(status=exc.status, detail=str(exc), problems=exc.problems))
+
+
 def _validation(_request: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorBody]:
     problems = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
@@ -118,6 +123,7 @@ EXCEPTION_HANDLERS: Any = {
     Refusal: _refusal,
     Conflict: _conflict,
     FlowError: _flow_error,
+    UblError: _ubl_error,
     ValidationException: _validation,
     HTTPException: _http,
     Exception: _internal,

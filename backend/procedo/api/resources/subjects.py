@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
@@ -18,6 +18,7 @@ from procedo.api.views import HistoryOut, SubjectOut, history_out, subject_out
 from procedo.db import models as m
 from procedo.runtime import admin, setup
 from procedo.runtime.context import NotFound
+from procedo.ubl import MAX_BYTES as UBL_MAX_BYTES
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Status = Annotated[str, msgspec.Meta(max_length=64)]
@@ -119,6 +120,23 @@ class SubjectController(Controller):
             rt, caller.tenant_id, data.type, data.key, data.fields, data.status
         )
         return subject_out(subject)
+
+    @post("/invoices", sync_to_thread=True, request_max_body_size=UBL_MAX_BYTES + 1024)
+    def ingest_invoice(
+        self, request: Request[Any, Any, Any], body: RawBody, caller: CallerDep, rt: RuntimeDep
+    ) -> SubjectOut:
+        """A UBL 2.1 / PEPPOL BIS 3.0 invoice or credit note (application/xml, 5 MB at most).
+
+        Stored as an invoice subject (the same document again changes nothing new);
+        `invoice.received` starts the flows on it. Refused documents store nothing.
+        """
+        caller.require("designer")
+        media_type, _options = request.content_type
+        if media_type not in ("application/xml", "text/xml"):
+            raise ApiError(415, f"send the invoice as application/xml (was '{media_type}')")
+        from procedo.ubl.ingest import ingest  # the UBL model loads only when used
+
+        return subject_out(ingest(rt, caller.tenant_id, body, caller.actor))
 
     @get("/{subject_id:uuid}", sync_to_thread=True)
     def get_subject(
