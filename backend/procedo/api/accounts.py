@@ -11,7 +11,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from procedo.api import security
+from procedo.api import security, tenancy
 from procedo.db import models as m
 from procedo.runtime.context import NotFound, Refusal, Runtime
 
@@ -144,6 +144,12 @@ class Login:
 
 def log_in(rt: Runtime, tenant_slug: str, email: str, password: str) -> Login | None:
     """A new session for a right password; None otherwise (the caller says only 'wrong')."""
+    # Before the login nobody's tenant is known: the lookup is the system's.
+    with tenancy.all_tenants():
+        return _log_in(rt, tenant_slug, email, password)
+
+
+def _log_in(rt: Runtime, tenant_slug: str, email: str, password: str) -> Login | None:
     with rt.db.read() as session:
         row = session.execute(
             sa.select(m.User, m.Tenant)

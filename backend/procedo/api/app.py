@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from procedo.api.bodies import MAX_BODY
-from procedo.api.caller import Caller, resolve_caller
+from procedo.api.caller import authenticate, provide_caller
 from procedo.api.errors import EXCEPTION_HANDLERS
 from procedo.api.openapi import document_errors
 from procedo.api.resources.auth import AuthController
@@ -51,13 +51,11 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
     def provide_runtime() -> Runtime:
         return rt
 
-    def provide_caller(request: Request[Any, Any, Any]) -> Caller:
-        return resolve_caller(request, rt)
-
     api = Router(
         path=API_PREFIX,
         route_handlers=CONTROLLERS,
         security=[{"bearer": []}, {"session": []}],
+        before_request=authenticate,
     )
     from procedo import __version__
 
@@ -65,7 +63,7 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         route_handlers=[api, web_handler(web_dir or default_web_dir())],
         dependencies={
             "rt": Provide(provide_runtime, use_cache=True, sync_to_thread=False),
-            "caller": Provide(provide_caller, sync_to_thread=True),
+            "caller": Provide(provide_caller, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY,
@@ -84,6 +82,7 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
             ),
         ),
         debug=debug,
+        state=State({"runtime": rt}),
     )
     document_errors(app)
     return app

@@ -8,9 +8,10 @@ from typing import Any, Literal, TypeAlias
 
 import sqlalchemy as sa
 from litestar import Request
+from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 
-from procedo.api import security
+from procedo.api import security, tenancy
 from procedo.api.accounts import Access
 from procedo.api.errors import ApiError
 from procedo.db import models as m
@@ -67,6 +68,37 @@ _USER_OF_SESSION = (
     .join(m.Tenant, m.Tenant.id == m.User.tenant_id)
     .where(m.UserSession.token_hash == sa.bindparam("hash"))
 )
+
+
+async def authenticate(request: Request[Any, Any, Any]) -> None:
+    """Before each API request: who calls, and the tenant every query of the request is in.
+
+    Runs in the request's own task, so the tenant it enters reaches the threads the
+    handler's work runs in. A failure is kept and raised only by handlers that need a
+    caller (a login with a stale cookie must still work).
+    """
+    rt: Runtime = request.app.state.runtime
+    try:
+        caller = await sync_to_thread(_resolve_as_system, request, rt)
+    except ApiError as refused:
+        request.state.caller_error = refused
+        tenancy.enter(tenancy.NO_TENANT)
+        return
+    request.state.caller = caller
+    tenancy.enter(str(caller.tenant_id))
+
+
+def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+    caller: Caller | None = request.state.get("caller")
+    if caller is None:
+        raise request.state.get("caller_error") or _unauthenticated()
+    return caller
+
+
+def _resolve_as_system(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
+    # The credentials say which tenant: they are looked up before any tenant is known.
+    with tenancy.all_tenants():
+        return resolve_caller(request, rt)
 
 
 def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from procedo.api import tenancy
 from procedo.db import models as m
 from procedo.runtime.context import NotFound, Refusal, Runtime
 from procedo.runtime.steps import anyone_listens, history, raise_subject_event
@@ -98,13 +99,27 @@ class SharedRow(NamedTuple):
 
 
 def shared_instances(
-    session: Session,
+    rt: Runtime,
     partner_tenant_id: uuid.UUID,
     limit: int = 100,
     offset: int = 0,
     instance_id: uuid.UUID | None = None,
 ) -> list[SharedRow]:
-    """Instances of the flows the partner's grants name, with the statuses it may set."""
+    """Instances of the flows the partner's grants name, with the statuses it may set.
+
+    Reads other tenants' rows on purpose: the grants below decide which.
+    """
+    with tenancy.all_tenants(), rt.db.read() as session:
+        return _shared_instances(session, partner_tenant_id, limit, offset, instance_id)
+
+
+def _shared_instances(
+    session: Session,
+    partner_tenant_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    instance_id: uuid.UUID | None,
+) -> list[SharedRow]:
     grants = session.scalars(
         sa.select(m.Partnership).where(m.Partnership.partner_tenant_id == partner_tenant_id)
     ).all()
@@ -145,7 +160,7 @@ def set_status(
     rt: Runtime, partner_tenant_id: uuid.UUID, instance_id: uuid.UUID, status: str, actor: str
 ) -> None:
     """Set the instance subject's status, if a grant allows exactly that; history keeps it."""
-    with rt.transaction() as (session, out):
+    with tenancy.all_tenants(), rt.transaction() as (session, out):
         instance = session.get(m.Instance, instance_id)
         flow_key = None
         if instance is not None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
 
+from procedo.api import tenancy
 from procedo.api.app import create_app
 from procedo.db.migrate import upgrade
 from procedo.db.session import Database
@@ -27,14 +29,18 @@ class Backend:
 
 
 def start_backend(settings: Settings) -> Backend:
+    # PostgreSQL: the application role the API acts as (owning no tables), see docs/security.md.
+    role = os.environ.get("PROCEDO_DATABASE_ROLE", "")
     if settings.embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrate(settings.database_url)
         embedded = Embedded.start(settings)
+        tenancy.install(embedded.runtime.db.engine, role)
         return Backend(embedded.runtime, embedded.stop)
     # Distributed: workers and schedulers are their own processes; migrations are
     # `procedo db upgrade`, run once per deployment (several API processes may start at once).
     runtime, _actors = build_runtime(settings)
+    tenancy.install(runtime.db.engine, role)
     return Backend(runtime, runtime.db.dispose)
 
 

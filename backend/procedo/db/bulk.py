@@ -21,6 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 Processor = Callable[[Any], Any] | None
+# Set in a connection's info when row-level security binds it (procedo.api.tenancy):
+# PostgreSQL refuses COPY FROM then, so its inserts take the plain INSERT path.
+ROW_LEVEL_SECURITY = "procedo.row_level_security"
 _MISSING = object()
 
 
@@ -131,7 +134,7 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     dialect = connection.dialect
     if any(key not in table.c for key in keys):
         raise KeyError(f"{table.name} has no column {sorted(keys - set(table.c.keys()))}")
-    if dialect.name == "postgresql":
+    if dialect.name == "postgresql" and not connection.info.get(ROW_LEVEL_SECURITY):
         statement, plan = _postgres_plan(table, keys, dialect)
         cursor = connection.connection.cursor()
         with cursor.copy(statement) as copy:

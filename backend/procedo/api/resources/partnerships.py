@@ -116,8 +116,7 @@ class SharedController(Controller):
     ) -> list[SharedOut]:
         """Instances other tenants share with yours, and the statuses you may set on them."""
         caller.require("partner")
-        with rt.db.read() as session:
-            rows = partners.shared_instances(session, caller.tenant_id, limit, offset)
+        rows = partners.shared_instances(rt, caller.tenant_id, limit, offset)
         return [_shared_out(row) for row in rows]
 
     @post("/{instance_id:uuid}/status", sync_to_thread=True, status_code=200)
@@ -131,8 +130,7 @@ class SharedController(Controller):
         """Set a status a grant allows (such as 'paid'); the sharing tenant's history keeps it."""
         caller.require("partner")
         partners.set_status(rt, caller.tenant_id, instance_id, data.status, caller.actor)
-        with rt.db.read() as session:
-            rows = partners.shared_instances(session, caller.tenant_id, instance_id=instance_id)
+        rows = partners.shared_instances(rt, caller.tenant_id, instance_id=instance_id)
         if not rows:  # revoked in the meantime
             raise ApiError(404, f"no instance {instance_id} is shared with you")
         return _shared_out(rows[0])
