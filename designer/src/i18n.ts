@@ -68,6 +68,7 @@ const T = {
   checkpoints: ["Checkpoints", "Controlepunten", "Prüfpunkte"],
   mandatory: ["mandatory", "verplicht", "Pflicht"],
   claim: ["Claim", "Oppakken", "Übernehmen"],
+  pickTask: ["Pick a task on the left to work on it.", "Kies links een taak om eraan te werken.", "Wählen Sie links eine Aufgabe aus."],
   noTasks: ["Nothing to do. Enjoy your coffee.", "Niets te doen. Geniet van je koffie.", "Nichts zu tun. Genießen Sie Ihren Kaffee."],
   matches: ["matches {n} of {m} subjects", "klopt voor {n} van {m} onderwerpen", "trifft auf {n} von {m} Objekten zu"],
   textMode: ["Text", "Tekst", "Text"],

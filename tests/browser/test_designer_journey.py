@@ -105,6 +105,21 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     log_in(page, server)
     row = page.locator(".flows-table tr[data-flow='invoice-approval']")
     assert "Purchase invoice approval" in row.inner_text()
+    # Opening a flow and every node's form changes nothing.
+    page.goto("/flows/invoice-approval")
+    page.wait_for_selector(".react-flow__node")
+    for node_id in page.locator(".react-flow__node").evaluate_all(
+        "els => els.map(e => e.dataset.id)"
+    ):
+        select(page, node_id)
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.wait_for_selector("[data-testid=flow-settings]")
+    page.wait_for_timeout(600)
+    assert page.locator("[data-testid=save-state]").inner_text() == "Saved"
+    assert problem_count(page) == 0
+    page.goto("/")
+    page.wait_for_selector(".flows-table")
+
     api(page, "POST", "/roles", {"name": ROLE})
     api(page, "POST", f"/roles/{ROLE}/members", {"email": server.email})
 
@@ -267,7 +282,7 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     assert "INV-2026-0042" in detail.inner_text()
     detail.locator("button[data-outcome=approve]").click()
     page.wait_for_selector(".toast.ok")
-    assert page.locator(".list-item:has-text('Approve invoice INV-2026-0042')").count() == 0
+    page.locator(".list-item:has-text('Approve invoice INV-2026-0042')").wait_for(state="detached")
     instances = api(page, "GET", f"/instances?flow={FLOW_KEY}")
     assert [i["status"] for i in instances] == ["completed"]
 

@@ -6,7 +6,7 @@ import Form from "@rjsf/core";
 import { validator } from "../flow/validator";
 import type { FieldProps, RJSFSchema } from "@rjsf/utils";
 import { pick, useT } from "../i18n";
-import { prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
+import { humanize, prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
 import { RuleBuilder, type RuleContext } from "./RuleBuilder";
 import type { FlowNode, NodeTypeInfo, Problem, Rule } from "../types";
 import { CATEGORY_COLORS } from "./NodeView";
@@ -18,7 +18,7 @@ function RuleField(props: FieldProps) {
   const editable = !(props.readonly || props.disabled);
   return (
     <div className="rule-field">
-      <label className="control-label">{props.name}</label>
+      <label className="control-label">{humanize(props.name)}</label>
       {nullable && empty ? (
         editable ? <button type="button" className="small" onClick={() => props.onChange({ kind: "compare", field: ctx.fields[0]?.path ?? "subject.status", op: "is_set" } as never, props.fieldPathId.path)}>+ rule</button> : <div className="muted">—</div>
       ) : (

@@ -88,6 +88,7 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
     if (Array.isArray(s.anyOf)) {
       for (const member of s.anyOf as JsonSchema[]) {
         if (member && member.type === "null" && !member.title) member.title = "—";
+        else if (member && !member.title && !member.$ref && !member.anyOf) member.title = "Value";
       }
     }
     if (s.discriminator && s.discriminator.mapping && !isRuleSchema(s)) {

@@ -1,5 +1,5 @@
 // The flow editor: canvas, palette, side panel, live validation, save, publish, versions.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
   applyEdgeChanges,
   applyNodeChanges,
@@ -15,10 +15,6 @@ import {
   type IsValidConnection,
   type NodeChange,
 } from "@xyflow/react";
-import Form from "@rjsf/core";
-import { validator } from "../flow/validator";
-import type { RJSFSchema } from "@rjsf/utils";
-import flowSchema from "../../../docs/flow.schema.json";
 import { api, ApiError } from "../api";
 import { loadSubjectType, useCatalogue } from "../catalogue";
 import { useT } from "../i18n";
@@ -40,13 +36,16 @@ import { connectionProblem } from "../flow/connections";
 import { autoLayout } from "../flow/layout";
 import { copyFragment, pasteFragment, readFragment, type Fragment } from "../flow/clipboard";
 import { diffFlows, stableJson, type Change } from "../flow/diff";
-import { prepareSchema, uiSchemaFor } from "../flow/schema";
 import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
 import { Palette } from "../components/Palette";
-import { ParamsPanel, ruleFields as ruleFieldsForFlow } from "../components/ParamsPanel";
+// The forms (rjsf, ajv) load after the canvas: a big flow shows first.
+const ParamsPanel = lazy(() => import("../components/ParamsPanel").then((m) => ({ default: m.ParamsPanel })));
+const FlowSettings = lazy(() => import("../components/FlowSettings").then((m) => ({ default: m.FlowSettings })));
 import { fieldsFrom, type RuleContext } from "../components/RuleBuilder";
 import type { Flow, FlowNode, Problem, VersionInfo } from "../types";
 import { download, problemPlace, when } from "../util";
+
+const BIG_FLOW = 150;
 
 interface Snapshot {
   meta: Flow;
@@ -100,6 +99,8 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const user = useUser();
   const catalogue = useCatalogue();
   const rf = useReactFlow<CanvasNode, CanvasEdge>();
+  const rfRef = useRef(rf);
+  rfRef.current = rf;
   const readOnly = version !== undefined || user?.access === "member" || user?.access === "partner";
 
   const [meta, setMeta] = useState<Flow | null>(null);
@@ -144,6 +145,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
         setRecord(rec);
       }
       const canvas = flowToCanvas(doc);
+      performance.mark("procedo:flow-loaded");
       setMeta(canvas.meta);
       setNodes(canvas.nodes);
       setEdges(canvas.edges);
@@ -153,11 +155,16 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       past.current = [];
       future.current = [];
       setConflict(null);
-      setTimeout(() => rf.fitView({ padding: 0.15, duration: 0, maxZoom: 1 }), 50);
+      // A big flow opens around its start (fitting hundreds of nodes would draw them all at once).
+      const start = canvas.nodes.find((n) => n.data.node.type === "start") ?? canvas.nodes[0];
+      setTimeout(() => {
+        if (canvas.nodes.length <= BIG_FLOW || !start) rfRef.current.fitView({ padding: 0.15, duration: 0, maxZoom: 1 });
+        else rfRef.current.setCenter(start.position.x + 400, start.position.y + 200, { zoom: 0.8 });
+      }, 50);
     } catch (e) {
       setLoadError(e instanceof ApiError ? e.detail : String(e));
     }
-  }, [flowKey, version, rf]);
+  }, [flowKey, version]);
 
   useEffect(() => {
     void load();
@@ -171,6 +178,15 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     if (!meta?.subject_type) return;
     void loadSubjectType(meta.subject_type).then(setSubjectType);
   }, [meta?.subject_type]);
+
+  // The side panel's forms mount once the canvas has drawn (compiling schemas takes a moment).
+  const [formsReady, setFormsReady] = useState(false);
+  const hasMeta = meta !== null;
+  useEffect(() => {
+    if (!hasMeta) return;
+    const timer = setTimeout(() => setFormsReady(true), 350);
+    return () => clearTimeout(timer);
+  }, [hasMeta]);
 
   // ---------------------------------------------------------------- history
   const remember = useCallback(() => {
@@ -686,10 +702,10 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
               selectionKeyCode="Shift"
               minZoom={0.1}
               maxZoom={2}
-              onlyRenderVisibleElements={nodes.length > 200}
+              onlyRenderVisibleElements={nodes.length > BIG_FLOW}
               defaultEdgeOptions={{ type: "smoothstep" }}
               proOptions={{ hideAttribution: true }}
-              fitView
+              fitView={nodes.length <= BIG_FLOW}
               fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
             >
               <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
@@ -699,7 +715,10 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
             {connectHint && <div className="connect-hint" onClick={() => setConnectHint("")}>{connectHint}</div>}
           </div>
           <aside className="side">
-            {selectedNode ? (
+            <Suspense fallback={<div className="params-panel muted">…</div>}>
+            {!formsReady ? (
+              <div className="params-panel muted">…</div>
+            ) : selectedNode ? (
               <ParamsPanel
                 key={selectedNode.id}
                 node={selectedNode.data.node}
@@ -714,6 +733,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
             ) : (
               <FlowSettings meta={meta} readOnly={readOnly} ruleContext={ruleContext} onChange={updateMeta} hint={t("nothingSelected")} />
             )}
+            </Suspense>
             {!readOnly && (
               <div className="problems" data-testid="problems">
                 <div className="problems-head">
@@ -774,52 +794,6 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     </CanvasContext.Provider>
   );
 }
-
-function FlowSettings({ meta, readOnly, ruleContext, onChange, hint }: { meta: Flow; readOnly: boolean; ruleContext: RuleContext; onChange: (m: Flow) => void; hint: string }) {
-  const { t } = useT();
-  // The flow-level form comes from the flow format's own JSON Schema (docs/flow.schema.json).
-  const schema = useMemo(() => {
-    const defs = (flowSchema as Record<string, unknown>).$defs as Record<string, Record<string, Record<string, unknown>>>;
-    const props = defs.Flow!.properties!;
-    return prepareSchema({ $defs: defs, type: "object", properties: { trigger: props.trigger, stop_when: props.stop_when }, required: ["trigger"] });
-  }, []);
-  const uiSchema = useMemo(() => ({ ...uiSchemaFor(schema), "ui:submitButtonOptions": { norender: true } }), [schema]);
-  const formData = useMemo(() => {
-    const d: Record<string, unknown> = { trigger: meta.trigger };
-    if ("stop_when" in meta) d.stop_when = meta.stop_when;
-    return d;
-  }, [meta]);
-  return (
-    <div className="params-panel" data-testid="flow-settings">
-      <div className="muted small-text hint">{hint}</div>
-      <div className="panel-head"><div className="panel-type">{t("flowSettings")}</div></div>
-      <label className="field">{t("name")}<input name="flow-name" value={meta.name} disabled={readOnly} onChange={(e) => onChange({ ...meta, name: e.target.value })} /></label>
-      <label className="field">{t("description")}<textarea name="flow-description" rows={3} value={meta.description ?? ""} disabled={readOnly} onChange={(e) => { const m: Flow = { ...meta, description: e.target.value }; if (!e.target.value) delete (m as { description?: string }).description; onChange(m); }} /></label>
-      <div className="field muted small-text">{t("subjectType")}: <code>{meta.subject_type}</code></div>
-      <Form
-        schema={schema as RJSFSchema}
-        uiSchema={uiSchema}
-        formData={formData}
-        validator={validator}
-        readonly={readOnly}
-        formContext={ruleContext}
-        fields={ruleFieldsForFlow}
-        showErrorList={false}
-        noHtml5Validate
-        onChange={(e) => {
-          if (readOnly) return;
-          const data = (e.formData ?? {}) as Record<string, unknown>;
-          const next: Flow = { ...meta, trigger: data.trigger as Flow["trigger"] };
-          if (data.stop_when !== undefined && data.stop_when !== null) next.stop_when = data.stop_when as Flow["stop_when"];
-          else if ("stop_when" in meta && meta.stop_when === null) next.stop_when = null;
-          else delete next.stop_when;
-          if (stableJson(next) !== stableJson(meta)) onChange(next);
-        }}
-      />
-    </div>
-  );
-}
-
 
 function VersionsPanel(props: {
   flowKey: string;

@@ -156,7 +156,7 @@ export function InboxPage() {
             </div>
           </div>
         ) : (
-          !done && <div className="centered muted">{tasks?.length ? "←" : ""}</div>
+          !done && <div className="centered muted">{tasks?.length ? t("pickTask") : ""}</div>
         )}
       </div>
     </div>

@@ -1,0 +1,60 @@
+// The flow-level settings: name, description, trigger and stop rule. The trigger and
+// stop_when forms come from the flow format's own JSON Schema (docs/flow.schema.json).
+import { useMemo } from "react";
+import Form from "@rjsf/core";
+import type { RJSFSchema } from "@rjsf/utils";
+import flowSchema from "../../../docs/flow.schema.json";
+import { useT } from "../i18n";
+import { stableJson } from "../flow/diff";
+import { prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
+import { validator } from "../flow/validator";
+import { ruleFields as ruleFieldsForFlow } from "./ParamsPanel";
+import type { RuleContext } from "./RuleBuilder";
+import type { Flow } from "../types";
+
+export function FlowSettings({ meta, readOnly, ruleContext, onChange, hint }: { meta: Flow; readOnly: boolean; ruleContext: RuleContext; onChange: (m: Flow) => void; hint: string }) {
+  const { t } = useT();
+  // The flow-level form comes from the flow format's own JSON Schema (docs/flow.schema.json).
+  const schema = useMemo(() => {
+    const defs = (flowSchema as Record<string, unknown>).$defs as Record<string, Record<string, Record<string, unknown>>>;
+    const props = defs.Flow!.properties!;
+    return prepareSchema({ $defs: defs, type: "object", properties: { trigger: props.trigger, stop_when: props.stop_when }, required: ["trigger"] });
+  }, []);
+  const uiSchema = useMemo(() => ({ ...uiSchemaFor(schema), "ui:submitButtonOptions": { norender: true } }), [schema]);
+  const formData = useMemo(() => {
+    const d: Record<string, unknown> = { trigger: meta.trigger };
+    if ("stop_when" in meta) d.stop_when = meta.stop_when;
+    return d;
+  }, [meta]);
+  return (
+    <div className="params-panel" data-testid="flow-settings">
+      <div className="muted small-text hint">{hint}</div>
+      <div className="panel-head"><div className="panel-type">{t("flowSettings")}</div></div>
+      <label className="field">{t("name")}<input name="flow-name" value={meta.name} disabled={readOnly} onChange={(e) => onChange({ ...meta, name: e.target.value })} /></label>
+      <label className="field">{t("description")}<textarea name="flow-description" rows={3} value={meta.description ?? ""} disabled={readOnly} onChange={(e) => { const m: Flow = { ...meta, description: e.target.value }; if (!e.target.value) delete (m as { description?: string }).description; onChange(m); }} /></label>
+      <div className="field muted small-text">{t("subjectType")}: <code>{meta.subject_type}</code></div>
+      <Form
+        schema={schema as RJSFSchema}
+        uiSchema={uiSchema}
+        formData={formData}
+        validator={validator}
+        readonly={readOnly}
+        formContext={ruleContext}
+        fields={ruleFieldsForFlow}
+        showErrorList={false}
+        noHtml5Validate
+        onChange={(e) => {
+          if (readOnly) return;
+          const data = pruneDefaults((e.formData ?? {}) as Record<string, unknown>, formData, schema);
+          const next: Flow = { ...meta, trigger: data.trigger as Flow["trigger"] };
+          if (data.stop_when !== undefined && data.stop_when !== null) next.stop_when = data.stop_when as Flow["stop_when"];
+          else if ("stop_when" in meta && meta.stop_when === null) next.stop_when = null;
+          else delete next.stop_when;
+          if (stableJson(next) !== stableJson(meta)) onChange(next);
+        }}
+      />
+    </div>
+  );
+}
+
+
