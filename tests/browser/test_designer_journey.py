@@ -180,7 +180,8 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     # Auto-layout (L) lays the nodes out left to right before connecting them.
     page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
     page.keyboard.press("l")
-    page.wait_for_timeout(800)
+    page.wait_for_selector("[data-testid=editor][data-busy=layout]", state="attached")
+    page.wait_for_selector("[data-testid=editor]:not([data-busy])")
     connect(page, "start", "next", check)
     connect(page, check, "small", approved)
     connect(page, check, "no_order", mail)

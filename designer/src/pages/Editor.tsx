@@ -121,6 +121,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const [diff, setDiff] = useState<{ a: number | "draft"; b: number | "draft"; changes: Map<string, Change> } | null>(null);
   const [subjectType, setSubjectType] = useState<Record<string, unknown> | null>(null);
   const [jsonText, setJsonText] = useState("");
+  const [busy, setBusy] = useState("");
 
   const past = useRef<Snapshot[]>([]);
   const future = useRef<Snapshot[]>([]);
@@ -408,10 +409,17 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const layout = useCallback(async () => {
     const current = state.current;
     if (!current || readOnly) return;
-    const spots = await autoLayout(current.nodes, current.edges);
-    remember();
-    setNodes((ns) => ns.map((n) => (spots.has(n.id) ? { ...n, position: spots.get(n.id)!, data: { ...n.data, placed: true } } : n)));
-    setTimeout(() => rf.fitView({ padding: 0.15, duration: 300, maxZoom: 1 }), 50);
+    setBusy("layout");
+    try {
+      const spots = await autoLayout(current.nodes, current.edges);
+      remember();
+      setNodes((ns) => ns.map((n) => (spots.has(n.id) ? { ...n, position: spots.get(n.id)!, data: { ...n.data, placed: true } } : n)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await rf.fitView({ padding: 0.15, duration: 300, maxZoom: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 320));
+    } finally {
+      setBusy("");
+    }
   }, [readOnly, remember, rf]);
 
   // ---------------------------------------------------------------- clipboard
@@ -634,7 +642,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const publishBlocked = problems.length > 0 || validating || currentJson !== validated.current;
   return (
     <CanvasContext.Provider value={ctxValue}>
-      <div className="editor" data-testid="editor" data-readonly={readOnly ? "true" : "false"}>
+      <div className="editor" data-testid="editor" data-readonly={readOnly ? "true" : "false"} data-busy={busy || undefined}>
         <div className="toolbar">
           <button className="ghost" onClick={() => navigate("/")} title={t("flows")}>←</button>
           <div className="flow-title">
