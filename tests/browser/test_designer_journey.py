@@ -222,7 +222,32 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
 
     # ------------------------------------------------------------------ save, publish
     page.click("[data-testid=save]")
-    page.wait_for_selector("[data-testid=save-state]:has-text('Saved')")
+    page.wait_for_selector("[data-testid=save-state].ok")
+    # Someone else saves the draft meanwhile: saving says who, and offers their version.
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "procedo_csrf")
+    current = page.request.get(f"/api/v1/flows/{FLOW_KEY}")
+    theirs = {**current.json()["draft"], "name": "Drawn invoice approval (renamed)"}
+    saved = page.request.put(
+        f"/api/v1/flows/{FLOW_KEY}/draft",
+        headers={
+            "X-CSRF-Token": csrf,
+            "Content-Type": "application/json",
+            "If-Match": current.headers["etag"],
+        },
+        data=json.dumps(theirs),
+    )
+    assert saved.ok, saved.text()
+    panel = select(page, approved)
+    panel.locator("input[name=node-label]").fill("Approved by the reviewer")
+    page.click("[data-testid=save]")
+    conflict = page.locator("[data-testid=conflict]")
+    conflict.wait_for()
+    assert server.email in conflict.inner_text()
+    conflict.locator("button:has-text('Reload')").click()
+    page.wait_for_selector(".flow-title:has-text('Drawn invoice approval (renamed)')")
+    wait_validated(page)
+    assert problem_count(page) == 0
+
     publish = page.locator("[data-testid=publish]")
     assert publish.is_enabled()
     publish.click()
@@ -243,6 +268,7 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
         "status_change",
         "end",
     }
+    assert exported["name"] == "Drawn invoice approval (renamed)"
     copy = {**exported, "key": f"{FLOW_KEY}-copy", "name": "Drawn invoice approval (copy)"}
     copy_path = tmp_path / "copy.json"
     copy_path.write_text(json.dumps(copy, indent=2))
