@@ -296,6 +296,28 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     page.set_input_files("[data-testid=import-file]", str(broken))
     page.wait_for_selector(".error-box:has-text('flow.start.missing')")
 
+    # Duplicate a flow from the list, then delete the copy (it was never published).
+    page.goto("/")
+    page.wait_for_selector(".flows-table")
+    page.locator(f"tr[data-flow='{FLOW_KEY}'] button:has-text('Duplicate')").click()
+    page.fill("input[name=key]", "short-lived")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/flows/short-lived")
+    page.wait_for_selector(".react-flow__node")
+    page.goto("/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("tr[data-flow='short-lived'] button:has-text('Delete')").click()
+    page.locator("tr[data-flow='short-lived']").wait_for(state="detached")
+    assert page.locator(f"tr[data-flow='{FLOW_KEY}'] button:has-text('Delete')").count() == 0
+
+    # A published version opens read-only; the versions panel compares it with the draft.
+    page.goto(f"/flows/{FLOW_KEY}/versions/1")
+    page.wait_for_selector("[data-testid=editor][data-readonly=true]")
+    assert page.locator("[data-testid=palette]").count() == 0
+    page.click("button:has-text('Versions')")
+    page.locator("[data-testid=versions-panel] button:has-text('Compare')").click()
+    page.wait_for_selector("[data-testid=diff]")
+
     # ------------------------------------------------------------------ inbox
     subjects = api(page, "GET", "/subjects?type=invoice")
     subject = next(s for s in subjects if s["key"] == "INV-2026-0042")
