@@ -2,7 +2,7 @@
 
 Each figure is the median of several runs (min and max beside it), with a peer
 measured in the same run on the same data, so a noisy machine moves both.
-``python -m bench [--quick] [--write] [--only flow,embedded,distributed,timers]``.
+``python -m bench [--quick] [--write] [--only flow,embedded,distributed,timers,api]``.
 The distributed parts need PostgreSQL and Redis (PROCEDO_BENCH_POSTGRES,
 PROCEDO_BENCH_REDIS; defaults: the local test services).
 """
@@ -147,6 +147,26 @@ def timers_section(count: int) -> list[str]:
     ]
 
 
+def api_section(instances: int, seconds: float) -> list[str]:
+    from bench.api_load import api_under_load
+
+    run = api_under_load(POSTGRES, REDIS, instances, seconds=seconds)
+    rows = [
+        f"| `GET {r.path}` | {r.p50_ms:.1f} ms | {r.p99_ms:.1f} ms | {r.requests} | {r.errors} |"
+        for r in run.results
+    ]
+    return [
+        f"### HTTP API under load: {run.rate:.0f} requests/s for {run.seconds:.0f} s, "
+        f"{run.instances:,} instances in PostgreSQL",
+        "",
+        "| request (bearer token, `procedo serve` as the API process) | p50 | p99 "
+        "| requests | errors |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
 def _memory() -> str:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -198,7 +218,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller and fewer runs")
     parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
-    parser.add_argument("--only", default="flow,embedded,distributed,timers")
+    parser.add_argument("--only", default="flow,embedded,distributed,timers,api")
     args = parser.parse_args()
     only = set(args.only.split(","))
     quick = args.quick
@@ -212,6 +232,8 @@ def main() -> None:
         lines += distributed_section(1 if quick else 3, 1000 if quick else 5000)
     if "timers" in only:
         lines += timers_section(10_000 if quick else 100_000)
+    if "api" in only:
+        lines += api_section(20_000 if quick else 100_000, 5 if quick else 20)
     minutes = (time.perf_counter() - started) / 60
     lines.append(f"{'--quick' if quick else 'Full'} run, {minutes:.1f} minutes in all.")
     report = "\n".join(lines)

@@ -285,8 +285,9 @@ def timers_due_at_once(
                     for i, t in zip(instances, tokens, strict=True)
                 ],
             )
-        with runtime.db.engine.connect() as connection:
-            # Fresh bulk-loaded tables: give the planner statistics, as autovacuum would.
+        with runtime.db.engine.begin() as connection:
+            # Fresh bulk-loaded tables: give the planner statistics, as autovacuum would
+            # (committed: statistics gathered in a rolled-back transaction are lost).
             connection.execute(sa.text("ANALYZE"))
             waiting_bytes = connection.execute(
                 sa.text(
