@@ -117,6 +117,17 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     page.wait_for_timeout(600)
     assert page.locator("[data-testid=save-state]").inner_text() == "Saved"
     assert problem_count(page) == 0
+
+    # Copy and paste a node (JSON text through the clipboard), then undo it.
+    nodes = page.locator(".react-flow__node").count()
+    select(page, "reject_mail")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    page.wait_for_selector(".react-flow__node[data-id='reject_mail_2']")
+    assert page.locator(".react-flow__node").count() == nodes + 1
+    page.keyboard.press("Control+z")
+    page.locator(".react-flow__node[data-id='reject_mail_2']").wait_for(state="detached")
+    page.wait_for_selector("[data-testid=save-state].ok")
     page.goto("/")
     page.wait_for_selector(".flows-table")
 
@@ -325,6 +336,11 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     page.click("nav >> text=Inbox")
     page.click("button[data-scope=roles]")
     item = page.locator(".list-item:has-text('Approve invoice INV-2026-0042')").first
+    for _ in range(40):  # the worker opens the task a moment after the start
+        if item.count():
+            break
+        page.wait_for_timeout(500)
+        page.click("[data-testid=refresh]")
     item.click()
     detail = page.locator("[data-testid=task-detail]")
     assert "Check the order and the delivery." in detail.inner_text()
@@ -332,7 +348,11 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     detail.locator("button[data-outcome=approve]").click()
     page.wait_for_selector(".toast.ok")
     page.locator(".list-item:has-text('Approve invoice INV-2026-0042')").wait_for(state="detached")
-    instances = api(page, "GET", f"/instances?flow={FLOW_KEY}")
+    for _ in range(40):  # the worker takes the outcome a moment later
+        instances = api(page, "GET", f"/instances?flow={FLOW_KEY}")
+        if [i["status"] for i in instances] == ["completed"]:
+            break
+        page.wait_for_timeout(500)
     assert [i["status"] for i in instances] == ["completed"]
 
     # ------------------------------------------------------------------ move an instance back

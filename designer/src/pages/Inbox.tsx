@@ -64,7 +64,12 @@ export function InboxPage() {
       setError(e instanceof ApiError ? e.detail : String(e));
     }
   }, [scope]);
-  useEffect(() => { void load(); }, [load]);
+  useEffect(() => {
+    void load();
+    // New tasks arrive while the inbox is open.
+    const timer = setInterval(() => void load(), 15_000);
+    return () => clearInterval(timer);
+  }, [load]);
 
   const task = tasks?.find((x) => x.id === selectedId) ?? null;
   useEffect(() => { setTicked(new Set(task?.ticked ?? [])); }, [task?.id]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -100,6 +105,8 @@ export function InboxPage() {
         <div className="tabs">
           <button className={scope === "mine" ? "on" : ""} onClick={() => setScope("mine")} data-scope="mine">{t("myTasks")}</button>
           <button className={scope === "roles" ? "on" : ""} onClick={() => setScope("roles")} data-scope="roles">{t("roleTasks")}</button>
+          <div className="spacer" />
+          <button className="ghost" onClick={() => void load()} title="refresh" data-testid="refresh">⟳</button>
         </div>
         {tasks === null && <div className="list-item muted">{t("loading")}</div>}
         {tasks?.length === 0 && <div className="list-item muted">{t("noTasks")}</div>}
