@@ -94,10 +94,9 @@ def problem_count(page: Any) -> int:
 
 
 def wait_validated(page: Any) -> None:
-    page.wait_for_timeout(900)  # the debounce, then the server's answer
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=problems]').textContent.includes('…')"
-    )
+    """Until the server has answered for what the canvas shows now."""
+    page.wait_for_timeout(100)
+    page.wait_for_selector("[data-testid=problems][data-state=done]")
 
 
 def test_journey(page: Any, server: Server, tmp_path: Path) -> None:

@@ -217,13 +217,21 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   }, []);
 
   // ---------------------------------------------------------------- flow JSON, validation
+  // `pending`: the canvas changed and the server has not yet answered for what it shows now.
+  const [pending, setPending] = useState(true);
+  const answered = useRef("");
+  const latest = useRef("");
   useEffect(() => {
     if (!meta) return;
+    setPending(true);
     const timer = setTimeout(() => {
-      setCurrentJson(stableJson(canvasToFlow(meta, nodes, edges)));
+      const json = stableJson(canvasToFlow(meta, nodes, edges));
+      latest.current = json;
+      setCurrentJson(json);
+      if (json === answered.current || readOnly) setPending(false);
     }, 250);
     return () => clearTimeout(timer);
-  }, [meta, nodes, edges]);
+  }, [meta, nodes, edges, readOnly]);
 
   const validated = useRef("");
   useEffect(() => {
@@ -233,10 +241,18 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       validated.current = currentJson;
       setValidating(true);
       api.validate(JSON.parse(currentJson)).then(
-        (found) => { if (!cancelled) { setProblems(found); setValidating(false); } },
+        (found) => {
+          if (cancelled) return;
+          setProblems(found);
+          setValidating(false);
+          answered.current = validated.current;
+          if (latest.current === validated.current) setPending(false);
+        },
         (e) => {
           if (cancelled) return;
           setValidating(false);
+          answered.current = validated.current;
+          if (latest.current === validated.current) setPending(false);
           if (e instanceof ApiError && e.problems.length) setProblems(e.problems);
           else setMessage({ kind: "error", text: e instanceof ApiError ? e.detail : String(e) });
         },
@@ -639,7 +655,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   }
   if (!meta || !catalogue) return <div className="centered muted">{t("loading")}</div>;
 
-  const publishBlocked = problems.length > 0 || validating || currentJson !== validated.current;
+  const publishBlocked = problems.length > 0 || validating || pending || currentJson !== validated.current;
   return (
     <CanvasContext.Provider value={ctxValue}>
       <div className="editor" data-testid="editor" data-readonly={readOnly ? "true" : "false"} data-busy={busy || undefined}>
@@ -743,10 +759,10 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
             )}
             </Suspense>
             {!readOnly && (
-              <div className="problems" data-testid="problems">
+              <div className="problems" data-testid="problems" data-state={pending || validating ? "pending" : "done"}>
                 <div className="problems-head">
                   {t("problems")} <span className={`count ${problems.length ? "bad" : "good"}`} data-testid="problem-count">{problems.length}</span>
-                  {validating && <span className="muted small-text"> {t("validating")}</span>}
+                  {(validating || pending) && <span className="muted small-text"> {t("validating")}</span>}
                 </div>
                 {problems.length === 0 ? (
                   <div className="muted small-text">{t("noProblems")}</div>
