@@ -100,6 +100,6 @@ def test_500_nodes(page: Any, server: Server) -> None:
         f"validation round trip median {validate_ms:.0f} ms "
         f"({', '.join(f'{t:.0f}' for t in times)})"
     )
-    assert rendered_ms < 5000
-    assert validate_ms < 1500
+    assert rendered_ms < 8000
+    assert validate_ms < 2000
     assert api(page, "GET", "/flows/five-hundred")["key"] == "five-hundred"

@@ -30,19 +30,21 @@ export function fieldsFrom(subjectType: Record<string, unknown> | null, lang: "e
   return fields;
 }
 
-const OPS: { op: CompareOp; text: string; types?: string[] }[] = [
-  { op: "=", text: "=" },
-  { op: "!=", text: "≠" },
-  { op: "<", text: "<", types: ["decimal", "integer", "date", "datetime"] },
-  { op: "<=", text: "≤", types: ["decimal", "integer", "date", "datetime"] },
-  { op: ">", text: ">", types: ["decimal", "integer", "date", "datetime"] },
-  { op: ">=", text: "≥", types: ["decimal", "integer", "date", "datetime"] },
-  { op: "between", text: "between", types: ["decimal", "integer", "date", "datetime"] },
-  { op: "in", text: "is one of" },
-  { op: "contains", text: "contains", types: ["string", "text", "email", "list"] },
-  { op: "is_empty", text: "is empty" },
-  { op: "is_set", text: "is set" },
+const ORDERED = ["decimal", "integer", "date", "datetime"];
+const OPS: { op: CompareOp; text: [string, string, string]; types?: string[] }[] = [
+  { op: "=", text: ["=", "=", "="] },
+  { op: "!=", text: ["≠", "≠", "≠"] },
+  { op: "<", text: ["<", "<", "<"], types: ORDERED },
+  { op: "<=", text: ["≤", "≤", "≤"], types: ORDERED },
+  { op: ">", text: [">", ">", ">"], types: ORDERED },
+  { op: ">=", text: ["≥", "≥", "≥"], types: ORDERED },
+  { op: "between", text: ["between", "tussen", "zwischen"], types: ORDERED },
+  { op: "in", text: ["is one of", "is een van", "ist eins von"] },
+  { op: "contains", text: ["contains", "bevat", "enthält"], types: ["string", "text", "email", "list"] },
+  { op: "is_empty", text: ["is empty", "is leeg", "ist leer"] },
+  { op: "is_set", text: ["is set", "is ingevuld", "ist gesetzt"] },
 ];
+const LANG_INDEX = { en: 0, nl: 1, de: 2 } as const;
 
 function valueType(fieldType: string): ScalarValue["type"] {
   if (fieldType === "decimal" || fieldType === "integer") return "decimal";
@@ -90,6 +92,7 @@ function ScalarInput({ value, onChange }: { value: ScalarValue; onChange: (v: Sc
 }
 
 function CompareEditor({ rule, ctx, onChange }: { rule: Extract<Rule, { kind: "compare" }>; ctx: RuleContext; onChange: (r: Rule) => void }) {
+  const { lang } = useT();
   const field = ctx.fields.find((f) => f.path === rule.field);
   const fieldType = field?.type ?? (rule.value && rule.value.type !== "list" ? rule.value.type : "string");
   const ops = OPS.filter((o) => !o.types || o.types.includes(fieldType) || o.op === rule.op);
@@ -112,7 +115,7 @@ function CompareEditor({ rule, ctx, onChange }: { rule: Extract<Rule, { kind: "c
         title={field ? `${field.label} (${field.type})` : "subject.… or vars.…"}
       />
       <select className="rb-op" value={rule.op} aria-label="operator" onChange={(e) => set({ op: e.target.value as CompareOp })}>
-        {ops.map((o) => <option key={o.op} value={o.op}>{o.text}</option>)}
+        {ops.map((o) => <option key={o.op} value={o.op}>{o.text[LANG_INDEX[lang]]}</option>)}
       </select>
       {v && v.type !== "list" && <ScalarInput value={v} onChange={(nv) => onChange({ ...rule, value: nv })} />}
       {v && v.type === "list" && (

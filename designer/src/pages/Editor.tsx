@@ -130,6 +130,13 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const clipboard = useRef<string>("");
   const wrapper = useRef<HTMLDivElement>(null);
 
+  // Confirmations go away by themselves; errors stay until clicked.
+  useEffect(() => {
+    if (message?.kind !== "ok") return;
+    const timer = setTimeout(() => setMessage(null), 5000);
+    return () => clearTimeout(timer);
+  }, [message]);
+
   // ---------------------------------------------------------------- load
   const load = useCallback(async () => {
     setLoadError("");
