@@ -575,3 +575,28 @@ def test_each_refusal_has_an_http_status(name: str, status: int) -> None:
 
 def test_an_oversized_document_answers_413() -> None:
     assert refusal(b" " * (MAX_BYTES + 1)).status == 413
+
+
+def test_the_key_fits_its_column_whatever_the_lengths() -> None:
+    long_name = "Leverancier " + "x" * 300
+    data = sample("credit-note.xml").decode()
+    data = data.replace("CN-2026-0007", "N" * 100).replace("Acme Kantoorartikelen B.V.", long_name)
+    data = data.replace('schemeID="0106">12345678', 'schemeID="0088">12345678')
+    data = data.replace("NL123456789B01", "")
+    data = data.replace('<cbc:EndpointID schemeID="0088">12345678</cbc:EndpointID>', "", 1)
+    parsed = parse(data.encode())
+    assert parsed.key.startswith("Leverancier xxx")
+    assert parsed.key.endswith("/credit-note/" + "N" * 100)
+    assert len(parsed.key) <= 200
+
+
+def test_an_invoice_number_over_100_characters_is_refused() -> None:
+    data = variant(
+        "invoice-kvk-x.xml", ("<cbc:ID>INV-2026-0042</cbc:ID>", f"<cbc:ID>{'N' * 101}</cbc:ID>")
+    )
+    (problem,) = refusal(data).problems
+    assert (problem.code, problem.path, problem.message) == (
+        "ubl.invalid",
+        "cbc:ID",
+        "longer than 100 characters",
+    )

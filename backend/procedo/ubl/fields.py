@@ -61,7 +61,8 @@ def supplier_reference(invoice: Invoice) -> str:
 def subject_key(invoice: Invoice) -> str:
     """Supplier and number; a credit note numbered like an invoice is another subject."""
     kind = "/credit-note" if invoice.document_type == "credit_note" else ""
-    return f"{supplier_reference(invoice)[:90]}{kind}/{invoice.invoice_number}"
+    # At most 80 + 13 + 100 characters: the key column holds 200.
+    return f"{supplier_reference(invoice)[:80]}{kind}/{invoice.invoice_number}"
 
 
 def to_fields(invoice: Invoice, checks: Checks | None = None) -> dict[str, Any]:

@@ -88,7 +88,7 @@ class _Reader:
     def identifier(self, parent: Node | None, name: str, required: bool = False) -> str:
         value = self.text(parent, name, required)
         if len(value) > MAX_ID_LENGTH and parent is not None:
-            self.bad(Node(parent.element, parent, name), f"longer than {MAX_ID_LENGTH}")
+            self.bad(Node(parent.element, parent, name), f"longer than {MAX_ID_LENGTH} characters")
             return value[:MAX_ID_LENGTH]
         return value
 
