@@ -85,7 +85,7 @@ function ProcedoNodeViewInner({ id, data, selected }: NodeProps<CanvasNode>) {
           draggable={ctx.markerDraggable}
           data-testid="instance-marker"
           onDragStart={(e) => { e.dataTransfer.setData("application/procedo-instance", id); e.dataTransfer.effectAllowed = "move"; }}
-        >● here</div>
+        >● {ctx.lang === "nl" ? "hier" : ctx.lang === "de" ? "hier" : "here"}</div>
       )}
       {allPorts.length > 0 && (
         <div className="pnode-ports">

@@ -191,8 +191,8 @@ function Running({ flowKey }: { flowKey: string }) {
           <div className="split" style={{ flex: 1 }}>
             <div className="list" data-testid="instances">
               <div className="tabs">
-                <button className={!showAll ? "on" : ""} onClick={() => setShowAll(false)}>open</button>
-                <button className={showAll ? "on" : ""} onClick={() => setShowAll(true)}>all</button>
+                <button className={!showAll ? "on" : ""} onClick={() => setShowAll(false)}>{t("openOnes")}</button>
+                <button className={showAll ? "on" : ""} onClick={() => setShowAll(true)}>{t("allOnes")}</button>
               </div>
               {shown.length === 0 && <div className="list-item muted">—</div>}
               {shown.map((inst) => (
@@ -220,7 +220,7 @@ function Running({ flowKey }: { flowKey: string }) {
                 fitView
               >
                 <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
-                <MiniMap pannable zoomable />
+                <MiniMap pannable zoomable nodeColor={(n) => (selected?.positions?.includes(n.id) ? "#22c55e" : "#94a3b8")} />
                 <Controls showInteractive={false} />
               </ReactFlow>
             </div>
@@ -231,7 +231,7 @@ function Running({ flowKey }: { flowKey: string }) {
                 <div className="panel-head"><div className="panel-type">{selected.subject_key ?? selected.subject_id}</div><div className="muted small-text">{selected.id}</div></div>
                 <div>{t("status")}: <strong>{selected.status}</strong> · v{selected.version}</div>
                 <div>{t("path")}: {(selected.positions ?? []).map(nodeName).join(", ") || "—"}</div>
-                {isAdmin && selected.status !== "completed" && <div className="hint small-text">Drag the green “here” marker onto another node to move the instance there.</div>}
+                {isAdmin && selected.status !== "completed" && <div className="hint small-text">{t("dragMarker")}</div>}
                 <h3 style={{ margin: "8px 0 0" }}>{t("history")}</h3>
                 <ul className="history-list" data-testid="history">
                   {history.map((h) => (
