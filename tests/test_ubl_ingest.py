@@ -134,6 +134,19 @@ def test_wrong_tax_or_period_is_rejected(world: World, name: str, problem: str) 
     assert [to for to, _subject in emails(world)] == [("billing@acme.example",)]
 
 
+def test_a_wrong_total_including_tax_is_rejected(world: World) -> None:
+    """E2 "a wrong total": tax inclusive is not net + tax, though payable agrees with it."""
+    world.publish("invoice-approval")
+    data = variant(
+        "invoice-kvk-x.xml",
+        ("1319.00</cbc:TaxInclusiveAmount>", "1391.00</cbc:TaxInclusiveAmount>"),
+        ("1319.00</cbc:PayableAmount>", "1391.00</cbc:PayableAmount>"),
+    )
+    subject = take_in(world, data)
+    assert subject.fields["checks"]["failed"] == ["totals_ok"]
+    assert subject.status == "rejected"
+
+
 def test_a_credit_note_is_its_own_subject(world: World) -> None:
     invoice = take_in(world, "invoice-kvk-x.xml")
     credit = take_in(world, "credit-note.xml")
