@@ -187,7 +187,7 @@ function CreateDialog(props: {
       <form className="modal" onSubmit={submit}>
         <h2>{props.mode === "new" ? t("newFlow") : `${t("duplicate")}: ${props.from?.name}`}</h2>
         <label>{t("name")}<input name="name" autoFocus value={name} required onChange={(e) => { setName(e.target.value); if (!keyTouched) setKey(slug(e.target.value)); }} /></label>
-        <label>{t("key")}<input name="key" value={key} required pattern="[a-z0-9][a-z0-9_-]*" onChange={(e) => { setKey(e.target.value); setKeyTouched(true); }} /></label>
+        <label>{t("key")}<input name="key" value={key} required pattern="[a-z0-9][a-z0-9_\-]*" onChange={(e) => { setKey(e.target.value); setKeyTouched(true); }} /></label>
         {props.mode === "new" && (
           <label>{t("subjectType")}
             <select name="subject_type" value={subjectType} onChange={(e) => setSubjectType(e.target.value)}>
