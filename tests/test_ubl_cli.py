@@ -138,3 +138,25 @@ def test_ingest_has_help() -> None:
     result = procedo("ingest", "--help")
     assert result.returncode == 0
     assert "--dry-run" in result.stdout
+
+
+def test_a_flow_can_be_tried_on_a_ubl_file() -> None:
+    result = procedo(
+        "run",
+        str(EXAMPLES / "invoice-approval.json"),
+        "--subject",
+        str(UBL / "invoice-kvk-y.xml"),
+        "--complete",
+        "approve",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "assignee=role Management B, title=Approve invoice 2026-118" in result.stdout
+    assert result.stdout.endswith("subject status 'payable'\n")
+
+
+def test_trying_a_flow_on_a_broken_ubl_file_names_the_problem() -> None:
+    result = procedo(
+        "run", str(EXAMPLES / "invoice-approval.json"), "--subject", str(UBL / "wrong-root.xml")
+    )
+    assert result.returncode == 1
+    assert "wrong-root.xml: refused: line 3, Order: the root element is Order" in result.stderr

@@ -15,7 +15,7 @@ from procedo.flow.problems import FlowError, Problem
 from procedo.flow.schema import flow_schema
 from procedo.registry import NodeTypeError, default_registry
 from procedo.subjects import SubjectType, builtin_subject_types, load_subject_types_dir
-from procedo.ubl.cli import ingest_command
+from procedo.ubl.cli import ingest_command, trial_subject
 
 
 def _registry_or_exit() -> Any:
@@ -172,7 +172,7 @@ def rule_to_text(source: Any) -> None:
     "subject_file",
     required=True,
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help='Subject JSON: its fields, or {"key": ..., "status": ..., "fields": {...}}.',
+    help='Subject JSON (its fields, or {"key": ..., "status": ..., "fields": {...}}) or UBL .xml.',
 )
 @click.option(
     "--complete",
@@ -192,7 +192,9 @@ def run_flow(
     from procedo.runtime.trial import read_subject, trial_run
 
     try:
-        subject = read_subject(subject_file.read_bytes())
+        data = subject_file.read_bytes()
+        is_ubl = subject_file.suffix == ".xml"  # a UBL invoice, read as `procedo ingest` would
+        subject = trial_subject(subject_file, data) if is_ubl else read_subject(data)
         result = trial_run(flow_file.read_bytes(), subject, completions, events)
     except FlowError as exc:
         raise click.ClickException(f"{flow_file}: the flow is not valid:\n{exc}") from exc

@@ -176,3 +176,15 @@ def _dry_run(files: tuple[Path, ...]) -> int:
         results.append({"file": str(path), "key": parsed.key, "fields": parsed.fields})
     sys.stdout.buffer.write(encode_json(results))
     return 1 if any("problems" in r for r in results) else 0
+
+
+def trial_subject(path: Path, data: bytes) -> Any:
+    """A UBL file as the subject of ``procedo run`` (status ``received``, as ingested)."""
+    from procedo.runtime.trial import SubjectFile
+    from procedo.ubl import UblError, parse
+
+    try:
+        parsed = parse(data)
+    except UblError as exc:
+        raise click.ClickException(f"{path}: refused: {exc}") from exc
+    return SubjectFile(fields=parsed.fields, key=parsed.key, status="received")
