@@ -4,7 +4,7 @@
 import { memo, useMemo } from "react";
 import Form from "@rjsf/core";
 import { validator } from "../flow/validator";
-import type { FieldProps, RJSFSchema } from "@rjsf/utils";
+import type { FieldProps, RJSFSchema, WidgetProps } from "@rjsf/utils";
 import { pick, useT } from "../i18n";
 import { humanize, prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
 import { RuleBuilder, type RuleContext } from "./RuleBuilder";
@@ -37,6 +37,27 @@ function RuleField(props: FieldProps) {
 }
 
 export const ruleFields = { rule: RuleField };
+
+/** A field path (subject.… / vars.…) with the subject type's fields offered. */
+function FieldPathWidget(props: WidgetProps) {
+  return (
+    <input
+      id={props.id}
+      name={props.name}
+      className="form-control"
+      list="params-fields"
+      value={typeof props.value === "string" ? props.value : ""}
+      required={props.required}
+      disabled={props.disabled || props.readonly}
+      placeholder="subject.…"
+      onChange={(e) => props.onChange(e.target.value === "" ? props.options.emptyValue : e.target.value)}
+      onBlur={() => props.onBlur(props.id, props.value)}
+      onFocus={() => props.onFocus(props.id, props.value)}
+    />
+  );
+}
+
+export const paramWidgets = { fieldPath: FieldPathWidget };
 
 interface Props {
   node: FlowNode;
@@ -83,8 +104,12 @@ function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChang
           {problems.map((p, i) => (<li key={i}><code>{p.code}</code> {p.message}{p.path ? <span className="muted"> ({p.path})</span> : null}</li>))}
         </ul>
       )}
+      <datalist id="params-fields">
+        {ruleContext.fields.map((f) => <option key={f.path} value={f.path}>{`${f.label} (${f.type})`}</option>)}
+      </datalist>
       {hasFields && (
         <Form
+          widgets={paramWidgets}
           key={`${node.id}:${node.type}`}
           schema={schema as RJSFSchema}
           uiSchema={uiSchema}

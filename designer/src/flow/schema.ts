@@ -51,6 +51,10 @@ export function uiSchemaFor(schema: JsonSchema, root: JsonSchema = schema, depth
         ui[name] = { "ui:widget": "hidden" };
         continue;
       }
+      if (p.type === "string" && typeof p.pattern === "string" && p.pattern.startsWith("^(subject|vars)")) {
+        ui[name] = { "ui:widget": "fieldPath" };
+        continue;
+      }
       if (p.type === "string" && (p.maxLength ?? 0) > 1000) {
         ui[name] = { "ui:widget": "textarea", "ui:options": { rows: 5 } };
         continue;
@@ -97,7 +101,7 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
         const target = resolve({ $ref: ref }, root);
         if (target && !target.__tagged) {
           target.__tagged = true;
-          target.title = target.title && target.title !== tag ? target.title : tag;
+          target.title = humanize(tag);
           if (target.properties?.[prop] && !("default" in target.properties[prop])) target.properties[prop].default = tag;
         }
       }
