@@ -191,17 +191,26 @@ def _load(port: int, token: str, paths: list[str], rate: float, seconds: float) 
     timings: dict[str, list[float]] = {path: [] for path in paths}
     errors: dict[str, int] = dict.fromkeys(paths, 0)
 
-    def call(path: str, due: float) -> None:
+    def send(path: str) -> bool:
         if local.connection is None:
             local.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        local.connection.request("GET", path, headers=headers)
+        answer = local.connection.getresponse()
+        answer.read()
+        return answer.status == 200
+
+    def call(path: str, due: float) -> None:
         try:
-            local.connection.request("GET", path, headers=headers)
-            answer = local.connection.getresponse()
-            answer.read()
-            ok = answer.status == 200
+            ok = send(path)
         except (OSError, http.client.HTTPException):
-            local.connection.close()
-            local.connection, ok = None, False
+            # The server closes idle keep-alive connections: open a new one, once.
+            if local.connection is not None:
+                local.connection.close()
+            local.connection = None
+            try:
+                ok = send(path)
+            except (OSError, http.client.HTTPException):
+                local.connection, ok = None, False
         timings[path].append((time.perf_counter() - due) * 1000)
         if not ok:
             errors[path] += 1

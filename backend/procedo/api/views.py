@@ -96,7 +96,7 @@ def history_out(row: m.History) -> HistoryOut:
 def candidates_of(session: Session, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     found: dict[uuid.UUID, list[str]] = {ident: [] for ident in task_ids}
     if task_ids:
-        rows = session.execute(
+        rows = session.connection().execute(
             sa.select(m.TaskCandidate.task_id, m.TaskCandidate.user_email)
             .where(m.TaskCandidate.task_id.in_(task_ids))
             .order_by(m.TaskCandidate.user_email)
@@ -133,4 +133,50 @@ def tasks_out(
             subject=subject_out(subject),
         )
         for task, subject in rows
+    ]
+
+
+# Lists read plain rows, not ORM objects: a page of the inbox is read many times a minute.
+_TASKS: sa.Table = m.Task.__table__  # type: ignore[assignment]
+_SUBJECTS: sa.Table = m.Subject.__table__  # type: ignore[assignment]
+TASKS_WITH_SUBJECTS = sa.select(
+    *_TASKS.c, *(column.label(f"s_{column.key}") for column in _SUBJECTS.c)
+).join_from(_TASKS, _SUBJECTS, _SUBJECTS.c.id == _TASKS.c.subject_id)
+
+
+def task_rows_out(session: Session, rows: list[Any], now: dt.datetime) -> list[TaskOut]:
+    """TaskOut for rows of ``TASKS_WITH_SUBJECTS``."""
+    candidates = candidates_of(session, [row.id for row in rows])
+    return [
+        TaskOut(
+            id=row.id,
+            instance_id=row.instance_id,
+            node=row.node_id,
+            title=row.title,
+            instructions=row.instructions,
+            role=row.role,
+            assignee=row.assignee,
+            candidates=candidates[row.id],
+            status=row.status,
+            outcomes=row.outcomes,
+            checkpoints=row.checkpoints,
+            outcome=row.outcome,
+            ticked=row.ticked,
+            due=row.due_at,
+            overdue=row.status == "open" and row.due_at is not None and row.due_at < now,
+            created_at=row.created_at,
+            completed_at=row.completed_at,
+            completed_by=row.completed_by,
+            subject=SubjectOut(
+                id=row.s_id,
+                type=row.s_type,
+                key=row.s_key,
+                status=row.s_status,
+                fields=row.s_fields,
+                version=row.s_version,
+                created_at=row.s_created_at,
+                updated_at=row.s_updated_at,
+            ),
+        )
+        for row in rows
     ]

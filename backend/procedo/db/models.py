@@ -190,7 +190,9 @@ class FlowVersion(Base):
 class Instance(Base):
     __tablename__ = "instances"
     __table_args__ = (
-        sa.Index("ix_instances_tenant_status", "tenant_id", "status"),
+        # The instance list: newest first, by status or all (see api/resources/instances.py).
+        sa.Index("ix_instances_tenant_status_started", "tenant_id", "status", "started_at", "id"),
+        sa.Index("ix_instances_tenant_started", "tenant_id", "started_at", "id"),
         sa.Index("ix_instances_subject", "subject_id"),
         sa.Index("ix_instances_version_status", "flow_version_id", "status"),
     )
@@ -234,7 +236,9 @@ class Token(Base):
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
+        # The inbox: most urgent first (the roles' and everyone's; "mine" by assignee).
         sa.Index("ix_tasks_tenant_status_due", "tenant_id", "status", "due_at"),
+        sa.Index("ix_tasks_tenant_assignee", "tenant_id", "assignee", "status", "due_at"),
         sa.Index("ix_tasks_instance", "instance_id"),
     )
     id: Mapped[uuid.UUID] = _id()

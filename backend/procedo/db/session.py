@@ -55,7 +55,11 @@ class Database:
                 # One shared connection, or every connection would see its own empty database.
                 options["poolclass"] = sa.StaticPool
         else:
-            options |= {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
+            # No pre-ping: it is a round trip before every transaction (a tenth of an inbox
+            # request's time). A connection the server dropped fails one transaction, and
+            # SQLAlchemy then discards every connection of the pool older than the failure;
+            # workers retry the message, the API answers 503 (docs/operations.md).
+            options |= {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
         self.engine = sa.create_engine(self.url, **options)
         if self.is_sqlite:
             _sqlite_setup(self.engine)

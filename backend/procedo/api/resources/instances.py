@@ -84,10 +84,27 @@ _WITH_FLOW = (
 )
 
 
+_SUMMARIES = (
+    sa.select(
+        m.Instance.id,
+        m.Instance.status,
+        m.Instance.subject_id,
+        m.Instance.started_at,
+        m.Instance.updated_at,
+        m.Flow.key,
+        m.FlowVersion.number,
+        m.Subject.key.label("subject_key"),
+    )
+    .join(m.FlowVersion, m.FlowVersion.id == m.Instance.flow_version_id)
+    .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
+    .join(m.Subject, m.Subject.id == m.Instance.subject_id)
+)
+
+
 def _positions(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     found: dict[uuid.UUID, list[str]] = {ident: [] for ident in ids}
     if ids:
-        rows = session.execute(
+        rows = session.connection().execute(
             sa.select(m.Token.instance_id, m.Token.node_id)
             .where(m.Token.instance_id.in_(ids))
             .order_by(m.Token.entered_at, m.Token.node_id)
@@ -173,7 +190,7 @@ class InstanceController(Controller):
         offset: Offset = 0,
     ) -> list[InstanceSummary]:
         caller.internal()
-        query = _WITH_FLOW.where(m.Instance.tenant_id == caller.tenant_id)
+        query = _SUMMARIES.where(m.Instance.tenant_id == caller.tenant_id)
         if flow is not None:
             query = query.where(m.Flow.key == flow)
         if status is not None:
@@ -184,23 +201,24 @@ class InstanceController(Controller):
             query = query.where(
                 sa.exists().where(m.Token.instance_id == m.Instance.id, m.Token.node_id == node)
             )
-        query = query.order_by(m.Instance.started_at.desc(), m.Instance.id).limit(limit)
+        # Newest first, in the order of the (tenant, [status,] started_at, id) indexes.
+        query = query.order_by(m.Instance.started_at.desc(), m.Instance.id.desc()).limit(limit)
         with rt.db.read() as session:
-            rows = session.execute(query.offset(offset)).all()
-            positions = _positions(session, [row[0].id for row in rows])
+            rows = session.connection().execute(query.offset(offset)).all()
+            positions = _positions(session, [row.id for row in rows])
         return [
             InstanceSummary(
-                id=instance.id,
-                flow=key,
-                version=number,
-                subject_id=subject.id,
-                subject_key=subject.key,
-                status=instance.status,
-                positions=positions[instance.id],
-                started_at=instance.started_at,
-                updated_at=instance.updated_at,
+                id=row.id,
+                flow=row.key,
+                version=row.number,
+                subject_id=row.subject_id,
+                subject_key=row.subject_key,
+                status=row.status,
+                positions=positions[row.id],
+                started_at=row.started_at,
+                updated_at=row.updated_at,
             )
-            for instance, key, number, subject in rows
+            for row in rows
         ]
 
     @get("/{instance_id:uuid}", sync_to_thread=True)
