@@ -200,6 +200,9 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const remember = useCallback(() => {
     const s = state.current;
     if (!s) return;
+    const last = past.current[past.current.length - 1];
+    // One gesture can report several changes (a node and its edges deleted): one undo step.
+    if (last && last.meta === s.meta && last.nodes === s.nodes && last.edges === s.edges) return;
     past.current.push({ meta: s.meta, nodes: s.nodes, edges: s.edges });
     if (past.current.length > 200) past.current.shift();
     future.current = [];
@@ -408,10 +411,9 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     (id: string, node: FlowNode) => {
       const current = state.current;
       if (!current) return;
-      const last = past.current[past.current.length - 1];
       // Typing in one field is one undo step per pause, not per key.
       const now = Date.now();
-      if (!last || (lastEdit.current.id !== id || now - lastEdit.current.at > 800)) remember();
+      if (lastEdit.current.id !== id || now - lastEdit.current.at > 800) remember();
       lastEdit.current = { id, at: now };
       setNodes((ns) => ns.map((n) => (n.id === id ? { ...n, data: { ...n.data, node } } : n)));
     },
