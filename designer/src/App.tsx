@@ -37,10 +37,12 @@ export function App() {
       page = <EditorPage key={`${params.key}@${params.n}`} flowKey={params.key!} version={Number(params.n)} />;
     else if ((params = match("/running/:key", path))) page = <RunningPage key={params.key} flowKey={params.key!} />;
     else if (match("/inbox", path)) page = <InboxPage />;
-    else page = <FlowsPage />;
+    else if (match("/flows", path) || user.access === "admin" || user.access === "designer") page = <FlowsPage />;
+    else page = <InboxPage />; // members start in their inbox
   }
 
-  const section = path.startsWith("/inbox") ? "inbox" : path.startsWith("/running") ? "running" : "flows";
+  const memberHome = path === "/" && user && user.access !== "admin" && user.access !== "designer";
+  const section = path.startsWith("/inbox") || memberHome ? "inbox" : path.startsWith("/running") ? "running" : "flows";
   return (
     <LangContext.Provider value={langValue}>
       <UserContext.Provider value={user ?? null}>
@@ -51,7 +53,7 @@ export function App() {
                 <span className="logo">P</span> Procedo
               </a>
               <nav>
-                <a className={section === "flows" ? "active" : ""} href="/" onClick={(e) => { e.preventDefault(); navigate("/"); }}>{t("flows")}</a>
+                <a className={section === "flows" ? "active" : ""} href="/flows" onClick={(e) => { e.preventDefault(); navigate("/flows"); }}>{t("flows")}</a>
                 <a className={section === "inbox" ? "active" : ""} href="/inbox" onClick={(e) => { e.preventDefault(); navigate("/inbox"); }}>{t("inbox")}</a>
               </nav>
               <div className="spacer" />

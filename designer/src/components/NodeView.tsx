@@ -37,6 +37,21 @@ export const CATEGORY_COLORS: Record<string, string> = {
 };
 
 
+/** A line that says what a node does: its first short text param, required ones first. */
+function summary(info: NodeTypeInfo | undefined, params: Record<string, unknown> | undefined): string {
+  if (!params) return "";
+  const schema = info?.params_schema ?? {};
+  const ref = typeof schema.$ref === "string" ? schema.$ref.split("/").pop() : null;
+  const root = ref ? schema.$defs?.[ref] : schema;
+  const required: string[] = root?.required ?? [];
+  const keys = [...required, ...Object.keys(params).filter((k) => !required.includes(k))];
+  for (const key of keys) {
+    const value = params[key];
+    if (typeof value === "string" && value.trim() && value.length <= 80) return value;
+  }
+  return "";
+}
+
 function ProcedoNodeViewInner({ id, data, selected }: NodeProps<CanvasNode>) {
   const ctx = useContext(CanvasContext);
   const node = data.node;
@@ -75,6 +90,7 @@ function ProcedoNodeViewInner({ id, data, selected }: NodeProps<CanvasNode>) {
         <div className="pnode-titles">
           <div className="pnode-label">{node.label || typeLabel}</div>
           <div className="pnode-type">{typeLabel} · <code>{id}</code></div>
+          {summary(info, node.params) && <div className="pnode-summary">{summary(info, node.params)}</div>}
         </div>
         {problems.length > 0 && <span className="pnode-problems" data-testid="node-problems">{problems.length}</span>}
         {count !== undefined && count > 0 && <span className="pnode-count" data-testid="node-count">{count}</span>}
