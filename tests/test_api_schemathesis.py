@@ -14,6 +14,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from procedo.api import accounts
 from procedo.api.app import create_app
+from procedo.api.openapi import openapi_document
 from procedo.api.server import Backend
 from tests.api_helpers import embedded_backend, live_server
 
@@ -29,9 +30,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 
 
 # The document the server serves at /schema/openapi.json (the route table needs no runtime).
+# Flow documents are left out: generating documents of the flow format's schema is far too
+# slow for hypothesis, and their decoder has its own tests (every invalid example, limits).
 schema = schemathesis.openapi.from_dict(
-    create_app(rt=None).openapi_schema.to_schema()  # type: ignore[arg-type]
-)
+    openapi_document(create_app(rt=None))  # type: ignore[arg-type]
+).exclude(path_regex=r"^/api/v1/flows(/validate|/import|/\{key\}/draft)?$", method=["POST", "PUT"])
 
 
 @schema.parametrize()

@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from procedo.api.bodies import MAX_BODY
 from procedo.api.caller import authenticate, provide_caller
 from procedo.api.errors import EXCEPTION_HANDLERS
-from procedo.api.openapi import document_errors
+from procedo.api.openapi import document_errors, openapi_document
 from procedo.api.resources.auth import AuthController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
 from procedo.api.resources.flows import FlowController
@@ -85,4 +85,5 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         state=State({"runtime": rt}),
     )
     document_errors(app)
+    openapi_document(app)  # built now, so the first visitor of /schema does not wait
     return app

@@ -7,7 +7,11 @@ one `ErrorBody` schema, with the statuses the API can give.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin  # not exported; Litestar itself imports it so
 from litestar.openapi.spec import (
     Components,
     OpenAPIMediaType,
@@ -16,6 +20,8 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
 )
+
+from procedo.flow.schema import flow_schema
 
 ERRORS = {
     "400": "Malformed request: the field or parameter is named in `problems`",
@@ -57,6 +63,59 @@ ERROR_BODY = Schema(
         "changed_at": _TEXT,
     },
 )
+
+
+# Operations whose body (or answer) is a flow document, read by the flow decoder itself.
+FLOW_BODIES = {
+    ("/api/v1/flows", "post"),
+    ("/api/v1/flows/validate", "post"),
+    ("/api/v1/flows/import", "post"),
+    ("/api/v1/flows/{key}/draft", "put"),
+}
+FLOW_ANSWERS = {
+    ("/api/v1/flows/{key}/export", "get"),
+    ("/api/v1/flows/{key}/versions/{number}", "get"),
+}
+_FLOW_PREFIX = "Flow."
+
+
+def openapi_document(app: Litestar) -> dict[str, Any]:
+    """The document served at /schema/openapi.json, with the flow format filled in."""
+    plugin = app.plugins.get(OpenAPIPlugin)
+    document = plugin.provide_openapi_schema()
+    if "FlowDocument" not in document.get("components", {}).get("schemas", {}):
+        _add_flow_format(document)
+    return document
+
+
+def _add_flow_format(document: dict[str, Any]) -> None:
+    """procedo.flow/1's JSON Schema as components, referred to by the flow operations."""
+    schema = flow_schema()
+    text = json.dumps(schema["$defs"]).replace('"#/$defs/', f'"#/components/schemas/{_FLOW_PREFIX}')
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in json.loads(text).items():
+        schemas[_FLOW_PREFIX + name] = definition
+    flow_ref = schema["$ref"].replace("#/$defs/", f"#/components/schemas/{_FLOW_PREFIX}")
+    schemas["FlowDocument"] = {"$ref": flow_ref, "title": schema["title"]}
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/FlowDocument"}}}
+    for (path, method), operation in _operations(document):
+        if (path, method) in FLOW_BODIES:
+            operation["requestBody"] = {
+                "required": True,
+                "description": "A flow document (procedo.flow/1), 5 MB at most",
+                "content": content,
+            }
+        if (path, method) in FLOW_ANSWERS:
+            operation["responses"]["200"]["content"] = content
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+    return [
+        ((path, method), operation)
+        for path, item in document.get("paths", {}).items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
 
 
 def document_errors(app: Litestar) -> None:
