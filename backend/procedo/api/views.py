@@ -111,29 +111,33 @@ def tasks_out(
 ) -> list[TaskOut]:
     candidates = candidates_of(session, [task.id for task, _subject in rows])
     return [
-        TaskOut(
-            id=task.id,
-            instance_id=task.instance_id,
-            node=task.node_id,
-            title=task.title,
-            instructions=task.instructions,
-            role=task.role,
-            assignee=task.assignee,
-            candidates=candidates[task.id],
-            status=task.status,
-            outcomes=task.outcomes,
-            checkpoints=task.checkpoints,
-            outcome=task.outcome,
-            ticked=task.ticked,
-            due=task.due_at,
-            overdue=task.status == "open" and task.due_at is not None and task.due_at < now,
-            created_at=task.created_at,
-            completed_at=task.completed_at,
-            completed_by=task.completed_by,
-            subject=subject_out(subject),
-        )
-        for task, subject in rows
+        task_out(task, subject_out(subject), candidates[task.id], now) for task, subject in rows
     ]
+
+
+def task_out(task: Any, subject: SubjectOut, candidates: list[str], now: dt.datetime) -> TaskOut:
+    """``task``: a Task, or a row with the tasks table's columns."""
+    return TaskOut(
+        id=task.id,
+        instance_id=task.instance_id,
+        node=task.node_id,
+        title=task.title,
+        instructions=task.instructions,
+        role=task.role,
+        assignee=task.assignee,
+        candidates=candidates,
+        status=task.status,
+        outcomes=task.outcomes,
+        checkpoints=task.checkpoints,
+        outcome=task.outcome,
+        ticked=task.ticked,
+        due=task.due_at,
+        overdue=task.status == "open" and task.due_at is not None and task.due_at < now,
+        created_at=task.created_at,
+        completed_at=task.completed_at,
+        completed_by=task.completed_by,
+        subject=subject,
+    )
 
 
 # Lists read plain rows, not ORM objects: a page of the inbox is read many times a minute.
@@ -147,36 +151,17 @@ TASKS_WITH_SUBJECTS = sa.select(
 def task_rows_out(session: Session, rows: list[Any], now: dt.datetime) -> list[TaskOut]:
     """TaskOut for rows of ``TASKS_WITH_SUBJECTS``."""
     candidates = candidates_of(session, [row.id for row in rows])
-    return [
-        TaskOut(
-            id=row.id,
-            instance_id=row.instance_id,
-            node=row.node_id,
-            title=row.title,
-            instructions=row.instructions,
-            role=row.role,
-            assignee=row.assignee,
-            candidates=candidates[row.id],
-            status=row.status,
-            outcomes=row.outcomes,
-            checkpoints=row.checkpoints,
-            outcome=row.outcome,
-            ticked=row.ticked,
-            due=row.due_at,
-            overdue=row.status == "open" and row.due_at is not None and row.due_at < now,
-            created_at=row.created_at,
-            completed_at=row.completed_at,
-            completed_by=row.completed_by,
-            subject=SubjectOut(
-                id=row.s_id,
-                type=row.s_type,
-                key=row.s_key,
-                status=row.s_status,
-                fields=row.s_fields,
-                version=row.s_version,
-                created_at=row.s_created_at,
-                updated_at=row.s_updated_at,
-            ),
-        )
-        for row in rows
-    ]
+    return [task_out(row, _labelled_subject(row), candidates[row.id], now) for row in rows]
+
+
+def _labelled_subject(row: Any) -> SubjectOut:
+    return SubjectOut(
+        id=row.s_id,
+        type=row.s_type,
+        key=row.s_key,
+        status=row.s_status,
+        fields=row.s_fields,
+        version=row.s_version,
+        created_at=row.s_created_at,
+        updated_at=row.s_updated_at,
+    )
