@@ -244,8 +244,11 @@ def test_the_designer_is_served_with_client_routing(backend: Backend, tmp_path: 
     (tmp_path / "index.html").write_text("<!doctype html><title>designer</title>")
     (tmp_path / "assets" / "app-1234.js").write_text("console.log('hi')")
     with live_server(backend.runtime, web_dir=tmp_path) as url, httpx.Client(base_url=url) as http:
-        assert "designer" in http.get("/").text
-        assert "designer" in http.get("/flows/invoice-approval/edit").text
+        for page in ("/", "/flows/invoice-approval/edit"):
+            shown = http.get(page)
+            assert "designer" in shown.text
+            assert shown.headers["content-type"].startswith("text/html")
+            assert not shown.headers.get("content-disposition", "").startswith("attachment")
         asset = http.get("/assets/app-1234.js")
         assert asset.headers["content-type"].startswith("text/javascript")
         assert "immutable" in asset.headers["cache-control"]

@@ -48,7 +48,18 @@ def web_handler(web_dir: Path) -> HTTPRouteHandler:
                 if "/assets/" in f"/{relative}"
                 else "no-cache"
             )
-            return File(candidate, media_type=media_type, headers={"Cache-Control": cache})
-        return File(index, media_type=MediaType.HTML, headers={"Cache-Control": "no-cache"})
+            return File(
+                candidate,
+                media_type=media_type,
+                headers={"Cache-Control": cache},
+                content_disposition_type="inline",
+            )
+        # Inline: Litestar's File defaults to an attachment, which a browser saves.
+        return File(
+            index,
+            media_type=MediaType.HTML,
+            headers={"Cache-Control": "no-cache"},
+            content_disposition_type="inline",
+        )
 
     return serve_designer
