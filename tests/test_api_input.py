@@ -249,6 +249,8 @@ def test_the_designer_is_served_with_client_routing(backend: Backend, tmp_path: 
             assert "designer" in shown.text
             assert shown.headers["content-type"].startswith("text/html")
             assert not shown.headers.get("content-disposition", "").startswith("attachment")
+            assert shown.headers["x-frame-options"] == "DENY"
+            assert shown.headers["x-content-type-options"] == "nosniff"
         asset = http.get("/assets/app-1234.js")
         assert asset.headers["content-type"].startswith("text/javascript")
         assert "immutable" in asset.headers["cache-control"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar, Router
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from procedo import __version__
 from procedo.api.bodies import MAX_BODY
 from procedo.api.caller import authenticate, provide_caller
 from procedo.api.errors import EXCEPTION_HANDLERS
@@ -30,6 +31,13 @@ from procedo.api.web import default_web_dir, web_handler
 from procedo.runtime.context import Runtime
 
 API_PREFIX = "/api/v1"
+# On every answer: no MIME sniffing, no framing by other sites (clickjacking), no referrer
+# leaking paths to other sites.
+SECURITY_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+]
 CONTROLLERS = [
     AuthController,
     TokenController,
@@ -57,8 +65,6 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         security=[{"bearer": []}, {"session": []}],
         before_request=authenticate,
     )
-    from procedo import __version__
-
     app = Litestar(
         route_handlers=[api, web_handler(web_dir or default_web_dir())],
         dependencies={
@@ -67,6 +73,7 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY,
+        response_headers=SECURITY_HEADERS,
         openapi_config=OpenAPIConfig(
             title="Procedo API",
             version=__version__,
