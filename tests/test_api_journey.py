@@ -225,3 +225,27 @@ def test_revoked_token_stops_at_once(backend: Backend, base_url: str) -> None:
     assert other.get("/flows").status_code == 401
     listed = ok(acme.http.get("/tokens"))
     assert all(made["token"] not in str(row) for row in listed)  # only the hash is kept
+
+
+def test_failed_logins_are_throttled_per_account(backend: Backend, base_url: str) -> None:
+    acme = office(backend.runtime, base_url, "Acme Office")
+    beta = office(backend.runtime, base_url, "Beta Office")
+    with httpx.Client(base_url=f"{base_url}/api/v1") as browser:
+        guess = {"tenant": acme.slug, "email": acme.email, "password": "guess"}
+        for _ in range(10):
+            assert browser.post("/auth/login", json=guess).status_code == 401
+        right = {**guess, "password": acme.password}
+        waiting = browser.post("/auth/login", json=right)
+        assert waiting.status_code == 429
+        assert int(waiting.headers["Retry-After"]) > 0
+        assert "try again in" in waiting.json()["detail"]
+        # Another account from the same address still logs in.
+        other = {"tenant": beta.slug, "email": beta.email, "password": beta.password}
+        assert browser.post("/auth/login", json=other).status_code == 200
+
+
+def test_a_token_records_when_it_was_last_used(backend: Backend, base_url: str) -> None:
+    acme = office(backend.runtime, base_url, "Acme Office")
+    ok(acme.http.get("/auth/me"))
+    (token,) = ok(acme.http.get("/tokens"))
+    assert token["last_used_at"] is not None

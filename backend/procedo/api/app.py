@@ -27,6 +27,7 @@ from procedo.api.resources.subjects import SubjectController
 from procedo.api.resources.tasks import TaskController
 from procedo.api.resources.tokens import TokenController
 from procedo.api.resources.users import UserController
+from procedo.api.throttle import LoginThrottle
 from procedo.api.web import default_web_dir, web_handler
 from procedo.runtime.context import Runtime
 
@@ -89,7 +90,7 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
             ),
         ),
         debug=debug,
-        state=State({"runtime": rt}),
+        state=State({"runtime": rt, "login_throttle": LoginThrottle()}),
     )
     document_errors(app)
     openapi_document(app)  # built now, so the first visitor of /schema does not wait

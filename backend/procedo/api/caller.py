@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
@@ -57,7 +58,7 @@ def _unauthenticated() -> ApiError:
 
 
 _USER_OF_TOKEN = (
-    sa.select(m.User, m.Tenant.slug, m.ApiToken.id)
+    sa.select(m.User, m.Tenant.slug, m.ApiToken.id, m.ApiToken.last_used_at)
     .join(m.ApiToken, m.ApiToken.user_id == m.User.id)
     .join(m.Tenant, m.Tenant.id == m.User.tenant_id)
     .where(m.ApiToken.token_hash == sa.bindparam("hash"), m.ApiToken.revoked_at.is_(None))
@@ -113,6 +114,7 @@ def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
             ).first()
         if found is None or not found[0].active:
             raise ApiError(401, "the token is unknown or revoked; make a new one")
+        _note_use(rt, found[2], found[3])
         return _caller(found[0], found[1], "token")
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
@@ -129,6 +131,20 @@ def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
                 "missing or wrong X-CSRF-Token header: send the value of the procedo_csrf cookie",
             )
     return _caller(row[0], row[1], "session")
+
+
+# A token's last use is written at most this often: not a write per request.
+_USE_RESOLUTION = dt.timedelta(hours=1)
+
+
+def _note_use(rt: Runtime, token_id: uuid.UUID, last_used: dt.datetime | None) -> None:
+    now = rt.clock.now()
+    if last_used is not None and now - last_used < _USE_RESOLUTION:
+        return
+    with rt.db.transaction() as session:
+        session.execute(
+            sa.update(m.ApiToken).where(m.ApiToken.id == token_id).values(last_used_at=now)
+        )
 
 
 def _caller(user: m.User, slug: str, via: Literal["token", "session"]) -> Caller:

@@ -29,10 +29,13 @@ class ErrorBody(msgspec.Struct, omit_defaults=True):
 class ApiError(Exception):
     """An error with its HTTP status; raised by the controllers."""
 
-    def __init__(self, status: int, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -41,7 +44,7 @@ def _response(body: ErrorBody, headers: dict[str, str] | None = None) -> Respons
 
 
 def _api_error(_request: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
-    return _response(ErrorBody(status=exc.status, detail=exc.detail, **exc.extra))
+    return _response(ErrorBody(status=exc.status, detail=exc.detail, **exc.extra), exc.headers)
 
 
 def _not_found(_request: Request[Any, Any, Any], exc: NotFound) -> Response[ErrorBody]:

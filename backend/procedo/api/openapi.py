@@ -33,6 +33,7 @@ ERRORS = {
     "415": "Wrong content type",
     "422": "Invalid: every problem is listed",
     "428": "If-Match is missing",
+    "429": "Too many failed logins: wait (Retry-After)",
 }
 
 _TEXT = Schema(type=OpenAPIType.STRING)

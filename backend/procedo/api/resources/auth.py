@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 from procedo.api import accounts
 from procedo.api.caller import CSRF_COOKIE, SESSION_COOKIE, CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
+from procedo.api.throttle import LoginThrottle
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -53,9 +54,23 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], rt: RuntimeDep
     ) -> Response[Me]:
         """Log in with a password: sets the session cookie and the CSRF cookie."""
+        throttle: LoginThrottle = request.app.state.login_throttle
+        account = ("account", data.tenant, data.email.strip().lower())
+        keys = [account, ("address", request.client.host if request.client else "")]
+        wait = throttle.wait(keys)
+        if wait > 0:
+            minutes = max(1, round(wait / 60))
+            unit = "minute" if minutes == 1 else "minutes"
+            raise ApiError(
+                429,
+                f"too many failed logins; try again in {minutes} {unit}",
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
         login = accounts.log_in(rt, data.tenant, data.email, data.password)
         if login is None:
+            throttle.failed(keys)
             raise ApiError(401, "wrong tenant, email or password")
+        throttle.succeeded(account)
         secure = request.url.scheme == "https"
         seconds = accounts.SESSION_HOURS * 3600
         user = UserOut(login.user.email, login.user.name, login.user.access, login.tenant.slug)
