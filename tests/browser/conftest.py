@@ -142,14 +142,6 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
-    if os.environ.get("TMP_INLINE_FIX"):  # TEMPORARY: until web.py serves inline
-
-        def fix(route: Any) -> None:
-            r = route.fetch()
-            h = {k: v for k, v in r.headers.items() if k.lower() != "content-disposition"}
-            route.fulfill(response=r, headers=h)
-
-        page.route(lambda u: "/api/" not in u, fix)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
