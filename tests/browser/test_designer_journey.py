@@ -303,8 +303,19 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     broken.write_text(json.dumps({**copy, "key": "broken-flow", "nodes": copy["nodes"][1:]}))
     page.goto("/")
     page.wait_for_selector(".flows-table")
-    page.set_input_files("[data-testid=import-file]", str(broken))
+    # ... this one dropped onto the page, as from the file manager.
+    page.evaluate(
+        """(text) => {
+          const data = new DataTransfer();
+          data.items.add(new File([text], "broken.json", {type: "application/json"}));
+          const page = document.querySelector(".flows-page");
+          page.dispatchEvent(new DragEvent("dragover", {dataTransfer: data, bubbles: true}));
+          page.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true}));
+        }""",
+        broken.read_text(),
+    )
     page.wait_for_selector(".error-box:has-text('flow.start.missing')")
+    assert "broken.json" in page.locator(".error-box").inner_text()
 
     # Duplicate a flow from the list, then delete the copy (it was never published).
     page.goto("/")
