@@ -71,6 +71,8 @@ const T = {
   openOnes: ["open", "open", "offen"],
   allOnes: ["all", "alle", "alle"],
   dragMarker: ["Drag the green marker onto another node to move the instance there.", "Sleep de groene markering naar een ander blok om de instantie daarheen te verplaatsen.", "Ziehen Sie die grüne Markierung auf einen anderen Baustein, um die Instanz dorthin zu verschieben."],
+  manySelected: ["{n} nodes selected. Ctrl+C copies them as JSON.", "{n} blokken geselecteerd. Ctrl+C kopieert ze als JSON.", "{n} Bausteine ausgewählt. Strg+C kopiert sie als JSON."],
+  jsonHelp: ["The selection (or the whole flow) as JSON. Paste nodes from another flow here, or press Ctrl+V on the canvas.", "De selectie (of de hele flow) als JSON. Plak hier blokken uit een andere flow, of druk Ctrl+V op het canvas.", "Die Auswahl (oder der ganze Ablauf) als JSON. Fügen Sie hier Bausteine aus einem anderen Ablauf ein, oder drücken Sie Strg+V auf der Fläche."],
   pickTask: ["Pick a task on the left to work on it.", "Kies links een taak om eraan te werken.", "Wählen Sie links eine Aufgabe aus."],
   noTasks: ["Nothing to do. Enjoy your coffee.", "Niets te doen. Geniet van je koffie.", "Nichts zu tun. Genießen Sie Ihren Kaffee."],
   matches: ["matches {n} of {m} subjects", "klopt voor {n} van {m} onderwerpen", "trifft auf {n} von {m} Objekten zu"],

@@ -53,20 +53,20 @@ interface Snapshot {
   edges: CanvasEdge[];
 }
 
-const SHORTCUTS: [string, string][] = [
-  ["Drag from palette / double-click", "add a node"],
-  ["Drag from a port to a node", "connect"],
-  ["Click, Ctrl/⌘+click, Shift+drag", "select, multi-select, box-select"],
-  ["Delete / Backspace", "delete the selection"],
-  ["Ctrl/⌘+Z", "undo"],
-  ["Ctrl/⌘+Shift+Z, Ctrl/⌘+Y", "redo"],
-  ["Ctrl/⌘+C / Ctrl/⌘+V", "copy / paste (JSON text, also between flows)"],
-  ["Ctrl/⌘+A", "select all"],
-  ["Ctrl/⌘+S", "save the draft"],
-  ["L", "auto-layout"],
-  ["F", "fit view"],
-  ["?", "this help"],
-  ["Esc", "clear the selection, close panels"],
+const SHORTCUTS: [string, [string, string, string]][] = [
+  ["Drag from palette / double-click", ["add a node", "blok toevoegen", "Baustein hinzufügen"]],
+  ["Drag from a port to a node", ["connect", "verbinden", "verbinden"]],
+  ["Click, Ctrl/⌘+click, Shift+drag", ["select, multi-select, box-select", "selecteren, meer selecteren, kader", "auswählen, mehrere, Rahmen"]],
+  ["Delete / Backspace", ["delete the selection", "selectie verwijderen", "Auswahl löschen"]],
+  ["Ctrl/⌘+Z", ["undo", "ongedaan maken", "rückgängig"]],
+  ["Ctrl/⌘+Shift+Z, Ctrl/⌘+Y", ["redo", "opnieuw", "wiederholen"]],
+  ["Ctrl/⌘+C / X / V", ["copy / cut / paste (JSON text, also between flows)", "kopiëren / knippen / plakken (JSON-tekst, ook tussen flows)", "kopieren / ausschneiden / einfügen (JSON-Text, auch zwischen Abläufen)"]],
+  ["Ctrl/⌘+A", ["select all", "alles selecteren", "alles auswählen"]],
+  ["Ctrl/⌘+S", ["save the draft", "concept opslaan", "Entwurf speichern"]],
+  ["L", ["auto-layout", "automatisch schikken", "automatisch anordnen"]],
+  ["F", ["fit view", "passend maken", "einpassen"]],
+  ["?", ["this help", "deze hulp", "diese Hilfe"]],
+  ["Esc", ["clear the selection, close panels", "selectie wissen, panelen sluiten", "Auswahl aufheben, Fenster schließen"]],
 ];
 
 function typing(target: EventTarget | null): boolean {
@@ -762,7 +762,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
                 onChange={(node) => updateNode(selectedNode.id, node)}
               />
             ) : selected.length > 1 ? (
-              <div className="params-panel"><div className="muted">{selected.length} nodes selected. Ctrl+C copies them as JSON.</div></div>
+              <div className="params-panel"><div className="muted">{t("manySelected", { n: selected.length })}</div></div>
             ) : (
               <FlowSettings meta={meta} readOnly={readOnly} ruleContext={ruleContext} onChange={updateMeta} hint={t("nothingSelected")} />
             )}
@@ -793,14 +793,14 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
             <div className="overlay-panel" data-testid="shortcuts">
               <div className="overlay-head">{t("shortcuts")}<button className="ghost" onClick={() => setPanel("none")}>×</button></div>
               <table className="shortcuts">
-                <tbody>{SHORTCUTS.map(([k, v]) => <tr key={k}><td><kbd>{k}</kbd></td><td>{v}</td></tr>)}</tbody>
+                <tbody>{SHORTCUTS.map(([k, v]) => <tr key={k}><td><kbd>{k}</kbd></td><td>{v[lang === "nl" ? 1 : lang === "de" ? 2 : 0]}</td></tr>)}</tbody>
               </table>
             </div>
           )}
           {panel === "json" && (
             <div className="overlay-panel wide" data-testid="json-panel">
               <div className="overlay-head">JSON<button className="ghost" onClick={() => setPanel("none")}>×</button></div>
-              <p className="muted small-text">The selection (or the whole flow) as JSON. Paste nodes from another flow here, or press Ctrl+V on the canvas.</p>
+              <p className="muted small-text">{t("jsonHelp")}</p>
               <textarea className="json-text" spellCheck={false} value={jsonText} onChange={(e) => setJsonText(e.target.value)} />
               <div className="modal-actions">
                 <button onClick={() => navigator.clipboard?.writeText(jsonText).catch(() => undefined)}>Copy</button>
