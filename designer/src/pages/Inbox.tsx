@@ -2,7 +2,9 @@
 // checkpoints (mandatory marked) and one button per outcome; overdue stands out.
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, asList } from "../api";
-import { useT } from "../i18n";
+import { pick, useT } from "../i18n";
+import { loadSubjectType } from "../catalogue";
+import type { Labels } from "../types";
 import { when } from "../util";
 
 interface Checkpoint {
@@ -44,6 +46,25 @@ function humanize(port: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+// Outcome labels live in the flow (the task lists its outcome ports): read them once per version.
+const labelCache = new Map<string, Promise<Record<string, string>>>();
+function outcomeLabels(task: Task): Promise<Record<string, string>> {
+  const key = `${task.instance_id}:${task.node}`;
+  if (!labelCache.has(key)) {
+    labelCache.set(
+      key,
+      (async () => {
+        const instance = (await api.instance(task.instance_id)) as { flow?: string; version?: number };
+        if (!instance.flow || !instance.version) return {};
+        const doc = (await api.version(instance.flow, instance.version)) as { nodes?: { id: string; params?: { outcomes?: { port: string; label?: string }[] } }[] };
+        const node = doc.nodes?.find((n) => n.id === task.node);
+        return Object.fromEntries((node?.params?.outcomes ?? []).map((o) => [o.port, o.label ?? o.port]));
+      })().catch(() => ({})),
+    );
+  }
+  return labelCache.get(key)!;
+}
+
 export function InboxPage() {
   const { t, lang } = useT();
   const [scope, setScope] = useState<"mine" | "roles">("mine");
@@ -75,6 +96,19 @@ export function InboxPage() {
   useEffect(() => { setTicked(new Set(task?.ticked ?? [])); }, [task?.id]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const missing = task ? task.checkpoints.filter((c) => c.mandatory && !ticked.has(c.id)) : [];
+  const [fieldLabels, setFieldLabels] = useState<Record<string, string>>({});
+  useEffect(() => {
+    if (!task?.subject?.type) return;
+    void loadSubjectType(task.subject.type).then((st) => {
+      const fields = Array.isArray(st?.fields) ? (st!.fields as { name: string; label?: Labels }[]) : [];
+      setFieldLabels(Object.fromEntries(fields.map((f) => [f.name, pick(f.label, lang) || f.name])));
+    });
+  }, [task?.subject?.type, lang]);
+  const [labels, setLabels] = useState<Record<string, string>>({});
+  useEffect(() => {
+    setLabels({});
+    if (task) void outcomeLabels(task).then(setLabels);
+  }, [task?.id]); // eslint-disable-line react-hooks/exhaustive-deps
 
   async function complete(outcome: string) {
     if (!task) return;
@@ -136,7 +170,7 @@ export function InboxPage() {
             <div className="card">
               <h3>{t("subject")}: {task.subject?.key} <span className="badge">{task.subject?.status}</span></h3>
               <table className="fields-table"><tbody>
-                {flatten(task.subject?.fields ?? {}).map(([k, v]) => <tr key={k}><td>{k}</td><td>{v}</td></tr>)}
+                {flatten(task.subject?.fields ?? {}).map(([k, v]) => <tr key={k}><td title={k}>{fieldLabels[k] ?? k}</td><td>{v}</td></tr>)}
               </tbody></table>
             </div>
             {task.checkpoints.length > 0 && (
@@ -153,7 +187,7 @@ export function InboxPage() {
             <div className="outcomes">
               {task.outcomes.map((o) => {
                 const port = typeof o === "string" ? o : o.port;
-                const label = typeof o === "string" ? humanize(o) : o.label || humanize(o.port);
+                const label = typeof o === "string" ? labels[o] ?? humanize(o) : o.label || labels[o.port] || humanize(o.port);
                 return (
                   <button key={port} className={port.startsWith("approve") || port === "done" || port === "ok" ? "primary" : ""} disabled={missing.length > 0} title={missing.length ? `${t("mandatory")}: ${missing.map((m) => m.label).join(", ")}` : ""} onClick={() => void complete(port)} data-outcome={port}>
                     {label}
