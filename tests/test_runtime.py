@@ -420,3 +420,30 @@ def test_two_tasks_of_one_instance_completed_in_one_transaction(world: World) ->
             .where(m.Token.instance_id == instance.id)
         )
     assert left == 0
+
+
+def test_a_batch_of_events_is_handled_together_and_a_bad_one_holds_up_no_other(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.publish("invoice-approval")
+    bad = world.subject("invoice", "INV-BAD", GOOD_INVOICE)
+    good = [world.subject("invoice", f"INV-{n}", GOOD_INVOICE) for n in range(3)]
+    events = [
+        admin.post_event(world.rt, world.tenant, s.id, "invoice.received").id
+        for s in (good[0], bad, *good[1:])
+    ]
+    real = work._start_triggered
+
+    def failing_for_bad(rt: Any, session: Any, out: Any, event: Any, subject: Any) -> None:
+        if subject.id == bad.id:
+            raise RuntimeError("this event cannot be handled")
+        real(rt, session, out, event, subject)
+
+    monkeypatch.setattr(work, "_start_triggered", failing_for_bad)
+    with pytest.raises(RuntimeError, match="cannot be handled"):
+        work.dispatch_events(world.rt, events)
+    with world.rt.db.read() as session:
+        done = dict(session.execute(sa.select(m.Event.subject_id, m.Event.status)).all())
+        started = set(session.scalars(sa.select(m.Instance.subject_id)))
+    assert started == {s.id for s in good}
+    assert done == {**{s.id: "done" for s in good}, bad.id: "pending"}  # retried later

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ from procedo.runtime.steps import (
     subject_view,
 )
 
+log = logging.getLogger("procedo.work")
 T = TypeVar("T")
 CONFLICT_RETRIES = 5
 
@@ -99,8 +101,33 @@ def fire_timers(rt: Runtime, timer_ids: Sequence[uuid.UUID]) -> None:
 
 
 def dispatch_events(rt: Runtime, event_ids: Sequence[uuid.UUID]) -> None:
+    """A message's events in one transaction (a batch of invoices received: one commit).
+
+    If the batch fails for any reason but a lost race, each event is handled in a
+    transaction of its own, so one event that cannot be handled holds up no other.
+    """
+
+    def attempt() -> None:
+        with rt.transaction() as (session, out):
+            for event_id in event_ids:
+                _dispatch(rt, session, out, event_id)
+
+    if len(event_ids) == 1:
+        dispatch_event(rt, event_ids[0])
+        return
+    try:
+        retrying(attempt)
+        return
+    except Exception:
+        log.exception("a batch of %d events failed; handling them one by one", len(event_ids))
+    failed: Exception | None = None
     for event_id in event_ids:
-        dispatch_event(rt, event_id)
+        try:
+            dispatch_event(rt, event_id)
+        except Exception as exc:  # the others still run; the message is retried
+            failed = failed or exc
+    if failed is not None:
+        raise failed
 
 
 def dispatch_event(rt: Runtime, event_id: uuid.UUID) -> None:
@@ -108,34 +135,46 @@ def dispatch_event(rt: Runtime, event_id: uuid.UUID) -> None:
 
     def attempt() -> None:
         with rt.transaction() as (session, out):
-            event = session.get(m.Event, event_id)
-            now = rt.clock.now()
-            if event is None or not _claim(
-                session, m.Event, event_id, ("pending",), "done", processed_at=now
-            ):
-                return
-            subject = load_subject(session, event.subject_id)
-            if subject is None:
-                return
-            _start_triggered(rt, session, out, event, subject)
-            _resume_waiting(rt, session, out, event)
-            if event.name in SUBJECT_EVENTS:
-                _subject_updated(rt, session, out, subject)
+            _dispatch(rt, session, out, event_id)
 
     retrying(attempt)
+
+
+def _dispatch(rt: Runtime, session: Session, out: Outgoing, event_id: uuid.UUID) -> None:
+    event = session.get(m.Event, event_id)
+    now = rt.clock.now()
+    if event is None or not _claim(
+        session, m.Event, event_id, ("pending",), "done", processed_at=now
+    ):
+        return
+    subject = load_subject(session, event.subject_id)
+    if subject is None:
+        return
+    _start_triggered(rt, session, out, event, subject)
+    _resume_waiting(rt, session, out, event)
+    if event.name in SUBJECT_EVENTS:
+        _subject_updated(rt, session, out, subject)
 
 
 def _start_triggered(
     rt: Runtime, session: Session, out: Outgoing, event: m.Event, subject: SubjectRow
 ) -> None:
-    versions = session.scalars(
-        sa.select(m.FlowVersion).where(
-            m.FlowVersion.tenant_id == event.tenant_id,
-            m.FlowVersion.trigger_event == event.name,
-            m.FlowVersion.subject_type == subject.type,
-            m.FlowVersion.active.is_(True),
+    # Which versions the event starts: asked once per transaction (a batch shares them).
+    triggered: dict[tuple[uuid.UUID, str, str], list[m.FlowVersion]]
+    triggered = session.info.setdefault("triggered_versions", {})
+    key = (event.tenant_id, event.name, subject.type)
+    versions = triggered.get(key)
+    if versions is None:
+        versions = triggered[key] = list(
+            session.scalars(
+                sa.select(m.FlowVersion).where(
+                    m.FlowVersion.tenant_id == event.tenant_id,
+                    m.FlowVersion.trigger_event == event.name,
+                    m.FlowVersion.subject_type == subject.type,
+                    m.FlowVersion.active.is_(True),
+                )
+            )
         )
-    ).all()
     for version in versions:
         compiled = rt.compiled(session, version.id)
         trigger = compiled.checked.flow.trigger
