@@ -178,6 +178,10 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     panel.locator("#root_title").fill("Approve invoice {{ subject.invoice_number }}")
     panel.locator("#root_assignee_role").fill(ROLE)
     panel.locator("#root_instructions").fill("Check the order and the delivery.")
+    panel.locator("#root_checkpoints__add").click()
+    panel.locator("#root_checkpoints_0_id").fill("order_checked")
+    panel.locator("#root_checkpoints_0_label").fill("Order checked")
+    panel.locator("#root_checkpoints_0_mandatory").check()
 
     # The email: to the supplier's address, so it gets a no_address port too.
     panel = select(page, mail)
@@ -355,7 +359,15 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     detail = page.locator("[data-testid=task-detail]")
     assert "Check the order and the delivery." in detail.inner_text()
     assert "INV-2026-0042" in detail.inner_text()
-    detail.locator("button[data-outcome=approve]").click()
+    # The mandatory checkpoint is marked, and no outcome can be chosen before it is ticked.
+    checkpoint = detail.locator("[data-testid=checkpoints] label:has-text('Order checked')")
+    assert "mandatory" in checkpoint.inner_text()
+    approve = detail.locator("button[data-outcome=approve]")
+    assert approve.is_disabled()
+    checkpoint.locator("input[type=checkbox]").check()
+    assert approve.is_enabled()
+    assert approve.inner_text() == "Approve"
+    approve.click()
     page.wait_for_selector(".toast.ok")
     page.locator(".list-item:has-text('Approve invoice INV-2026-0042')").wait_for(state="detached")
     for _ in range(40):  # the worker takes the outcome a moment later
