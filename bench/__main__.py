@@ -2,7 +2,7 @@
 
 Each figure is the median of several runs (min and max beside it), with a peer
 measured in the same run on the same data, so a noisy machine moves both.
-``python -m bench [--quick] [--write] [--only flow,embedded,distributed,timers,api]``.
+``python -m bench [--quick] [--write] [--only flow,embedded,distributed,timers,ingest,api]``.
 The distributed parts need PostgreSQL and Redis (PROCEDO_BENCH_POSTGRES,
 PROCEDO_BENCH_REDIS; defaults: the local test services).
 """
@@ -147,6 +147,26 @@ def timers_section(count: int) -> list[str]:
     ]
 
 
+def ingest_section(invoices: int, runs: int) -> list[str]:
+    from bench.ingest import ingest_runs
+
+    with tempfile.TemporaryDirectory() as folder:
+        results = ingest_runs(POSTGRES, REDIS, invoices, runs, Path(folder))
+    embedded = [r.embedded_per_second for r in results]
+    distributed = [r.distributed_per_second for r in results]
+    return [
+        f"### UBL invoices in: {invoices:,} parsed, stored, routed to their approval task "
+        f"({runs} runs)",
+        "",
+        "| setup | invoices per second |",
+        "| --- | --- |",
+        f"| embedded (SQLite, in-process) | {spread(embedded, '/s', 0)} |",
+        f"| distributed (PostgreSQL + Redis, 2 worker processes) "
+        f"| {spread(distributed, '/s', 0)} |",
+        "",
+    ]
+
+
 def api_section(instances: int, seconds: float) -> list[str]:
     from bench.api_load import api_under_load
 
@@ -218,7 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller and fewer runs")
     parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
-    parser.add_argument("--only", default="flow,embedded,distributed,timers,api")
+    parser.add_argument("--only", default="flow,embedded,distributed,timers,ingest,api")
     args = parser.parse_args()
     only = set(args.only.split(","))
     quick = args.quick
@@ -232,6 +252,8 @@ def main() -> None:
         lines += distributed_section(1 if quick else 3, 1000 if quick else 5000)
     if "timers" in only:
         lines += timers_section(10_000 if quick else 100_000)
+    if "ingest" in only:
+        lines += ingest_section(2_000 if quick else 10_000, 1 if quick else 3)
     if "api" in only:
         lines += api_section(20_000 if quick else 100_000, 5 if quick else 20)
     minutes = (time.perf_counter() - started) / 60
