@@ -301,6 +301,29 @@ class FlowController(Controller):
             ).all()
         return {node: count for node, count in rows}  # noqa: C416 (rows are Row tuples)
 
+    @get("/{key:str}/export/all", sync_to_thread=True, media_type=JSON)
+    def export_all_versions(
+        self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep
+    ) -> Response[bytes]:
+        """Every published version, oldest first: a JSON array of canonical flow files.
+
+        Each element is the flow file ``export?version=N`` gives for that version.
+        """
+        caller.internal()
+        with rt.db.read() as session:
+            flow = flowstore.find_flow(session, caller.tenant_id, key)
+            documents = session.scalars(
+                sa.select(m.FlowVersion.document)
+                .where(m.FlowVersion.flow_id == flow.id)
+                .order_by(m.FlowVersion.number)
+            ).all()
+        body = "[\n" + ",\n".join(document.rstrip("\n") for document in documents) + "\n]\n"
+        return Response(
+            body.encode(),
+            media_type=JSON,
+            headers={"Content-Disposition": f'attachment; filename="{key}-versions.json"'},
+        )
+
     @get("/{key:str}/export", sync_to_thread=True, media_type=JSON)
     def export_flow(
         self,
