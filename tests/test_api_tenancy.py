@@ -43,6 +43,9 @@ BODIES: dict[tuple[str, str], Any] = {
         "members": [{"email": "admin@acme-office.example"}]
     },
     ("POST", "/shared/{instance_id:uuid}/status"): {"status": "paid"},
+    ("POST", "/schedules/{key:str}/run"): None,
+    ("POST", "/schedules/{key:str}/deactivate"): None,
+    ("POST", "/schedules/{key:str}/activate"): None,
 }
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("DELETE", "/roles/{name:str}/members"): {"email": "admin@acme-office.example"},

@@ -23,6 +23,7 @@ from procedo.api.resources.instances import InstanceController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
 from procedo.api.resources.roles import RoleController
 from procedo.api.resources.rules import RuleController
+from procedo.api.resources.schedules import ScheduleController
 from procedo.api.resources.subjects import SubjectController
 from procedo.api.resources.tasks import TaskController
 from procedo.api.resources.tokens import TokenController
@@ -53,6 +54,7 @@ CONTROLLERS = [
     RoleController,
     PartnershipController,
     SharedController,
+    ScheduleController,
 ]
 
 
