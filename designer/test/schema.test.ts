@@ -25,3 +25,17 @@ describe("params schema for the form", () => {
     expect(pruneDefaults(edited, before, schema)).toEqual({ ...before, instructions: "Check it" });
   });
 });
+
+describe("server problems in the form", () => {
+  it("puts each message under the field its path names", async () => {
+    const { errorSchemaFor } = await import("../src/flow/schema");
+    expect(
+      errorSchemaFor([
+        { message: "rename it", path: "$.branches[1].port" },
+        { message: "unknown field", path: "$.branches[1].when.field" },
+        { message: "leads nowhere", path: "$.ports.next" },
+        { message: "no path" },
+      ]),
+    ).toEqual({ branches: { 1: { port: { __errors: ["rename it"] }, when: { field: { __errors: ["unknown field"] } } } } });
+  });
+});

@@ -6,7 +6,7 @@ import Form from "@rjsf/core";
 import { validator } from "../flow/validator";
 import type { FieldProps, RJSFSchema, WidgetProps } from "@rjsf/utils";
 import { pick, useT } from "../i18n";
-import { humanize, prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
+import { errorSchemaFor, humanize, prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
 import { RuleBuilder, type RuleContext } from "./RuleBuilder";
 import type { FlowNode, NodeTypeInfo, Problem, Rule } from "../types";
 import { CATEGORY_COLORS } from "./NodeView";
@@ -119,6 +119,7 @@ function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChang
           formContext={ruleContext}
           readonly={readOnly}
           liveValidate="onChange"
+          extraErrors={errorSchemaFor(problems) as never}
           showErrorList={false}
           noHtml5Validate
           onChange={(e) => {

@@ -221,3 +221,28 @@ export function pruneDefaults(
 ): Record<string, unknown> {
   return prune(next ?? {}, before ?? {}, schema, schema) as Record<string, unknown>;
 }
+
+/**
+ * The server's problems for a node as the form library's error schema, so each
+ * message shows under the field its JSON path names ("$.branches[1].port").
+ */
+export function errorSchemaFor(problems: { message: string; path?: string | null }[]): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const p of problems) {
+    if (!p.path || !p.path.startsWith("$.") || p.path.startsWith("$.ports")) continue;
+    const parts = p.path
+      .slice(2)
+      .replace(/\[(\d+)\]/g, ".$1")
+      .split(".")
+      .filter(Boolean);
+    let at = root;
+    for (const part of parts) {
+      at[part] = (at[part] as Record<string, unknown>) ?? {};
+      at = at[part] as Record<string, unknown>;
+    }
+    const errors = (at.__errors as string[]) ?? [];
+    errors.push(p.message);
+    at.__errors = errors;
+  }
+  return root;
+}
