@@ -18,14 +18,14 @@ export function readFlow(file: string): Flow {
 }
 
 let catalogue: NodeTypeInfo[] | null = null;
-/** The real node catalogue (`procedo nodes --json`), or a committed copy when the CLI is not there. */
+/** The real node catalogue (`procedo nodes --json`); scripts/test has made .venv first. */
 export function loadCatalogue(): Map<string, NodeTypeInfo> {
   if (!catalogue) {
     const cli = path.join(ROOT, ".venv", "bin", "procedo");
     try {
       catalogue = JSON.parse(execFileSync(cli, ["nodes", "--json"], { encoding: "utf8" })) as NodeTypeInfo[];
-    } catch {
-      catalogue = JSON.parse(readFileSync(new URL("./catalogue.json", import.meta.url), "utf8")) as NodeTypeInfo[];
+    } catch (e) {
+      throw new Error(`the node catalogue comes from ${cli} nodes --json; run scripts/test (it makes .venv): ${e}`);
     }
   }
   return new Map(catalogue.map((n) => [n.type, n]));
