@@ -2,7 +2,7 @@
 
 Each figure is the median of several runs (min and max beside it), with a peer
 measured in the same run on the same data, so a noisy machine moves both.
-``python -m bench [--quick] [--write] [--only flow,embedded,distributed,timers,ingest,api]``.
+``python -m bench [--quick] [--write] [--only flow,embedded,...,api,designer]``.
 The distributed parts need PostgreSQL and Redis (PROCEDO_BENCH_POSTGRES,
 PROCEDO_BENCH_REDIS; defaults: the local test services).
 """
@@ -167,6 +167,26 @@ def ingest_section(invoices: int, runs: int) -> list[str]:
     ]
 
 
+def designer_section(runs: int) -> list[str]:
+    from bench.designer import CHROMIUM, NODES, designer_run
+
+    title = f"### The designer with a {NODES}-node flow ({runs} openings, Chromium)"
+    if not Path(CHROMIUM).exists():
+        return [title, "", f"Not measured: {CHROMIUM} is missing (apt-get install chromium).", ""]
+    run = designer_run(runs)
+    return [
+        title,
+        "",
+        "| what | time | target |",
+        "| --- | --- | --- |",
+        f"| first interactive render (navigation to nodes drawn and validated) "
+        f"| {spread(run.render_ms, 'ms', 0)} | under 1000 ms |",
+        f"| validation round trip of the whole flow | {spread(run.validate_ms, 'ms', 0)} "
+        "| under 150 ms |",
+        "",
+    ]
+
+
 def api_section(instances: int, seconds: float) -> list[str]:
     from bench.api_load import api_under_load
 
@@ -238,7 +258,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller and fewer runs")
     parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
-    parser.add_argument("--only", default="flow,embedded,distributed,timers,ingest,api")
+    parser.add_argument("--only", default="flow,embedded,distributed,timers,ingest,api,designer")
     args = parser.parse_args()
     only = set(args.only.split(","))
     quick = args.quick
@@ -256,6 +276,8 @@ def main() -> None:
         lines += ingest_section(2_000 if quick else 10_000, 1 if quick else 3)
     if "api" in only:
         lines += api_section(20_000 if quick else 100_000, 5 if quick else 20)
+    if "designer" in only:
+        lines += designer_section(3 if quick else 7)
     minutes = (time.perf_counter() - started) / 60
     lines.append(f"{'--quick' if quick else 'Full'} run, {minutes:.1f} minutes in all.")
     report = "\n".join(lines)
