@@ -93,6 +93,21 @@ def postgres_url() -> Iterator[str]:
     engine.dispose()
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test Redis, emptied before and after the test (the broker of the distributed tests)."""
+    import redis  # only the tests that need Redis pay for importing it
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", REDIS_URL, exc)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Each runtime test runs on the embedded SQLite (a file, as served) and on PostgreSQL."""

@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from procedo.api import accounts
 from procedo.db import models as m
@@ -27,7 +26,7 @@ from procedo.settings import Settings
 from procedo.worker.process import build_runtime
 from tests.api_helpers import embedded_backend, live_server, ok, serving
 from tests.cluster import Cluster, SinkHandler, smtp_sink, wait_until
-from tests.conftest import EXAMPLES, REDIS_URL, service_missing
+from tests.conftest import EXAMPLES
 
 UBL = Path(__file__).resolve().parent / "ubl"
 XML = {"Content-Type": "application/xml"}
@@ -72,15 +71,9 @@ def embedded(db_url: str, data_dir: Path) -> Iterator[Setup]:
 
 
 @contextmanager
-def distributed(postgres_url: str) -> Iterator[Setup]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        service_missing("Redis", REDIS_URL, exc)
-    client.flushdb()
-    env = {"PROCEDO_DATABASE_URL": postgres_url, "PROCEDO_BROKER_URL": REDIS_URL}
-    settings = Settings(data_dir=Path("."), database_url=postgres_url, broker_url=REDIS_URL)
+def distributed(postgres_url: str, redis_url: str) -> Iterator[Setup]:
+    env = {"PROCEDO_DATABASE_URL": postgres_url, "PROCEDO_BROKER_URL": redis_url}
+    settings = Settings(data_dir=Path("."), database_url=postgres_url, broker_url=redis_url)
     rt, _actors = build_runtime(settings)
     rt.db.create_all()
     cluster = Cluster(env)
@@ -92,7 +85,6 @@ def distributed(postgres_url: str) -> Iterator[Setup]:
     finally:
         cluster.stop()
         rt.db.dispose()
-        client.flushdb()
 
 
 @pytest.fixture(params=["embedded", "distributed"])
@@ -103,7 +95,8 @@ def running(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
         start = lambda: embedded(url, tmp_path)  # noqa: E731
     else:
         postgres = request.getfixturevalue("postgres_db")
-        start = lambda: distributed(postgres)  # noqa: E731
+        broker = request.getfixturevalue("redis_url")
+        start = lambda: distributed(postgres, broker)  # noqa: E731
     with start() as setup:
         yield setup
 

@@ -8,31 +8,23 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from procedo.api import accounts
 from procedo.settings import Settings
 from procedo.worker.process import build_runtime
 from tests.api_helpers import serving
 from tests.cluster import Cluster, wait_until
-from tests.conftest import REDIS_URL, dumps, service_missing
+from tests.conftest import dumps
 from tests.test_api_journey import review_flow
 
 JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
-def cluster(postgres_db: str) -> Iterator[Cluster]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        service_missing("Redis", REDIS_URL, exc)
-    client.flushdb()
-    running = Cluster({"PROCEDO_DATABASE_URL": postgres_db, "PROCEDO_BROKER_URL": REDIS_URL})
+def cluster(postgres_db: str, redis_url: str) -> Iterator[Cluster]:
+    running = Cluster({"PROCEDO_DATABASE_URL": postgres_db, "PROCEDO_BROKER_URL": redis_url})
     yield running
     running.stop()
-    client.flushdb()
 
 
 def _api(base_url: str, token: str) -> httpx.Client:

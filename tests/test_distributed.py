@@ -24,21 +24,9 @@ from procedo.runtime.context import Runtime
 from procedo.settings import Settings
 from procedo.worker.process import build_runtime
 from tests.cluster import Cluster, smtp_sink, wait_until
-from tests.conftest import REDIS_URL, minimal_flow, service_missing
+from tests.conftest import minimal_flow, service_missing
 from tests.flows import quick_flow
 from tests.runtime_helpers import GOOD_INVOICE
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        service_missing("Redis", REDIS_URL, exc)
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
 
 
 @pytest.fixture

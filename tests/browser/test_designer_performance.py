@@ -11,40 +11,9 @@ import json
 import statistics
 from typing import Any
 
+from bench.designer import big_flow
 from tests.browser.conftest import Server
 from tests.browser.test_designer_journey import api, log_in
-
-NODES = 500
-
-
-def big_flow() -> dict[str, Any]:
-    nodes: list[dict[str, Any]] = [{"id": "start", "type": "start", "position": {"x": 0, "y": 0}}]
-    edges: list[dict[str, Any]] = []
-    previous = "start"
-    for i in range(1, NODES - 1):
-        node_id = f"step_{i}"
-        nodes.append(
-            {
-                "id": node_id,
-                "type": "status_change",
-                "label": f"Step {i}",
-                "params": {"status": "checking"},
-                "position": {"x": (i % 25) * 260, "y": (i // 25) * 140},
-            }
-        )
-        edges.append({"id": f"e{i}", "source": previous, "source_port": "next", "target": node_id})
-        previous = node_id
-    nodes.append({"id": "end", "type": "end", "position": {"x": 0, "y": 3000}})
-    edges.append({"id": "e_end", "source": previous, "source_port": "next", "target": "end"})
-    return {
-        "format": "procedo.flow/1",
-        "key": "five-hundred",
-        "name": "Five hundred nodes",
-        "subject_type": "invoice",
-        "trigger": {"kind": "manual"},
-        "nodes": nodes,
-        "edges": edges,
-    }
 
 
 def test_500_nodes(page: Any, server: Server) -> None:
