@@ -73,3 +73,23 @@ def test_the_example_in_flow_format_md_validates() -> None:
     (example,) = [b for b in blocks if '"format": "procedo.flow/1"' in b]
     problems = check_flow(decode_flow(example.encode())).problems
     assert problems == [], [str(p) for p in problems]
+
+
+def _roles_named(value: object) -> set[str]:
+    """Every role a flow document names (task assignees, reassignments, email recipients)."""
+    if isinstance(value, dict):
+        found = {value["role"]} if isinstance(value.get("role"), str) and value["role"] else set()
+        return found.union(*(_roles_named(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_roles_named(item) for item in value))
+    return set()
+
+
+def test_the_demo_tenant_has_someone_in_every_role_the_examples_use(
+    example_files: list[Path],
+) -> None:
+    from procedo.api.demo import PEOPLE
+
+    used = set().union(*(_roles_named(json.loads(f.read_bytes())) for f in example_files))
+    held = {role for _name, _access, roles in PEOPLE.values() for role in roles}
+    assert used - held == set(), "give these roles a member in procedo/api/demo.py"

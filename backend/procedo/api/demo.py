@@ -35,7 +35,7 @@ PEOPLE: dict[str, tuple[str, str, list[str]]] = {
     "carla@demo.example": (
         "Carla Smit",
         "member",
-        ["Accountant", "Administratie", "Collections", "Deputy", "Management B"],
+        ["Accountant", "Administratie", "Collections", "Conversion", "Deputy", "Management B"],
     ),
 }
 DEBTORS: dict[str, dict[str, Any]] = {
