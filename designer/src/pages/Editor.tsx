@@ -42,6 +42,7 @@ import { Palette } from "../components/Palette";
 const ParamsPanel = lazy(() => import("../components/ParamsPanel").then((m) => ({ default: m.ParamsPanel })));
 const FlowSettings = lazy(() => import("../components/FlowSettings").then((m) => ({ default: m.FlowSettings })));
 import { fieldsFrom, type RuleContext } from "../components/RuleBuilder";
+import { docOf } from "../flow/document";
 import type { Flow, FlowNode, Problem, VersionInfo } from "../types";
 import { download, problemPlace, when } from "../util";
 
@@ -74,16 +75,6 @@ function typing(target: EventTarget | null): boolean {
   if (!el) return false;
   const tag = el.tagName;
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
-}
-
-function docOf(data: unknown): Flow {
-  const obj = data as Record<string, unknown>;
-  if (obj && Array.isArray(obj.nodes)) return obj as unknown as Flow;
-  for (const k of ["document", "flow", "draft"]) {
-    const inner = obj?.[k] as Record<string, unknown> | undefined;
-    if (inner && Array.isArray(inner.nodes)) return inner as unknown as Flow;
-  }
-  throw new Error("the server sent no flow document");
 }
 
 export function EditorPage(props: { flowKey: string; version?: number }) {

@@ -9,6 +9,7 @@ import { navigate } from "../router";
 import { useUser } from "../user";
 import { flowToCanvas, type CanvasEdge, type CanvasNode } from "../flow/mapping";
 import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
+import { docOf } from "../flow/document";
 import type { Flow, VersionInfo } from "../types";
 import { when } from "../util";
 
@@ -34,16 +35,6 @@ interface HistoryRow {
   port: string | null;
   reason: string | null;
   data: Record<string, unknown>;
-}
-
-function docOf(data: unknown): Flow {
-  const obj = data as Record<string, unknown>;
-  if (obj && Array.isArray(obj.nodes)) return obj as unknown as Flow;
-  for (const k of ["document", "flow", "draft"]) {
-    const inner = obj?.[k] as Record<string, unknown> | undefined;
-    if (inner && Array.isArray(inner.nodes)) return inner as unknown as Flow;
-  }
-  throw new Error("the server sent no flow document");
 }
 
 export function RunningPage({ flowKey }: { flowKey: string }) {
