@@ -226,17 +226,18 @@ export function RuleBuilder({ value, onChange, ctx, readOnly }: { value: Rule | 
   const rule = isRule(value) ? value : newCompare(ctx);
   const ruleJson = useMemo(() => JSON.stringify(rule), [rule]);
 
-  useEffect(() => {
-    if (mode === "text") {
-      try {
-        setText(formatRule(rule));
-      } catch {
-        setText("");
-      }
-      setTextError("");
+  // The text is set in the same update that shows the text box (not in an effect after
+  // it), so nothing typed into the box right away is overwritten by the formatted rule.
+  function showText() {
+    if (mode === "text") return;
+    try {
+      setText(formatRule(rule));
+    } catch {
+      setText("");
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [mode]);
+    setTextError("");
+    setMode("text");
+  }
 
   useEffect(() => {
     if (!ctx.subjectType) return;
@@ -268,7 +269,7 @@ export function RuleBuilder({ value, onChange, ctx, readOnly }: { value: Rule | 
       <div className="rb-top">
         <div className="seg">
           <button type="button" className={mode === "builder" ? "on" : ""} onClick={() => setMode("builder")}>{t("builderMode")}</button>
-          <button type="button" className={mode === "text" ? "on" : ""} onClick={() => setMode("text")}>{t("textMode")}</button>
+          <button type="button" className={mode === "text" ? "on" : ""} onClick={showText}>{t("textMode")}</button>
         </div>
         <span className="rb-match" data-testid="rule-match" title={matchError}>
           {match ? t("matches", { n: match.matched, m: match.total }) : matchError ? "—" : ""}
