@@ -199,8 +199,11 @@ def api_section(instances: int, seconds: float) -> list[str]:
         f"### HTTP API under load: {run.rate:.0f} requests/s for {run.seconds:.0f} s, "
         f"{run.instances:,} instances in PostgreSQL",
         "",
-        "| request (bearer token, `procedo serve` as the API process) | p50 | p99 "
-        "| requests | errors |",
+        f"`procedo serve --workers {run.processes}` as the API processes and a bearer token; "
+        "the two lists in turn, then the peer at the same rate: `/auth/me`, the same HTTP "
+        "stack and authentication with no database work.",
+        "",
+        "| request | p50 | p99 | requests | errors |",
         "| --- | --- | --- | --- | --- |",
         *rows,
         "",

@@ -57,6 +57,7 @@ class LoadRun:
     instances: int
     rate: float
     seconds: float
+    processes: int
     results: list[Latencies]
 
 
@@ -127,6 +128,7 @@ def _fill(rt: Runtime, tenant_id: uuid.UUID, instances: int) -> None:
                         "role": "Accountant",
                         "outcomes": [{"port": "approve", "label": "Approve"}],
                         "due_at": now + dt.timedelta(days=2, seconds=n),
+                        "created_at": now,
                     }
                     for n, (k, i, t, s) in enumerate(
                         zip(tasks, runs, tokens, subjects, strict=True)
@@ -141,6 +143,9 @@ def _fill(rt: Runtime, tenant_id: uuid.UUID, instances: int) -> None:
                         "task_id": k,
                         "tenant_id": tenant_id,
                         "user_email": ME if n % MINE_EVERY == 0 else f"other{n % 97}@bench.example",
+                        "offered": True,
+                        "due_at": now + dt.timedelta(days=2, seconds=n),
+                        "created_at": now,
                     }
                     for n, k in enumerate(tasks)
                 ],
@@ -155,6 +160,16 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+# Seconds of load before the clock starts: the API processes import for a second or two.
+WARM_UP = 5.0
+# `procedo serve --workers`: one API process per core.
+API_PROCESSES = os.cpu_count() or 1
+# The two lists, in turn, at the full rate; then the peer at the same rate: an answer with
+# no database work (who the token is is known), what the HTTP stack itself costs.
+PATHS = ["/api/v1/tasks?scope=roles", "/api/v1/instances?status=running"]
+PEER = "/api/v1/auth/me"
 
 
 @contextmanager
@@ -215,23 +230,24 @@ def _load(port: int, token: str, paths: list[str], rate: float, seconds: float) 
         if not ok:
             errors[path] += 1
 
-    # Warm up: every connection opened, every query planned once.
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        for n in range(64):
-            pool.submit(call, paths[n % len(paths)], time.perf_counter())
+    def run(seconds: float) -> None:
+        # New threads, so new connections: each API process gets its share of them.
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            started = time.perf_counter()
+            for n in range(int(rate * seconds)):
+                due = started + n / rate
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                pool.submit(call, paths[n % len(paths)], due)
+
+    # Warm up: every API process started, every connection opened, every query planned.
+    run(WARM_UP)
     for values in timings.values():
         values.clear()
     for path in errors:
         errors[path] = 0
-    total = int(rate * seconds)
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        started = time.perf_counter()
-        for n in range(total):
-            due = started + n / rate
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            pool.submit(call, paths[n % len(paths)], due)
+    run(seconds)
     return [
         Latencies(
             path=path,
@@ -259,11 +275,15 @@ def api_under_load(
         _row, token = create_token(rt, made.tenant.id, carla, "bench")
         rt.db.dispose()
         port = _free_port()
-        env = {"PROCEDO_DATABASE_URL": url, "PROCEDO_BROKER_URL": redis_url}
-        paths = ["/api/v1/tasks?scope=roles", "/api/v1/instances?status=running"]
+        env = {
+            "PROCEDO_DATABASE_URL": url,
+            "PROCEDO_BROKER_URL": redis_url,
+            "PROCEDO_API_WORKERS": str(API_PROCESSES),
+        }
         with _server(env, port):
-            results = _load(port, token, paths, rate, seconds)
-    return LoadRun(instances, rate, seconds, results)
+            results = _load(port, token, PATHS, rate, seconds)
+            results += _load(port, token, [PEER], rate, seconds)
+    return LoadRun(instances, rate, seconds, API_PROCESSES, results)
 
 
 def _user_id(rt: Runtime, tenant_id: uuid.UUID, email: str) -> Any:

@@ -110,3 +110,16 @@ def test_serve_demo_prints_a_login_to_a_tenant_with_the_examples(tmp_path: Path)
         again = re.search(r"password (\S+) \(renewed", "".join(lines))
         assert again is not None
         assert again[1] != found[2]
+
+
+def test_several_api_processes_need_the_distributed_setup(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "procedo", "serve", "--workers", "2"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "needs the distributed setup" in done.stderr
+    assert not (tmp_path / "procedo.db").exists()  # refused before anything was made

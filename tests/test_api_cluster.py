@@ -51,7 +51,8 @@ def test_the_journey_with_separate_processes(cluster: Cluster) -> None:
     other = accounts.create_tenant(rt, "Beta Office", "admin@beta.example")
     cluster.start_worker(threads=2)
     cluster.start_scheduler()
-    with serving({**os.environ, **cluster.env}) as (url, lines):
+    # Two API processes on one port: any request may reach either.
+    with serving({**os.environ, **cluster.env}, "--workers", "2") as (url, lines):
         assert any("distributed" in line for line in lines)
         a, p, b = _api(url, acme.token), _api(url, partner.token), _api(url, other.token)
         flow = review_flow()

@@ -209,8 +209,12 @@ def test_login_session_and_csrf(backend: Backend, base_url: str) -> None:
         csrf = browser.cookies["procedo_csrf"]
         ok(browser.post("/roles", json={"name": "Real"}, headers={"X-CSRF-Token": csrf}), 201)
         assert [r["name"] for r in ok(browser.get("/roles"))] == ["Real"]
+        session = browser.cookies["procedo_session"]
         ok(browser.post("/auth/logout", headers={"X-CSRF-Token": csrf}), 204)
         browser.cookies.clear()
+        assert browser.get("/auth/me").status_code == 401
+        # The ended session is refused at once, even if the cookie is sent again.
+        browser.cookies.set("procedo_session", session)
         assert browser.get("/auth/me").status_code == 401
 
 

@@ -108,6 +108,22 @@ def test_the_api_works_under_rls_and_a_tenant_sees_only_its_rows(backend: Backen
         assert count(table, str(beta.tenant_id)) < count(table, tenancy.ALL_TENANTS), table
         assert count(table, tenancy.NO_TENANT) == 0, table
     assert count(m.Subject, str(beta.tenant_id)) == 0
+
+    # Autocommit reads (the lists) keep the tenant on the connection between uses; every
+    # switch, to another tenant, to none, or through a transaction, still holds.
+    def listed(tenant: str) -> int:
+        with tenancy.only(tenant), rt.db.rows() as connection:
+            return connection.scalar(sa.select(sa.func.count()).select_from(m.Subject)) or 0
+
+    in_acme = count(m.Subject, str(acme.tenant_id))
+    for _ in range(2):
+        assert listed(str(acme.tenant_id)) == in_acme
+        assert listed(str(beta.tenant_id)) == 0
+        assert listed(tenancy.NO_TENANT) == 0
+        assert count(m.Subject, tenancy.ALL_TENANTS) == in_acme
+        assert listed(str(beta.tenant_id)) == 0
+        assert count(m.Subject, str(acme.tenant_id)) == in_acme
+        assert listed(tenancy.NO_TENANT) == 0
     # And it cannot write into another tenant.
     planted = m.Subject(tenant_id=acme.tenant_id, type="invoice", key="planted")
     with (  # the insert is sent when the transaction ends

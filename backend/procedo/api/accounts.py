@@ -12,6 +12,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from procedo.api import security, tenancy
+from procedo.api.recent import RECENT
 from procedo.db import models as m
 from procedo.runtime.context import NotFound, Refusal, Runtime
 
@@ -106,6 +107,7 @@ def set_password(rt: Runtime, user_id: uuid.UUID, password: str) -> None:
         user.password_hash = security.hash_password(password)
         # Other logins end: whoever knew the old password is out.
         session.execute(sa.delete(m.UserSession).where(m.UserSession.user_id == user_id))
+    RECENT.forget_all()  # after the commit: a lookup meanwhile would see the old state
 
 
 def create_token(
@@ -131,6 +133,7 @@ def revoke_token(rt: Runtime, tenant_id: uuid.UUID, token_id: uuid.UUID) -> None
         if row is None or row.tenant_id != tenant_id or row.revoked_at is not None:
             raise NotFound(f"no token {token_id} in this tenant")
         row.revoked_at = rt.clock.now()
+    RECENT.forget_all()
 
 
 @dataclass(frozen=True)
@@ -183,3 +186,4 @@ def log_out(rt: Runtime, cookie: str) -> None:
         session.execute(
             sa.delete(m.UserSession).where(m.UserSession.token_hash == security.token_hash(cookie))
         )
+    RECENT.forget_all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
@@ -15,6 +16,7 @@ from litestar.di import NamedDependency
 from procedo.api import security, tenancy
 from procedo.api.accounts import Access
 from procedo.api.errors import ApiError
+from procedo.api.recent import RECENT, Seen
 from procedo.db import models as m
 from procedo.runtime.context import Runtime
 
@@ -80,7 +82,9 @@ async def authenticate(request: Request[Any, Any, Any]) -> None:
     """
     rt: Runtime = request.app.state.runtime
     try:
-        caller = await sync_to_thread(_resolve_as_system, request, rt)
+        caller = _recent_caller(request, rt)
+        if caller is None:
+            caller = await sync_to_thread(_resolve_as_system, request, rt)
     except ApiError as refused:
         request.state.caller_error = refused
         tenancy.enter(tenancy.NO_TENANT)
@@ -102,35 +106,65 @@ def _resolve_as_system(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
         return resolve_caller(request, rt)
 
 
-def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
+def _credential(request: Request[Any, Any, Any]) -> tuple[Literal["token", "session"], str]:
+    """The kind of credential sent and its hash (the key it is stored and looked up by)."""
     authorization = request.headers.get("authorization", "")
     if authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "the Authorization header must be 'Bearer <token>'")
-        with rt.db.read() as session:
-            found = session.execute(
-                _USER_OF_TOKEN, {"hash": security.token_hash(token.strip())}
-            ).first()
-        if found is None or not found[0].active:
-            raise ApiError(401, "the token is unknown or revoked; make a new one")
-        _note_use(rt, found[2], found[3])
-        return _caller(found[0], found[1], "token")
+        return "token", security.token_hash(token.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise _unauthenticated()
-    with rt.db.read() as session:
-        row = session.execute(_USER_OF_SESSION, {"hash": security.token_hash(cookie)}).first()
-    if row is None or row[3] <= rt.clock.now() or not row[0].active:
+    return "session", security.token_hash(cookie)
+
+
+def _recent_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller | None:
+    via, key = _credential(request)
+    seen = RECENT.get(key)
+    if seen is None:
+        return None
+    if via == "session":
+        _check_session(request, rt, seen.csrf, seen.expires_at)
+    caller: Caller = seen.caller
+    return caller
+
+
+def _check_session(
+    request: Request[Any, Any, Any], rt: Runtime, csrf: str, expires_at: dt.datetime | None
+) -> None:
+    if expires_at is None or expires_at <= rt.clock.now():
         raise ApiError(401, "the session has ended; log in again")
     if request.method in UNSAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or not security.same(sent, row[2]):
+        if not sent or not security.same(sent, csrf):
             raise ApiError(
                 403,
                 "missing or wrong X-CSRF-Token header: send the value of the procedo_csrf cookie",
             )
-    return _caller(row[0], row[1], "session")
+
+
+def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
+    via, key = _credential(request)
+    until, generation = time.monotonic() + RECENT.ttl, RECENT.generation
+    if via == "token":
+        with rt.db.read() as session:
+            found = session.execute(_USER_OF_TOKEN, {"hash": key}).first()
+        if found is None or not found[0].active:
+            raise ApiError(401, "the token is unknown or revoked; make a new one")
+        _note_use(rt, found[2], found[3])
+        caller = _caller(found[0], found[1], "token")
+        RECENT.put(key, Seen(caller, until), generation)
+        return caller
+    with rt.db.read() as session:
+        row = session.execute(_USER_OF_SESSION, {"hash": key}).first()
+    if row is None or not row[0].active:
+        raise ApiError(401, "the session has ended; log in again")
+    _check_session(request, rt, row[2], row[3])
+    caller = _caller(row[0], row[1], "session")
+    RECENT.put(key, Seen(caller, until, row[2], row[3]), generation)
+    return caller
 
 
 # A token's last use is written at most this often: not a write per request.

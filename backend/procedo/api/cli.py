@@ -34,20 +34,34 @@ def _settings(data_dir: Path | None):  # type: ignore[no-untyped-def]
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @_data_dir_option
 @click.option("--demo", is_flag=True, help="Create the demo tenant if missing and print a login.")
-def serve(host: str, port: int, data_dir: Path | None, demo: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="PROCEDO_API_WORKERS",
+    help="API processes (distributed setup only): about one per core (PROCEDO_API_WORKERS).",
+)
+def serve(host: str, port: int, data_dir: Path | None, demo: bool, workers: int) -> None:
     """Run the HTTP API and the designer.
 
     Embedded by default: SQLite under the data directory (migrated on start), with
     workers and the scheduler in this process. With PROCEDO_DATABASE_URL and
-    PROCEDO_BROKER_URL it is the API process of the distributed setup.
+    PROCEDO_BROKER_URL it is the API process of the distributed setup, or several
+    with --workers.
     """
     import logging
 
     from procedo.api.server import serve as run_server
-    from procedo.api.server import start_backend
+    from procedo.api.server import serve_processes, start_backend
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = _settings(data_dir)
+    if workers > 1 and settings.embedded:
+        raise click.UsageError(
+            "--workers above 1 needs the distributed setup (PROCEDO_DATABASE_URL and "
+            "PROCEDO_BROKER_URL): the embedded mode runs its workers in its one process"
+        )
     backend = start_backend(settings)
     url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
     mode = "embedded, data in " + str(settings.data_dir) if settings.embedded else "distributed"
@@ -65,7 +79,12 @@ def serve(host: str, port: int, data_dir: Path | None, demo: bool) -> None:
         for line in banner:
             click.echo(line)
 
-    run_server(backend, host, port, on_ready=announce)
+    if workers == 1:
+        run_server(backend, host, port, on_ready=announce)
+        return
+    backend.stop()  # this process only supervises; each API process makes its own
+    announce()
+    serve_processes(host, port, workers)
 
 
 @click.group()

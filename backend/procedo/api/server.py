@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
+from litestar import Litestar
 
 from procedo.api import tenancy
 from procedo.api.app import create_app
 from procedo.db.migrate import upgrade
 from procedo.db.session import Database
 from procedo.runtime.context import Runtime
-from procedo.settings import Settings
+from procedo.settings import Settings, load_settings
 from procedo.worker.process import Embedded, build_runtime
 
 log = logging.getLogger("procedo.serve")
@@ -62,3 +63,28 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
     finally:
         backend.stop()
+
+
+def app_from_environment() -> Litestar:
+    """The app of one of several API processes (`procedo serve --workers N`).
+
+    Each process has its own runtime and connection pool, made from the environment
+    (PROCEDO_DATABASE_URL, PROCEDO_BROKER_URL); the parent process only supervises.
+    """
+    backend = start_backend(load_settings())
+    app = create_app(backend.runtime)
+    app.on_shutdown.append(backend.stop)
+    return app
+
+
+def serve_processes(host: str, port: int, workers: int) -> None:
+    """``workers`` API processes on one socket: the GIL binds each to one core."""
+    uvicorn.run(
+        "procedo.api.server:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        server_header=False,
+    )

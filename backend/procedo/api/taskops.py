@@ -61,7 +61,7 @@ def claim(rt: Runtime, tenant_id: uuid.UUID, task_id: uuid.UUID, email: str, any
         if not anyone and email not in candidates(session, task.id):
             raise NotACandidate
         task.assignee = email
-        set_candidates(session, task.id, tenant_id, Assignee(user=email), task.subject_id)
+        set_candidates(session, task, Assignee(user=email))
         instance = session.get(m.Instance, task.instance_id)
         history(
             session,
@@ -107,7 +107,7 @@ def reassign(
         before = f"user {task.assignee}" if task.assignee else f"role {task.role}"
         task.role = to.role or None
         task.assignee = to.user or None
-        holders = set_candidates(session, task.id, tenant_id, to, task.subject_id)
+        holders = set_candidates(session, task, to)
         instance = session.get(m.Instance, task.instance_id)
         history(
             session,

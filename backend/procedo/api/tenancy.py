@@ -50,6 +50,11 @@ def only(tenant: str) -> Iterator[None]:
         _current.reset(token)
 
 
+_SET_TENANT = "SELECT set_config('procedo.tenant', %(tenant)s, %(local)s)"
+# The tenant an autocommit read set on the connection (its pool record's info).
+_CONNECTION_TENANT = "procedo_tenant"
+
+
 def install(engine: sa.Engine, role: str = "") -> None:
     """On PostgreSQL: tell every transaction its tenant; optionally act as ``role``.
 
@@ -62,9 +67,16 @@ def install(engine: sa.Engine, role: str = "") -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql(
-            "SELECT set_config('procedo.tenant', %(tenant)s, true)", {"tenant": _current.get()}
-        )
+        tenant = _current.get()
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            # For this transaction only: the setting ends with it.
+            connection.exec_driver_sql(_SET_TENANT, {"tenant": tenant, "local": True})
+        elif connection.info.get(_CONNECTION_TENANT) != tenant:
+            # Autocommit reads (Database.rows) have no transaction to scope it to: the
+            # connection keeps it, so it is sent only when it changes. A transaction's own
+            # setting still overrides it; every use of the connection comes through here.
+            connection.exec_driver_sql(_SET_TENANT, {"tenant": tenant, "local": False})
+            connection.info[_CONNECTION_TENANT] = tenant
 
     if role:
 

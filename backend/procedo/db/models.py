@@ -40,6 +40,13 @@ class UtcDateTime(sa.TypeDecorator[dt.datetime]):
             raise ValueError("naive datetime: Procedo stores only aware datetimes")
         return value.astimezone(dt.UTC)
 
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> Any:
+        if dialect.name == "postgresql":
+            # psycopg already reads timestamptz as aware UTC datetimes: every connection's
+            # time zone is UTC (db/session.py). Lists read hundreds per request.
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
         if value is None:
             return None
@@ -270,11 +277,30 @@ class TaskCandidate(Base):
     """Who may take a task: the role's members for the subject, resolved when it opens."""
 
     __tablename__ = "task_candidates"
+    __table_args__ = (
+        # "My roles' inbox" is one range of this index, most urgent first: reading it costs
+        # a page, however many tasks the tenant has and however few of them are one's own.
+        sa.Index(
+            "ix_task_candidates_offers",
+            "tenant_id",
+            "user_email",
+            "due_at",
+            "created_at",
+            "task_id",
+            postgresql_where=sa.text("offered"),
+            sqlite_where=sa.text("offered"),
+        ),
+    )
     task_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
     )
     user_email: Mapped[str] = mapped_column(sa.String(254), primary_key=True, index=True)
     tenant_id: Mapped[uuid.UUID] = _tenant()
+    # While the task is open and nobody has taken it; with the task's due and created
+    # moments copied (they do not change), so the inbox needs no sort over the tasks.
+    offered: Mapped[bool] = mapped_column(default=False)
+    due_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Timer(Base):

@@ -56,6 +56,26 @@ _TASK_OUTCOMES = (
 )
 
 
+_CANDIDATES: sa.Table = m.TaskCandidate.__table__  # type: ignore[assignment]
+# A completed or cancelled task leaves the roles' inboxes; who could take it stays known.
+_WITHDRAW_OFFERS = (
+    _CANDIDATES.update()
+    .where(_CANDIDATES.c.task_id.in_(sa.bindparam("tasks", expanding=True)), _CANDIDATES.c.offered)
+    .values(offered=False)
+)
+_WITHDRAW_OFFERS_AT = (
+    _CANDIDATES.update()
+    .where(
+        _CANDIDATES.c.task_id.in_(
+            sa.select(_TASKS.c.id).where(
+                _TASKS.c.token_id.in_(sa.bindparam("tokens", expanding=True))
+            )
+        ),
+        _CANDIDATES.c.offered,
+    )
+    .values(offered=False)
+)
+
 _TIMERS: sa.Table = m.Timer.__table__  # type: ignore[assignment]
 _CANCEL_TASKS_AT = (
     _TASKS.update()
@@ -141,6 +161,8 @@ class WriteBuffer:
         connection = session.connection()
         if self.task_outcomes:
             connection.execute(_TASK_OUTCOMES, self.task_outcomes)
+            completed = [row["b_id"] for row in self.task_outcomes]
+            connection.execute(_WITHDRAW_OFFERS, {"tasks": completed})
         if self.new_instances:
             columns = [c.key for c in m.Instance.__table__.columns]
             self.rows[m.Instance] = [
@@ -157,6 +179,7 @@ class WriteBuffer:
         if self.left_tokens:
             # The tasks and timers of positions that were left end with them.
             connection.execute(_CANCEL_TASKS_AT, {"tokens": self.left_tokens})
+            connection.execute(_WITHDRAW_OFFERS_AT, {"tokens": self.left_tokens})
             connection.execute(_CANCEL_TIMERS_AT, {"tokens": self.left_tokens})
         self.__init__()  # type: ignore[misc]
 

@@ -6,7 +6,8 @@ import datetime as dt
 import html
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -115,25 +116,56 @@ def _open_task(
             "created_at": now,
         },
     )
-    set_candidates(session, task_id, instance.tenant_id, effect.assignee, subject.id, new=True)
+    opened = OpenedTask(task_id, instance.tenant_id, subject.id, effect.due_at, now)
+    set_candidates(session, opened, effect.assignee, new=True)
+
+
+class TaskKeys(Protocol):
+    """What of a task its candidates need: a Task row, or an OpenedTask."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def tenant_id(self) -> uuid.UUID: ...
+    @property
+    def subject_id(self) -> uuid.UUID: ...
+    @property
+    def due_at(self) -> dt.datetime | None: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+
+@dataclass(frozen=True)
+class OpenedTask:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    subject_id: uuid.UUID
+    due_at: dt.datetime | None
+    created_at: dt.datetime
 
 
 def set_candidates(
-    session: Session,
-    task_id: uuid.UUID,
-    tenant_id: uuid.UUID,
-    assignee: Assignee,
-    subject_id: uuid.UUID,
-    new: bool = False,
+    session: Session, task: TaskKeys, assignee: Assignee, new: bool = False
 ) -> list[str]:
-    """Who may take the task now; returns their addresses."""
+    """Who may take the task now; returns their addresses.
+
+    A task given to a user is in nobody's roles' inbox: it is not offered.
+    """
     if not new:
-        session.execute(sa.delete(m.TaskCandidate).where(m.TaskCandidate.task_id == task_id))
-    emails = resolve_candidates(session, tenant_id, subject_id, assignee)
+        session.execute(sa.delete(m.TaskCandidate).where(m.TaskCandidate.task_id == task.id))
+    emails = resolve_candidates(session, task.tenant_id, task.subject_id, assignee)
     rows = buffer(session)
     for email in emails:
         rows.insert(
-            m.TaskCandidate, {"task_id": task_id, "user_email": email, "tenant_id": tenant_id}
+            m.TaskCandidate,
+            {
+                "task_id": task.id,
+                "user_email": email,
+                "tenant_id": task.tenant_id,
+                "offered": not assignee.user,
+                "due_at": task.due_at,
+                "created_at": task.created_at,
+            },
         )
     return emails
 
@@ -199,9 +231,7 @@ def escalate(
         before = f"role {task.role}" if task.role else f"user {task.assignee}"
         task.role = effect.reassign_to.role or None
         task.assignee = effect.reassign_to.user or None
-        holders = set_candidates(
-            session, task.id, task.tenant_id, effect.reassign_to, task.subject_id
-        )
+        holders = set_candidates(session, task, effect.reassign_to)
         notes.append(
             {
                 "kind": "task_reassigned",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from typing import Annotated
 
@@ -10,7 +11,6 @@ import msgspec
 import sqlalchemy as sa
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy.orm import Session
 
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.paging import Limit, Offset
@@ -101,14 +101,41 @@ _SUMMARIES = (
 )
 
 
-def _positions(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+_POSITIONS = (
+    sa.select(m.Token.instance_id, m.Token.node_id)
+    .where(m.Token.instance_id.in_(sa.bindparam("instances", expanding=True)))
+    .order_by(m.Token.entered_at, m.Token.node_id)
+)
+
+
+@functools.cache
+def _summaries(flow: bool, status: bool, subject: bool, node: bool) -> sa.Executable:
+    """The list's statement for a set of filters, built once (see tasks._inbox_queries)."""
+    query = _SUMMARIES.where(m.Instance.tenant_id == sa.bindparam("tenant"))
+    if flow:
+        query = query.where(m.Flow.key == sa.bindparam("flow"))
+    if status:
+        query = query.where(m.Instance.status == sa.bindparam("status"))
+    if subject:
+        query = query.where(m.Instance.subject_id == sa.bindparam("subject"))
+    if node:
+        query = query.where(
+            sa.exists().where(
+                m.Token.instance_id == m.Instance.id, m.Token.node_id == sa.bindparam("node")
+            )
+        )
+    # Newest first, in the order of the (tenant, [status,] started_at, id) indexes.
+    return (
+        query.order_by(m.Instance.started_at.desc(), m.Instance.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
+
+
+def _positions(connection: sa.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     found: dict[uuid.UUID, list[str]] = {ident: [] for ident in ids}
     if ids:
-        rows = session.connection().execute(
-            sa.select(m.Token.instance_id, m.Token.node_id)
-            .where(m.Token.instance_id.in_(ids))
-            .order_by(m.Token.entered_at, m.Token.node_id)
-        )
+        rows = connection.execute(_POSITIONS, {"instances": ids})
         for instance_id, node in rows:
             found[instance_id].append(node)
     return found
@@ -138,7 +165,7 @@ def instance_out(rt: RuntimeDep, tenant_id: uuid.UUID, instance_id: uuid.UUID) -
             version=number,
             subject=subject_out(subject),
             status=instance.status,
-            positions=_positions(session, [instance.id])[instance.id],
+            positions=_positions(session.connection(), [instance.id])[instance.id],
             tasks=tasks_out(session, [(task, subject) for task in tasks], rt.clock.now()),
             timers=[TimerOut(t.id, t.purpose, t.due_at) for t in timers],
             variables=instance.variables,
@@ -190,22 +217,21 @@ class InstanceController(Controller):
         offset: Offset = 0,
     ) -> list[InstanceSummary]:
         caller.internal()
-        query = _SUMMARIES.where(m.Instance.tenant_id == caller.tenant_id)
-        if flow is not None:
-            query = query.where(m.Flow.key == flow)
-        if status is not None:
-            query = query.where(m.Instance.status == status)
-        if subject_id is not None:
-            query = query.where(m.Instance.subject_id == subject_id)
-        if node is not None:
-            query = query.where(
-                sa.exists().where(m.Token.instance_id == m.Instance.id, m.Token.node_id == node)
-            )
-        # Newest first, in the order of the (tenant, [status,] started_at, id) indexes.
-        query = query.order_by(m.Instance.started_at.desc(), m.Instance.id.desc()).limit(limit)
-        with rt.db.read() as session:
-            rows = session.connection().execute(query.offset(offset)).all()
-            positions = _positions(session, [row.id for row in rows])
+        query = _summaries(
+            flow is not None, status is not None, subject_id is not None, node is not None
+        )
+        values = {
+            "tenant": caller.tenant_id,
+            "flow": flow,
+            "status": status,
+            "subject": subject_id,
+            "node": node,
+            "limit": limit,
+            "offset": offset,
+        }
+        with rt.db.rows() as connection:
+            rows = connection.execute(query, values).all()
+            positions = _positions(connection, [row.id for row in rows])
         return [
             InstanceSummary(
                 id=row.id,
