@@ -75,8 +75,10 @@ def _id() -> Mapped[uuid.UUID]:
     return mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
 
 
-def _tenant() -> Mapped[uuid.UUID]:
-    return mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+def _tenant(indexed: bool = True) -> Mapped[uuid.UUID]:
+    """The owning tenant. ``indexed=False`` where a composite index leading with tenant_id
+    serves every by-tenant lookup, or none is made: each index costs every insert."""
+    return mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=indexed)
 
 
 class Tenant(Base):
@@ -149,7 +151,7 @@ class Subject(Base):
         sa.Index("ix_subjects_tenant_type_status", "tenant_id", "type", "status"),
     )
     id: Mapped[uuid.UUID] = _id()
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = _tenant(indexed=False)
     type: Mapped[str] = mapped_column(sa.String(64))
     key: Mapped[str] = mapped_column(sa.String(200))
     status: Mapped[str] = mapped_column(sa.String(64), default="")
@@ -204,7 +206,7 @@ class Instance(Base):
         sa.Index("ix_instances_version_status", "flow_version_id", "status"),
     )
     id: Mapped[uuid.UUID] = _id()
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = _tenant(indexed=False)
     flow_version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("flow_versions.id"))
     subject_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("subjects.id"))
     # pending (not started yet), running, completed, cancelled, failed
@@ -227,7 +229,7 @@ class Token(Base):
     __tablename__ = "tokens"
     __table_args__ = (sa.Index("ix_tokens_event", "tenant_id", "await_event"),)
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = _tenant(indexed=False)
     instance_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("instances.id", ondelete="CASCADE"), index=True
     )
@@ -249,7 +251,7 @@ class Task(Base):
         sa.Index("ix_tasks_instance", "instance_id"),
     )
     id: Mapped[uuid.UUID] = _id()
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = _tenant(indexed=False)
     instance_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("instances.id", ondelete="CASCADE")
     )
@@ -294,8 +296,8 @@ class TaskCandidate(Base):
     task_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
     )
-    user_email: Mapped[str] = mapped_column(sa.String(254), primary_key=True, index=True)
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    user_email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant(indexed=False)
     # While the task is open and nobody has taken it; with the task's due and created
     # moments copied (they do not change), so the inbox needs no sort over the tasks.
     offered: Mapped[bool] = mapped_column(default=False)
@@ -370,7 +372,7 @@ class History(Base):
         sa.Index("ix_history_subject", "subject_id", "seq"),
     )
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = _tenant(indexed=False)
     instance_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     subject_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
