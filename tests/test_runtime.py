@@ -291,7 +291,11 @@ def test_parallel_branches_and_a_join(world: World) -> None:
     admin.complete_task(world.rt, world.tenant, tasks[1].id, "ok", [], "y")
     assert world.instance(instance.id).status == "completed"
     assert world.subject_row(subject.id).status == "approved"
-    assert [h.kind for h in world.history(instance.id)].count("ended") == 1
+    # The join waited for both: the instance ended once, at its end node.
+    ends = [(h.kind, h.node_id) for h in world.history(instance.id) if h.kind.endswith("ed")]
+    assert [end for end in ends if end[0] in ("ended", "instance_completed")] == [
+        ("instance_completed", "end")
+    ]
 
 
 def test_a_stale_writer_gets_a_conflict_and_applies_nothing(world: World) -> None:
@@ -356,8 +360,9 @@ def test_concurrent_move_completion_and_timer_one_wins(world: World) -> None:
     assert results["timer"] == "applied"  # a timer retries its lost races itself
     assert (results["complete"] == "applied") == completed
     assert (results["move"] == "applied") == moved
-    # Nothing half-applied: a completion always comes with the flow leaving on its outcome.
-    assert completed == any(h.kind == "left" and h.port == "approve" for h in rows)
+    # Nothing half-applied: a completion always comes with the flow going on from its
+    # outcome (approve leads to the status change `payable`).
+    assert completed == any(h.kind == "status_changed" and h.node_id == "payable" for h in rows)
     open_tasks = world.open_tasks(instance.id)
     if completed and moved:
         # Applied one after the other: the move found the task done and moved on from there.

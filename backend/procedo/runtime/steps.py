@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from procedo import engine as eng
 from procedo.db import models as m
+from procedo.nodetypes import TaskCompleted
 from procedo.rules.model import Rule
 from procedo.runtime.buffer import buffer, to_json
 from procedo.runtime.context import NotFound, Outgoing, Runtime
@@ -173,7 +174,7 @@ def step_instance(
     except eng.NodeFailed as failure:
         _fail(session, instance, event, failure, now, actor)
         raise
-    _write(rt, session, out, instance, subject, state, step, now, actor, reason)
+    _write(rt, session, out, instance, subject, state, step, event, now, actor, reason)
     return step
 
 
@@ -234,6 +235,7 @@ def _write(
     subject: SubjectRow,
     before: eng.State,
     step: eng.Step,
+    event: eng.EngineEvent,
     now: dt.datetime,
     actor: str,
     reason: str | None,
@@ -253,18 +255,37 @@ def _write(
     )
     rows = _write_subject(session, out, instance, subject, step, now, actor)
     _write_tokens(session, instance, before, step, now)
-    rows += write_effects(rt, session, out, instance, subject, step, now)
-    rows += _trail_history(step, actor, reason)
+    effects = write_effects(rt, session, out, instance, subject, step, now)
+    asked = {row["node_id"] for row in effects if row["kind"] == "task_opened"}
+    rows += effects + _trail_history(step, event, asked, actor, reason)
     # One history, in the order things happened during the step.
     rows.sort(key=lambda row: row.pop("seq", 0) or 1_000_000)
     history(session, instance, subject.id, instance.tenant_id, now, rows)
 
 
-def _trail_history(step: eng.Step, actor: str, reason: str | None) -> list[dict[str, Any]]:
+def _trail_history(
+    step: eng.Step, event: eng.EngineEvent, asked: set[str], actor: str, reason: str | None
+) -> list[dict[str, Any]]:
+    """The step's path as history, one row per thing that happened.
+
+    Entering a node is not a row ("left", with its port, "waiting" and "ended" say it
+    better), nor is what another row already says: waiting at a node whose task was
+    opened in this step ("task_opened"), leaving a task on the outcome it was completed
+    with ("task_completed"), and the end node an instance completes at, which is the
+    node of its "instance_completed".
+    """
+    completed = (
+        event.signal.outcome
+        if isinstance(event, eng.Resume) and isinstance(event.signal, TaskCompleted)
+        else None
+    )
     rows: list[dict[str, Any]] = []
     for entry in step.trail:
-        if entry.kind == "entered":
-            continue  # "left" (with its port), "waiting" and "ended" say it better
+        if entry.kind == "entered" or (entry.kind == "waiting" and entry.node in asked):
+            continue
+        if entry.kind == "left" and completed is not None and entry.port == completed:
+            completed = None  # the resumed task's own leaving: said by task_completed
+            continue
         row: dict[str, Any] = {
             "kind": entry.kind,
             "node_id": entry.node,
@@ -276,7 +297,12 @@ def _trail_history(step: eng.Step, actor: str, reason: str | None) -> list[dict[
             row |= {"to_node_id": entry.to_node, "reason": reason}
         rows.append(row)
     if step.outcome in ("completed", "stopped", "cancelled"):
-        rows.append({"kind": f"instance_{step.outcome}", "actor": actor, "reason": reason})
+        last = rows[-1] if rows else None
+        at_end = last is not None and last["kind"] == "ended" and step.outcome == "completed"
+        node = rows.pop()["node_id"] if at_end else None
+        rows.append(
+            {"kind": f"instance_{step.outcome}", "node_id": node, "actor": actor, "reason": reason}
+        )
     return rows
 
 
