@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from procedo.ids import new_id
+
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -72,7 +74,7 @@ class Base(DeclarativeBase):
 
 
 def _id() -> Mapped[uuid.UUID]:
-    return mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    return mapped_column(sa.Uuid, primary_key=True, default=new_id)
 
 
 def _tenant(indexed: bool = True) -> Mapped[uuid.UUID]:

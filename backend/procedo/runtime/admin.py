@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from procedo import engine as eng
 from procedo.db import models as m
+from procedo.ids import new_id
 from procedo.nodetypes import Refused, TaskCompleted
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
@@ -74,7 +75,7 @@ def create_instance(
         )
     now = rt.clock.now()
     instance = InstanceRow(
-        id=uuid.uuid4(),
+        id=new_id(),
         tenant_id=version.tenant_id,
         flow_version_id=version.id,
         subject_id=subject_id,

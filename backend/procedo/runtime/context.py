@@ -24,6 +24,7 @@ from procedo.db.session import Database
 from procedo.engine import Compiled
 from procedo.flow.codec import decode_flow
 from procedo.flow.validate import check_flow
+from procedo.ids import new_id
 from procedo.registry import Registry, default_registry
 from procedo.subjects import SubjectType, builtin_subject_types
 
@@ -75,7 +76,7 @@ class Runtime:
     dispatcher: Dispatcher
     clock: Clock = field(default_factory=SystemClock)
     registry: Registry = field(default_factory=default_registry)
-    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    new_id: Callable[[], str] = field(default=lambda: str(new_id()))
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Session, Outgoing]]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from procedo import engine as eng
 from procedo.db import models as m
+from procedo.ids import new_id
 from procedo.nodetypes import (
     Assignee,
     EscalateTask,
@@ -46,7 +47,7 @@ def write_effects(
             buffer(session).insert(
                 m.Timer,
                 {
-                    "id": uuid.uuid4(),
+                    "id": new_id(),
                     "tenant_id": instance.tenant_id,
                     "instance_id": instance.id,
                     "token_id": token,
@@ -96,7 +97,7 @@ def _open_task(
     effect: OpenTask,
     now: dt.datetime,
 ) -> None:
-    task_id = uuid.uuid4()
+    task_id = new_id()
     buffer(session).insert(
         m.Task,
         {
@@ -181,7 +182,7 @@ def outbox_row(
     template: str = "",
 ) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "tenant_id": instance.tenant_id,
         "instance_id": instance.id,
         "kind": kind,

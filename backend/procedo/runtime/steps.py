@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from procedo import engine as eng
 from procedo.db import models as m
+from procedo.ids import new_id
 from procedo.nodetypes import TaskCompleted
 from procedo.rules.model import Rule
 from procedo.runtime.buffer import buffer, to_json
@@ -421,7 +422,7 @@ def raise_subject_event(
     data: dict[str, Any] = {"from": old_status, "to": subject.status}
     if source is not None:
         data["source_instance"] = str(source)
-    event_id = uuid.uuid4()
+    event_id = new_id()
     buffer(session).insert(
         m.Event,
         {

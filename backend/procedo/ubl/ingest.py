@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from procedo.db import models as m
 from procedo.db.bulk import insert_rows
+from procedo.ids import new_id
 from procedo.runtime import setup
 from procedo.runtime.context import Runtime
 from procedo.ubl import Parsed, UblError, parse
@@ -183,7 +184,7 @@ def _insert_new(
     if not items:
         return {}
     now = rt.clock.now()
-    ids = {item.key: uuid.uuid4() for item in items}
+    ids = {item.key: new_id() for item in items}
     subjects = [
         {
             "id": ids[item.key],
@@ -197,7 +198,7 @@ def _insert_new(
         }
         for item in items
     ]
-    event_ids = [uuid.uuid4() for _ in items]
+    event_ids = [new_id() for _ in items]
     events = [
         {
             "id": event_id,
