@@ -26,6 +26,7 @@ from procedo.nodetypes import (
     StartTimer,
     TaskCheckpoint,
     TaskCompleted,
+    TaskOutcome,
     TimerFired,
     check_assignee,
     go,
@@ -73,7 +74,7 @@ def enter(params: AssignRoleParams, context: Context) -> Decision:
         title=render_header(params.title, values),
         instructions=params.instructions,
         assignee=params.assignee,
-        outcomes=tuple(o.port for o in params.outcomes),
+        outcomes=tuple(TaskOutcome(o.port, o.label) for o in params.outcomes),
         checkpoints=tuple(TaskCheckpoint(c.id, c.label, c.mandatory) for c in params.checkpoints),
         due_at=due_at,
     )

@@ -81,6 +81,11 @@ def test_offers_leave_the_roles_inbox_when_taken_done_cancelled_or_given_away(
     assert _offered(carol) == []
     first = _tasks(bob, "roles")[0]
     assert first["candidates"] == sorted([acme.email, f"bob@{acme.slug}.example"])
+    # Each outcome with its button text, as the flow's designer wrote it.
+    assert first["outcomes"] == [
+        {"port": "approve", "label": "Approve"},
+        {"port": "reject", "label": "Reject"},
+    ]
     by_key = {task["subject"]["key"]: task["id"] for task in _tasks(bob, "roles")}
 
     # Bob takes INV-1: it leaves both roles' inboxes and is in bob's own.

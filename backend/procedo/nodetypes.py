@@ -126,11 +126,18 @@ class TaskCheckpoint(msgspec.Struct, frozen=True):
     mandatory: bool = False
 
 
+class TaskOutcome(msgspec.Struct, frozen=True):
+    """A way to complete a task: the port it continues on, and the button's text."""
+
+    port: str
+    label: str
+
+
 class OpenTask(msgspec.Struct, frozen=True, tag="open_task"):
     title: str
     instructions: str
     assignee: Assignee
-    outcomes: tuple[str, ...]
+    outcomes: tuple[TaskOutcome, ...]
     checkpoints: tuple[TaskCheckpoint, ...]
     due_at: dt.datetime | None
 

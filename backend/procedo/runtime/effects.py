@@ -111,7 +111,7 @@ def _open_task(
             "instructions": effect.instructions,
             "role": effect.assignee.role or None,
             "assignee": effect.assignee.user or None,
-            "outcomes": list(effect.outcomes),
+            "outcomes": [to_json(outcome) for outcome in effect.outcomes],
             "checkpoints": [to_json(c) for c in effect.checkpoints],
             "due_at": effect.due_at,
             "created_at": now,

@@ -107,7 +107,8 @@ export function InboxPage() {
   const [labels, setLabels] = useState<Record<string, string>>({});
   useEffect(() => {
     setLabels({});
-    if (task) void outcomeLabels(task).then(setLabels);
+    // Tasks carry their outcomes' labels; only tasks opened before they did need the flow.
+    if (task && task.outcomes.some((o) => typeof o === "string")) void outcomeLabels(task).then(setLabels);
   }, [task?.id]); // eslint-disable-line react-hooks/exhaustive-deps
 
   async function complete(outcome: string) {
