@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import uuid
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -160,11 +162,25 @@ TASKS_WITH_SUBJECTS = sa.select(
 ).join_from(_TASKS, _SUBJECTS, _SUBJECTS.c.id == _TASKS.c.subject_id)
 
 
-def task_rows_out(rows: list[Any], now: dt.datetime) -> list[TaskOut]:
+def plain_rows(statement: sa.SelectBase) -> Callable[[Iterable[Any]], list[Any]]:
+    """Rows of ``statement`` as named tuples.
+
+    A SQLAlchemy Row answers an attribute in about 0.4 µs, a named tuple in a tenth
+    of that: building a page of 50 tasks reads some 1,300 of them.
+    """
+    plain = collections.namedtuple("Plain", statement.selected_columns.keys())  # type: ignore[misc]
+    make = plain._make
+    return lambda rows: [make(row) for row in rows]
+
+
+_TASK_ROWS = plain_rows(TASKS_WITH_SUBJECTS)
+
+
+def task_rows_out(rows: Iterable[Any], now: dt.datetime) -> list[TaskOut]:
     """TaskOut for rows of ``TASKS_WITH_SUBJECTS``: one query, candidates included."""
     return [
         task_out(row, _labelled_subject(row), _candidate_list(row.candidate_list), now)
-        for row in rows
+        for row in _TASK_ROWS(rows)
     ]
 
 

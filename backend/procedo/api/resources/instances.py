@@ -20,6 +20,7 @@ from procedo.api.views import (
     TaskOut,
     TimerOut,
     history_out,
+    plain_rows,
     subject_out,
     tasks_out,
 )
@@ -106,6 +107,9 @@ _POSITIONS = (
     .where(m.Token.instance_id.in_(sa.bindparam("instances", expanding=True)))
     .order_by(m.Token.entered_at, m.Token.node_id)
 )
+
+
+_SUMMARY_ROWS = plain_rows(_SUMMARIES)
 
 
 @functools.cache
@@ -230,7 +234,7 @@ class InstanceController(Controller):
             "offset": offset,
         }
         with rt.db.rows() as connection:
-            rows = connection.execute(query, values).all()
+            rows = _SUMMARY_ROWS(connection.execute(query, values))
             positions = _positions(connection, [row.id for row in rows])
         return [
             InstanceSummary(

@@ -121,7 +121,7 @@ class TaskController(Controller):
         }
         with rt.db.rows() as connection:
             rows = connection.execute(query, values).all()
-        return task_rows_out(list(rows), rt.clock.now())
+        return task_rows_out(rows, rt.clock.now())
 
     @get("/{task_id:uuid}", sync_to_thread=True)
     def get_task(self, task_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep) -> TaskOut:
