@@ -4,12 +4,15 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
 
 from procedo.db.models import Base
+
+if TYPE_CHECKING:
+    from procedo.api.server import Backend
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"
@@ -126,3 +129,25 @@ def postgres_db(postgres_url: str) -> Iterator[str]:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         connection.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
     engine.dispose()
+
+
+@pytest.fixture
+def backend(db_url: str, tmp_path: Path) -> Iterator[Backend]:
+    """The embedded mode (in-process workers and scheduler) on each database.
+
+    Test modules that need another setup (one database, row-level security) define
+    their own ``backend``.
+    """
+    from tests.api_helpers import embedded_backend
+
+    with embedded_backend(db_url, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def base_url(backend: Backend) -> Iterator[str]:
+    """A real server on loopback for ``backend``."""
+    from tests.api_helpers import live_server
+
+    with live_server(backend.runtime) as url:
+        yield url

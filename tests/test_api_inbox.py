@@ -7,29 +7,14 @@ cancelled, given to someone else) takes it out, and only for the people it conce
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from procedo.api import accounts
 from procedo.api.server import Backend
-from tests.api_helpers import Office, embedded_backend, live_server, office, ok
+from tests.api_helpers import Office, office, ok
 from tests.conftest import dumps, minimal_flow
-
-
-@pytest.fixture
-def backend(db_url: str, tmp_path: Path) -> Iterator[Backend]:
-    with embedded_backend(db_url, tmp_path) as running:
-        yield running
-
-
-@pytest.fixture
-def base_url(backend: Backend) -> Iterator[str]:
-    with live_server(backend.runtime) as url:
-        yield url
 
 
 def _member(backend: Backend, base_url: str, of: Office, name: str) -> httpx.Client:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from procedo.api.server import Backend
-from tests.api_helpers import embedded_backend, live_server, office, ok
+from tests.api_helpers import office, ok
 from tests.conftest import dumps, minimal_flow
 
 
@@ -42,18 +39,6 @@ def review_flow() -> dict[str, Any]:
             {"id": "e4", "source": "pay", "source_port": "done", "target": "end"},
         ],
     )
-
-
-@pytest.fixture
-def backend(db_url: str, tmp_path: Path) -> Iterator[Backend]:
-    with embedded_backend(db_url, tmp_path) as running:
-        yield running
-
-
-@pytest.fixture
-def base_url(backend: Backend) -> Iterator[str]:
-    with live_server(backend.runtime) as url:
-        yield url
 
 
 def test_the_office_journey(backend: Backend, base_url: str) -> None:

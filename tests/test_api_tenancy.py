@@ -8,17 +8,14 @@ exists (and fails here until it has a sample request). The answer is always
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from litestar.routes import HTTPRoute
 
 from procedo.api.app import create_app
 from procedo.api.server import Backend
 from procedo.db import models as m
-from tests.api_helpers import Office, embedded_backend, live_server, office, ok
+from tests.api_helpers import Office, live_server, office, ok
 from tests.conftest import dumps
 from tests.test_api_journey import review_flow
 
@@ -53,12 +50,6 @@ QUERIES: dict[tuple[str, str], dict[str, str]] = {
 HEADERS: dict[tuple[str, str], dict[str, str]] = {
     ("PUT", "/flows/{key:str}/draft"): {"If-Match": '"1"', "Content-Type": "application/json"},
 }
-
-
-@pytest.fixture
-def backend(db_url: str, tmp_path: Path) -> Iterator[Backend]:
-    with embedded_backend(db_url, tmp_path) as running:
-        yield running
 
 
 def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:

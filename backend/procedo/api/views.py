@@ -10,7 +10,6 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from procedo.db import models as m
 
@@ -95,33 +94,8 @@ def history_out(row: m.History) -> HistoryOut:
     )
 
 
-_CANDIDATES_OF = (
-    sa.select(m.TaskCandidate.task_id, m.TaskCandidate.user_email)
-    .where(m.TaskCandidate.task_id.in_(sa.bindparam("tasks", expanding=True)))
-    .order_by(m.TaskCandidate.user_email)
-)
-
-
-def candidates_of(session: Session, task_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    found: dict[uuid.UUID, list[str]] = {ident: [] for ident in task_ids}
-    if task_ids:
-        rows = session.connection().execute(_CANDIDATES_OF, {"tasks": task_ids})
-        for task_id, email in rows:
-            found[task_id].append(email)
-    return found
-
-
-def tasks_out(
-    session: Session, rows: list[tuple[m.Task, m.Subject]], now: dt.datetime
-) -> list[TaskOut]:
-    candidates = candidates_of(session, [task.id for task, _subject in rows])
-    return [
-        task_out(task, subject_out(subject), candidates[task.id], now) for task, subject in rows
-    ]
-
-
 def task_out(task: Any, subject: SubjectOut, candidates: list[str], now: dt.datetime) -> TaskOut:
-    """``task``: a Task, or a row with the tasks table's columns."""
+    """``task``: a row of ``TASKS_WITH_SUBJECTS``."""
     return TaskOut(
         id=task.id,
         instance_id=task.instance_id,
@@ -174,6 +148,12 @@ def plain_rows(statement: sa.SelectBase) -> Callable[[Iterable[Any]], list[Any]]
 
 
 _TASK_ROWS = plain_rows(TASKS_WITH_SUBJECTS)
+TASK_BY_ID = TASKS_WITH_SUBJECTS.where(
+    _TASKS.c.id == sa.bindparam("task"), _TASKS.c.tenant_id == sa.bindparam("tenant")
+)
+OPEN_TASKS_OF_INSTANCE = TASKS_WITH_SUBJECTS.where(
+    _TASKS.c.instance_id == sa.bindparam("instance"), _TASKS.c.status == "open"
+).order_by(_TASKS.c.created_at)
 
 
 def task_rows_out(rows: Iterable[Any], now: dt.datetime) -> list[TaskOut]:

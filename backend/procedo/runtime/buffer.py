@@ -63,24 +63,12 @@ _WITHDRAW_OFFERS = (
     .where(_CANDIDATES.c.task_id.in_(sa.bindparam("tasks", expanding=True)), _CANDIDATES.c.offered)
     .values(offered=False)
 )
-_WITHDRAW_OFFERS_AT = (
-    _CANDIDATES.update()
-    .where(
-        _CANDIDATES.c.task_id.in_(
-            sa.select(_TASKS.c.id).where(
-                _TASKS.c.token_id.in_(sa.bindparam("tokens", expanding=True))
-            )
-        ),
-        _CANDIDATES.c.offered,
-    )
-    .values(offered=False)
-)
-
 _TIMERS: sa.Table = m.Timer.__table__  # type: ignore[assignment]
 _CANCEL_TASKS_AT = (
     _TASKS.update()
     .where(_TASKS.c.token_id.in_(sa.bindparam("tokens", expanding=True)), _TASKS.c.status == "open")
     .values(status="cancelled")
+    .returning(_TASKS.c.id)
 )
 _CANCEL_TIMERS_AT = (
     _TIMERS.update()
@@ -159,10 +147,9 @@ class WriteBuffer:
         self._apply(session, m.Instance, INSTANCE_STATE, list(self.instances.values()))
         self._apply(session, m.Subject, SUBJECT_STATE, list(self.subjects.values()))
         connection = session.connection()
+        ended = [row["b_id"] for row in self.task_outcomes]  # tasks done in this transaction
         if self.task_outcomes:
             connection.execute(_TASK_OUTCOMES, self.task_outcomes)
-            completed = [row["b_id"] for row in self.task_outcomes]
-            connection.execute(_WITHDRAW_OFFERS, {"tasks": completed})
         if self.new_instances:
             columns = [c.key for c in m.Instance.__table__.columns]
             self.rows[m.Instance] = [
@@ -178,9 +165,11 @@ class WriteBuffer:
                 insert_rows(session, model.__table__, rows)  # type: ignore[arg-type]
         if self.left_tokens:
             # The tasks and timers of positions that were left end with them.
-            connection.execute(_CANCEL_TASKS_AT, {"tokens": self.left_tokens})
-            connection.execute(_WITHDRAW_OFFERS_AT, {"tokens": self.left_tokens})
+            cancelled = connection.execute(_CANCEL_TASKS_AT, {"tokens": self.left_tokens})
+            ended += cancelled.scalars()
             connection.execute(_CANCEL_TIMERS_AT, {"tokens": self.left_tokens})
+        if ended:
+            connection.execute(_WITHDRAW_OFFERS, {"tasks": ended})
         self.__init__()  # type: ignore[misc]
 
 

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.paging import Limit, Offset
 from procedo.api.views import (
+    OPEN_TASKS_OF_INSTANCE,
     HistoryOut,
     SubjectOut,
     TaskOut,
@@ -22,7 +23,7 @@ from procedo.api.views import (
     history_out,
     plain_rows,
     subject_out,
-    tasks_out,
+    task_rows_out,
 )
 from procedo.db import models as m
 from procedo.runtime import admin
@@ -153,11 +154,8 @@ def instance_out(rt: RuntimeDep, tenant_id: uuid.UUID, instance_id: uuid.UUID) -
         if row is None:
             raise NotFound(f"no instance {instance_id} in this tenant")
         instance, key, number, subject = row
-        tasks = session.scalars(
-            sa.select(m.Task)
-            .where(m.Task.instance_id == instance_id, m.Task.status == "open")
-            .order_by(m.Task.created_at)
-        ).all()
+        connection = session.connection()
+        tasks = connection.execute(OPEN_TASKS_OF_INSTANCE, {"instance": instance_id}).all()
         timers = session.scalars(
             sa.select(m.Timer)
             .where(m.Timer.instance_id == instance_id, m.Timer.status.in_(("pending", "enqueued")))
@@ -169,8 +167,8 @@ def instance_out(rt: RuntimeDep, tenant_id: uuid.UUID, instance_id: uuid.UUID) -
             version=number,
             subject=subject_out(subject),
             status=instance.status,
-            positions=_positions(session.connection(), [instance.id])[instance.id],
-            tasks=tasks_out(session, [(task, subject) for task in tasks], rt.clock.now()),
+            positions=_positions(connection, [instance.id])[instance.id],
+            tasks=task_rows_out(tasks, rt.clock.now()),
             timers=[TimerOut(t.id, t.purpose, t.due_at) for t in timers],
             variables=instance.variables,
             error=instance.error,

@@ -14,7 +14,7 @@ from procedo.api import taskops
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
 from procedo.api.paging import Limit, Offset
-from procedo.api.views import TASKS_WITH_SUBJECTS, TaskOut, task_rows_out, tasks_out
+from procedo.api.views import TASK_BY_ID, TASKS_WITH_SUBJECTS, TaskOut, task_rows_out
 from procedo.db import models as m
 from procedo.nodetypes import Assignee
 from procedo.runtime import admin
@@ -35,15 +35,12 @@ class ReassignIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _task(rt: RuntimeDep, caller: CallerDep, task_id: uuid.UUID) -> TaskOut:
-    with rt.db.read() as session:
-        row = session.execute(
-            sa.select(m.Task, m.Subject)
-            .join(m.Subject, m.Subject.id == m.Task.subject_id)
-            .where(m.Task.id == task_id, m.Task.tenant_id == caller.tenant_id)
-        ).first()
-        if row is None:
-            raise NotFound(f"no task {task_id} in this tenant")
-        return tasks_out(session, [(row[0], row[1])], rt.clock.now())[0]
+    with rt.db.rows() as connection:
+        rows = connection.execute(TASK_BY_ID, {"task": task_id, "tenant": caller.tenant_id})
+        found = task_rows_out(rows, rt.clock.now())
+    if not found:
+        raise NotFound(f"no task {task_id} in this tenant")
+    return found[0]
 
 
 def _inbox_queries() -> dict[str, sa.Select[Any]]:
