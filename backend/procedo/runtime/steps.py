@@ -298,8 +298,7 @@ def _trail_history(
             row |= {"to_node_id": entry.to_node, "reason": reason}
         rows.append(row)
     if step.outcome in ("completed", "stopped", "cancelled"):
-        last = rows[-1] if rows else None
-        at_end = last is not None and last["kind"] == "ended" and step.outcome == "completed"
+        at_end = step.outcome == "completed" and rows and rows[-1]["kind"] == "ended"
         node = rows.pop()["node_id"] if at_end else None
         rows.append(
             {"kind": f"instance_{step.outcome}", "node_id": node, "actor": actor, "reason": reason}
