@@ -11,7 +11,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from procedo.api import security, tenancy
+from procedo.api import passwords, security, tenancy
 from procedo.api.recent import RECENT
 from procedo.db import models as m
 from procedo.runtime.context import NotFound, Refusal, Runtime
@@ -19,6 +19,9 @@ from procedo.runtime.context import NotFound, Refusal, Runtime
 Access = Literal["admin", "designer", "member", "partner"]
 ACCESS_LEVELS: tuple[Access, ...] = ("admin", "designer", "member", "partner")
 SESSION_HOURS = 12
+# API tokens end: 90 days unless asked otherwise when made, never more than a year.
+TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 366
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -65,6 +68,7 @@ def create_tenant(
                 name="made with the tenant",
                 token_hash=security.token_hash(token),
                 created_at=rt.clock.now(),
+                expires_at=rt.clock.now() + dt.timedelta(days=TOKEN_DAYS),
             )
         )
     return NewTenant(tenant, admin, password, token)
@@ -78,10 +82,17 @@ def add_user(
     access: Access = "member",
     password: str | None = None,
 ) -> tuple[m.User, str]:
-    """A user with a password (given, or made up and returned to be shown once)."""
+    """A user with a password (given, or made up and returned to be shown once).
+
+    A given password must pass passwords.check (raises WeakPassword).
+    """
     email = email.strip().lower()
     password = password or security.new_password()
     with rt.transaction() as (session, _out):
+        tenant = session.get(m.Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"no tenant {tenant_id}")
+        passwords.check(password, (email, name, tenant.name, tenant.slug))
         taken = session.scalar(
             sa.select(m.User.id).where(m.User.tenant_id == tenant_id, m.User.email == email)
         )
@@ -99,28 +110,53 @@ def add_user(
         return user, password
 
 
-def set_password(rt: Runtime, user_id: uuid.UUID, password: str) -> None:
+def set_password(
+    rt: Runtime, user_id: uuid.UUID, password: str, keep_session: str | None = None
+) -> None:
+    """A new password (raises WeakPassword); the user's tokens and other sessions end.
+
+    Whoever knew the old password may have made a token or a session with it: both
+    are cut off. ``keep_session`` is the cookie of the session that made the change.
+    """
     with rt.transaction() as (session, _out):
-        user = session.get(m.User, user_id)
-        if user is None:
+        row = session.execute(
+            sa.select(m.User, m.Tenant)
+            .join(m.Tenant, m.Tenant.id == m.User.tenant_id)
+            .where(m.User.id == user_id)
+        ).first()
+        if row is None:
             raise NotFound("the user is gone")
+        user, tenant = row[0], row[1]
+        passwords.check(password, (user.email, user.name, tenant.name, tenant.slug))
         user.password_hash = security.hash_password(password)
-        # Other logins end: whoever knew the old password is out.
-        session.execute(sa.delete(m.UserSession).where(m.UserSession.user_id == user_id))
+        others = sa.delete(m.UserSession).where(m.UserSession.user_id == user_id)
+        if keep_session:
+            others = others.where(m.UserSession.token_hash != security.token_hash(keep_session))
+        session.execute(others)
+        session.execute(
+            sa.update(m.ApiToken)
+            .where(m.ApiToken.user_id == user_id, m.ApiToken.revoked_at.is_(None))
+            .values(revoked_at=rt.clock.now())
+        )
     RECENT.forget_all()  # after the commit: a lookup meanwhile would see the old state
 
 
 def create_token(
-    rt: Runtime, tenant_id: uuid.UUID, user_id: uuid.UUID, name: str
+    rt: Runtime, tenant_id: uuid.UUID, user_id: uuid.UUID, name: str, days: int = TOKEN_DAYS
 ) -> tuple[m.ApiToken, str]:
+    """A token that ends after ``days`` (1 to MAX_TOKEN_DAYS); shown once, kept as a hash."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise Refusal(f"a token lasts 1 to {MAX_TOKEN_DAYS} days, not {days}")
     token = security.new_token()
+    now = rt.clock.now()
     with rt.transaction() as (session, _out):
         row = m.ApiToken(
             tenant_id=tenant_id,
             user_id=user_id,
             name=name,
             token_hash=security.token_hash(token),
-            created_at=rt.clock.now(),
+            created_at=now,
+            expires_at=now + dt.timedelta(days=days),
         )
         session.add(row)
         session.flush()

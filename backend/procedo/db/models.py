@@ -410,6 +410,8 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Every token ends (api/accounts.py: TOKEN_DAYS); a password change revokes them all.
+    expires_at: Mapped[dt.datetime]
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
 
@@ -427,6 +429,21 @@ class UserSession(Base):
     csrf: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
+
+
+class LoginFailure(Base):
+    """A failed login (or current-password check), counted by every API process alike.
+
+    Keyed by the SHA-256 of an account (tenant + email) or client address, so the
+    table names nobody; no tenant_id and no row-level security: it is read before
+    any tenant is known (api/throttle.py). Rows older than the window are pruned.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_key", "key_hash", "failed_at"),)
+    id: Mapped[uuid.UUID] = _id()
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    failed_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class Partnership(Base):
