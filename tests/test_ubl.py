@@ -261,7 +261,7 @@ def test_a_second_tax_total_in_the_tax_currency() -> None:
     fields = parse(data).fields
     assert (fields["tax_currency"], fields["tax_total_in_tax_currency"]) == ("GBP", "186.15")
     assert fields["tax_total"] == "219.00"
-    assert fields["checks"]["currency_ok"] is True
+    assert fields["checks"] == ALL_OK
 
 
 # --- The checks -------------------------------------------------------------------------
@@ -276,7 +276,8 @@ def test_a_wrong_tax_amount_fails_the_tax_check() -> None:
     assert failed(parsed) == ["tax_categories_ok", "tax_ok"]
     assert parsed.fields["checks"]["all_ok"] is False
     assert parsed.fields["conversion_problem"] == (
-        "tax category S 21%: 1000.00 x 21% = 210.00, but the invoice says 212.00"
+        "BR-CO-17, BR-S-09: tax category S 21%: 1000.00 x 21% = 210.00, but the invoice says "
+        "212.00 (differences under 1.00 are accepted)"
     )
 
 
@@ -284,7 +285,7 @@ def test_a_period_ending_before_it_starts_fails_the_period_check() -> None:
     parsed = parse(sample("invoice-bad-period.xml"))
     assert failed(parsed) == ["period_ok"]
     assert parsed.fields["conversion_problem"] == (
-        "the invoice period starts on 2026-02-01, after its end on 2026-01-31"
+        "BR-29: the invoice period starts on 2026-02-01, after its end on 2026-01-31"
     )
 
 
@@ -298,11 +299,16 @@ def test_lines_that_do_not_add_up() -> None:
             ),
         )
     )
-    assert failed(parsed) == ["lines_sum_ok"]
-    assert (
-        "the lines add up to 1090.00, but the line extension amount is 1100.00"
-        in (parsed.fields["conversion_problem"])
+    # The 21% category's taxable amount is no longer its lines' sum either (BR-S-08).
+    assert failed(parsed) == ["lines_sum_ok", "tax_categories_ok", "tax_ok"]
+    problem = parsed.fields["conversion_problem"]
+    assert "BR-CO-10: the lines add up to 1090.00, but the line extension amount is 1100.00" in (
+        problem
     )
+    assert (
+        "BR-S-08: tax category S 21%: the taxable amount is 1000.00, but the lines, charges and "
+        "allowances at that rate add up to 990.00"
+    ) in problem
 
 
 def test_a_tax_total_that_is_not_the_sum_of_the_categories() -> None:
@@ -385,27 +391,103 @@ def test_an_amount_in_another_currency() -> None:
     assert "cac:InvoiceLine[2]/cbc:LineExtensionAmount=USD" in parsed.fields["conversion_problem"]
 
 
+SECOND_TAX_TOTAL = (
+    "  <cac:LegalMonetaryTotal>",
+    '  <cac:TaxTotal>\n    <cbc:TaxAmount currencyID="EUR">219.00</cbc:TaxAmount>\n'
+    "  </cac:TaxTotal>\n  <cac:LegalMonetaryTotal>",
+)
+
+
+def test_two_tax_totals_in_the_document_currency_fail_the_checks() -> None:
+    """BR-CO-15: one tax total in the document currency; PEPPOL R054: no other without cause."""
+    parsed = parse(variant("invoice-kvk-x.xml", SECOND_TAX_TOTAL))
+    assert failed(parsed) == ["tax_total_ok", "tax_ok", "totals_ok"]
+    assert parsed.fields["tax_total_in_tax_currency"] is None
+    problem = parsed.fields["conversion_problem"]
+    assert "BR-CO-15: the invoice has 2 tax totals in its currency EUR; it must have one" in problem
+    assert "PEPPOL-EN16931-R054: the invoice has 1 tax totals without a breakdown" in problem
+
+
+def test_only_a_total_in_the_tax_currency_may_come_second() -> None:
+    tax_currency = (
+        "<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>",
+        "<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>\n"
+        "  <cbc:TaxCurrencyCode>GBP</cbc:TaxCurrencyCode>",
+    )
+    parsed = parse(variant("invoice-kvk-x.xml", tax_currency, SECOND_TAX_TOTAL))
+    assert failed(parsed) == ["tax_total_ok", "tax_ok", "totals_ok"]
+    assert (
+        "BR-53: the tax currency is GBP, but no tax total is given in it"
+        in (parsed.fields["conversion_problem"])
+    )
+
+
 @pytest.mark.parametrize(
-    ("taxable", "tax", "ok"),
+    ("allowance", "charge"), [("0", "1"), (" false ", "\n 1\n"), ("0", "true")]
+)
+def test_the_charge_indicator_is_any_xsd_boolean(allowance: str, charge: str) -> None:
+    parsed = parse(
+        variant(
+            "invoice-kvk-y.xml",
+            ("<cbc:ChargeIndicator>false<", f"<cbc:ChargeIndicator>{allowance}<"),
+            ("<cbc:ChargeIndicator>true<", f"<cbc:ChargeIndicator>{charge}<"),
+        )
+    )
+    fields = parsed.fields
+    assert (fields["allowance_total_amount"], fields["charge_total_amount"]) == ("50.00", "10.00")
+    assert fields["checks"] == ALL_OK
+
+
+@pytest.mark.parametrize("value", ["yes", "TRUE", "2", ""])
+def test_a_charge_indicator_that_is_no_boolean_is_refused(value: str) -> None:
+    data = variant(
+        "invoice-kvk-y.xml", ("<cbc:ChargeIndicator>true<", f"<cbc:ChargeIndicator>{value}<")
+    )
+    (problem,) = refusal(data).problems
+    assert (problem.code, problem.path) == (
+        "ubl.invalid",
+        "cac:AllowanceCharge[2]/cbc:ChargeIndicator",
+    )
+    assert problem.message == "not a boolean (true, false, 1 or 0)"
+
+
+def test_a_taxable_amount_that_is_not_its_lines_fails_the_tax_check() -> None:
+    """BR-S-08: the taxable amount per rate is its lines + charges - allowances (under 1.00 off)."""
+    parsed = parse(
+        variant(
+            "invoice-kvk-x.xml",
+            ("1000.00</cbc:TaxableAmount>", "1002.00</cbc:TaxableAmount>"),
+            ("210.00</cbc:TaxAmount>", "210.42</cbc:TaxAmount>"),
+            ("219.00</cbc:TaxAmount>", "219.42</cbc:TaxAmount>"),
+            ("1319.00</cbc:TaxInclusiveAmount>", "1319.42</cbc:TaxInclusiveAmount>"),
+            ("1319.00</cbc:PayableAmount>", "1319.42</cbc:PayableAmount>"),
+        )
+    )
+    assert failed(parsed) == ["tax_categories_ok", "tax_ok"]
+    assert parsed.fields["conversion_problem"] == (
+        "BR-S-08: tax category S 21%: the taxable amount is 1002.00, but the lines, charges "
+        "and allowances at that rate add up to 1000.00 (differences under 1.00 are accepted)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tax", "ok"),
     [
-        ("73.55", "15.45", True),  # 15.4455 rounds to 15.45
-        ("73.55", "15.44", False),
-        ("0.50", "0.11", True),  # 0.105: a tie, rounded up ...
-        ("0.50", "0.10", True),  # ... or to even
-        ("0.50", "0.12", False),
+        ("15.45", True),  # 73.55 x 21% = 15.4455, 15.45 in cents
+        ("15.44", True),  # the official rules (BR-CO-17, BR-S-09) accept under 1.00 off
+        ("14.46", True),
+        ("16.44", True),
+        ("14.45", False),  # 1.00 off is not under 1.00
+        ("16.45", False),
+        ("-15.45", True),  # compared as the absolute amount, as the official rules do
     ],
 )
-def test_tax_per_category_is_rounded_to_cents(taxable: str, tax: str, ok: bool) -> None:
-    amounts = {"taxable": Decimal(taxable), "tax": Decimal(tax)}
+def test_tax_per_category_allows_the_official_rounding_difference(tax: str, ok: bool) -> None:
     data = variant(
         "invoice-no-order.xml",
         (
-            '<cbc:TaxableAmount currencyID="EUR">73.55</cbc:TaxableAmount>',
-            f'<cbc:TaxableAmount currencyID="EUR">{amounts["taxable"]}</cbc:TaxableAmount>',
-        ),
-        (
             '<cbc:TaxAmount currencyID="EUR">15.45</cbc:TaxAmount>\n      <cac:TaxCategory>',
-            f'<cbc:TaxAmount currencyID="EUR">{amounts["tax"]}</cbc:TaxAmount>\n'
+            f'<cbc:TaxAmount currencyID="EUR">{Decimal(tax)}</cbc:TaxAmount>\n'
             "      <cac:TaxCategory>",
         ),
     )

@@ -29,10 +29,11 @@ class Parsed:
 
 def parse(data: bytes) -> Parsed:
     """Read one UBL document; UblError (nothing to store) if it cannot be taken in."""
-    invoice = read_invoice(parse_xml(data))
+    root = parse_xml(data)
+    invoice = read_invoice(root)
     return Parsed(
         key=subject_key(invoice),
         supplier=supplier_reference(invoice),
-        fields=to_fields(invoice, check(invoice)),
+        fields=to_fields(invoice, check(root)),
         invoice=invoice,
     )

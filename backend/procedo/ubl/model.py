@@ -92,6 +92,4 @@ class Invoice:
     charges: Decimal = Decimal("0.00")
     tax_categories: list[TaxCategory] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
-    # Every currencyID that differs from the document currency (or is missing): "path=XYZ".
-    currency_mismatches: list[str] = field(default_factory=list)
     tax_total_line: int | None = None

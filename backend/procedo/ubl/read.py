@@ -18,7 +18,17 @@ from lxml import etree
 
 from procedo.flow.problems import Problem
 from procedo.ubl.model import DocumentType, Invoice, Line, Party, TaxCategory, Totals
-from procedo.ubl.xml import CAC, CBC, CREDIT_NOTE, INVOICE, Node, UblError, problem, short_name
+from procedo.ubl.xml import (
+    CAC,
+    CBC,
+    CREDIT_NOTE,
+    INVOICE,
+    Node,
+    UblError,
+    problem,
+    short_name,
+    xsd_boolean,
+)
 
 KVK_SCHEME = "0106"  # ISO 6523 ICD of the Dutch Chamber of Commerce number
 MAX_ID_LENGTH = 100
@@ -47,10 +57,8 @@ def _tag(name: str) -> str:
 class _Reader:
     """Lookups that record what is missing or unreadable, with line and path."""
 
-    def __init__(self, currency: str = "") -> None:
+    def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self.currency = currency
-        self.currency_mismatches: list[str] = []
 
     def missing(self, parent: Node, name: str) -> None:
         self.problems.append(problem("ubl.missing", "missing", parent.line, parent.below(name)))
@@ -104,13 +112,10 @@ class _Reader:
             return None
 
     def amount(self, parent: Node | None, name: str, required: bool = False) -> Decimal | None:
-        """A money amount; its currencyID is checked against the document currency."""
+        """A money amount (its currencyID is a business rule: rules.py, PEPPOL-EN16931-R051)."""
         node = self.find(parent, name, required)
         if node is None:
             return None
-        currency = node.element.get("currencyID", "")
-        if currency != self.currency and len(self.currency_mismatches) < 20:
-            self.currency_mismatches.append(f"{node.path}={currency or '(none)'}")
         return self.number(node)
 
     def quantity(self, parent: Node | None, name: str, required: bool) -> tuple[Decimal, str]:
@@ -161,14 +166,14 @@ def read_invoice(root: etree._Element) -> Invoice:
         )
     top = Node(root)
     r = _Reader()
-    r.currency = r.text(top, "cbc:DocumentCurrencyCode", required=True)
+    currency = r.text(top, "cbc:DocumentCurrencyCode", required=True)
     payment = r.find(top, "cac:PaymentMeans")
     period = r.find(top, "cac:InvoicePeriod")
     invoice = Invoice(
         document_type=document_type,
         invoice_number=r.identifier(top, "cbc:ID", required=True),
         issue_date=r.date(top, "cbc:IssueDate", required=True) or dt.date.min,
-        currency=r.currency,
+        currency=currency,
         type_code=r.text(top, type_tag),
         customization_id=r.text(top, "cbc:CustomizationID"),
         profile_id=r.text(top, "cbc:ProfileID"),
@@ -199,7 +204,6 @@ def read_invoice(root: etree._Element) -> Invoice:
         r.missing(top, line_tag)
     if r.problems:
         raise UblError(r.problems)
-    invoice.currency_mismatches = r.currency_mismatches
     return invoice
 
 
@@ -256,21 +260,25 @@ def _totals(r: _Reader, top: Node) -> Totals:
 
 def _allowances_charges(r: _Reader, top: Node, invoice: Invoice) -> None:
     for node in r.find_all(top, "cac:AllowanceCharge"):
-        indicator = r.text(node, "cbc:ChargeIndicator", required=True).lower()
+        indicator = r.find(node, "cbc:ChargeIndicator", required=True)
         amount = _zero(r.amount(node, "cbc:Amount", required=True))
-        if indicator == "true":
+        if indicator is None:
+            continue
+        charge = xsd_boolean(indicator.element.text)
+        if charge is True:
             invoice.charges += amount
-        elif indicator == "false":
+        elif charge is False:
             invoice.allowances += amount
-        elif indicator:
-            r.bad(Node(node.element, node, "cbc:ChargeIndicator"), "not true or false")
+        else:  # the xsd:boolean lexical space: true, false, 1, 0
+            r.bad(indicator, "not a boolean (true, false, 1 or 0)")
 
 
 def _taxes(r: _Reader, top: Node, invoice: Invoice) -> None:
     """The TaxTotal in the document currency, with its breakdown per category.
 
     BIS 3.0 allows a second TaxTotal, without breakdown, in the tax currency
-    (cbc:TaxCurrencyCode) when that differs: it is kept as its own field.
+    (cbc:TaxCurrencyCode) when that differs: it is kept as its own field. How many
+    tax totals there may be is a business rule (rules.py: BR-CO-15, PEPPOL R053/R054).
     """
     totals = r.find_all(top, "cac:TaxTotal")
     if not totals:
@@ -283,10 +291,12 @@ def _taxes(r: _Reader, top: Node, invoice: Invoice) -> None:
     invoice.tax_total = _zero(r.amount(main, "cbc:TaxAmount", required=True))
     invoice.tax_total_line = main.line
     for other in totals:
-        if other is not main:
-            node = r.find(other, "cbc:TaxAmount", required=True)
-            if node is not None:
-                invoice.tax_total_in_tax_currency = r.number(node)
+        node = r.find(other, "cbc:TaxAmount", required=True) if other is not main else None
+        in_tax_currency = (
+            node is not None and node.element.get("currencyID") == invoice.tax_currency
+        )
+        if node is not None and invoice.tax_currency and in_tax_currency:
+            invoice.tax_total_in_tax_currency = r.number(node)
     for sub in r.find_all(main, "cac:TaxSubtotal"):
         category = r.find(sub, "cac:TaxCategory", required=True)
         percent = r.find(category, "cbc:Percent")

@@ -137,6 +137,15 @@ def _not_xml(data: bytes) -> str:
     return ""
 
 
+# xsd:boolean's lexical space, after its whitespace is collapsed: 0 and 1 are booleans too.
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def xsd_boolean(text: str | None) -> bool | None:
+    """``true``/``1`` -> True, ``false``/``0`` -> False, anything else (or nothing) -> None."""
+    return _BOOLEANS.get((text or "").strip())
+
+
 def short_name(tag: str) -> str:
     """``{CBC}PayableAmount`` -> ``cbc:PayableAmount``: the names UBL documentation uses."""
     if tag.startswith("{"):
