@@ -1,1 +1,5 @@
 """Persistence: SQLAlchemy models, sessions and migrations (SQLite or PostgreSQL)."""
+
+# The receivables tables live in their own module; importing it here puts them on
+# models.Base.metadata whenever any part of procedo.db is used (create_all, Alembic).
+from procedo.db import receivables as receivables
