@@ -24,6 +24,15 @@ describe("params schema for the form", () => {
     const edited = { ...filled, instructions: "Check it" };
     expect(pruneDefaults(edited, before, schema)).toEqual({ ...before, instructions: "Check it" });
   });
+  it("keeps the tag of a union member the user chose: a new set-field value is saved with its type", () => {
+    const schema = prepareSchema(catalogue.get("status_change")!.params_schema);
+    const before = { status: "approved" };
+    // What the form hands over after "+" on "Set" and typing a number: the Decimal member, its tag filled in.
+    const added = { status: "approved", set: [{ field: "reviewed", value: { type: "decimal", value: "12" } }] };
+    expect(pruneDefaults(added, before, schema)).toEqual(added);
+    const kept = { status: "approved", set: [{ field: "reviewed", value: { type: "decimal", value: "12" } }] };
+    expect(pruneDefaults(kept, kept, schema)).toEqual(kept);
+  });
 });
 
 describe("server problems in the form", () => {

@@ -399,3 +399,67 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
 def instances_of(page: Any, flow: str) -> str:
     rows = api(page, "GET", f"/instances?flow={flow}")
     return str(next(r["id"] for r in rows if r["subject_key"] == "INV-2026-0042"))
+
+
+def new_flow(page: Any, key: str, subject_type: str) -> None:
+    """A flow with only its start, opened in the editor."""
+    start = {"id": "start", "type": "start", "position": {"x": 0, "y": 0}}
+    flow = {
+        "format": "procedo.flow/1",
+        "key": key,
+        "name": key,
+        "subject_type": subject_type,
+        "trigger": {"kind": "manual"},
+        "nodes": [start],
+        "edges": [],
+    }
+    api(page, "POST", "/flows", flow)
+    page.goto(f"/flows/{key}")
+    page.wait_for_selector(".react-flow__node[data-id='start']")
+    page.wait_for_selector("[data-testid=flow-settings]")
+
+
+def boxes(page: Any) -> dict[str, Any]:
+    ids = page.locator(".react-flow__node").evaluate_all("els => els.map(e => e.dataset.id)")
+    return {i: node(page, i).bounding_box() for i in ids}
+
+
+def test_palette_nodes_fit_the_flow_and_the_free_space(page: Any, server: Server) -> None:
+    """Double-clicked palette nodes land apart, not on the start, with params that
+    fit a debtor flow; a renamed outcome port connects at once."""
+    log_in(page, server)
+    new_flow(page, "debtor-palette", "debtor")
+    types = ["condition", "assign_role", "email", "letter", "status_change", "end"]
+    for index, node_type in enumerate(types):
+        page.dblclick(f".palette-item[data-type='{node_type}']")
+        page.wait_for_function(
+            "n => document.querySelectorAll('.react-flow__node').length === n", arg=index + 2
+        )
+    page.wait_for_timeout(300)
+    placed = list(boxes(page).items())
+    for i, (a_id, a) in enumerate(placed):
+        for b_id, b in placed[i + 1 :]:
+            apart = (
+                a["x"] + a["width"] <= b["x"]
+                or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"]
+                or b["y"] + b["height"] <= a["y"]
+            )
+            assert apart, f"{a_id} {a} overlaps {b_id} {b}"
+
+    # No invoice fields, texts or statuses on a debtor flow.
+    wait_validated(page)
+    codes = page.locator("[data-testid=problems] .problem-item").evaluate_all(
+        "els => els.map(e => e.dataset.code)"
+    )
+    foreign = [c for c in codes if "field.unknown" in c or "status.unknown" in c]
+    assert not foreign, codes
+
+    # Rename an outcome's port: the new port connects without reloading the page.
+    panel = select(page, "assign_role")
+    panel.locator("#root_outcomes_0_port").fill("agreed")
+    page.wait_for_selector(".react-flow__node[data-id='assign_role'] .pnode-port[data-port=agreed]")
+    page.wait_for_timeout(200)
+    connect(page, "assign_role", "agreed", "end")
+    edge = page.locator(".react-flow__edge").first.get_attribute("data-id") or ""
+    assert "agreed" in edge, edge

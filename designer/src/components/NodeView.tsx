@@ -1,5 +1,5 @@
-import { createContext, memo, useContext } from "react";
-import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { createContext, memo, useContext, useEffect, useRef } from "react";
+import { Handle, Position, useUpdateNodeInternals, type NodeProps } from "@xyflow/react";
 import { pick } from "../i18n";
 import { portsFor } from "../flow/ports";
 import type { CanvasNode } from "../flow/mapping";
@@ -74,6 +74,16 @@ function ProcedoNodeViewInner({ id, data, selected }: NodeProps<CanvasNode>) {
     info?.waits ? "waits" : "",
   ].join(" ");
   const allPorts = [...ports.map((p) => ({ name: p.name, label: pick(p.label, ctx.lang), stray: false })), ...stray.map((s) => ({ name: s, label: s, stray: true }))];
+  // React Flow measures handles once; when ports are renamed, added or removed it must
+  // measure again, or a renamed port cannot be connected until the page is reloaded.
+  const updateNodeInternals = useUpdateNodeInternals();
+  const handleKey = allPorts.map((p) => p.name).join("\u0000");
+  const measuredKey = useRef(handleKey);
+  useEffect(() => {
+    if (measuredKey.current === handleKey) return; // mounting measures by itself
+    measuredKey.current = handleKey;
+    updateNodeInternals(id);
+  }, [id, handleKey, updateNodeInternals]);
   return (
     <div
       className={classes}

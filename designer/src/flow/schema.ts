@@ -180,6 +180,13 @@ function defaultOf(schema: JsonSchema | undefined, root: JsonSchema): { has: boo
   return "default" in s ? { has: true, value: s.default } : { has: false };
 }
 
+/** A discriminator tag: a property that allows one value only. */
+function isTag(schema: JsonSchema | undefined, root: JsonSchema): boolean {
+  if (!schema) return false;
+  const s = resolve(schema, root);
+  return Array.isArray(s.enum) && s.enum.length === 1;
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
 function prune(next: unknown, before: unknown, schema: JsonSchema | undefined, root: JsonSchema): unknown {
@@ -199,6 +206,12 @@ function prune(next: unknown, before: unknown, schema: JsonSchema | undefined, r
     if (value === undefined) continue;
     if (old && key in old) {
       out[key] = prune(value, old[key], props[key], root);
+      continue;
+    }
+    // A union member's tag ("type": "decimal") is the member the user chose, not a
+    // default: every member requires it, so it is kept (a value without it fits no member).
+    if (isTag(props[key], root)) {
+      out[key] = value;
       continue;
     }
     // A field the node did not have: drop what the form filled in by itself.

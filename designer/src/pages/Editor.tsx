@@ -33,6 +33,8 @@ import {
   type CanvasNode,
 } from "../flow/mapping";
 import { connectionProblem } from "../flow/connections";
+import { boxOf, freeSpot, NEW_NODE_SIZE } from "../flow/placement";
+import { fitExample, type SubjectTypeInfo } from "../flow/defaults";
 import { autoLayout } from "../flow/layout";
 import { copyFragment, pasteFragment, readFragment, type Fragment } from "../flow/clipboard";
 import { diffFlows, stableJson, type Change } from "../flow/diff";
@@ -375,17 +377,21 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       const taken = new Set(current.nodes.map((n) => n.id));
       const id = freshId(type, taken);
       const node: FlowNode = { id, type };
-      if (info.example && Object.keys(info.example).length) node.params = structuredClone(info.example);
-      let position = at;
-      if (!position) {
+      // The catalogue's example, fitted to this flow's subject type (no invoice fields on a debtor flow).
+      const params = fitExample(info.example, subjectType as SubjectTypeInfo | null);
+      if (params && Object.keys(params).length) node.params = params;
+      let want = at;
+      if (!want) {
         const box = wrapper.current?.getBoundingClientRect();
-        position = rf.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 2 });
+        const centre = rf.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 2 });
+        want = { x: centre.x - NEW_NODE_SIZE.width / 2, y: centre.y - NEW_NODE_SIZE.height / 2 };
       }
+      const position = freeSpot(current.nodes.map(boxOf), want);
       const canvasNode = { ...toCanvasNode(node, { x: Math.round(position.x), y: Math.round(position.y) }, true), selected: true };
       setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), canvasNode]);
       setEdges((es) => es.map((e) => (e.selected ? { ...e, selected: false } : e)));
     },
-    [catalogue, readOnly, remember, rf],
+    [catalogue, readOnly, remember, rf, subjectType],
   );
 
   const onDrop = useCallback(
