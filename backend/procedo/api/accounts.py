@@ -141,6 +141,13 @@ def set_password(
     RECENT.forget_all()  # after the commit: a lookup meanwhile would see the old state
 
 
+def password_is(rt: Runtime, user_id: uuid.UUID, password: str) -> bool:
+    """Whether ``password`` is the user's (a password change's check; no session is made)."""
+    with rt.db.read() as session:
+        password_hash = session.scalar(sa.select(m.User.password_hash).where(m.User.id == user_id))
+    return security.verify_password(password_hash, password)
+
+
 def create_token(
     rt: Runtime, tenant_id: uuid.UUID, user_id: uuid.UUID, name: str, days: int = TOKEN_DAYS
 ) -> tuple[m.ApiToken, str]:

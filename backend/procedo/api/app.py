@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar, Router
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from procedo import __version__
-from procedo.api.bodies import MAX_BODY
+from procedo.api.allow import allow_every_method
+from procedo.api.bodies import MAX_BODY, JsonRequest
 from procedo.api.caller import authenticate, provide_caller
 from procedo.api.errors import EXCEPTION_HANDLERS
+from procedo.api.headers import add_security_headers
 from procedo.api.openapi import document_errors, openapi_document
 from procedo.api.resources.auth import AuthController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
@@ -33,13 +35,6 @@ from procedo.api.web import default_web_dir, web_handler
 from procedo.runtime.context import Runtime
 
 API_PREFIX = "/api/v1"
-# On every answer: no MIME sniffing, no framing by other sites (clickjacking), no referrer
-# leaking paths to other sites.
-SECURITY_HEADERS = [
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-]
 CONTROLLERS = [
     AuthController,
     TokenController,
@@ -76,7 +71,9 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY,
-        response_headers=SECURITY_HEADERS,
+        request_class=JsonRequest,  # every JSON body read one way (api/bodies.py)
+        # Every answer, errors and the designer's files included (api/headers.py).
+        before_send=[add_security_headers, allow_every_method],
         openapi_config=OpenAPIConfig(
             title="Procedo API",
             version=__version__,

@@ -60,7 +60,7 @@ def _unauthenticated() -> ApiError:
 
 
 _USER_OF_TOKEN = (
-    sa.select(m.User, m.Tenant.slug, m.ApiToken.id, m.ApiToken.last_used_at)
+    sa.select(m.User, m.Tenant.slug, m.ApiToken.id, m.ApiToken.last_used_at, m.ApiToken.expires_at)
     .join(m.ApiToken, m.ApiToken.user_id == m.User.id)
     .join(m.Tenant, m.Tenant.id == m.User.tenant_id)
     .where(m.ApiToken.token_hash == sa.bindparam("hash"), m.ApiToken.revoked_at.is_(None))
@@ -127,6 +127,8 @@ def _recent_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller | Non
         return None
     if via == "session":
         _check_session(request, rt, seen.csrf, seen.expires_at)
+    else:
+        _check_token(rt, seen.expires_at)
     caller: Caller = seen.caller
     return caller
 
@@ -145,6 +147,11 @@ def _check_session(
             )
 
 
+def _check_token(rt: Runtime, expires_at: dt.datetime | None) -> None:
+    if expires_at is None or expires_at <= rt.clock.now():
+        raise ApiError(401, "the token has expired; make a new one (POST /api/v1/tokens)")
+
+
 def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
     via, key = _credential(request)
     until, generation = time.monotonic() + RECENT.ttl, RECENT.generation
@@ -153,9 +160,10 @@ def resolve_caller(request: Request[Any, Any, Any], rt: Runtime) -> Caller:
             found = session.execute(_USER_OF_TOKEN, {"hash": key}).first()
         if found is None or not found[0].active:
             raise ApiError(401, "the token is unknown or revoked; make a new one")
+        _check_token(rt, found[4])
         _note_use(rt, found[2], found[3])
         caller = _caller(found[0], found[1], "token")
-        RECENT.put(key, Seen(caller, until), generation)
+        RECENT.put(key, Seen(caller, until, expires_at=found[4]), generation)
         return caller
     with rt.db.read() as session:
         row = session.execute(_USER_OF_SESSION, {"hash": key}).first()

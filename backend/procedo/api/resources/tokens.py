@@ -1,4 +1,4 @@
-"""API tokens for integrations: made here (shown once), listed, revoked at once."""
+"""API tokens for integrations: made here (shown once), listed, revoked at once; all expire."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from litestar.params import FromPath, JSONBody
 
 from procedo.api import accounts
 from procedo.api.caller import CallerDep, RuntimeDep
+from procedo.api.paging import Limit, Offset
 from procedo.db import models as m
 from procedo.runtime.context import NotFound
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    # How long the token works; a leaked token is thus not good forever.
+    days: Annotated[int, msgspec.Meta(ge=1, le=accounts.MAX_TOKEN_DAYS)] = accounts.TOKEN_DAYS
 
 
 class TokenOut(msgspec.Struct):
@@ -26,6 +29,7 @@ class TokenOut(msgspec.Struct):
     name: str
     user: str
     created_at: dt.datetime
+    expires_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
 
@@ -33,6 +37,7 @@ class TokenOut(msgspec.Struct):
 class NewToken(msgspec.Struct):
     id: uuid.UUID
     name: str
+    expires_at: dt.datetime
     # The only time the token is shown: only its hash is kept.
     token: str
 
@@ -42,30 +47,35 @@ class TokenController(Controller):
     tags = ["tokens"]
 
     @get("/", sync_to_thread=True)
-    def list_tokens(self, caller: CallerDep, rt: RuntimeDep) -> list[TokenOut]:
+    def list_tokens(
+        self, caller: CallerDep, rt: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    ) -> list[TokenOut]:
         """Your tokens; an admin sees every token of the tenant."""
         caller.internal()
         query = (
             sa.select(m.ApiToken, m.User.email)
             .join(m.User, m.User.id == m.ApiToken.user_id)
             .where(m.ApiToken.tenant_id == caller.tenant_id)
-            .order_by(m.ApiToken.created_at)
+            .order_by(m.ApiToken.created_at, m.ApiToken.id)  # a total order: pages never overlap
         )
         if caller.access != "admin":
             query = query.where(m.ApiToken.user_id == caller.user_id)
         with rt.db.read() as session:
-            rows = session.execute(query).all()
+            rows = session.execute(query.limit(limit).offset(offset)).all()
         return [
-            TokenOut(t.id, t.name, email, t.created_at, t.last_used_at, t.revoked_at)
+            TokenOut(t.id, t.name, email, t.created_at, t.expires_at, t.last_used_at, t.revoked_at)
             for t, email in rows
         ]
 
     @post("/", sync_to_thread=True)
     def create_token(self, data: JSONBody[TokenIn], caller: CallerDep, rt: RuntimeDep) -> NewToken:
-        """A token acting as you, with your access; keep it secret."""
+        """A token acting as you, with your access, for `days` (default 90, at most 366);
+        keep it secret. A change of your password revokes it."""
         caller.internal()
-        row, token = accounts.create_token(rt, caller.tenant_id, caller.user_id, data.name)
-        return NewToken(row.id, row.name, token)
+        row, token = accounts.create_token(
+            rt, caller.tenant_id, caller.user_id, data.name, data.days
+        )
+        return NewToken(row.id, row.name, row.expires_at, token)
 
     @delete("/{token_id:uuid}", sync_to_thread=True)
     def revoke_token(
