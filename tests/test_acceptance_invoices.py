@@ -260,3 +260,69 @@ def test_invoices_over_http_end_in_the_right_status(
     assert ok(admin.get(f"/tasks/{task['id']}"))["status"] == "cancelled"
     again = task_for("Management A", late)  # the checks ran again and routed it the same way
     assert again["id"] != task["id"]
+
+
+def test_a_logo_sent_instead_of_an_invoice_goes_to_the_conversion_group(
+    tmp_path: Path, sink: tuple[SinkHandler, int]
+) -> None:
+    """Issue 12 (E6): a supplier's logo is a conversion problem; hostile input stays refused."""
+    with embedded(f"sqlite:///{tmp_path / 'procedo.db'}", tmp_path) as running:
+        rt, mails = running.rt, sink[0]
+        made = accounts.create_tenant(rt, "Client", "admin@client.example")
+        with rt.transaction() as (session, _out):
+            tenant = session.get(m.Tenant, made.tenant.id)
+            assert tenant is not None
+            tenant.smtp = {"host": "127.0.0.1", "port": sink[1], "sender": "ap@client.example"}
+        admin = client(running.url, made.token)
+        user, _password = accounts.add_user(rt, made.tenant.id, PEOPLE["Conversion"])
+        _row, token = accounts.create_token(rt, made.tenant.id, user.id, "acceptance")
+        conversion = client(running.url, token)
+        ok(admin.post("/roles", json={"name": "Conversion"}), 201)
+        ok(admin.post("/roles/Conversion/members", json={"email": PEOPLE["Conversion"]}), 201)
+        for name in ("invoice-approval", "conversion-check"):
+            ok(admin.post("/flows/import", content=shipped_flow(name), headers=JSON), 201)
+            ok(admin.post(f"/flows/{name}/publish"), 201)
+
+        # Hostile input is refused with nothing stored, whatever media type it claims.
+        for name, media_type in (
+            ("billion-laughs.xml", "application/xml"),
+            ("xxe-file.xml", "image/png"),
+        ):
+            refused = admin.post(
+                "/subjects/invoices",
+                content=(UBL / name).read_bytes(),
+                headers={"Content-Type": media_type},
+            )
+            assert refused.status_code == 400, refused.text
+        assert ok(admin.get("/subjects", params={"type": "invoice"})) == []
+
+        logo = (UBL / "logo.png").read_bytes()
+        record: dict[str, Any] = ok(
+            admin.post("/subjects/invoices", content=logo, headers={"Content-Type": "image/png"}),
+            201,
+        )
+        fields = record["fields"]
+        assert fields["document_type"] == "not_an_invoice"
+        assert fields["conversion_problem"] == "this is a PNG image, not a UBL invoice"
+
+        def checks() -> list[dict[str, Any]]:
+            inbox = ok(conversion.get("/tasks", params={"scope": "roles"}))
+            return [t for t in inbox if t["subject"]["id"] == record["id"]]
+
+        wait_until(lambda: bool(checks()), 30, "a check task for the Conversion role")
+        (task,) = checks()
+        assert task["title"] == "Check the conversion of a document received instead of an invoice"
+        wait_until(
+            lambda: any(
+                PEOPLE["Conversion"] in rcpt
+                and " ".join(line.split())
+                == "Conversion problem in a document received instead of an invoice"
+                for _id, rcpt, line in mails.received
+            ),
+            30,
+            "the conversion mail",
+        )
+        # Sent again (as application/xml this time): the same record, no second task.
+        again = ok(admin.post("/subjects/invoices", content=logo, headers=XML), 201)
+        assert again["id"] == record["id"]
+        assert len(ok(conversion.get("/tasks", params={"scope": "roles"}))) == 1

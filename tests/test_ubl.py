@@ -618,6 +618,25 @@ def test_what_is_not_xml_at_all(data: bytes, message: str) -> None:
     assert (problem.code, problem.message, problem.line) == ("ubl.not_xml", message, 1)
 
 
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        ((UBL / "logo.png").read_bytes(), "a PNG image"),
+        (b"%PDF-1.7\n...", "a PDF document"),
+        (b"II*\x00\x08\x00", "a TIFF image"),
+        (sample("wrong-root.xml"), "an XML document of another kind (Order)"),
+        (b"", ""),  # nothing was sent
+        ("<Invoice/>".encode("utf-16"), ""),  # unreadable here, whatever it is
+        (sample("xxe-file.xml"), ""),  # hostile
+        (sample("malformed.xml"), ""),
+        (sample("missing-payable-amount.xml"), ""),  # an invoice, incomplete
+    ],
+)
+def test_a_document_of_another_kind_says_what_it_is(data: bytes, kind: str) -> None:
+    """``UblError.kind``: what ingest records as a conversion problem instead of refusing."""
+    assert refusal(data).kind == kind
+
+
 def test_an_undeclared_entity_is_malformed() -> None:
     data = variant("invoice-kvk-x.xml", ("Levering december", "&secret;"))
     (problem,) = refusal(data).problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -97,9 +98,11 @@ def test_ingest_stores_the_invoices_and_starts_their_flows(database: str, tmp_pa
         str(UBL / "truncated.xml"),
         str(big),
         str(UBL / "invoice-kvk-x.xml"),
+        str(UBL / "logo.png"),
         env={"PROCEDO_DATABASE_URL": database, "PROCEDO_BROKER_URL": ""},
     )
     assert result.returncode == 1  # two files were refused
+    logo = hashlib.sha256((UBL / "logo.png").read_bytes()).hexdigest()
     assert result.stdout.splitlines() == [
         f"{UBL / 'invoice-no-order.xml'}: stored as invoice 55554444/INV-2026-0043 "
         "(89.00 EUR), status 'rejected'",
@@ -107,6 +110,9 @@ def test_ingest_stores_the_invoices_and_starts_their_flows(database: str, tmp_pa
         "(1319.00 EUR), status 'received'",
         f"{UBL / 'invoice-kvk-x.xml'}: already stored: invoice 12345678/INV-2026-0042 "
         "(1319.00 EUR), status 'received'",
+        # Sent instead of an invoice: recorded; the approval flow rejects it (no order).
+        f"{UBL / 'logo.png'}: stored as invoice not-an-invoice/{logo}, status 'rejected'; "
+        "conversion problem: this is a PNG image, not a UBL invoice",
     ]
     assert result.stderr.splitlines() == [
         f"{UBL / 'truncated.xml'}: refused, nothing stored: line 84, column 1: not well-formed "

@@ -7,6 +7,7 @@ example flows and the sample documents in tests/ubl/.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ from procedo.runtime import admin, setup
 from procedo.ubl import UblError
 from procedo.ubl import ingest as ingest_module
 from procedo.ubl.ingest import INVOICE_RECEIVED, ingest, ingest_many
+from procedo.ubl.xml import MAX_BYTES
 from tests.runtime_helpers import World, make_world
 from tests.test_ubl import sample, variant
 
@@ -193,9 +195,7 @@ def test_a_changed_document_replaces_the_fields_but_starts_nothing_new(world: Wo
         "xxe-file.xml",
         "malformed.xml",
         "truncated.xml",
-        "wrong-root.xml",
         "missing-payable-amount.xml",
-        "logo.png",
     ],
 )
 def test_a_refused_document_stores_nothing(world: World, name: str) -> None:
@@ -424,3 +424,83 @@ def test_a_batch_that_meets_a_copy_stored_meanwhile_falls_back_to_one_by_one(
     assert outcomes[1].subject_id == stored.id
     assert count(world, m.Event) == 2
     assert len(world.open_tasks()) == 2
+
+
+# --- A document sent instead of an invoice (E6) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (sample("logo.png"), "this is a PNG image, not a UBL invoice"),
+        (b"%PDF-1.7\n%\xe2\xe3\n1 0 obj", "this is a PDF document, not a UBL invoice"),
+        (sample("wrong-root.xml"), "the root element is Order; expected a UBL 2.1 Invoice"),
+    ],
+    ids=["logo", "pdf", "order"],
+)
+def test_a_document_sent_instead_of_an_invoice_goes_to_the_conversion_group(
+    world: World, data: bytes, problem: str
+) -> None:
+    world.publish("invoice-approval")
+    world.publish("conversion-check")
+    record = take_in(world, data)
+    digest = hashlib.sha256(data).hexdigest()
+    assert record.key == f"not-an-invoice/{digest}"
+    assert record.fields["document_type"] == "not_an_invoice"
+    assert record.fields["conversion_problem"].startswith(problem)
+    assert record.fields["checks"]["all_ok"] is False
+    assert f"{len(data):,} bytes, SHA-256 {digest}" in record.fields["note"]
+    # The conversion group is mailed and gets the check task; the approval flow rejects
+    # it (no order number) without a mail, as there is no supplier address to write to.
+    ((to, subject),) = emails(world)
+    assert (to, subject) == (
+        (CONVERSION,),
+        "Conversion problem in a document received instead of an invoice",
+    )
+    assert problem in world.runner.sender.sent[0].body_html
+    (task,) = world.open_tasks()
+    assert (task.role, task.subject_id) == ("Conversion", record.id)
+    assert task.title == "Check the conversion of a document received instead of an invoice"
+    assert world.subject_row(record.id).status == "rejected"
+    # The same file again is the same record and starts nothing.
+    again = take_in(world, data)
+    assert again.id == record.id
+    assert (count(world, m.Event), len(world.open_tasks())) == (1, 1)
+
+
+def test_a_batch_records_what_was_sent_instead_of_an_invoice(world: World) -> None:
+    world.publish("conversion-check")
+    logo, invoice, hostile = sample("logo.png"), sample("invoice-kvk-x.xml"), sample("xxe-file.xml")
+    outcomes = ingest_many(world.rt, world.tenant, [logo, invoice, hostile, logo], "peppol")
+    world.runner.drain()
+    assert [(o.created, o.error is None) for o in outcomes] == [
+        (True, True),
+        (True, True),
+        (False, False),
+        (False, True),
+    ]
+    assert outcomes[3].subject_id == outcomes[0].subject_id
+    (task,) = world.open_tasks()
+    assert task.subject_id == outcomes[0].subject_id
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        sample("billion-laughs.xml"),
+        sample("xxe-file.xml"),
+        b"\x89PNG" + b"\x00" * MAX_BYTES,  # over the size limit, whatever it looks like
+        b"",
+        "<Invoice/>".encode("utf-16"),
+    ],
+    ids=["billion-laughs", "xxe", "oversized-png", "empty", "utf-16"],
+)
+def test_hostile_or_unreadable_input_is_still_refused_and_stores_nothing(
+    world: World, data: bytes
+) -> None:
+    world.publish("conversion-check")
+    with pytest.raises(UblError) as refused:
+        ingest(world.rt, world.tenant, data, "peppol")
+    assert refused.value.kind == ""
+    world.runner.drain()
+    assert (count(world, m.Subject), count(world, m.Event), emails(world)) == (0, 0, [])

@@ -98,8 +98,12 @@ def _summaries(rt: Runtime, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     found = {}
     for ident, key, status, fields in rows:
         problem = fields["conversion_problem"]
+        # A document sent instead of an invoice has no amount (docs/ubl.md).
+        amount = fields["payable_amount"]
         found[ident] = (
-            f"{key} ({fields['payable_amount']} {fields['currency']}), status '{status}'"
+            key
+            + (f" ({amount} {fields['currency']})" if amount is not None else "")
+            + f", status '{status}'"
             + (f"; conversion problem: {problem}" if problem else "")
         )
     return found

@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from procedo.ubl.checks import Checks
+from procedo.ubl.checks import CHECK_NAMES, Checks
 from procedo.ubl.model import Invoice, Party
 
 
@@ -150,4 +150,64 @@ def to_fields(invoice: Invoice, checks: Checks) -> dict[str, Any]:
             "failed": checks.failed(),
         },
         "conversion_problem": "; ".join(checks.problems),
+    }
+
+
+NOT_AN_INVOICE = "not_an_invoice"
+
+
+def not_an_invoice_fields(problem: str, note: str) -> dict[str, Any]:
+    """The fields of a document received instead of an invoice (E6: "a logo instead of ...").
+
+    Every declared field is present, as for an invoice: texts "", dates and amounts
+    null, the optional totals "0.00"; ``document_type`` is ``not_an_invoice`` and no
+    check passes, so ``checks.all_ok == false`` routes it to the conversion check.
+    """
+    supplier = {**_party(Party()), "trusted": False}
+    zero = "0.00"
+    return {
+        "document_type": NOT_AN_INVOICE,
+        **dict.fromkeys(
+            (
+                "type_code",
+                "customization_id",
+                "profile_id",
+                "invoice_number",
+                "currency",
+                "tax_currency",
+                "order_reference",
+                "buyer_reference",
+                "billing_reference",
+                "contract_reference",
+            ),
+            "",
+        ),
+        "issue_date": None,
+        "due_date": None,
+        "note": note,
+        "invoice_period": {"start": None, "end": None},
+        "supplier": supplier,
+        "customer": _party(Party()),
+        "payment": {"means_code": "", "id": "", "iban": ""},
+        "line_extension_amount": None,
+        "allowance_total_amount": zero,
+        "charge_total_amount": zero,
+        "tax_exclusive_amount": None,
+        "tax_total": None,
+        "tax_total_in_tax_currency": None,
+        "tax_inclusive_amount": None,
+        "prepaid_amount": zero,
+        "payable_rounding_amount": zero,
+        "payable_amount": None,
+        "tax_categories": [],
+        "tax_category_ids": [],
+        "tax_percents": [],
+        "lines": [],
+        "line_count": 0,
+        "checks": {
+            **dict.fromkeys(CHECK_NAMES, False),
+            "all_ok": False,
+            "failed": list(CHECK_NAMES),
+        },
+        "conversion_problem": problem,
     }

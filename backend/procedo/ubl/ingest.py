@@ -7,10 +7,18 @@ the same transaction. A document sent twice changes nothing the second time; a
 changed one with the same key replaces the fields (flows waiting on the invoice
 see the change) but starts no second approval. ``ingest_many`` does the same for
 a batch, with the new invoices written in one transaction.
+
+A document a supplier sent instead of an invoice (an image, a PDF, XML of
+another kind: ``UblError.kind``) is not refused: it is recorded as an invoice
+subject with ``document_type`` ``not_an_invoice``, every check false and the
+finding in ``conversion_problem``, so ``invoice.received`` starts the conversion
+check (E6). Hostile or unreadable input (over the size limit, a DOCTYPE,
+malformed XML) and incomplete invoices are still refused with nothing stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
@@ -27,6 +35,7 @@ from procedo.ids import new_id
 from procedo.runtime import setup
 from procedo.runtime.context import Runtime
 from procedo.ubl import Parsed, UblError, parse
+from procedo.ubl.fields import NOT_AN_INVOICE, not_an_invoice_fields
 
 _TABLES = m.Base.metadata.tables
 # The bulk insert talks to the driver directly, so its errors are the driver's own.
@@ -36,8 +45,16 @@ RECEIVED_STATUS = "received"
 
 
 def ingest(rt: Runtime, tenant_id: uuid.UUID, xml_bytes: bytes, actor: str) -> m.Subject:
-    """Parse and store one invoice or credit note; raises UblError before storing anything."""
-    parsed = parse(xml_bytes)
+    """Parse and store one invoice or credit note; raises UblError before storing anything.
+
+    A document of another kind (``UblError.kind``) is recorded as a conversion problem.
+    """
+    try:
+        parsed = parse(xml_bytes)
+    except UblError as exc:
+        if not exc.kind:
+            raise
+        return record_not_an_invoice(rt, tenant_id, xml_bytes, exc, actor)[0]
     try:
         return _store(rt, tenant_id, parsed, actor)[0]
     except sa.exc.IntegrityError:
@@ -46,16 +63,56 @@ def ingest(rt: Runtime, tenant_id: uuid.UUID, xml_bytes: bytes, actor: str) -> m
         return _store(rt, tenant_id, parsed, actor)[0]
 
 
+def record_not_an_invoice(
+    rt: Runtime, tenant_id: uuid.UUID, data: bytes, error: UblError, actor: str
+) -> tuple[m.Subject, bool]:
+    """A document sent instead of an invoice, as a conversion problem; and whether it is new.
+
+    Keyed by its SHA-256, so the same file sent twice is one record and starts one
+    conversion check. Only its kind, size and digest are kept, never its content.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"{NOT_AN_INVOICE.replace('_', '-')}/{digest}"
+    problem = "; ".join(p.message for p in error.problems)
+    note = f"Received instead of an invoice: {error.kind}, {len(data):,} bytes, SHA-256 {digest}."
+    fields = not_an_invoice_fields(problem, note)
+    try:
+        return _upsert(rt, tenant_id, key, fields, actor)
+    except sa.exc.IntegrityError:  # a copy stored at the same moment: now it is not new
+        return _upsert(rt, tenant_id, key, fields, actor)
+
+
+def _upsert(
+    rt: Runtime, tenant_id: uuid.UUID, key: str, fields: dict[str, Any], actor: str
+) -> tuple[m.Subject, bool]:
+    with rt.db.read() as session:
+        existing = _existing_id(session, tenant_id, key)
+    subject = setup.upsert_subject(
+        rt,
+        tenant_id,
+        "invoice",
+        key,
+        fields,
+        status=RECEIVED_STATUS if existing is None else None,
+        created_event=(INVOICE_RECEIVED, {"source": "ubl", "by": actor}),
+    )
+    return subject, existing is None
+
+
+def _existing_id(session: Session, tenant_id: uuid.UUID, key: str) -> uuid.UUID | None:
+    return session.scalar(
+        sa.select(m.Subject.id).where(
+            m.Subject.tenant_id == tenant_id,
+            m.Subject.type == "invoice",
+            m.Subject.key == key,
+        )
+    )
+
+
 def _store(rt: Runtime, tenant_id: uuid.UUID, parsed: Parsed, actor: str) -> tuple[m.Subject, bool]:
     """The stored subject, and whether it is new."""
     with rt.db.read() as session:
-        existing = session.scalar(
-            sa.select(m.Subject.id).where(
-                m.Subject.tenant_id == tenant_id,
-                m.Subject.type == "invoice",
-                m.Subject.key == parsed.key,
-            )
-        )
+        existing = _existing_id(session, tenant_id, parsed.key)
         apply_supplier_record(session, tenant_id, parsed)
     subject = setup.upsert_subject(
         rt,
@@ -105,7 +162,11 @@ def ingest_many(
         try:
             parsed[index] = parse(document)
         except UblError as exc:
-            outcomes[index] = Outcome(error=exc)
+            if exc.kind:  # sent instead of an invoice: a conversion problem, one at a time
+                subject, new = record_not_an_invoice(rt, tenant_id, document, exc, actor)
+                outcomes[index] = Outcome(key=subject.key, subject_id=subject.id, created=new)
+            else:
+                outcomes[index] = Outcome(error=exc)
     with rt.db.read() as session:
         existing = _existing_keys(session, tenant_id, {p.key for p in parsed.values()})
         records = _supplier_records(session, tenant_id, parsed.values())

@@ -162,7 +162,8 @@ def read_invoice(root: etree._Element) -> Invoice:
                     root.sourceline,
                     short_name(str(root.tag)),
                 )
-            ]
+            ],
+            kind=f"an XML document of another kind ({short_name(str(root.tag))})",
         )
     top = Node(root)
     r = _Reader()

@@ -35,6 +35,8 @@ _SIGNATURES = {
     b"GIF8": "a GIF image",
     b"%PDF": "a PDF document",
     b"PK\x03\x04": "a ZIP archive (or an Office document)",
+    b"II*\x00": "a TIFF image",
+    b"MM\x00*": "a TIFF image",
 }
 
 _PARSER = etree.XMLParser(
@@ -52,11 +54,16 @@ _PARSER = etree.XMLParser(
 class UblError(ValueError):
     """A document that cannot be taken in; carries every problem, each with its place.
 
-    The API answers it with a 4xx and these problems; nothing has been stored.
+    ``kind`` says what the document is when it is a document of another kind (an
+    image, a PDF, XML that is not a UBL invoice): one a supplier really sent instead
+    of an invoice, which ``ingest`` records as a conversion problem (E6). Without a
+    kind (hostile, unreadable or incomplete input) the API answers a 4xx with these
+    problems and nothing is stored.
     """
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], kind: str = "") -> None:
         self.problems = problems
+        self.kind = kind
         super().__init__("; ".join(f"{p.where()}: {p.message}" for p in problems))
 
     @property
@@ -86,9 +93,13 @@ def parse_xml(data: bytes) -> etree._Element:
                 )
             ]
         )
-    kind = _not_xml(data)
-    if kind:
-        raise UblError([problem("ubl.not_xml", kind, 1)])
+    signature = _signature(data)
+    if signature:
+        message = f"this is {signature}, not a UBL invoice"
+        raise UblError([problem("ubl.not_xml", message, 1)], kind=signature)
+    unreadable = _not_xml(data)
+    if unreadable:
+        raise UblError([problem("ubl.not_xml", unreadable, 1)])
     declared = _DECLARATION.search(data)
     if declared is not None:
         line = data.count(b"\n", 0, declared.start()) + 1
@@ -123,11 +134,16 @@ def parse_xml(data: bytes) -> etree._Element:
     return root
 
 
-def _not_xml(data: bytes) -> str:
-    """Why the bytes cannot be a PEPPOL XML document, or "" if they might be."""
+def _signature(data: bytes) -> str:
+    """What kind of file the bytes are by their first bytes ("a PNG image"), or ""."""
     for signature, kind in _SIGNATURES.items():
         if data.startswith(signature):
-            return f"this is {kind}, not a UBL invoice"
+            return kind
+    return ""
+
+
+def _not_xml(data: bytes) -> str:
+    """Why the bytes cannot be a PEPPOL XML document, or "" if they might be."""
     # UTF-16 and UTF-32 put NUL bytes between ASCII characters; PEPPOL requires UTF-8, and
     # the DOCTYPE scan below reads UTF-8 (and ASCII-compatible) bytes only.
     if b"\x00" in data[:4096]:
