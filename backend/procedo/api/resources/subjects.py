@@ -128,11 +128,17 @@ class SubjectController(Controller):
         """A UBL 2.1 / PEPPOL BIS 3.0 invoice or credit note (application/xml, 5 MB at most).
 
         Stored as an invoice subject (the same document again changes nothing new);
-        `invoice.received` starts the flows on it. Refused documents store nothing.
+        `invoice.received` starts the flows on it. What a supplier sent instead of an
+        invoice (an image, a PDF, other XML; any of these media types) is stored as a
+        conversion problem (`document_type` `not_an_invoice`, docs/ubl.md) for the
+        conversion check. Refused documents (hostile, unreadable, incomplete) store nothing.
         """
         caller.require("designer")
         media_type, _options = request.content_type
-        if media_type not in ("application/xml", "text/xml"):
+        sent_instead = media_type in ("application/pdf", "application/octet-stream")
+        if media_type not in ("application/xml", "text/xml") and not (
+            sent_instead or media_type.startswith("image/")
+        ):
             raise ApiError(415, f"send the invoice as application/xml (was '{media_type}')")
         from procedo.ubl.ingest import ingest  # the UBL model loads only when used
 
