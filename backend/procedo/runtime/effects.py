@@ -155,6 +155,7 @@ def set_candidates(
     if not new:
         session.execute(sa.delete(m.TaskCandidate).where(m.TaskCandidate.task_id == task.id))
     emails = resolve_candidates(session, task.tenant_id, task.subject_id, assignee)
+    _set_this_transaction(session)[task.id] = emails
     rows = buffer(session)
     for email in emails:
         rows.insert(
@@ -169,6 +170,29 @@ def set_candidates(
             },
         )
     return emails
+
+
+def _set_this_transaction(session: Session) -> dict[uuid.UUID, list[str]]:
+    """Candidates set in this transaction, by task: their rows wait in the write buffer."""
+    found: dict[uuid.UUID, list[str]] = session.info.setdefault("candidates_set", {})
+    return found
+
+
+def holders(session: Session, task_id: uuid.UUID) -> list[str]:
+    """Who holds the task now, including a reassignment earlier in this transaction.
+
+    Timers due together fire in one transaction: a reminder after the reassignment
+    would read the table, where the old candidates are deleted and the new ones
+    not yet written, and remind nobody.
+    """
+    found = _set_this_transaction(session).get(task_id)
+    if found is not None:
+        return found
+    return list(
+        session.scalars(
+            sa.select(m.TaskCandidate.user_email).where(m.TaskCandidate.task_id == task_id)
+        )
+    )
 
 
 def outbox_row(
@@ -227,12 +251,11 @@ def escalate(
     if task is None:
         return []
     notes: list[dict[str, Any]] = []
-    holders: list[str] | None = None
     if effect.reassign_to is not None:
         before = f"role {task.role}" if task.role else f"user {task.assignee}"
         task.role = effect.reassign_to.role or None
         task.assignee = effect.reassign_to.user or None
-        holders = set_candidates(session, task, effect.reassign_to)
+        set_candidates(session, task, effect.reassign_to)
         notes.append(
             {
                 "kind": "task_reassigned",
@@ -242,13 +265,7 @@ def escalate(
         )
     if effect.remind:
         task.reminders += 1
-        recipients = holders
-        if recipients is None:
-            recipients = list(
-                session.scalars(
-                    sa.select(m.TaskCandidate.user_email).where(m.TaskCandidate.task_id == task.id)
-                )
-            )
+        recipients = holders(session, task.id)
         if recipients:
             reminder = outbox_row(
                 instance,

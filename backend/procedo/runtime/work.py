@@ -89,7 +89,9 @@ def fire_timers(rt: Runtime, timer_ids: Sequence[uuid.UUID]) -> None:
             # Claimed after the locks: a timer fired or cancelled meanwhile is not returned.
             claim = session.connection().execute(_CLAIM_TIMERS, {"timers": list(timer_ids)})
             timers = claim.all()
-            for timer in sorted(timers, key=lambda t: t.due_at):
+            # Timers due at the same moment fire in the order they were set (ids are UUIDv7):
+            # a task's reassignment, set days ago, before the reminder set yesterday.
+            for timer in sorted(timers, key=lambda t: (t.due_at, t.id)):
                 instance = instances.get(timer.instance_id)
                 if instance is None or instance.status != "running":
                     continue
@@ -230,7 +232,7 @@ _CLAIM_TIMERS = (
         m.Timer.status.in_(("pending", "enqueued")),
     )
     .values(status="fired")
-    .returning(m.Timer.instance_id, m.Timer.token_id, m.Timer.purpose, m.Timer.due_at)
+    .returning(m.Timer.id, m.Timer.instance_id, m.Timer.token_id, m.Timer.purpose, m.Timer.due_at)
     .execution_options(synchronize_session=False)
 )
 
@@ -247,7 +249,7 @@ def claim_due_timers(rt: Runtime, limit: int = 500) -> list[uuid.UUID]:
         query = (
             sa.select(m.Timer.id)
             .where(m.Timer.status == "pending", m.Timer.due_at <= rt.clock.now())
-            .order_by(m.Timer.due_at)
+            .order_by(m.Timer.due_at, m.Timer.id)
             .limit(limit)
         )
         if not rt.db.is_sqlite:
