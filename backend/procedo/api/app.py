@@ -8,13 +8,13 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from procedo import __version__
 from procedo.api.allow import allow_every_method
 from procedo.api.bodies import MAX_BODY, JsonRequest
 from procedo.api.caller import authenticate, provide_caller
+from procedo.api.docs_ui import docs_ui
 from procedo.api.errors import EXCEPTION_HANDLERS
 from procedo.api.headers import add_security_headers
 from procedo.api.openapi import document_errors, openapi_document
@@ -78,7 +78,7 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
             title="Procedo API",
             version=__version__,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[docs_ui()],  # Swagger UI from our own files, no CDN
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer"),
