@@ -71,7 +71,7 @@ def enter(params: AssignRoleParams, context: Context) -> Decision:
     due_at = add(context.now, params.due, context.timezone, context.country) if params.due else None
     values = {"subject": context.subject, "vars": context.variables}
     task = OpenTask(
-        title=render_header(params.title, values),
+        title=render_header(params.title, values, place=f"node '{context.node_id}' $.title"),
         instructions=params.instructions,
         assignee=params.assignee,
         outcomes=tuple(TaskOutcome(o.port, o.label) for o in params.outcomes),
@@ -102,7 +102,7 @@ def resume(params: AssignRoleParams, context: Context, signal: Signal) -> Decisi
 
 def check(params: AssignRoleParams, context: CheckContext) -> list[ParamProblem]:
     problems = check_assignee(params.assignee, "$.assignee")
-    problems += check_template(params.title, context.subject_type, "$.title")
+    problems += check_template(params.title, context.subject_type, "$.title", header=True)
     for name, items in (
         ("outcomes", [o.port for o in params.outcomes]),
         ("checkpoints", [c.id for c in params.checkpoints]),

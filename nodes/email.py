@@ -10,6 +10,7 @@ from typing import Annotated, TypeAlias
 
 import msgspec
 
+from procedo.mail import safe_links
 from procedo.nodetypes import (
     CheckContext,
     Context,
@@ -80,18 +81,20 @@ def enter(params: EmailParams, context: Context) -> Decision:
     if not to:
         return go("no_address")
     values = {"subject": context.subject, "vars": context.variables}
+    node = f"node '{context.node_id}'"
     message = QueueEmail(
         to=to,
-        subject=render_header(params.subject, values),
-        body=render(params.body, values, html=True),
+        subject=render_header(params.subject, values, place=f"{node} $.subject"),
+        # Links from subject data may only lead to web, mail or phone addresses.
+        body=safe_links(render(params.body, values, html=True, place=f"{node} $.body")),
     )
     return go("sent", message)
 
 
 def check(params: EmailParams, context: CheckContext) -> list[ParamProblem]:
-    return check_template(params.subject, context.subject_type, "$.subject") + check_template(
-        params.body, context.subject_type, "$.body"
-    )
+    return check_template(
+        params.subject, context.subject_type, "$.subject", header=True
+    ) + check_template(params.body, context.subject_type, "$.body")
 
 
 NODE = NodeType(

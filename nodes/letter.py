@@ -27,18 +27,19 @@ class LetterParams(Params, kw_only=True, frozen=True):
 
 def enter(params: LetterParams, context: Context) -> Decision:
     values = {"subject": context.subject, "vars": context.variables}
+    node = f"node '{context.node_id}'"
     letter = QueueLetter(
         template=params.template,
-        subject=render_header(params.subject, values),
-        body=render(params.body, values, html=True),
+        subject=render_header(params.subject, values, place=f"{node} $.subject"),
+        body=render(params.body, values, html=True, place=f"{node} $.body"),
     )
     return go("next", letter)
 
 
 def check(params: LetterParams, context: CheckContext) -> list[ParamProblem]:
-    return check_template(params.subject, context.subject_type, "$.subject") + check_template(
-        params.body, context.subject_type, "$.body"
-    )
+    return check_template(
+        params.subject, context.subject_type, "$.subject", header=True
+    ) + check_template(params.body, context.subject_type, "$.body")
 
 
 NODE = NodeType(

@@ -226,3 +226,17 @@ def test_golden_trace(name: str, db_url: str) -> None:
         path.write_text(trace)
     assert path.exists(), f"no golden trace yet: run with UPDATE_GOLDEN=1 and review {path}"
     assert trace == path.read_text()
+
+
+def test_no_golden_trace_keeps_a_failure() -> None:
+    """A scenario of a shipped example ends the way it says; a failed run is a bug to fix.
+
+    The dunning flows once printed a portal link every debtor lacked, and their
+    traces recorded the failure as expected.
+    """
+    for path in sorted(GOLDEN.glob("*.txt")):
+        lines = path.read_text().splitlines()
+        failures = [line for line in lines if line.split()[4:5] == ["failed"]]
+        assert not failures, f"{path.name} records a failure: {failures}"
+        assert lines[-1].startswith("final: instance "), path.name
+        assert not lines[-1].startswith("final: instance failed"), f"{path.name}: {lines[-1]}"

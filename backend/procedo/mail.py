@@ -59,6 +59,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
+from html import escape as html_escape
 from html.parser import HTMLParser
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -78,6 +79,7 @@ __all__ = [
     "build_message",
     "deliver",
     "html_to_text",
+    "safe_links",
 ]
 
 MAX_ATTEMPTS = 8
@@ -320,6 +322,91 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
+# -- Links ---------------------------------------------------------------------------------
+
+# Attributes a mail client follows or loads; their values must be web, mail or phone
+# addresses (or relative). javascript:, data:, vbscript: and the like are dropped.
+_URL_ATTRIBUTES = frozenset(
+    {"href", "src", "action", "formaction", "xlink:href", "background", "poster", "cite",
+     "longdesc", "lowsrc", "dynsrc", "srcset", "data", "codebase", "ping"}
+)  # fmt: skip
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid"})
+# Browsers ignore these anywhere in a URL (tab, line feed, carriage return) or at its
+# start (C0 controls and space), so "java\tscript:" is still javascript:.
+_URL_IGNORED = re.compile(r"[\x00-\x20\x7f]")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def _safe_url(value: str) -> bool:
+    scheme = _SCHEME.match(_URL_IGNORED.sub("", value))
+    return scheme is None or scheme.group(1).lower() in _SAFE_SCHEMES
+
+
+class _LinkFinder(HTMLParser):
+    """Finds start tags with an unsafe URL attribute, and their place in the text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.unsafe: list[tuple[tuple[int, int], str, str]] = []  # ((line, column), raw, new)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._check(tag, attrs, closed=False)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._check(tag, attrs, closed=True)
+
+    def _check(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        kept = [
+            (name, value)
+            for name, value in attrs
+            if name not in _URL_ATTRIBUTES
+            or value is None
+            or all(_safe_url(part) for part in _candidates(name, value))
+        ]
+        if len(kept) == len(attrs):
+            return
+        raw = self.get_starttag_text() or ""
+        text = "".join(
+            f" {name}" if value is None else f' {name}="{html_escape(value, quote=True)}"'
+            for name, value in kept
+        )
+        self.unsafe.append((self.getpos(), raw, f"<{tag}{text}{' /' if closed else ''}>"))
+
+
+def _candidates(name: str, value: str) -> list[str]:
+    """The URLs in an attribute: srcset and ping hold several."""
+    if name == "srcset":
+        return [c.strip().split(" ")[0] for c in value.split(",")]
+    if name == "ping":
+        return value.split()
+    return [value]
+
+
+def safe_links(html: str) -> str:
+    """``html`` with every link or source that is not http(s), mailto, tel or cid removed.
+
+    A template escapes subject data, but an escaped ``javascript:alert(1)`` in
+    ``href="{{ subject.portal_url }}"`` is still a script link. The tag keeps its
+    other attributes and its text; everything else stays as written.
+    """
+    finder = _LinkFinder()
+    finder.feed(html)
+    finder.close()
+    if not finder.unsafe:
+        return html
+    line_starts = [0]
+    line_starts += [i + 1 for i, char in enumerate(html) if char == "\n"]
+    parts: list[str] = []
+    done = 0
+    for (line, column), raw, new in finder.unsafe:
+        start = line_starts[line - 1] + column
+        if html.startswith(raw, start):  # always, unless the parser disagrees with itself
+            parts += [html[done:start], new]
+            done = start + len(raw)
+    parts.append(html[done:])
+    return "".join(parts)
+
+
 # -- Building the message ----------------------------------------------------------------
 
 
@@ -367,11 +454,12 @@ def build_message(
     message["Subject"] = email.subject
     message["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
     message["Message-ID"] = email.message_id
-    message.set_content(html_to_text(email.body_html))
+    body_html = safe_links(email.body_html)
+    message.set_content(html_to_text(body_html))
     message.make_alternative()
     # Not add_alternative(): that leaves a MIME-Version header on the part.
     html = EmailMessage(policy=POLICY)
-    html.set_content(email.body_html, subtype="html")
+    html.set_content(body_html, subtype="html")
     del html["MIME-Version"]
     message.attach(html)
     return message

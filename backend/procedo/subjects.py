@@ -43,6 +43,9 @@ class FieldDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_def
     label: Labels
     description: str = ""
     computed: bool = False
+    # A subject may lack this field (a portal link not issued yet): a template that
+    # prints it must say what to print without it (procedo.templates checks that).
+    optional: bool = False
 
 
 class SubjectType(
