@@ -18,6 +18,7 @@ import networkx as nx
 
 from procedo.flow.model import EventTrigger, Flow, Node, ScheduleTrigger
 from procedo.flow.problems import Problem
+from procedo.flow.schedule import FILTER_PATH, schedule_problems
 from procedo.gcpause import gc_paused
 from procedo.nodetypes import CheckContext, NodeType, Params, Port
 from procedo.registry import Registry, default_registry
@@ -102,11 +103,16 @@ def _flow_rule_problems(flow: Flow, subject_type: SubjectType | None) -> list[Pr
         rules.append((flow.trigger.filter, "$.trigger.filter"))
     if flow.stop_when is not None:
         rules.append((flow.stop_when, "$.stop_when"))
-    return [
+    found = [
         Problem(code=p.code, message=p.message, path=p.path)
         for rule, path in rules
         for p in check_rule(rule, subject_type, path)
     ]
+    if isinstance(flow.trigger, ScheduleTrigger):
+        # The filter's SQL is proven only once the rule itself is sound.
+        filter_checked = not any((p.path or "").startswith(FILTER_PATH) for p in found)
+        found += schedule_problems(flow.trigger, filter_checked)
+    return found
 
 
 def _index_nodes(nodes: Sequence[Node], problems: list[Problem]) -> dict[str, Node]:

@@ -23,6 +23,7 @@ from procedo.rules.model import (
     Rule,
     ScalarValue,
     StringValue,
+    decimal_problem,
     depth,
 )
 from procedo.subjects import ORDERED_TYPES, TEXT_TYPES, SubjectType
@@ -97,6 +98,17 @@ def _check_compare(
     elif op not in LIST_OPS and isinstance(value, ListValue):
         return [problem("rule.value.shape", f"'{op}' compares with one value, not a list")]
 
+    items: list[ScalarValue] = []
+    if isinstance(value, ListValue):
+        items = value.items
+    elif value is not None:
+        items = [value]
+    for index, item in enumerate(items):
+        wrong = decimal_problem(item.value) if isinstance(item, DecimalValue) else None
+        if wrong is not None:
+            at = f"{path}.value.items[{index}]" if isinstance(value, ListValue) else f"{path}.value"
+            return [problem("rule.value.number", wrong, f"{at}.value")]
+
     namespace, _, name = compare.field.partition(".")
     if namespace != "subject" or subject_type is None:
         return []  # instance variables are not declared; nothing more to check
@@ -120,9 +132,6 @@ def _check_compare(
         return [
             problem("rule.op.invalid", f"'contains' needs a text or list field, not {field.type}")
         ]
-    if value is None:
-        return []
-    items = value.items if isinstance(value, ListValue) else [value]
     for item in items:
         if field.type not in _FITS[type(item)]:
             literal = _LITERAL_NAMES[type(item)]

@@ -27,6 +27,9 @@ FieldPath = Annotated[
 ]
 
 MAX_RULE_DEPTH = 64
+# A decimal literal has at most this many digits and an exponent within ±this: the
+# rule's text form writes numbers as plain digits, and SQL must hold them (rules/sql.py).
+MAX_DECIMAL_DIGITS = 100
 
 
 class _Literal(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):
@@ -94,6 +97,21 @@ class Not(_Rule, tag="not", frozen=True):
 
 
 Rule: TypeAlias = All | AnyOf | Not | Compare
+
+
+def decimal_problem(number: Decimal) -> str | None:
+    """Why a decimal literal is unusable (NaN, infinite, too large or precise), or None."""
+    if not number.is_finite():
+        return f"{number} is not a number; write a number such as 500 or -3.5"
+    parts = number.as_tuple()
+    exponent = parts.exponent
+    assert isinstance(exponent, int)  # finite
+    if abs(exponent) > MAX_DECIMAL_DIGITS or len(parts.digits) > MAX_DECIMAL_DIGITS:
+        return (
+            f"the number {number} is too large or too precise; write it with at most "
+            f"{MAX_DECIMAL_DIGITS} digits"
+        )
+    return None
 
 
 def literal_python(value: Value) -> object:

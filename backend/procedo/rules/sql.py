@@ -70,18 +70,23 @@ import datetime as dt
 import functools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final, Literal, TypeAlias
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from procedo.db.models import JSONType, Subject
+from procedo.nodetypes import ParamProblem
+from procedo.rules.check import walk
 from procedo.rules.evaluate import _literal as _evaluate_literal
 from procedo.rules.model import (
     FIELD_PATH_PATTERN,
@@ -100,7 +105,7 @@ from procedo.rules.model import (
     depth,
 )
 
-__all__ = ["UnsupportedInSql", "to_sql"]
+__all__ = ["ComputedValue", "UnsupportedInSql", "sql_problems", "to_sql"]
 
 Expr: TypeAlias = ColumnElement[Any]
 _Kind = Literal["decimal", "date", "datetime", "string", "bool"]
@@ -110,11 +115,18 @@ class UnsupportedInSql(ValueError):
     """A valid rule that SQL cannot select by: it reads ``vars.*``, or a literal is out of range."""
 
 
-def to_sql(rule: Rule, subject: type[Subject] | FromClause = Subject) -> ColumnElement[bool]:
+def to_sql(
+    rule: Rule,
+    subject: type[Subject] | FromClause = Subject,
+    *,
+    computed: Mapping[str, ComputedValue] | None = None,
+) -> ColumnElement[bool]:
     """A boolean SQL expression true exactly for the stored subjects ``rule`` accepts.
 
     ``subject`` is the mapped class (default) or any table, alias or subquery
-    with ``fields`` and ``status`` columns. Raises ``UnsupportedInSql`` for a
+    with ``fields`` and ``status`` columns. ``computed`` maps field names (without
+    ``subject.``) to values SQL computes, read instead of ``fields`` (computed facts,
+    facts/sql.py: ``select_matching``). Raises ``UnsupportedInSql`` for a
     ``vars.*`` path or a decimal literal beyond 1e±999, and ValueError for a
     tree deeper than ``MAX_RULE_DEPTH`` or a malformed comparison (as
     ``compile_rule`` does).
@@ -138,7 +150,7 @@ def to_sql(rule: Rule, subject: type[Subject] | FromClause = Subject) -> ColumnE
     while stack:
         node, negated, children_done = stack.pop()
         if isinstance(node, Compare):
-            leaf = _compare(node, fields, status)
+            leaf = _compare(node, fields, status, computed)
             leaves.append(sa.not_(leaf) if negated else leaf)
             program.append("L")
             heights.append(0)
@@ -157,6 +169,64 @@ def to_sql(rule: Rule, subject: type[Subject] | FromClause = Subject) -> ColumnE
     if heights[0] <= _NESTED_DEPTH:
         return _nest(program, leaves)
     return _Program(program, leaves)
+
+
+# Compiling for both databases takes some 30 ms per date comparison: this bounds
+# what one save costs (a schedule's filter rarely compares more than a few fields).
+MAX_SQL_COMPARES: Final = 64
+# Each database with the most bind parameters one statement may carry.
+_DIALECTS: Final[tuple[tuple[sa.Dialect, int], ...]] = (
+    (PGDialect_psycopg(), 65_535),  # type: ignore[no-untyped-call]
+    (SQLiteDialect_pysqlite(), 32_766),
+)
+
+
+def sql_problems(rule: Rule, path: str = "$") -> list[ParamProblem]:
+    """Why ``to_sql(rule)`` would fail, at the comparison's path; [] when it compiles.
+
+    Run when a scheduled flow is saved (flow/schedule.py): a filter that cannot
+    become SQL is refused there, instead of failing at every run. The rule is
+    compiled for both databases, as validation does not know which one runs it.
+    """
+    problems: list[ParamProblem] = []
+    fields, status = Subject.fields.expression, Subject.status.expression
+    found = list(walk(rule, path))
+    if len(found) > MAX_SQL_COMPARES:
+        message = (
+            f"the rule has {len(found)} comparisons, at most {MAX_SQL_COMPARES} can become "
+            "one SQL statement; compare fewer fields, or use 'in' with a list of values"
+        )
+        return [ParamProblem(code="rule.sql.unsupported", message=message, path=path)]
+    for compare, where in found:
+        try:
+            _compare(compare, fields, status)
+        except (ValueError, ArithmeticError) as exc:  # UnsupportedInSql is a ValueError
+            problems.append(ParamProblem(code="rule.sql.unsupported", message=str(exc), path=where))
+    if problems:
+        return problems
+    # Compiling a large tree takes up to a second; the designer validates the same
+    # filter again at every edit of the flow.
+    failure = _compile_problem(msgspec.json.encode(rule))
+    if failure is None:
+        return []
+    return [ParamProblem(code="rule.sql.unsupported", message=failure, path=path)]
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_problem(encoded: bytes) -> str | None:
+    try:
+        condition = to_sql(msgspec.json.decode(encoded, type=Rule))
+        for dialect, most in _DIALECTS:
+            compiled = condition.compile(dialect=dialect)
+            count = len(compiled.positiontup or compiled.binds)
+            if count > most:
+                return (
+                    f"the rule needs {count} values in one {dialect.name} statement, at most "
+                    f"{most}; split it into simpler rules or compare fewer values"
+                )
+    except (ValueError, ArithmeticError, sa.exc.SQLAlchemyError) as exc:
+        return str(exc)
+    return None
 
 
 def _nest(program: list[str], leaves: list[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -180,8 +250,13 @@ def _nest(program: list[str], leaves: list[ColumnElement[bool]]) -> ColumnElemen
 # --------------------------------------------------------------------------- compare
 
 
-def _compare(compare: Compare, fields: Expr, status: Expr) -> ColumnElement[bool]:
-    value = _field(compare.field, fields, status)
+def _compare(
+    compare: Compare,
+    fields: Expr,
+    status: Expr,
+    computed: Mapping[str, ComputedValue] | None = None,
+) -> ColumnElement[bool]:
+    value = _field(compare.field, fields, status, computed)
     op, literal = compare.op, compare.value
 
     if op == "is_empty" or op == "is_set":
@@ -271,8 +346,9 @@ def _definite(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND: Final = dt.timedelta(microseconds=1)
-_DECIMAL_MIN: Final = Decimal("1e-999")
-_DECIMAL_MAX: Final = Decimal("1e1000")
+# 1e-999 <= |x| < 1e1000, as the exponent of the leading digit: ``abs()`` would round
+# to the decimal context and raise decimal.Overflow for, say, 1e1000000.
+_DECIMAL_ADJUSTED: Final = range(-999, 1000)
 
 
 def _bind(item: ScalarValue) -> tuple[_Kind, Expr]:
@@ -287,7 +363,7 @@ def _bind(item: ScalarValue) -> tuple[_Kind, Expr]:
         number: Decimal = expected
         if number.is_zero():
             number = Decimal(0)
-        elif not _DECIMAL_MIN <= abs(number) < _DECIMAL_MAX:
+        elif number.adjusted() not in _DECIMAL_ADJUSTED:
             raise UnsupportedInSql(
                 f"decimal literal {item.value!r} is too large or too small to compare in SQL"
             )
@@ -345,7 +421,9 @@ class _JsonKey(sa.types.TypeDecorator[str]):
 _PATH: Final = re.compile(FIELD_PATH_PATTERN)
 
 
-def _field(path: str, fields: Expr, status: Expr) -> _Value:
+def _field(
+    path: str, fields: Expr, status: Expr, computed: Mapping[str, ComputedValue] | None = None
+) -> _Value:
     namespace, _, rest = path.partition(".")
     if namespace == "vars":
         raise UnsupportedInSql(
@@ -356,6 +434,8 @@ def _field(path: str, fields: Expr, status: Expr) -> _Value:
         raise ValueError(f"invalid field path {path!r}: it must start with subject. or vars.")
     if not _PATH.match(path):
         raise ValueError(f"invalid field path {path!r}: expected {FIELD_PATH_PATTERN}")
+    if computed is not None and rest in computed:
+        return computed[rest]
     keys = rest.split(".")
     if keys == ["status"]:
         return _Text(status)
@@ -406,6 +486,27 @@ class _Value(abc.ABC):
     def any_element(self, test: Callable[[_Value], ColumnElement[bool]]) -> Expr | None:
         """Whether ``test`` holds for an element of the value, when it is a list."""
         return None
+
+
+class ComputedValue(_Value):
+    """A value SQL computes (a computed fact, facts/sql.py) with its reading per literal kind.
+
+    ``readings`` holds, for each kind evaluate can coerce the Python value to, the
+    SQL expression of it; a kind missing there never matches, as in evaluate.
+    """
+
+    def __init__(self, value: Expr, readings: Mapping[str, Expr]) -> None:
+        self.value = value
+        self.readings = dict(readings)
+
+    def missing(self) -> ColumnElement[bool]:
+        return self.value.is_(None)
+
+    def empty(self) -> ColumnElement[bool]:
+        return self.value.is_(None)
+
+    def coerce(self, kind: _Kind) -> Expr | None:
+        return self.readings.get(kind)
 
 
 class _Text(_Value):
