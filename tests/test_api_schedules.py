@@ -1,16 +1,26 @@
-"""Scheduled flows for administrators (D1): the list, run now, deactivate and activate."""
+"""Scheduled flows for administrators (D1): the list, run now, deactivate and activate.
+
+A schedule that could not run is refused on import and publish; one that fails
+anyway (stored before) shows its error to its own tenant (issue 12, item 9).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import json
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+import sqlalchemy as sa
 
 from procedo.api import accounts
 from procedo.api.server import Backend
-from tests.api_helpers import embedded_backend, live_server, office, ok
+from procedo.db import models as m
+from procedo.runtime.schedules import retry_delay
+from tests.api_helpers import Office, embedded_backend, live_server, office, ok
 from tests.conftest import EXAMPLES
 
 JSON = {"Content-Type": "application/json"}
@@ -53,3 +63,79 @@ def test_admins_list_run_and_pause_scheduled_flows(backend: Backend) -> None:
         _row, token = accounts.create_token(rt, acme.tenant_id, member.id, "member's")
         seen = acme.http.get("/schedules", headers={"Authorization": f"Bearer {token}"})
         assert seen.status_code == 403  # D1: only administrators see this view
+
+
+def _dunning(change: Callable[[dict[str, Any]], None]) -> bytes:
+    flow = json.loads((EXAMPLES / "dunning-level-1.json").read_text())
+    change(flow)
+    return json.dumps(flow).encode()
+
+
+def _read_vars(flow: dict[str, Any]) -> None:
+    flow["trigger"]["filter"]["rules"][1]["field"] = "vars.dunning_notices"
+
+
+def test_a_schedule_that_could_not_run_is_refused_on_import_and_publish(backend: Backend) -> None:
+    rt = backend.runtime
+    with live_server(rt) as url:
+        acme = office(rt, url, "Acme Office")
+        refused = acme.http.post("/flows/import", content=_dunning(_read_vars), headers=JSON)
+        assert refused.status_code == 422
+        (problem,) = refused.json()["problems"]
+        assert (problem["code"], problem["path"]) == (
+            "rule.sql.unsupported",
+            "$.trigger.filter.rules[1]",
+        )
+
+        def unknown_zone(flow: dict[str, Any]) -> None:
+            flow["trigger"]["timezone"] = "Europe/Amsterdm"
+
+        ok(acme.http.post("/flows", content=_dunning(unknown_zone), headers=JSON), 201)  # a draft
+        refused = acme.http.post("/flows/dunning-level-1/publish")
+        assert refused.status_code == 422
+        (problem,) = refused.json()["problems"]
+        assert problem["code"] == "trigger.timezone.unknown"
+        assert "Europe/Amsterdam" in problem["message"]
+        assert ok(acme.http.get("/schedules")) == []  # nothing was published
+
+
+def _schedule_when(office: Office, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while True:
+        (listed,) = ok(office.http.get("/schedules"))
+        if done(listed) or time.monotonic() > deadline:
+            return cast(dict[str, Any], listed)
+        time.sleep(0.05)
+
+
+def test_a_failing_schedule_shows_its_error_to_its_tenant_and_holds_up_no_other(
+    backend: Backend,
+) -> None:
+    rt = backend.runtime
+    with live_server(rt) as url:
+        offices = [office(rt, url, name) for name in ("Alpha Office", "Bravo Office")]
+        flow = (EXAMPLES / "dunning-level-1.json").read_bytes()
+        for each in offices:
+            ok(each.http.post("/flows/import", content=flow, headers=JSON), 201)
+            ok(each.http.post("/flows/dunning-level-1/publish"), 201)
+        alpha, bravo = offices
+        with rt.transaction() as (session, _out):  # a version stored before validation refused it
+            version = session.scalars(
+                sa.select(m.FlowVersion).where(m.FlowVersion.tenant_id == alpha.tenant_id)
+            ).one()
+            version.document = _dunning(_read_vars).decode()
+        for each in offices:  # both due now; the embedded scheduler polls every 0.1 s
+            ok(each.http.post("/schedules/dunning-level-1/run"))
+
+        failed = _schedule_when(alpha, lambda listed: listed["failures"] > 0)
+        ran = _schedule_when(bravo, lambda listed: listed["last_run_at"] is not None)
+        assert ran["failures"] == 0
+        assert ran["last_error"] is None
+        assert failed["failures"] == 1
+        assert failed["last_run_at"] is None
+        assert "[rule.sql.unsupported]" in failed["last_error"]
+        assert "publish a corrected version" in failed["last_error"]
+        error_at = dt.datetime.fromisoformat(failed["last_error_at"])
+        # Tried again after a pause, not at the scheduler's next poll.
+        pause = dt.datetime.fromisoformat(failed["next_run_at"]) - error_at
+        assert pause == retry_delay(1)

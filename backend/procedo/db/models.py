@@ -398,6 +398,11 @@ class FlowSchedule(Base):
     next_run_at: Mapped[dt.datetime] = mapped_column(index=True)
     last_run_at: Mapped[dt.datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
+    # A failed run, shown to the tenant; the next try waits longer after each failure
+    # in a row (runtime/schedules.py). Cleared by a run that succeeds.
+    failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text())
+    last_error_at: Mapped[dt.datetime | None]
 
 
 class ApiToken(Base):

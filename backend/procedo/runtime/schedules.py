@@ -1,61 +1,161 @@
-"""Scheduled flows (D1, K5): at each run, one query selects every subject the filter matches."""
+"""Scheduled flows (D1, K5): at each run, one query selects every subject the filter matches.
+
+Each due schedule runs in a transaction of its own. One that fails (a filter
+that cannot become SQL or a time zone that does not exist, in a version stored
+before validation refused them; the database refusing the query) is rolled
+back alone: the error is recorded on the schedule for its tenant to see
+(GET /schedules) and it is tried again after a pause that doubles with each
+failure in a row. So a broken schedule neither runs several times a second nor
+holds up another tenant's.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from procedo.db import models as m
 from procedo.flow.model import ScheduleTrigger
 from procedo.rules.sql import to_sql
 from procedo.runtime.admin import create_instance
-from procedo.runtime.context import Runtime
+from procedo.runtime.context import Runtime, send_batched
 from procedo.runtime.setup import next_run
+
+log = logging.getLogger("procedo.schedules")
+
+RETRY_FIRST = dt.timedelta(minutes=1)
+RETRY_MOST = dt.timedelta(hours=1)
+ERROR_LENGTH = 1000  # characters of an error kept on the schedule
+
+
+class ScheduleBroken(ValueError):
+    """The version's trigger no longer passes validation (stored before a check existed)."""
+
+
+def retry_delay(failures: int) -> dt.timedelta:
+    """1, 2, 4, ... minutes after the 1st, 2nd, 3rd failure in a row; at most an hour."""
+    doublings = min(max(failures - 1, 0), 10)
+    return min(RETRY_FIRST * (1 << doublings), RETRY_MOST)
 
 
 def run_due_schedules(rt: Runtime, limit: int = 20) -> int:
-    """Start every due scheduled flow on its subjects; returns the instances created."""
-    now = rt.clock.now()
+    """Start due scheduled flows on their subjects, each schedule in its own transaction.
+
+    At most ``limit`` schedules per call, oldest due first; returns the instances created.
+    """
     created = 0
-    with rt.transaction() as (session, out):
-        query = (
-            sa.select(m.FlowSchedule)
-            .join(m.FlowVersion, m.FlowVersion.id == m.FlowSchedule.flow_version_id)
-            .where(
-                m.FlowSchedule.active.is_(True),
-                m.FlowVersion.active.is_(True),
-                m.FlowSchedule.next_run_at <= now,
-            )
-            .limit(limit)
-        )
-        if not rt.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True, of=m.FlowSchedule)
-            # A compiled rule is one large expression; PostgreSQL's JIT would spend
-            # longer compiling it than running it.
-            session.execute(sa.text("SET LOCAL jit = off"))
-        for schedule in session.scalars(query).all():
-            version = session.get(m.FlowVersion, schedule.flow_version_id)
-            tenant = session.get(m.Tenant, schedule.tenant_id)
-            assert version is not None
-            assert tenant is not None
-            trigger = rt.compiled(session, version.id).checked.flow.trigger
-            assert isinstance(trigger, ScheduleTrigger)
-            subjects = sa.select(m.Subject.id).where(
-                m.Subject.tenant_id == version.tenant_id, m.Subject.type == version.subject_type
-            )
-            if trigger.filter is not None:
-                subjects = subjects.where(to_sql(trigger.filter))
-            for subject_id in session.scalars(subjects):
-                instance = create_instance(
-                    rt, session, version, subject_id, version.subject_type, "schedule"
-                )
-                out.add("advance", instance.id)
-                created += 1
-            schedule.last_run_at = now
-            # A run missed during downtime happens once, then the schedule continues from now.
-            schedule.next_run_at = next_run(trigger, now, tenant.timezone)
+    tried: list[uuid.UUID] = []
+    for _ in range(limit):
+        schedule_id, started = _run_next(rt, tried)
+        if schedule_id is None:
+            break
+        tried.append(schedule_id)
+        created += started
     return created
+
+
+def _run_next(rt: Runtime, tried: Sequence[uuid.UUID]) -> tuple[uuid.UUID | None, int]:
+    """Run the next due schedule not yet ``tried``: its id and the instances it created."""
+    claimed: uuid.UUID | None = None
+    started: list[uuid.UUID] = []
+    try:
+        with rt.transaction() as (session, _out):
+            schedule = _claim_next(rt, session, tried)
+            if schedule is None:
+                return None, 0
+            claimed = schedule.flow_version_id
+            started = _start_flows(rt, session, schedule)
+    except Exception as exc:
+        if claimed is None:
+            raise  # finding due schedules failed: that is the database, not one schedule
+        log.exception("scheduled flow version %s failed", claimed)
+        _record_failure(rt, claimed, exc)
+        return claimed, 0
+    # Sent after the commit, outside the failure handling: the run happened. If the
+    # broker is away, the sweeper finds the pending instances later.
+    send_batched(rt.dispatcher, [("advance", ident) for ident in started])
+    return claimed, len(started)
+
+
+def _claim_next(rt: Runtime, session: Session, tried: Sequence[uuid.UUID]) -> m.FlowSchedule | None:
+    query = (
+        sa.select(m.FlowSchedule)
+        .join(m.FlowVersion, m.FlowVersion.id == m.FlowSchedule.flow_version_id)
+        .where(
+            m.FlowSchedule.active.is_(True),
+            m.FlowVersion.active.is_(True),
+            m.FlowSchedule.next_run_at <= rt.clock.now(),
+        )
+        .order_by(m.FlowSchedule.next_run_at)
+        .limit(1)
+    )
+    if tried:
+        query = query.where(m.FlowSchedule.flow_version_id.not_in(tried))
+    if not rt.db.is_sqlite:
+        # Several schedulers: each due schedule goes to one of them.
+        query = query.with_for_update(skip_locked=True, of=m.FlowSchedule)
+        # A compiled rule is one large expression; PostgreSQL's JIT would spend
+        # longer compiling it than running it.
+        session.execute(sa.text("SET LOCAL jit = off"))
+    return session.scalars(query).first()
+
+
+def _start_flows(rt: Runtime, session: Session, schedule: m.FlowSchedule) -> list[uuid.UUID]:
+    """Create an instance per subject the filter selects; move the schedule on."""
+    now = rt.clock.now()
+    version = session.get(m.FlowVersion, schedule.flow_version_id)
+    tenant = session.get(m.Tenant, schedule.tenant_id)
+    assert version is not None
+    assert tenant is not None
+    checked = rt.compiled(session, version.id).checked
+    trigger = checked.flow.trigger
+    assert isinstance(trigger, ScheduleTrigger)
+    broken = [p for p in checked.problems if (p.path or "").startswith("$.trigger")]
+    if broken:
+        raise ScheduleBroken(
+            "; ".join(str(p) for p in broken) + "; publish a corrected version of the flow"
+        )
+    subjects = sa.select(m.Subject.id).where(
+        m.Subject.tenant_id == version.tenant_id, m.Subject.type == version.subject_type
+    )
+    if trigger.filter is not None:
+        subjects = subjects.where(to_sql(trigger.filter))
+    started = [
+        create_instance(rt, session, version, subject_id, version.subject_type, "schedule").id
+        for subject_id in session.scalars(subjects).all()
+    ]
+    schedule.last_run_at = now
+    # A run missed during downtime happens once, then the schedule continues from now.
+    schedule.next_run_at = next_run(trigger, now, tenant.timezone)
+    schedule.failures, schedule.last_error, schedule.last_error_at = 0, None, None
+    return started
+
+
+def _record_failure(rt: Runtime, schedule_id: uuid.UUID, error: Exception) -> None:
+    now = rt.clock.now()
+    with rt.transaction() as (session, _out):
+        schedule = session.get(m.FlowSchedule, schedule_id, with_for_update=True)
+        if schedule is None:  # deleted with its flow meanwhile
+            return
+        schedule.failures += 1
+        schedule.last_error = describe(error)
+        schedule.last_error_at = now
+        schedule.next_run_at = now + retry_delay(schedule.failures)
+
+
+def describe(error: BaseException) -> str:
+    """The error for the tenant's administrators: what failed, without the SQL text."""
+    cause = error.orig if isinstance(error, sa.exc.DBAPIError) else error
+    lines = str(cause).strip().splitlines()
+    text = lines[0] if lines else ""
+    if not isinstance(error, ValueError):  # an unexpected kind: its name helps support
+        text = f"{type(cause).__name__}: {text}" if text else type(cause).__name__
+    return text[:ERROR_LENGTH]
 
 
 def run_now(rt: Runtime, version_id: object, at: dt.datetime | None = None) -> None:

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from procedo.runtime import outbox, work
 from procedo.runtime.context import MessageKind, Runtime, send_batched
@@ -36,16 +37,38 @@ class Scheduler:
         self._last_sweep = 0.0
 
     def tick(self) -> int:
-        """One round; returns how many messages it sent."""
+        """One round; returns how much it did (messages sent and instances started).
+
+        Each phase runs on its own: one that fails is logged and the others still
+        run, so, say, a failing sweep never stops timers or schedules.
+        """
+        done = self._phase("claiming due timers and emails", self._claim_due)
+        if time.monotonic() - self._last_sweep >= self.sweep_every:
+            self._last_sweep = time.monotonic()
+            done += self._phase("sweeping", self._sweep)
+        return done + self._phase("running schedules", lambda: run_due_schedules(self.rt))
+
+    def _phase(self, name: str, action: Callable[[], int]) -> int:
+        try:
+            return action()
+        except Exception:  # the database may be briefly away; keep going
+            log.exception("scheduler round failed %s", name)
+            return 0
+
+    def _claim_due(self) -> int:
         messages: list[tuple[MessageKind, uuid.UUID]] = []
         messages += [("timer", ident) for ident in work.claim_due_timers(self.rt)]
         messages += [("outbox", ident) for ident in outbox.claim_due(self.rt)]
-        if time.monotonic() - self._last_sweep >= self.sweep_every:
-            self._last_sweep = time.monotonic()
-            messages += sweep(self.rt, self.grace, self.sending_timeout)
         send_batched(self.rt.dispatcher, messages)
-        started = run_due_schedules(self.rt)
-        return len(messages) + started
+        return len(messages)
+
+    def _sweep(self) -> int:
+        found = sweep(self.rt, self.grace, self.sending_timeout)
+        # What the sweeper finds may be what failed before: one id per message, so an
+        # item that keeps failing fails alone and holds up no other (nor any tenant's).
+        for kind, ident in found:
+            self.rt.dispatcher.send(kind, [ident])
+        return len(found)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -1,7 +1,8 @@
 """Scheduled flows (D1): the administrators' list, run now, deactivate and activate.
 
 A flow whose trigger is a schedule runs on every subject its filter selects, at
-each beat of the schedule. Only administrators see and change this list.
+each beat of the schedule. A run that fails shows its error here, for the
+tenant's administrators to act on. Only administrators see and change this list.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from litestar.params import FromPath
 from sqlalchemy.orm import Session
 
 from procedo.api.caller import Caller, CallerDep, RuntimeDep
+from procedo.api.paging import Limit, Offset
 from procedo.db import models as m
 from procedo.flow.model import ScheduleTrigger
 from procedo.runtime.context import NotFound, Runtime
@@ -34,6 +36,11 @@ class ScheduleOut(msgspec.Struct):
     active: bool
     next_run_at: dt.datetime
     last_run_at: dt.datetime | None
+    # The last run's error while runs fail (cleared by one that succeeds), and how
+    # many failed in a row; the scheduler tries again at next_run_at.
+    failures: int
+    last_error: str | None
+    last_error_at: dt.datetime | None
 
 
 _SCHEDULES = (
@@ -65,6 +72,9 @@ def _out(rt: Runtime, session: Session, row: Row) -> ScheduleOut:
         active=schedule.active,
         next_run_at=schedule.next_run_at,
         last_run_at=schedule.last_run_at,
+        failures=schedule.failures,
+        last_error=schedule.last_error,
+        last_error_at=schedule.last_error_at,
     )
 
 
@@ -91,11 +101,14 @@ class ScheduleController(Controller):
     tags = ["schedules"]
 
     @get("/", sync_to_thread=True)
-    def list_schedules(self, caller: CallerDep, rt: RuntimeDep) -> list[ScheduleOut]:
+    def list_schedules(
+        self, caller: CallerDep, rt: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    ) -> list[ScheduleOut]:
         """Interval, day, hour, next and last run of every scheduled flow (admin)."""
         caller.require()
         with rt.db.read() as session:
-            rows = session.execute(_SCHEDULES.where(m.Flow.tenant_id == caller.tenant_id))
+            mine = _SCHEDULES.where(m.Flow.tenant_id == caller.tenant_id)
+            rows = session.execute(mine.limit(limit).offset(offset))
             return [_out(rt, session, (r[0], r[1], r[2])) for r in rows]
 
     @post("/{key:str}/run", sync_to_thread=True, status_code=200)
