@@ -33,6 +33,7 @@ from procedo.mail import (
     build_message,
     deliver,
     html_to_text,
+    safe_links,
 )
 from tests.cluster import free_port
 
@@ -279,6 +280,37 @@ def test_html_to_text_strips_tags_and_keeps_line_breaks() -> None:
     assert html_to_text("Regel 1\nRegel   2<br/>Regel 3") == "Regel 1\nRegel 2\nRegel 3"
     assert html_to_text("<ul><li>een</li><li>twee</li></ul>") == "- een\n- twee"
     assert html_to_text("<script>x()</script><p>  </p>ok") == "ok"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "  javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "java&#x09;script:alert(1)",
+        "&#106;avascript:alert(1)",
+        "vbscript:msgbox(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+    ],
+)
+def test_script_links_are_dropped_from_the_html(url: str) -> None:
+    html = f'<p>Pay:</p>\n<a class="button" href="{url}" title="Pay">Pay now</a> <img src="{url}"/>'
+    assert safe_links(html) == ('<p>Pay:</p>\n<a class="button" title="Pay">Pay now</a> <img />')
+    message = build_message(settings(25), outgoing(body_html=html))
+    _plain, part = message.iter_parts()
+    assert "script:" not in part.get_content().lower()
+    assert "data:" not in part.get_content().lower()
+
+
+def test_web_mail_phone_and_relative_links_stay_as_written() -> None:
+    html = (
+        "<p><a href='https://pay.example/1?a=1&amp;b=2'>Pay</a> <a href=mailto:x@example.com>"
+        'mail</a> <a href="tel:+31201234567">call</a> <a href="/invoices">list</a> '
+        '<img src="cid:logo"> <a name="top">top</a></p>'
+    )
+    assert safe_links(html) == html
 
 
 @pytest.mark.parametrize(

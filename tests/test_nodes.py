@@ -209,6 +209,36 @@ def test_template_sandbox_refuses_python_internals() -> None:
         enter("email", evil, context({"email": "a@example.nl", "number": "1"}))
 
 
+def test_a_script_link_from_subject_data_leaves_the_email_body() -> None:
+    linked = {**MAIL, "body": '<a href="{{ subject.portal_url }}">Pay</a>'}
+    ctx = context({"email": "a@example.nl", "number": "1", "portal_url": " javascript:alert(1)"})
+    (mail,) = enter("email", linked, ctx).effects
+    assert mail.body == "<a>Pay</a>"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("type_name", "params", "place"),
+    [
+        ("email", {**MAIL, "body": "{{ subject.portal_url }}"}, r"\$\.body"),
+        ("letter", {"subject": "{{ subject.portal_url }}", "body": "x"}, r"\$\.subject"),
+        (
+            "assign_role",
+            {
+                "title": "Call {{ subject.portal_url }}",
+                "assignee": {"role": "Collections"},
+                "outcomes": [{"port": "done", "label": "Done"}],
+            },
+            r"\$\.title",
+        ),
+    ],
+)
+def test_template_errors_name_the_node_and_the_param(
+    type_name: str, params: dict[str, Any], place: str
+) -> None:
+    with pytest.raises(TemplateError, match=rf"^node 'n' {place}: .*'portal_url'"):
+        enter(type_name, params, context({"email": "a@example.nl", "number": "1"}))
+
+
 def test_status_change_effects() -> None:
     params = {
         "status": "rejected",
