@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from procedo.db import models as m
-from procedo.runtime import setup
+from procedo.runtime import setup, work
 from procedo.runtime.local import LocalRunner
 from procedo.runtime.schedules import RETRY_MOST, retry_delay, run_due_schedules
 from procedo.worker.scheduler import Scheduler
@@ -187,3 +187,33 @@ def test_a_successful_run_clears_the_error(runner: LocalRunner) -> None:
     healed = schedule_of(runner, version)
     assert (healed.failures, healed.last_error, healed.last_error_at) == (0, None, None)
     assert instances_of(runner, tenant) == 1
+
+
+def test_a_failing_phase_of_a_round_stops_no_other(
+    runner: LocalRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claiming timers fails (say, one tenant's row the database refuses): schedules still run."""
+    tenant, _version = tenant_with_schedule(runner, "Alpha")
+
+    def refuse(*_args: object, **_kwargs: object) -> list[uuid.UUID]:
+        raise RuntimeError("timers unavailable")
+
+    monkeypatch.setattr(work, "claim_due_timers", refuse)
+    runner.clock.set(DUE)
+    assert Scheduler(runner.rt).tick() == 1  # the schedule's one instance
+    runner.drain()
+    assert instances_of(runner, tenant) == 1
+
+
+def test_swept_work_is_sent_again_one_item_per_message(runner: LocalRunner) -> None:
+    """Work the sweeper finds may be what failed before: alone, it fails alone."""
+    tenants = [tenant_with_schedule(runner, name)[0] for name in ("Alpha", "Bravo")]
+    runner.clock.set(DUE)
+    assert run_due_schedules(runner.rt) == 2
+    runner.dispatcher.queue.clear()  # their messages were lost (or kept failing)
+    runner.clock.set(DUE + dt.timedelta(minutes=5))
+    Scheduler(runner.rt, grace=30).tick()
+    sent = list(runner.dispatcher.queue)
+    assert sorted(len(ids) for kind, ids in sent if kind == "advance") == [1, 1]
+    runner.drain()
+    assert [instances_of(runner, tenant) for tenant in tenants] == [1, 1]
