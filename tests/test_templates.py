@@ -4,7 +4,9 @@ fields a subject may lack asked for before they are printed."""
 from __future__ import annotations
 
 import copy
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -226,3 +228,12 @@ def test_multi_line_text_needs_oneline_in_a_subject_line() -> None:
 def test_other_control_characters_in_a_subject_line_are_refused() -> None:
     with pytest.raises(TemplateError, match="line breaks"):
         render_header("{{ subject.name }}", values(name="a\x0bb"))
+
+
+def test_docs_list_the_filters_and_tests_templates_offer() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "node-types.md").read_text()
+    section = docs.split("## Templates", 1)[1].split("\n## ", 1)[0]
+    offered = section.split("- The filters", 1)[1].split("\n\n", 1)[0]
+    filters, tests = offered.split("the tests", 1)
+    assert set(re.findall(r"`(\w+)`", filters)) == templates.FILTERS
+    assert set(re.findall(r"`(\w+)`", tests)) == templates.TESTS
