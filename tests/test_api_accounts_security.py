@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
-from procedo.api import accounts
+from procedo.api import accounts, passwords
 from procedo.api.app import create_app
 from procedo.api.recent import RECENT
 from procedo.clock import FakeClock
@@ -145,11 +145,14 @@ COMMON = {
 }
 
 
-def assert_secured(answer: Any, page: bool = False) -> None:
+def assert_common_headers(answer: Any) -> None:
     for name, value in COMMON.items():
         assert answer.headers.get(name) == value, (answer.request.url, answer.status_code, name)
+
+
+def assert_policy(answer: Any, page: bool = False) -> None:
     policy = answer.headers.get("content-security-policy", "")
-    assert "frame-ancestors 'none'" in policy
+    assert "frame-ancestors 'none'" in policy, (answer.request.url, answer.status_code)
     if page:
         directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
         assert directives["script-src"].split() == ["'self'", "'unsafe-eval'"]
@@ -159,30 +162,54 @@ def assert_secured(answer: Any, page: bool = False) -> None:
         assert "default-src 'none'" in policy
 
 
-def test_every_answer_carries_the_security_headers(
-    processes: Processes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def answers(
+    client: TestClient[Any], processes: Processes, monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """One answer of each kind: success, 401, 404, 405, 400, 415, 500, a designer file."""
+    bearer = {"Authorization": f"Bearer {processes.office.token}"}
+    found = [
+        client.get("/api/v1/flows", headers=bearer),
+        client.get("/api/v1/flows"),
+        client.get("/api/v1/nothing-here"),
+        client.put("/api/v1/auth/me", headers=bearer),
+        client.post("/api/v1/roles", json={"nope": 1}, headers=bearer),
+        client.post("/api/v1/auth/login", content=b"{}"),
+        client.get("/assets/a.js"),
+    ]
+    monkeypatch.setattr(accounts, "log_in", _broken)
+    body = login_body(processes.office, processes.office.password)
+    found.append(client.post("/api/v1/auth/login", json=body))
+    assert [a.status_code for a in found] == [200, 401, 404, 405, 400, 415, 200, 500]
+    return found
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Path:
     web = tmp_path / "web"
     (web / "assets").mkdir(parents=True)
     (web / "index.html").write_text('<!doctype html><script type="module" src="/assets/a.js">')
     (web / "assets" / "a.js").write_text("console.log('designer')")
+    return web
+
+
+def test_error_answers_carry_the_security_headers(
+    processes: Processes, web: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with processes.client(0, web_dir=web) as client:
-        bearer = {"Authorization": f"Bearer {processes.office.token}"}
-        assert_secured(client.get("/api/v1/flows", headers=bearer))  # 200
-        assert_secured(client.get("/api/v1/flows"))  # 401
-        assert_secured(client.get("/api/v1/nothing-here"))  # 404 from the designer's route
-        assert_secured(client.put("/api/v1/auth/me", headers=bearer))  # 405
-        assert_secured(client.post("/api/v1/roles", json={"nope": 1}, headers=bearer))  # 400
-        assert_secured(client.post("/api/v1/auth/login", content=b"{}"))  # 415
-        assert_secured(client.get("/"), page=True)
-        assert_secured(client.get("/some/client/route"), page=True)
-        assert_secured(client.get("/assets/a.js"))
-        monkeypatch.setattr(accounts, "log_in", _broken)
-        broken = client.post(
-            "/api/v1/auth/login", json=login_body(processes.office, processes.office.password)
-        )
-        assert broken.status_code == 500
-        assert_secured(broken)
+        for answer in answers(client, processes, monkeypatch):
+            assert_common_headers(answer)
+        for page in (client.get("/"), client.get("/some/client/route")):
+            assert_common_headers(page)
+
+
+def test_every_answer_has_a_content_security_policy(
+    processes: Processes, web: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with processes.client(0, web_dir=web) as client:
+        for answer in answers(client, processes, monkeypatch):
+            assert_policy(answer)
+        for page in (client.get("/"), client.get("/some/client/route")):
+            assert_policy(page, page=True)
 
 
 def _broken(*_args: Any) -> None:
@@ -191,35 +218,35 @@ def _broken(*_args: Any) -> None:
 
 def test_the_not_built_page_is_secured_too(processes: Processes, tmp_path: Path) -> None:
     with processes.client(0, web_dir=tmp_path / "empty") as client:
-        assert_secured(client.get("/"), page=True)
+        not_built = client.get("/")
+        assert_common_headers(not_built)
+        assert_policy(not_built, page=True)
 
 
 # --- 12. Login and password change take JSON only ---------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("content_type", "body"),
-    [
-        ("text/plain", '{"tenant": "%s", "email": "%s", "password": "%s"}'),
-        ("application/x-www-form-urlencoded", "tenant=%s&email=%s&password=%s"),
-        ("multipart/form-data; boundary=x", "--x--"),
-        ("", '{"tenant": "%s", "email": "%s", "password": "%s"}'),
-    ],
-)
-def test_login_refuses_bodies_a_form_could_send(
-    processes: Processes, content_type: str, body: str
-) -> None:
+FORM_BODIES = [
+    ("text/plain", '{"tenant": "%s", "email": "%s", "password": "%s"}'),
+    ("application/x-www-form-urlencoded", "tenant=%s&email=%s&password=%s"),
+    ("multipart/form-data; boundary=x", "--x--"),
+    ("", '{"tenant": "%s", "email": "%s", "password": "%s"}'),
+]
+
+
+def test_login_refuses_bodies_a_form_could_send(processes: Processes) -> None:
     office = processes.office
-    if "%s" in body:
-        body = body % (office.slug, office.email, office.password)
     with processes.client(0) as client:
-        headers = {"Content-Type": content_type} if content_type else {}
-        answer = client.post("/api/v1/auth/login", content=body.encode(), headers=headers)
-        assert answer.status_code == 415, answer.text
-        assert "application/json" in answer.json()["detail"]
-        assert "procedo_session" not in client.cookies
-        with processes.runtimes[0].db.read() as session:
-            assert session.scalar(sa.select(sa.func.count()).select_from(m.UserSession)) == 0
+        for content_type, body in FORM_BODIES:
+            if "%s" in body:
+                body = body % (office.slug, office.email, office.password)
+            headers = {"Content-Type": content_type} if content_type else {}
+            answer = client.post("/api/v1/auth/login", content=body.encode(), headers=headers)
+            assert answer.status_code == 415, (content_type, answer.text)
+            assert "application/json" in answer.json()["detail"]
+            assert "procedo_session" not in client.cookies
+    with processes.runtimes[0].db.read() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.UserSession)) == 0
 
 
 def test_password_change_refuses_a_text_body(processes: Processes) -> None:
@@ -240,34 +267,55 @@ def test_password_change_refuses_a_text_body(processes: Processes) -> None:
 # --- 12. Password rules --------------------------------------------------------------------
 
 
+CONTEXT = ("admin@acme.example", "Anna de Vries", "Acme Office", "acme-office")
+
+
 @pytest.mark.parametrize(
-    "weak",
+    ("weak", "reason"),
     [
-        " " * 12,
-        "aaaaaaaaaaaa",
-        "admin@acme.example",
-        "acme-office-2026",
-        "Password2026!",
-        "P@ssw0rd12345",
-        "qwertyuiop123",
-        "123456789012",
-        "abcabcabcabc",
+        (" " * 12, "only spaces"),
+        ("short one", "at least 12"),
+        ("aaaaaaaaaaaa", "different characters"),
+        ("abababababab", "different characters"),
+        ("abcdefabcdef", "repeated piece"),
+        ("abcdefghijkl", "run of"),
+        ("123456789012", "run of"),
+        ("Password2026!", "common password"),
+        ("P@ssw0rd12345", "common password"),
+        ("qwertyuiop123", "common password"),
+        ("Welcome!Welcome!", "repeated piece"),
+        ("admin@acme.example", "email, name"),
+        ("acme-office-2026", "email, name"),
+        ("AnnaDeVries1990", "email, name"),
+        ("Acme0ffice!!2026", "email, name"),
     ],
 )
-def test_a_weak_new_password_is_refused_and_nothing_changes(
-    processes: Processes, weak: str
-) -> None:
+def test_weak_passwords_are_refused_with_the_reason(weak: str, reason: str) -> None:
+    with pytest.raises(passwords.WeakPassword, match=reason):
+        passwords.check(weak, CONTEXT)
+
+
+@pytest.mark.parametrize(
+    "fine",
+    ["otter lamp quietly 47 rivers", "x8#Kd93-mZq1", "Tr0ub4dor&3xyzzy", "acme ledger otter tram"],
+)
+def test_good_passwords_pass(fine: str) -> None:
+    passwords.check(fine, CONTEXT)
+
+
+def test_a_weak_new_password_is_refused_and_nothing_changes(processes: Processes) -> None:
     office = processes.office
     with processes.client(0) as client:
         csrf = log_in(client, office)
-        answer = client.post(
-            "/api/v1/auth/password",
-            json={"current": office.password, "new": weak},
-            headers={"X-CSRF-Token": csrf},
-        )
-        assert answer.status_code == 422, answer.text
-        assert "new password" in answer.json()["detail"]
-        assert client.get("/api/v1/auth/me").status_code == 200
+        for weak in (" " * 12, "aaaaaaaaaaaa", "admin@acme.example", "Password2026!"):
+            answer = client.post(
+                "/api/v1/auth/password",
+                json={"current": office.password, "new": weak},
+                headers={"X-CSRF-Token": csrf},
+            )
+            assert answer.status_code == 422, (weak, answer.text)
+            assert "new password" in answer.json()["detail"]
+            assert client.get("/api/v1/auth/me").status_code == 200
     with processes.client(0) as fresh:
         log_in(fresh, office)
 
