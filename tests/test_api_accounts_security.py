@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
-from procedo.api import accounts, passwords
+from procedo.api import accounts, passwords, tenancy
 from procedo.api.app import create_app
 from procedo.api.recent import RECENT
 from procedo.clock import FakeClock
@@ -25,6 +25,7 @@ from procedo.db import models as m
 from procedo.db.session import Database
 from procedo.runtime.context import Runtime
 from procedo.runtime.local import InlineDispatcher
+from tests.test_api_rls import APP_ROLE, rls_url  # noqa: F401 (the fixture)
 
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 STRONG = "otter lamp quietly 47 rivers"
@@ -371,3 +372,65 @@ def test_a_password_change_ends_tokens_and_other_sessions_but_this_one(
         assert [row["revoked_at"] is not None for row in listed] == [True]
     with processes.client(0) as fresh:
         log_in(fresh, office, STRONG)
+
+
+# --- The migration and the application role ------------------------------------------------
+
+
+def test_tokens_made_before_the_migration_get_an_end(tmp_path: Path) -> None:
+    from alembic import command
+
+    from procedo.db.migrate import alembic_config
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        ids = {"t": "0" * 32, "u": "1" * 32, "k": "2" * 32}
+        connection.execute(
+            sa.text(
+                "INSERT INTO tenants (id, name, slug, timezone, country, smtp, created_at) "
+                "VALUES (:t, 'Old', 'old', 'UTC', 'NL', '{}', '2025-01-01 00:00:00')"
+            ),
+            ids,
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (id, tenant_id, email, name, access, active, created_at) "
+                "VALUES (:u, :t, 'a@old.example', '', 'admin', 1, '2025-01-01 00:00:00')"
+            ),
+            ids,
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO api_tokens (id, tenant_id, user_id, name, token_hash, created_at) "
+                "VALUES (:k, :t, :u, 'old', 'h', '2025-01-01 00:00:00')"
+            ),
+            ids,
+        )
+        command.upgrade(config, "0007")
+        ends = connection.execute(sa.text("SELECT expires_at FROM api_tokens")).scalar_one()
+    engine.dispose()
+    ends_at = dt.datetime.fromisoformat(str(ends)).replace(tzinfo=dt.UTC)
+    expected = dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
+    assert abs(ends_at - expected) < dt.timedelta(minutes=5)
+
+
+def test_failures_are_counted_by_the_application_role_before_any_tenant(
+    rls_url: str,  # noqa: F811 (the fixture imported above)
+) -> None:
+    db = Database(rls_url)
+    tenancy.install(db.engine, APP_ROLE)
+    rt = Runtime(db=db, dispatcher=InlineDispatcher(), clock=FakeClock(START))
+    made = accounts.create_tenant(rt, "Acme Office", "admin@acme.example")
+    office = Office(made.tenant.slug, made.admin.email, made.password, made.token)
+    with TestClient(create_app(rt), base_url="http://testserver.local") as client:
+        for _ in range(10):
+            wrong = client.post("/api/v1/auth/login", json=login_body(office, "a wrong guess"))
+            assert wrong.status_code == 401
+        right = client.post("/api/v1/auth/login", json=login_body(office, office.password))
+        assert right.status_code == 429
+    with db.read() as session:
+        assert session.scalar(sa.text("SELECT current_user")) == APP_ROLE
+    db.engine.dispose()
