@@ -101,6 +101,13 @@ def test_the_language_that_remains_works() -> None:
     assert render(template, values(), html=True) == ("1:A Bakkerij &lt;Jansen&gt;! 1624 a, b yes")
 
 
+def test_loop_variables_exist_inside_their_loop_only() -> None:
+    inside = "{% for tag in subject.tags %}{{ loop.index }} {{ tag }}{% endfor %}"
+    assert codes(inside, None) == []
+    for outside in ("{{ loop.index }}", "{% for t in subject.tags %}{% endfor %}{{ t }}"):
+        assert codes(outside, None) == ["template.name.unknown"]
+
+
 def test_checking_runs_no_part_of_the_template() -> None:
     # Compiling folds constants: Jinja's own analysis would build these strings.
     started = time.perf_counter()

@@ -592,7 +592,7 @@ def _forbidden(tree: nodes.Template) -> list[_Finding]:
                     "dyn",
                     f"line {line}: write a {kind}'s arguments out, not with * or **",
                 )
-    for name, line in _unknown_names(tree, NAMES | {"loop"}):
+    for name, line in _unknown_names(tree, NAMES):
         add(
             "template.name.unknown",
             f"name:{name}",
@@ -619,8 +619,10 @@ def _unknown_names(node: nodes.Node, known: frozenset[str]) -> Iterator[tuple[st
             if isinstance(n, nodes.Name)
         }
         yield from _unknown_names(node.iter, known)
-        for child in [*node.body, *([node.test] if node.test is not None else [])]:
-            yield from _unknown_names(child, inner)
+        if node.test is not None:
+            yield from _unknown_names(node.test, inner)
+        for child in node.body:
+            yield from _unknown_names(child, inner | {"loop"})
         for child in node.else_:
             yield from _unknown_names(child, known)
         return
