@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from procedo.db import models as m
-from procedo.runtime import setup, work
+from procedo.runtime import schedules, setup, work
 from procedo.runtime.local import LocalRunner
 from procedo.runtime.schedules import RETRY_MOST, retry_delay, run_due_schedules
 from procedo.worker.scheduler import Scheduler
@@ -217,3 +217,39 @@ def test_swept_work_is_sent_again_one_item_per_message(runner: LocalRunner) -> N
     assert sorted(len(ids) for kind, ids in sent if kind == "advance") == [1, 1]
     runner.drain()
     assert [instances_of(runner, tenant) for tenant in tenants] == [1, 1]
+
+
+def test_a_query_the_database_refuses_fails_only_its_schedule(
+    runner: LocalRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error kept is the database's message, not the SQL; B's run is not rolled back."""
+    tenant_a, refused = tenant_with_schedule(runner, "Alpha")
+    tenant_b, valid = tenant_with_schedule(runner, "Bravo")
+    make_due_first(runner, refused)
+    failing: Any
+    if runner.rt.db.is_sqlite:
+        failing = sa.func.json_extract(sa.literal("{not json"), "$").is_not(None)
+    else:
+        failing = sa.cast(sa.literal("not a number"), sa.Integer()) > 0
+    # Which tenant's schedule is running: noted from the schedule the run claimed.
+    tenant_of_next_run: list[uuid.UUID | None] = [None]
+    real_start, real_to_sql = schedules._start_flows, schedules.to_sql
+
+    def to_sql_failing_for_alpha(rule: Any) -> Any:
+        return failing if tenant_of_next_run[0] == tenant_a else real_to_sql(rule)
+
+    def start_flows(rt: Any, session: Any, schedule: m.FlowSchedule) -> list[uuid.UUID]:
+        tenant_of_next_run[0] = schedule.tenant_id
+        return real_start(rt, session, schedule)
+
+    monkeypatch.setattr(schedules, "to_sql", to_sql_failing_for_alpha)
+    monkeypatch.setattr(schedules, "_start_flows", start_flows)
+    runner.clock.set(DUE)
+    assert run_due_schedules(runner.rt) == 1
+    assert (instances_of(runner, tenant_a), instances_of(runner, tenant_b)) == (0, 1)
+    failed = schedule_of(runner, refused)
+    assert failed.failures == 1
+    assert failed.last_error is not None
+    assert "SELECT" not in failed.last_error  # the database's message, without the query
+    assert ("JSON" if runner.rt.db.is_sqlite else "integer") in failed.last_error
+    assert schedule_of(runner, valid).last_run_at == DUE
