@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from procedo.facts.model import Fact
+
 FieldType = Literal[
     "string", "text", "email", "decimal", "integer", "date", "datetime", "bool", "list"
 ]
@@ -42,7 +44,10 @@ class FieldDef(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_def
     type: FieldType
     label: Labels
     description: str = ""
+    # Filled by Procedo, not by people or imports: by ``compute`` (facts/model.py)
+    # where declared, else by a module of its own (a debtor's portal link).
     computed: bool = False
+    compute: Fact | None = None
     # A subject may lack this field (a portal link not issued yet): a template that
     # prints it must say what to print without it (procedo.templates checks that).
     optional: bool = False
@@ -76,9 +81,15 @@ STATUS_FIELD = FieldDef(
 
 def load_subject_type(data: bytes, source: str = "<subject type>") -> SubjectType:
     try:
-        return msgspec.json.decode(data, type=SubjectType)
+        subject_type = msgspec.json.decode(data, type=SubjectType)
     except msgspec.DecodeError as exc:
         raise ValueError(f"{source}: {exc}") from exc
+    from procedo.facts.declared import check_computed  # it reads SubjectType
+
+    problems = check_computed(subject_type)
+    if problems:
+        raise ValueError(f"{source}: " + "; ".join(problems))
+    return subject_type
 
 
 def builtin_subject_types() -> dict[str, SubjectType]:

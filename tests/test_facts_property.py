@@ -1,0 +1,158 @@
+"""Property: a computed fact is the same value in Python and in SQL, on both databases.
+
+Generated debtors (stored fields, open items, history rows) at generated moments
+around midnight and the daylight-saving switches in Europe/Amsterdam: the facts
+``facts.python`` computes for each debtor equal those ``facts.sql`` computes for
+all of them at once, and a rule over the facts selects in SQL exactly the debtors
+``evaluate`` accepts with the facts merged over the stored fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from procedo.db.receivables import ITEM_STATUSES
+from procedo.facts.calendar import Calendar
+from procedo.facts.model import ItemStatus
+from procedo.rules.evaluate import evaluate
+from procedo.rules.model import (
+    All,
+    BoolValue,
+    Compare,
+    DateTimeValue,
+    DateValue,
+    DecimalValue,
+    ListValue,
+    Rule,
+    StringValue,
+)
+from tests.facts_store import DEBTOR, Debtor, FactStore, Item, Note, facts_store
+
+__all__ = ["facts_store"]
+
+# Moments whose local date in Amsterdam is about to change, or whose offset is.
+EDGES = [
+    dt.datetime(2026, 3, 28, 22, 0, tzinfo=dt.UTC),  # the night into summer time
+    dt.datetime(2026, 3, 29, 21, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 10, 24, 21, 0, tzinfo=dt.UTC),  # the night back to winter time
+    dt.datetime(2026, 10, 25, 22, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC),  # a new year (and its holidays)
+]
+moments = st.builds(
+    lambda edge, minutes: edge + dt.timedelta(minutes=minutes),
+    st.sampled_from(EDGES),
+    st.integers(0, 180),
+)
+# Dates near the moments, so "due today", "due yesterday" and "ahead" all come up.
+dates = st.builds(
+    lambda edge, days: edge.date() + dt.timedelta(days=days),
+    st.sampled_from(EDGES),
+    st.one_of(st.integers(-3, 3), st.integers(-45, 10)),
+)
+cents = st.integers(-50_000, 5_000_000).map(lambda c: Decimal(c).scaleb(-2))
+items = st.builds(
+    Item,
+    due=dates,
+    open_amount=cents,
+    status=st.sampled_from(ITEM_STATUSES),
+    kind=st.sampled_from(["invoice", "credit_note"]),
+)
+notes = st.builds(
+    Note,
+    kind=st.sampled_from(["email_queued", "letter_queued", "email_sent", "task_completed"]),
+    at=st.builds(
+        lambda edge, minutes: edge - dt.timedelta(minutes=minutes),
+        st.sampled_from(EDGES),
+        st.integers(-180, 60 * 24 * 40),
+    ),
+    by_workflow=st.booleans(),
+    mark=st.sampled_from(["dunning_notice", "call", None, 5, ["dunning_notice"]]),
+)
+date_texts = st.one_of(
+    dates.map(dt.date.isoformat),
+    st.sampled_from(["2026-02-30", "soon", "", "2026-03-01T23:30:00+02:00"]),
+)
+stored_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "problematic": st.booleans(),
+        "credit_limit": st.one_of(cents, st.integers(0, 50_000), st.just("1000.00"), st.just("x")),
+        "promised_payment_date": st.one_of(date_texts, st.integers(0, 5)),
+        "last_successful_call_date": date_texts,
+    },
+).map(lambda fields: {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()})
+debtors = st.lists(
+    st.builds(
+        Debtor,
+        fields=stored_fields,
+        items=st.lists(items, max_size=5),
+        history=st.lists(notes, max_size=4),
+    ),
+    max_size=4,
+)
+
+LITERALS: dict[str, st.SearchStrategy[Any]] = {
+    "integer": st.integers(-40, 400).map(lambda n: DecimalValue(Decimal(n))),
+    "decimal": cents.map(DecimalValue),
+    "date": dates.map(DateValue),
+    "bool": st.booleans().map(BoolValue),
+}
+BY_NAME = {f.name: f for f in DEBTOR}
+
+
+@st.composite
+def comparisons(draw: st.DrawFn) -> Compare:
+    fact = draw(st.sampled_from(DEBTOR))
+    op = draw(st.sampled_from(["=", "!=", "<", ">", "<=", ">=", "is_set", "is_empty", "in"]))
+    field = f"subject.{fact.name}"
+    if op in ("is_set", "is_empty"):
+        return Compare(field=field, op=op)
+    # Now and then a literal of another type, which never matches (as in evaluate).
+    literal = draw(
+        st.one_of(
+            LITERALS[fact.type],
+            st.sampled_from(
+                [
+                    StringValue("7"),
+                    DateTimeValue(dt.datetime(2026, 3, 29, tzinfo=dt.UTC)),
+                    DecimalValue(Decimal(0)),
+                ]
+            ),
+        )
+    )
+    if op == "in":
+        return Compare(field=field, op=op, value=ListValue([literal, draw(LITERALS[fact.type])]))
+    return Compare(field=field, op=op, value=literal)
+
+
+rules = st.lists(comparisons(), min_size=1, max_size=3).map(lambda parts: All(list(parts)))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(debtors=debtors, now=moments, rule=rules)
+def test_python_and_sql_compute_the_same_facts(
+    facts_store: FactStore, debtors: list[Debtor], now: dt.datetime, rule: Rule
+) -> None:
+    calendar = Calendar(now, "Europe/Amsterdam", "NL")
+    facts_store.fill(debtors)
+    python = facts_store.python_facts(calendar)
+    assert python == facts_store.sql_facts(calendar)
+    accepted = {
+        subject_id
+        for subject_id, (status, fields) in facts_store.fields().items()
+        if evaluate(rule, {**fields, **python[subject_id], "status": status}, {})
+    }
+    assert facts_store.select(rule, calendar) == accepted
+
+
+def test_the_item_statuses_are_the_tables() -> None:
+    assert set(ItemStatus.__args__) == set(ITEM_STATUSES)  # type: ignore[attr-defined]
