@@ -42,6 +42,18 @@ def test_dry_run_prints_the_fields_as_json() -> None:
     assert second["fields"]["document_type"] == "credit_note"
 
 
+def test_dry_run_says_what_would_be_recorded_instead_of_an_invoice() -> None:
+    result = procedo("ingest", "--dry-run", str(UBL / "logo.png"), str(UBL / "wrong-root.xml"))
+    assert result.returncode == 0, result.stdout  # recorded for the conversion check
+    logo, order = json.loads(result.stdout)
+    assert logo == {
+        "file": str(UBL / "logo.png"),
+        "not_an_invoice": "a PNG image",
+        "conversion_problem": "this is a PNG image, not a UBL invoice",
+    }
+    assert order["not_an_invoice"] == "an XML document of another kind (Order)"
+
+
 def test_dry_run_reports_refusals_with_their_place_and_exits_1() -> None:
     result = procedo(
         "ingest", "--dry-run", str(UBL / "missing-payable-amount.xml"), str(UBL / "xxe-file.xml")

@@ -175,7 +175,13 @@ def _dry_run(files: tuple[Path, ...]) -> int:
                 raise UblError([Problem(code="ubl.too_large", message=data)])
             parsed = parse(data)
         except UblError as exc:
-            results.append({"file": str(path), "problems": exc.problems})
+            if exc.kind:  # ingest records it for the conversion check: not a refusal
+                problem = "; ".join(p.message for p in exc.problems)
+                results.append(
+                    {"file": str(path), "not_an_invoice": exc.kind, "conversion_problem": problem}
+                )
+            else:
+                results.append({"file": str(path), "problems": exc.problems})
             continue
         results.append({"file": str(path), "key": parsed.key, "fields": parsed.fields})
     sys.stdout.buffer.write(encode_json(results))
