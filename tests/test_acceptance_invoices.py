@@ -187,7 +187,12 @@ def test_invoices_over_http_end_in_the_right_status(
     # E7: the administration office may set 'paid' on it, and nothing else.
     office = accounts.create_tenant(rt, "Administration Office", "admin@office.example")
     partner = client(running.url, office.token)
-    grant = {"partner": office.tenant.slug, "flows": ["invoice-approval"], "statuses": ["paid"]}
+    grant = {
+        "partner": office.tenant.slug,
+        "flows": ["invoice-approval"],
+        "statuses": [{"status": "paid", "from": ["payable"]}],
+        "fields": ["invoice_number", "payable_amount", "supplier.name"],
+    }
     ok(admin.post("/partnerships", json=grant), 201)
     (shared,) = [s for s in ok(partner.get("/shared")) if s["subject"]["id"] == x["id"]]
     refused = partner.post(f"/shared/{shared['id']}/status", json={"status": "rejected"})

@@ -16,6 +16,7 @@ from tests.api_helpers import serving
 from tests.cluster import Cluster, wait_until
 from tests.conftest import dumps
 from tests.test_api_journey import review_flow
+from tests.test_partner_grants import PAID_GRANT, payable_flow
 
 JSON = {"Content-Type": "application/json"}
 
@@ -84,17 +85,22 @@ def test_the_journey_with_separate_processes(cluster: Cluster) -> None:
         _ok(b.post("/flows/import", content=exported, headers=JSON), 201)
         assert b.get("/flows/review/export").content == exported
 
-        grant = {"partner": "admin-office", "flows": ["review"], "statuses": ["paid"]}
+        # A payable invoice, shared with the administration office, which sets it paid.
+        _ok(a.post("/flows/import", content=dumps(payable_flow()), headers=JSON), 201)
+        _ok(a.post("/flows/pay/publish"), 201)
+        payable = _ok(a.post("/subjects", json={"type": "invoice", "key": "INV-10"}), 201)
+        shared = _ok(a.post("/instances", json={"flow": "pay", "subject_id": payable["id"]}), 201)
+        grant = {"partner": "admin-office", "flows": ["pay"], **PAID_GRANT}
         _ok(a.post("/partnerships", json=grant), 201)
-        _ok(p.post(f"/shared/{instance['id']}/status", json={"status": "paid"}))
-        assert _ok(a.get(f"/subjects/{subject['id']}"))["status"] == "paid"
-        # The status change is an event for the running instance: the workers handle it.
+        _ok(p.post(f"/shared/{shared['id']}/status", json={"status": "paid"}))
+        assert _ok(a.get(f"/subjects/{payable['id']}"))["status"] == "paid"
+        # The status change is an event for the waiting instance: the workers handle it.
         wait_until(
             lambda: (
-                _ok(a.get(f"/instances/{instance['id']}"))["status"] == "running"
+                _ok(a.get(f"/instances/{shared['id']}"))["status"] == "completed"
                 and any(
                     row["kind"] == "partner_status_set"
-                    for row in _ok(a.get(f"/instances/{instance['id']}/history"))
+                    for row in _ok(a.get(f"/instances/{shared['id']}/history"))
                 )
             ),
             30,

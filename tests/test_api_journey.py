@@ -9,6 +9,7 @@ import httpx
 from procedo.api.server import Backend
 from tests.api_helpers import office, ok
 from tests.conftest import dumps, minimal_flow
+from tests.test_partner_grants import PAID_GRANT, payable_flow
 
 
 def review_flow() -> dict[str, Any]:
@@ -119,15 +120,15 @@ def test_partner_sets_paid_and_nothing_else(backend: Backend, base_url: str) -> 
     ok(
         acme.http.post(
             "/flows/import",
-            content=dumps(review_flow()),
+            content=dumps(payable_flow()),
             headers={"Content-Type": "application/json"},
         ),
         201,
     )
-    ok(acme.http.post("/flows/review/publish"), 201)
+    ok(acme.http.post("/flows/pay/publish"), 201)
     subject = ok(acme.http.post("/subjects", json={"type": "invoice", "key": "INV-7"}), 201)
     instance = ok(
-        acme.http.post("/instances", json={"flow": "review", "subject_id": subject["id"]}), 201
+        acme.http.post("/instances", json={"flow": "pay", "subject_id": subject["id"]}), 201
     )
 
     # Nothing is shared before the grant.
@@ -138,7 +139,7 @@ def test_partner_sets_paid_and_nothing_else(backend: Backend, base_url: str) -> 
     grant = ok(
         acme.http.post(
             "/partnerships",
-            json={"partner": admin_office.slug, "flows": ["review"], "statuses": ["paid"]},
+            json={"partner": admin_office.slug, "flows": ["pay"], **PAID_GRANT},
         ),
         201,
     )
@@ -155,7 +156,7 @@ def test_partner_sets_paid_and_nothing_else(backend: Backend, base_url: str) -> 
     partner_rows = [row for row in history if row["kind"] == "partner_status_set"]
     assert len(partner_rows) == 1
     assert admin_office.slug in partner_rows[0]["actor"]
-    assert partner_rows[0]["data"] == {"from": "", "to": "paid"}
+    assert partner_rows[0]["data"] == {"from": "payable", "to": "paid"}
 
     # The partner's own endpoints are all it may use of the other tenant: its own API sees nothing.
     assert admin_office.http.get(f"/instances/{instance['id']}").status_code == 404

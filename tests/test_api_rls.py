@@ -16,6 +16,7 @@ from procedo.db.migrate import upgrade
 from tests.api_helpers import embedded_backend, live_server, office, ok
 from tests.conftest import POSTGRES_URL, dumps, service_missing
 from tests.test_api_journey import review_flow
+from tests.test_partner_grants import PAID_GRANT, payable_flow
 
 APP_ROLE = "procedo_app"
 JSON = {"Content-Type": "application/json"}
@@ -92,11 +93,20 @@ def test_the_api_works_under_rls_and_a_tenant_sees_only_its_rows(backend: Backen
         )
         task = ok(acme.http.get("/tasks", params={"scope": "roles"}))[0]
         ok(acme.http.post(f"/tasks/{task['id']}/complete", json={"outcome": "approve"}))
-        grant = {"partner": beta.slug, "flows": ["review"], "statuses": ["paid"]}
+        # A payable invoice, shared with beta: the one way across tenants.
+        ok(acme.http.post("/flows/import", content=dumps(payable_flow()), headers=JSON), 201)
+        ok(acme.http.post("/flows/pay/publish"), 201)
+        payable = ok(acme.http.post("/subjects", json={"type": "invoice", "key": "INV-P"}), 201)
+        shared = ok(
+            acme.http.post("/instances", json={"flow": "pay", "subject_id": payable["id"]}), 201
+        )
+        grant = {"partner": beta.slug, "flows": ["pay"], **PAID_GRANT}
         ok(acme.http.post("/partnerships", json=grant), 201)
-        ok(beta.http.post(f"/shared/{instance['id']}/status", json={"status": "paid"}))
-        assert ok(acme.http.get(f"/subjects/{subject['id']}"))["status"] == "paid"
+        ok(beta.http.post(f"/shared/{shared['id']}/status", json={"status": "paid"}))
+        assert ok(acme.http.get(f"/subjects/{payable['id']}"))["status"] == "paid"
         assert beta.http.get(f"/subjects/{subject['id']}").status_code == 404
+        unshared = beta.http.post(f"/shared/{instance['id']}/status", json={"status": "paid"})
+        assert unshared.status_code == 404  # the grant names the pay flow, not review
 
     def count(table: type[m.Base], tenant: str) -> int:
         with tenancy.only(tenant), rt.db.read() as session:

@@ -74,7 +74,12 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
     grant = ok(
         acme.http.post(
             "/partnerships",
-            json={"partner": partner.slug, "flows": ["review"], "statuses": ["paid"]},
+            json={
+                "partner": partner.slug,
+                "flows": ["review"],
+                "statuses": [{"status": "paid", "from": ["payable"]}],
+                "fields": ["invoice_number"],
+            },
         ),
         201,
     )

@@ -461,6 +461,9 @@ class Partnership(Base):
         sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True
     )
     flows: Mapped[list[Any]] = mapped_column(default=list)
+    # [{"status": "paid", "from": ["payable"]}]: what it may set, from which subject states.
     statuses: Mapped[list[Any]] = mapped_column(default=list)
+    # The subject fields (dotted paths) the partner sees; no others (migration 0008).
+    fields: Mapped[list[Any]] = mapped_column(default=list)
     created_by: Mapped[str] = mapped_column(sa.String(254), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

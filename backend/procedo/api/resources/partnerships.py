@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
@@ -13,28 +13,52 @@ from litestar.params import FromPath, JSONBody
 
 from procedo.api import partners
 from procedo.api.caller import CallerDep, RuntimeDep
-from procedo.api.errors import ApiError
 from procedo.api.paging import Limit, Offset
-from procedo.api.views import SubjectOut, subject_out
 from procedo.db import models as m
 
 Status = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 FlowKey = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+# A subject field as its type names it: 'invoice_number', 'supplier.name'.
+FieldPath = Annotated[
+    str,
+    msgspec.Meta(min_length=1, max_length=128, pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$"),
+]
+
+
+class StatusGrantBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A status the partner may set, and the subject states it may set it from."""
+
+    status: Status
+    from_: Annotated[list[Status], msgspec.Meta(min_length=1, max_length=50)] = msgspec.field(
+        name="from"
+    )
 
 
 class GrantIn(msgspec.Struct, forbid_unknown_fields=True):
     partner: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     flows: Annotated[list[FlowKey], msgspec.Meta(min_length=1, max_length=100)]
-    statuses: Annotated[list[Status], msgspec.Meta(min_length=1, max_length=100)]
+    statuses: Annotated[list[StatusGrantBody], msgspec.Meta(min_length=1, max_length=20)]
+    # The subject fields the partner sees; [] shows none.
+    fields: Annotated[list[FieldPath], msgspec.Meta(max_length=100)]
 
 
 class GrantOut(msgspec.Struct):
     id: uuid.UUID
     partner: str
     flows: list[str]
-    statuses: list[str]
+    statuses: list[StatusGrantBody]
+    fields: list[str]
     created_by: str
     created_at: dt.datetime
+
+
+class SharedSubjectOut(msgspec.Struct):
+    """A shared subject: only the fields the grants show."""
+
+    id: uuid.UUID
+    type: str
+    status: str
+    fields: dict[str, Any]
 
 
 class SharedOut(msgspec.Struct):
@@ -42,8 +66,8 @@ class SharedOut(msgspec.Struct):
     tenant: str
     flow: str
     status: str
-    subject: SubjectOut
-    # The statuses you may set on this instance's subject.
+    subject: SharedSubjectOut
+    # The statuses you may set on this instance's subject now.
     may_set: list[str]
 
 
@@ -52,13 +76,18 @@ class StatusIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _shared_out(row: partners.SharedRow) -> SharedOut:
+    subject = SharedSubjectOut(row.subject.id, row.subject.type, row.subject.status, row.fields)
     return SharedOut(
-        row.instance.id,
-        row.tenant,
-        row.flow,
-        row.instance.status,
-        subject_out(row.subject),
-        row.statuses,
+        row.instance.id, row.tenant, row.flow, row.instance.status, subject, row.statuses
+    )
+
+
+def _grant_out(row: m.Partnership, partner: str) -> GrantOut:
+    statuses = [
+        StatusGrantBody(s.status, list(s.from_states)) for s in partners.status_grants(row.statuses)
+    ]
+    return GrantOut(
+        row.id, partner, row.flows, statuses, row.fields, row.created_by, row.created_at
     )
 
 
@@ -67,7 +96,9 @@ class PartnershipController(Controller):
     tags = ["partnerships"]
 
     @get("/", sync_to_thread=True)
-    def list_grants(self, caller: CallerDep, rt: RuntimeDep) -> list[GrantOut]:
+    def list_grants(
+        self, caller: CallerDep, rt: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    ) -> list[GrantOut]:
         """The grants this tenant gave (admin)."""
         caller.require()
         with rt.db.read() as session:
@@ -75,23 +106,21 @@ class PartnershipController(Controller):
                 sa.select(m.Partnership, m.Tenant.slug)
                 .join(m.Tenant, m.Tenant.id == m.Partnership.partner_tenant_id)
                 .where(m.Partnership.tenant_id == caller.tenant_id)
-                .order_by(m.Partnership.created_at)
+                .order_by(m.Partnership.created_at, m.Partnership.id)
+                .limit(limit)
+                .offset(offset)
             ).all()
-        return [
-            GrantOut(g.id, slug, g.flows, g.statuses, g.created_by, g.created_at)
-            for g, slug in rows
-        ]
+        return [_grant_out(g, slug) for g, slug in rows]
 
     @post("/", sync_to_thread=True)
     def grant(self, data: JSONBody[GrantIn], caller: CallerDep, rt: RuntimeDep) -> GrantOut:
-        """Let a partner tenant set these statuses on instances of these flows (admin)."""
+        """Let a partner tenant set statuses from named states on these flows' instances (admin)."""
         caller.require()
+        statuses = [partners.StatusGrant(s.status, tuple(s.from_)) for s in data.statuses]
         row = partners.grant(
-            rt, caller.tenant_id, data.partner, data.flows, data.statuses, caller.actor
+            rt, caller.tenant_id, data.partner, data.flows, statuses, data.fields, caller.actor
         )
-        return GrantOut(
-            row.id, data.partner, row.flows, row.statuses, row.created_by, row.created_at
-        )
+        return _grant_out(row, data.partner)
 
     @delete("/{partnership_id:uuid}", sync_to_thread=True)
     def revoke(
@@ -114,7 +143,7 @@ class SharedController(Controller):
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> list[SharedOut]:
-        """Instances other tenants share with yours, and the statuses you may set on them."""
+        """Instances you may act on now, with the statuses you may set and the fields you see."""
         caller.require("partner")
         rows = partners.shared_instances(rt, caller.tenant_id, limit, offset)
         return [_shared_out(row) for row in rows]
@@ -129,8 +158,5 @@ class SharedController(Controller):
     ) -> SharedOut:
         """Set a status a grant allows (such as 'paid'); the sharing tenant's history keeps it."""
         caller.require("partner")
-        partners.set_status(rt, caller.tenant_id, instance_id, data.status, caller.actor)
-        rows = partners.shared_instances(rt, caller.tenant_id, instance_id=instance_id)
-        if not rows:  # revoked in the meantime
-            raise ApiError(404, f"no instance {instance_id} is shared with you")
-        return _shared_out(rows[0])
+        row = partners.set_status(rt, caller.tenant_id, instance_id, data.status, caller.actor)
+        return _shared_out(row)
