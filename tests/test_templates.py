@@ -161,6 +161,19 @@ def test_render_time_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         render("{% for a in subject.tags %}{{ a }}{% endfor %}", values(), html=True)
 
 
+def test_compiling_does_not_count_against_render_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Compiled templates are cached: counting the compile would fail only the first render.
+    compile_once = templates._compiled
+
+    def slow_compile(template: str, html: bool) -> Any:
+        time.sleep(0.2)
+        return compile_once(template, html)
+
+    monkeypatch.setattr(templates, "_compiled", slow_compile)
+    monkeypatch.setattr(templates, "RENDER_SECONDS", 0.1)
+    assert render("{{ subject.name }}", values(name="x"), html=True) == "x"
+
+
 def test_errors_name_the_place() -> None:
     with pytest.raises(TemplateError, match=r"^node 'mail' \$\.body: .*'portal_url'"):
         render("{{ subject.portal_url }}", values(), html=True, place="node 'mail' $.body")

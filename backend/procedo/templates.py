@@ -115,7 +115,7 @@ class _Budget:
     def tick(self) -> None:
         if time.monotonic() > self.deadline:
             raise TemplateError(
-                f"rendering took over {RENDER_SECONDS:g} s; simplify the template's loops"
+                f"rendering took over {RENDER_SECONDS:g} s; print less, or loop over fewer items"
             )
 
 
@@ -318,10 +318,15 @@ def render(
 ) -> str:
     """The rendered text; TemplateError (prefixed with ``place``) when it cannot be made."""
     prefix = f"{place}: " if place else ""
+    try:
+        compiled = _compiled(template, html)
+    except (TemplateError, jinja2.TemplateError) as exc:
+        raise TemplateError(f"{prefix}template cannot be rendered: {exc}") from exc
+    # The clock starts after compiling: compiled templates are cached, so a render
+    # that counted it would pass or fail depending on what ran before.
     budget = _Budget(deadline=time.monotonic() + RENDER_SECONDS)
     token = _BUDGET.set(budget)
     try:
-        compiled = _compiled(template, html)
         parts: list[str] = []
         size = 0
         for chunk in compiled.generate(values):
