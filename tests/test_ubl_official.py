@@ -13,13 +13,17 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import sqlalchemy as sa
 from lxml import etree
 
+from procedo.db import models as m
 from procedo.rules.evaluate import evaluate as rule_holds
 from procedo.rules.model import Rule
 from procedo.ubl import parse
+from procedo.ubl.ingest import ingest_many
 from procedo.ubl.rules import CHECK_OF_RULE, evaluate
 from tests.conftest import EXAMPLES
+from tests.runtime_helpers import make_world
 
 OFFICIAL = Path(__file__).resolve().parent / "ubl" / "official"
 VEFA = "{http://difi.no/xsd/vefa/validator/1.0}"
@@ -104,6 +108,23 @@ def test_no_shipped_flow_acts_on_the_checks_of_an_official_example(path: Path) -
     fields = parse(path.read_bytes()).fields
     for what, rule in shipped_rules().items():
         assert rule_holds(rule, fields, {}) is False, what
+
+
+def test_every_official_example_is_stored_in_one_batch(tmp_path: Path) -> None:
+    """Ingested for real (embedded SQLite), with the conversion check published: it starts
+    on none of them, as every check is true."""
+    world = make_world(f"sqlite:///{tmp_path / 'procedo.db'}")
+    world.publish("conversion-check")
+    documents = [path.read_bytes() for path in EXAMPLES_OFFICIAL]
+    outcomes = ingest_many(world.rt, world.tenant, documents, "peppol access point")
+    world.runner.drain()
+    assert [o.error for o in outcomes] == [None] * len(documents)
+    assert sum(o.created for o in outcomes) == len({o.key for o in outcomes})
+    with world.rt.db.read() as session:
+        stored = session.scalars(sa.select(m.Subject.fields)).all()
+        started = session.scalar(sa.select(sa.func.count()).select_from(m.Instance))
+    assert [f["checks"]["all_ok"] for f in stored] == [True] * len(stored)
+    assert started == 0
 
 
 @pytest.mark.parametrize("unit", UNIT_TESTS, ids=lambda u: f"{u.file}#{u.number}")
