@@ -18,7 +18,7 @@ from procedo.db.models import UtcDateTime
 from procedo.db.receivables import ITEM_KINDS, ITEM_STATUSES, PAYMENT_STATUSES, Money
 
 revision = "0010"
-down_revision = "0007"  # 0008 and 0009 are being written in parallel: chained at integration
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
