@@ -408,6 +408,17 @@ def test_two_tax_totals_in_the_document_currency_fail_the_checks() -> None:
     assert "PEPPOL-EN16931-R054: the invoice has 1 tax totals without a breakdown" in problem
 
 
+def test_the_peppol_rules_apply_to_documents_that_declare_peppol() -> None:
+    """A plain EN 16931 invoice is held to BR-CO-15, not to PEPPOL's R054."""
+    plain = (
+        "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0<",
+        "urn:cen.eu:en16931:2017<",
+    )
+    parsed = parse(variant("invoice-kvk-x.xml", plain, SECOND_TAX_TOTAL))
+    assert failed(parsed) == ["totals_ok"]
+    assert parsed.fields["conversion_problem"].startswith("BR-CO-15: the invoice has 2 tax totals")
+
+
 def test_only_a_total_in_the_tax_currency_may_come_second() -> None:
     tax_currency = (
         "<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>",
