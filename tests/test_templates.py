@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from procedo import templates
+from procedo.flow.codec import decode_flow
 from procedo.subjects import builtin_subject_types
 from procedo.templates import (
     MAX_HEADER_CHARS,
@@ -257,3 +258,59 @@ def test_docs_list_the_filters_and_tests_templates_offer() -> None:
     filters, tests = offered.split("the tests", 1)
     assert set(re.findall(r"`(\w+)`", filters)) == templates.FILTERS
     assert set(re.findall(r"`(\w+)`", tests)) == templates.TESTS
+
+
+# -- The shipped flows ----------------------------------------------------------------------
+
+SAMPLES: dict[str, Any] = {
+    "string": "Jansen",
+    "text": "Dorpsstraat 1\n1234 AB Dorp",  # multi-line on purpose
+    "email": "info@jansen.example",
+    "decimal": "812.40",
+    "integer": 2,
+    "date": "2026-01-05",
+    "datetime": "2026-01-05T09:00:00+01:00",
+    "bool": True,
+    "list": ["one", "two"],
+}
+
+
+def sample_subject(subject_type: Any, *, optional: bool) -> dict[str, Any]:
+    """A subject with every declared field, with or without the optional ones."""
+    subject: dict[str, Any] = {}
+    for declared in subject_type.fields:
+        if declared.optional and not optional:
+            continue
+        *parents, last = declared.name.split(".")
+        place = subject
+        for parent in parents:
+            place = place.setdefault(parent, {})
+        place[last] = SAMPLES[declared.type]
+    return subject
+
+
+@pytest.mark.parametrize("optional", [False, True], ids=["without-optional", "with-optional"])
+def test_every_shipped_template_renders(example_files: list[Path], optional: bool) -> None:
+    """What validation passes runs: each example's texts render for a subject that
+    lacks its optional fields, and for one that has them."""
+    subject_types = builtin_subject_types()
+    rendered = 0
+    for path in example_files:
+        flow = decode_flow(path.read_bytes())
+        subject = sample_subject(subject_types[flow.subject_type], optional=optional)
+        data = {"subject": subject, "vars": {}}
+        for node in flow.nodes:
+            texts = {"email": ("subject", "body"), "letter": ("subject", "body")}
+            for name in texts.get(node.type, ()):
+                header = name == "subject"
+                text = node.params[name]
+                place = f"{path.name} node '{node.id}' $.{name}"
+                if header:
+                    render_header(text, data, place=place)
+                else:
+                    render(text, data, html=True, place=place)
+                rendered += 1
+            if node.type == "assign_role":
+                render_header(node.params["title"], data, place=f"{path.name} {node.id}")
+                rendered += 1
+    assert rendered > 20
