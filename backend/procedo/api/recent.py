@@ -12,7 +12,8 @@ from typing import Any
 class Seen:
     caller: Any  # api.caller.Caller
     until: float  # time.monotonic()
-    csrf: str = ""  # sessions: their CSRF value and end
+    csrf: str = ""  # sessions: their CSRF value
+    # Sessions and tokens: their end, checked on every request, remembered or not.
     expires_at: dt.datetime | None = None
 
 
