@@ -1,13 +1,15 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, setUnauthorizedHandler } from "./api";
 import { LANGS, LangContext, storedLang, translate } from "./i18n";
-import { match, navigate, useLocation } from "./router";
+import { navigate, useLocation } from "./router";
+import { route } from "./routes";
 import type { Lang, User } from "./types";
 import { Login } from "./pages/Login";
 import { FlowsPage } from "./pages/Flows";
 import { EditorPage } from "./pages/Editor";
 import { InboxPage } from "./pages/Inbox";
 import { RunningPage } from "./pages/Running";
+import { NotFoundPage } from "./pages/NotFound";
 import { UserContext } from "./user";
 
 export function App() {
@@ -31,14 +33,13 @@ export function App() {
   if (user === undefined) page = <div className="centered muted">{t("loading")}</div>;
   else if (user === null || path === "/login") page = <Login onLogin={(u) => { setUser(u); if (path === "/login") navigate("/", true); }} />;
   else {
-    let params: Record<string, string> | null;
-    if ((params = match("/flows/:key", path))) page = <EditorPage key={params.key} flowKey={params.key!} />;
-    else if ((params = match("/flows/:key/versions/:n", path)))
-      page = <EditorPage key={`${params.key}@${params.n}`} flowKey={params.key!} version={Number(params.n)} />;
-    else if ((params = match("/running/:key", path))) page = <RunningPage key={params.key} flowKey={params.key!} />;
-    else if (match("/inbox", path)) page = <InboxPage />;
-    else if (match("/flows", path) || user.access === "admin" || user.access === "designer") page = <FlowsPage />;
-    else page = <InboxPage />; // members start in their inbox
+    const r = route(path);
+    if (r.page === "editor") page = <EditorPage key={`${r.key}@${r.version ?? "draft"}`} flowKey={r.key} version={r.version} />;
+    else if (r.page === "running") page = <RunningPage key={r.key} flowKey={r.key} />;
+    else if (r.page === "inbox") page = <InboxPage />;
+    else if (r.page === "flows" || (r.page === "home" && (user.access === "admin" || user.access === "designer"))) page = <FlowsPage />;
+    else if (r.page === "home") page = <InboxPage />; // members start in their inbox
+    else page = <NotFoundPage path={path} />;
   }
 
   const memberHome = path === "/" && user && user.access !== "admin" && user.access !== "designer";

@@ -94,6 +94,12 @@ const T = {
   subject: ["Subject", "Onderwerp", "Objekt"],
   flow: ["Flow", "Flow", "Ablauf"],
   pasteJson: ["Paste flow JSON", "Flow-JSON plakken", "Ablauf-JSON einfügen"],
+  nothingToPublish: ["Nothing to publish: no change since version {n}", "Niets te publiceren: niets gewijzigd sinds versie {n}", "Nichts zu veröffentlichen: keine Änderung seit Version {n}"],
+  fixProblems: ["Solve the problems first", "Los eerst de problemen op", "Zuerst die Probleme lösen"],
+  checking: ["Still checking the flow…", "De flow wordt nog gecontroleerd…", "Der Ablauf wird noch geprüft…"],
+  notFound: ["Page not found", "Pagina niet gevonden", "Seite nicht gefunden"],
+  notFoundHelp: ["There is no page at {path}.", "Er is geen pagina op {path}.", "Unter {path} gibt es keine Seite."],
+  completed: ["{task}: {outcome}", "{task}: {outcome}", "{task}: {outcome}"],
 } satisfies Record<string, [string, string, string]>;
 
 export type TextKey = keyof typeof T;

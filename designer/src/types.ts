@@ -119,6 +119,7 @@ export interface FlowRecord {
   draft: Flow;
   revision: number | string;
   latest_version: number | null;
+  has_draft?: boolean;
   updated_at: string | null;
   updated_by: string | null;
 }

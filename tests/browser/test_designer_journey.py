@@ -463,3 +463,81 @@ def test_palette_nodes_fit_the_flow_and_the_free_space(page: Any, server: Server
     connect(page, "assign_role", "agreed", "end")
     edge = page.locator(".react-flow__edge").first.get_attribute("data-id") or ""
     assert "agreed" in edge, edge
+
+
+def test_publish_inbox_toast_not_found_and_toolbar(page: Any, server: Server) -> None:
+    """Publish only with something to publish; the inbox's toast names the button's
+    text; an unknown address is a not-found page; the toolbar keeps to one row in German."""
+    log_in(page, server)
+    at = {"x": 0, "y": 0}
+    flow = {
+        "format": "procedo.flow/1",
+        "key": "looks-good",
+        "name": "Looks good",
+        "subject_type": "debtor",
+        "trigger": {"kind": "manual"},
+        "nodes": [
+            {"id": "start", "type": "start", "position": at},
+            {
+                "id": "check",
+                "type": "assign_role",
+                "params": {
+                    "title": "Check {{ subject.name }}",
+                    "assignee": {"user": server.email},
+                    "outcomes": [{"port": "ok", "label": "Looks good"}],
+                },
+                "position": {"x": 300, "y": 0},
+            },
+            {"id": "end", "type": "end", "position": {"x": 600, "y": 0}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "source_port": "next", "target": "check"},
+            {"id": "e2", "source": "check", "source_port": "ok", "target": "end"},
+        ],
+    }
+    api(page, "POST", "/flows", flow)
+    api(page, "POST", "/flows/looks-good/publish", {})
+
+    # Published and unchanged: nothing to publish, and the button says why.
+    page.goto("/flows/looks-good")
+    publish = page.locator("[data-testid=publish]")
+    page.wait_for_selector("[data-testid=publish][data-state=unchanged]")
+    assert publish.is_disabled()
+    assert "version 1" in (publish.get_attribute("title") or "")
+    panel = select(page, "check")
+    panel.locator("input[name=node-label]").fill("Check it")
+    page.wait_for_selector("[data-testid=publish][data-state=ready]")
+    assert publish.is_enabled()
+
+    # The toast after completing a task names the button's text, not the port.
+    debtor = api(page, "GET", "/subjects?type=debtor")[0]
+    api(page, "POST", "/instances", {"flow": "looks-good", "subject_id": debtor["id"]})
+    page.goto("/inbox")
+    item = page.locator(f".list-item:has-text('Check {debtor['fields']['name']}')").first
+    for _ in range(40):  # the worker opens the task a moment after the start
+        if item.count():
+            break
+        page.wait_for_timeout(500)
+        page.click("[data-testid=refresh]")
+    item.click()
+    page.click("button[data-outcome=ok]")
+    toast = page.locator(".toast.ok")
+    toast.wait_for()
+    assert "Looks good" in toast.inner_text(), toast.inner_text()
+
+    # An unknown address is a not-found page, not the flows list.
+    page.goto("/no-such-page")
+    page.wait_for_selector("[data-testid=not-found]")
+    assert page.locator(".flows-table").count() == 0
+
+    # The toolbar keeps to one row in German on a 1024 px wide window.
+    page.set_viewport_size({"width": 1024, "height": 800})
+    page.click("button[data-lang=de]")
+    page.goto("/flows/looks-good")
+    page.wait_for_selector("[data-testid=publish]")
+    toolbar = page.locator(".toolbar")
+    height = toolbar.bounding_box()["height"]
+    assert height < 60, f"the toolbar wraps: {height} px high"
+    fits = toolbar.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert fits, "the toolbar overflows"
+    page.click("button[data-lang=en]")

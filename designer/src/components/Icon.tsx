@@ -15,3 +15,24 @@ export function CategoryIcon({ category, size = 16 }: { category: string; size?:
     </svg>
   );
 }
+
+// Toolbar icons: shown instead of a button's text when the window is narrow.
+const TOOL_PATHS: Record<string, string> = {
+  layout: "M3 5h6v5H3zM15 14h6v5h-6zM15 5h6v5h-6zM9 7.5h6M18 10v4",
+  fit: "M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5",
+  versions: "M12 8v4l3 2M3 12a9 9 0 109-9 9 9 0 00-6.4 2.6L3 8M3 3v5h5",
+  running: "M6 4l14 8-14 8z",
+  export: "M12 3v12M7 10l5 5 5-5M4 21h16",
+};
+
+/** A toolbar button's content: icon and text; below a width the text hides (styles.css). */
+export function ToolLabel({ icon, text }: { icon: string; text: string }) {
+  return (
+    <>
+      <svg className="tool-icon" width={16} height={16} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round" aria-hidden>
+        <path d={TOOL_PATHS[icon] ?? ""} />
+      </svg>
+      <span className="tool-text">{text}</span>
+    </>
+  );
+}

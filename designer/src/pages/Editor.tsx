@@ -35,11 +35,13 @@ import {
 import { connectionProblem } from "../flow/connections";
 import { boxOf, freeSpot, NEW_NODE_SIZE } from "../flow/placement";
 import { fitExample, type SubjectTypeInfo } from "../flow/defaults";
+import { publishState } from "../flow/publish";
 import { autoLayout } from "../flow/layout";
 import { copyFragment, pasteFragment, readFragment, type Fragment } from "../flow/clipboard";
 import { diffFlows, stableJson, type Change } from "../flow/diff";
 import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
 import { Palette } from "../components/Palette";
+import { ToolLabel } from "../components/Icon";
 // The forms (rjsf, ajv) load after the canvas: a big flow shows first.
 const ParamsPanel = lazy(() => import("../components/ParamsPanel").then((m) => ({ default: m.ParamsPanel })));
 const FlowSettings = lazy(() => import("../components/FlowSettings").then((m) => ({ default: m.FlowSettings })));
@@ -79,6 +81,24 @@ function typing(target: EventTarget | null): boolean {
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
 }
 
+/**
+ * The latest published version as stable JSON, or null when there is none. Without a
+ * draft the flow record's document is that version; with one, the version is read.
+ */
+async function publishedVersionJson(
+  flowKey: string,
+  rec: { latest_version: number | null; has_draft?: boolean } | null,
+  draftJson: string,
+): Promise<string | null> {
+  if (!rec?.latest_version) return null;
+  if (rec.has_draft === false) return draftJson;
+  try {
+    return stableJson(docOf(await api.version(flowKey, rec.latest_version)));
+  } catch {
+    return null; // unknown: Publish stays offered, and the server has the last word
+  }
+}
+
 export function EditorPage(props: { flowKey: string; version?: number }) {
   return (
     <ReactFlowProvider>
@@ -105,6 +125,8 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const [problems, setProblems] = useState<Problem[]>([]);
   const [validating, setValidating] = useState(false);
   const [savedJson, setSavedJson] = useState("");
+  // The latest published version as stable JSON: Publish is offered only when the flow differs.
+  const [publishedJson, setPublishedJson] = useState<string | null>(null);
   const [currentJson, setCurrentJson] = useState("");
   const [saving, setSaving] = useState(false);
   const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
@@ -135,6 +157,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     setLoadError("");
     try {
       let doc: Flow;
+      let draftRecord: Awaited<ReturnType<typeof api.flow>> | null = null;
       if (version !== undefined) {
         doc = docOf(await api.version(flowKey, version));
         const rec = await api.flow(flowKey).catch(() => null);
@@ -144,6 +167,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
         doc = docOf(rec.draft ?? rec);
         setEtag(rec.etag);
         setRecord(rec);
+        draftRecord = rec;
       }
       const canvas = flowToCanvas(doc);
       performance.mark("procedo:flow-loaded");
@@ -153,6 +177,8 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       const json = stableJson(doc);
       setSavedJson(json);
       setCurrentJson(json);
+      setPublishedJson(null);
+      void publishedVersionJson(flowKey, draftRecord, json).then(setPublishedJson);
       past.current = [];
       future.current = [];
       setConflict(null);
@@ -550,18 +576,23 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const publish = useCallback(async () => {
     if (dirty && !(await save())) return;
     try {
+      const published = latest.current || currentJson;
       const v = await api.publish(flowKey);
+      setPublishedJson(published);
       setMessage({ kind: "ok", text: `${t("published")}: ${t("version")} ${v?.number ?? ""}` });
       const rec = await api.flow(flowKey);
       setEtag(rec.etag);
       setRecord(rec);
     } catch (e) {
-      if (e instanceof ApiError) {
+      if (e instanceof ApiError && e.status === 409) {
+        // No draft: the latest version is current (someone published it meanwhile).
+        setMessage({ kind: "error", text: t("nothingToPublish", { n: record?.latest_version ?? "" }) });
+      } else if (e instanceof ApiError) {
         if (e.problems.length) setProblems(e.problems);
         setMessage({ kind: "error", text: e.detail });
       } else setMessage({ kind: "error", text: String(e) });
     }
-  }, [dirty, flowKey, save, t]);
+  }, [currentJson, dirty, flowKey, record?.latest_version, save, t]);
 
   const exportFile = useCallback(async () => {
     try {
@@ -661,7 +692,14 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   }
   if (!meta || !catalogue) return <div className="centered muted">{t("loading")}</div>;
 
-  const publishBlocked = problems.length > 0 || validating || pending || currentJson !== validated.current;
+  const publishing = publishState({
+    problems: problems.length,
+    checking: validating || pending || currentJson !== validated.current,
+    current: currentJson,
+    published: publishedJson,
+  });
+  const publishBlocked = publishing !== "ready";
+  const publishHint = { ready: "", problems: t("fixProblems"), checking: t("checking"), unchanged: t("nothingToPublish", { n: record?.latest_version ?? "" }) }[publishing];
   return (
     <CanvasContext.Provider value={ctxValue}>
       <div className="editor" data-testid="editor" data-readonly={readOnly ? "true" : "false"} data-busy={busy || undefined}>
@@ -680,14 +718,14 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
             <>
               <button onClick={undo} disabled={!past.current.length} title={`${t("undo")} (Ctrl+Z)`}>↶</button>
               <button onClick={redo} disabled={!future.current.length} title={`${t("redo")} (Ctrl+Shift+Z)`}>↷</button>
-              <button onClick={() => void layout()} title={`${t("layout")} (L)`}>{t("layout")}</button>
+              <button onClick={() => void layout()} title={`${t("layout")} (L)`}><ToolLabel icon="layout" text={t("layout")} /></button>
             </>
           )}
-          <button onClick={() => rf.fitView({ padding: 0.15, duration: 300, maxZoom: 1 })} title={`${t("fitView")} (F)`}>{t("fitView")}</button>
+          <button onClick={() => rf.fitView({ padding: 0.15, duration: 300, maxZoom: 1 })} title={`${t("fitView")} (F)`}><ToolLabel icon="fit" text={t("fitView")} /></button>
           <button onClick={() => { setJsonText(copySelection() || JSON.stringify(canvasToFlow(meta, nodes, edges), null, 2)); setPanel(panel === "json" ? "none" : "json"); }} title="JSON">{"{ }"}</button>
-          <button onClick={() => setPanel(panel === "versions" ? "none" : "versions")}>{t("versions")}</button>
-          {record?.latest_version ? <button onClick={() => navigate(`/running/${encodeURIComponent(flowKey)}`)}>{t("running")}</button> : null}
-          <button onClick={exportFile}>{t("export")}</button>
+          <button onClick={() => setPanel(panel === "versions" ? "none" : "versions")} title={t("versions")}><ToolLabel icon="versions" text={t("versions")} /></button>
+          {record?.latest_version ? <button onClick={() => navigate(`/running/${encodeURIComponent(flowKey)}`)} title={t("running")}><ToolLabel icon="running" text={t("running")} /></button> : null}
+          <button onClick={exportFile} title={t("export")}><ToolLabel icon="export" text={t("export")} /></button>
           <button onClick={() => setPanel(panel === "help" ? "none" : "help")} title={`${t("shortcuts")} (?)`}>?</button>
           {version !== undefined ? (
             <button className="primary" onClick={() => navigate(`/flows/${encodeURIComponent(flowKey)}`)}>{t("backToDraft")}</button>
@@ -695,7 +733,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
             !readOnly && (
               <>
                 <button onClick={() => void save()} disabled={saving || !dirty} data-testid="save">{t("save")}</button>
-                <button className="primary" onClick={() => void publish()} disabled={publishBlocked} data-testid="publish" title={publishBlocked ? t("problems") : ""}>{t("publish")}</button>
+                <button className="primary" onClick={() => void publish()} disabled={publishBlocked} data-testid="publish" data-state={publishing} title={publishHint}>{t("publish")}</button>
               </>
             )
           )}

@@ -111,12 +111,13 @@ export function InboxPage() {
     if (task && task.outcomes.some((o) => typeof o === "string")) void outcomeLabels(task).then(setLabels);
   }, [task?.id]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  async function complete(outcome: string) {
+  async function complete(outcome: string, label: string) {
     if (!task) return;
     setError("");
     try {
       await api.complete(task.id, outcome, [...ticked]);
-      setDone(`${task.title}: ${humanize(outcome)}`);
+      // The button's text (the outcome's label), not its port name.
+      setDone(t("completed", { task: task.title, outcome: label }));
       setSelectedId(null);
       await load();
     } catch (e) {
@@ -190,7 +191,7 @@ export function InboxPage() {
                 const port = typeof o === "string" ? o : o.port;
                 const label = typeof o === "string" ? labels[o] ?? humanize(o) : o.label || labels[o.port] || humanize(o.port);
                 return (
-                  <button key={port} className={port.startsWith("approve") || port === "done" || port === "ok" ? "primary" : ""} disabled={missing.length > 0} title={missing.length ? `${t("mandatory")}: ${missing.map((m) => m.label).join(", ")}` : ""} onClick={() => void complete(port)} data-outcome={port}>
+                  <button key={port} className={port.startsWith("approve") || port === "done" || port === "ok" ? "primary" : ""} disabled={missing.length > 0} title={missing.length ? `${t("mandatory")}: ${missing.map((m) => m.label).join(", ")}` : ""} onClick={() => void complete(port, label)} data-outcome={port}>
                     {label}
                   </button>
                 );
