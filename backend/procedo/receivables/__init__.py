@@ -1,0 +1,1 @@
+"""Receivables: bringing debtors and open items in (docs/receivables.md)."""
