@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from procedo.api.app import create_app
 from tests.api_helpers import serving
 from tests.cluster import wait_until
 from tests.conftest import EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -105,11 +108,70 @@ def test_serve_demo_prints_a_login_to_a_tenant_with_the_examples(tmp_path: Path)
         wait_until(
             lambda: bool(http.get("/tasks", params={"scope": "all"}).json()), 30, "demo tasks"
         )
-    # A second start keeps the data and renews the password.
-    with serving(_env(tmp_path), "--demo") as (_url, lines):
+        # Every demo person's login is printed too, with their access and roles.
+        people = _demo_logins(printed)
+        assert set(people) >= {"anna@demo.example", "ben@demo.example", "carla@demo.example"}
+        for email, (password, details) in people.items():
+            assert "roles " in details, details
+            assert _logs_in(url, email, password), email
+    # A second start keeps the data and renews every password.
+    with serving(_env(tmp_path), "--demo") as (url, lines):
         again = re.search(r"password (\S+) \(renewed", "".join(lines))
         assert again is not None
         assert again[1] != found[2]
+        renewed = _demo_logins("".join(lines))
+        assert set(renewed) == set(people)
+        for email, (password, _details) in renewed.items():
+            assert password != people[email][0]
+            assert _logs_in(url, email, password), email
+
+
+def _demo_logins(printed: str) -> dict[str, tuple[str, str]]:
+    """The demo people's printed logins (the admin's aside): email -> (password, details)."""
+    found = re.findall(r"demo login: tenant 'demo', (\S+), password (\S+) \(([^)]*)\)", printed)
+    return {
+        email: (password, details) for email, password, details in found if "renewed" not in details
+    }
+
+
+def _logs_in(url: str, email: str, password: str) -> bool:
+    body = {"tenant": "demo", "email": email, "password": password}
+    return httpx.post(f"{url}/api/v1/auth/login", json=body).status_code == 200
+
+
+def test_the_run_script_leaves_the_address_and_data_dir_to_serve(tmp_path: Path) -> None:
+    """scripts/run hands its arguments to `procedo serve --demo`, which prints the real
+    address and data directory; the script names none of its own (it printed
+    $PROCEDO_DATA_DIR's even when --data-dir said otherwise)."""
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    shutil.copy(ROOT / "scripts" / "run", scripts / "run")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "procedo").write_text('#!/bin/sh\necho "procedo $*"\n')
+    (fake / "procedo").chmod(0o755)
+    # Instead of the real setup (uv sync, the designer's build): only the fake procedo.
+    (scripts / "env.sh").write_text(f'export PATH="{fake}:$PATH"\n')
+    given = tmp_path / "given-data"
+    done = subprocess.run(
+        ["bash", str(scripts / "run"), "--data-dir", str(given), "--port", "9123"],
+        env={**os.environ, "PROCEDO_DATA_DIR": "/elsewhere"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"procedo serve --demo --data-dir {given} --port 9123" in done.stdout
+    assert "/elsewhere" not in done.stdout
+    assert ".procedo-data" not in done.stdout
+
+
+def test_serve_prints_the_port_and_data_dir_it_was_given(tmp_path: Path) -> None:
+    given = tmp_path / "given-data"
+    with serving(_env(tmp_path / "env-data"), "--data-dir", str(given)) as (url, lines):
+        banner = next(line for line in lines if line.startswith("Procedo at"))
+        assert f"http://localhost:{url.rsplit(':', 1)[1]} (embedded, data in {given})" in banner
 
 
 def test_several_api_processes_need_the_distributed_setup(tmp_path: Path) -> None:

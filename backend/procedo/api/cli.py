@@ -70,10 +70,7 @@ def serve(host: str, port: int, data_dir: Path | None, demo: bool, workers: int)
         from procedo.api.demo import ensure_demo
 
         login = ensure_demo(backend.runtime)
-        banner.append(
-            f"demo login: tenant '{login.tenant}', {login.email}, password {login.password}"
-            + ("" if login.created else " (renewed at this start)")
-        )
+        banner += login.lines()  # the admin's login, then each demo person's
 
     def announce() -> None:
         for line in banner:

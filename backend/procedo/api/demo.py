@@ -1,13 +1,13 @@
 """The demo tenant for `procedo serve --demo`: example flows published, subjects, roles, people.
 
-Made once; on every later start only the demo admin's password is renewed (it
-is printed, and never stored in clear).
+Made once; on every later start the passwords of the admin and of each demo person
+are renewed and printed (never stored in clear), so a newcomer can act as each.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -75,11 +75,35 @@ CLIENTS: dict[str, dict[str, Any]] = {
 
 
 @dataclass(frozen=True)
+class PersonLogin:
+    email: str
+    password: str
+    name: str
+    access: str
+    roles: list[str]
+
+
+@dataclass(frozen=True)
 class DemoLogin:
     tenant: str
     email: str
     password: str
     created: bool
+    people: list[PersonLogin] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """What `procedo serve --demo` prints: the admin's login first, then each person's."""
+        renewed = "" if self.created else " (renewed at this start)"
+        out = [
+            f"demo login: tenant '{self.tenant}', {self.email}, password {self.password}{renewed}"
+        ]
+        for p in self.people:
+            roles = f"; roles {', '.join(p.roles)}" if p.roles else ""
+            out.append(
+                f"demo login: tenant '{self.tenant}', {p.email}, password {p.password}"
+                f" ({p.name}, {p.access}{roles})"
+            )
+        return out
 
 
 def examples_dir() -> Path:
@@ -103,15 +127,35 @@ def ensure_demo(rt: Runtime) -> DemoLogin:
     if tenant is not None and admin_id is not None:
         password = security.new_password()
         accounts.set_password(rt, admin_id, password)
-        return DemoLogin(DEMO_SLUG, ADMIN, password, created=False)
+        renewed = [_renew(rt, tenant.id, email) for email in PEOPLE]
+        return DemoLogin(DEMO_SLUG, ADMIN, password, False, [p for p in renewed if p])
     made = accounts.create_tenant(rt, "Demo Office", ADMIN, slug=DEMO_SLUG, admin_name="Demo Admin")
-    _fill(rt, made.tenant.id)
-    return DemoLogin(DEMO_SLUG, ADMIN, made.password, created=True)
+    return DemoLogin(DEMO_SLUG, ADMIN, made.password, True, _fill(rt, made.tenant.id))
 
 
-def _fill(rt: Runtime, tenant_id: Any) -> None:
+def _person(email: str, password: str) -> PersonLogin:
+    name, access, roles = PEOPLE[email]
+    return PersonLogin(email, password, name, access, roles)
+
+
+def _renew(rt: Runtime, tenant_id: Any, email: str) -> PersonLogin | None:
+    """A new password for a demo person; None when they were removed from the demo tenant."""
+    with rt.db.read() as session:
+        user_id = session.scalar(
+            sa.select(m.User.id).where(m.User.tenant_id == tenant_id, m.User.email == email)
+        )
+    if user_id is None:
+        return None
+    password = security.new_password()
+    accounts.set_password(rt, user_id, password)
+    return _person(email, password)
+
+
+def _fill(rt: Runtime, tenant_id: Any) -> list[PersonLogin]:
+    people = []
     for email, (name, access, roles) in PEOPLE.items():
-        accounts.add_user(rt, tenant_id, email, name, access)  # type: ignore[arg-type]
+        _user, password = accounts.add_user(rt, tenant_id, email, name, access)  # type: ignore[arg-type]
+        people.append(_person(email, password))
         for role in roles:
             setup.add_member(rt, tenant_id, role, email)
     folder = examples_dir()
@@ -131,3 +175,4 @@ def _fill(rt: Runtime, tenant_id: Any) -> None:
         setup.upsert_subject(rt, tenant_id, "debtor", key, fields, "active")
     for key, fields in CLIENTS.items():
         setup.upsert_subject(rt, tenant_id, "client", key, fields, "active")
+    return people
