@@ -74,6 +74,7 @@ class OpenItem(Base):
         sa.UniqueConstraint("tenant_id", "number"),
         # A debtor's items by status and due date: every computed fact reads this range.
         sa.Index("ix_open_items_debtor", "debtor_id", "status", "due_date"),
+        sa.Index("ix_open_items_payment_reference", "tenant_id", "payment_reference"),
         _status_check("status", ITEM_STATUSES),
         _status_check("kind", ITEM_KINDS),
     )
@@ -88,6 +89,9 @@ class OpenItem(Base):
     open_amount: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    # The structured reference printed on the invoice (RF or betalingskenmerk), for
+    # matching payments (receivables/matching.py; migration 0011).
+    payment_reference: Mapped[str | None] = mapped_column(sa.String(35))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -99,6 +103,8 @@ class Payment(Base):
     __table_args__ = (
         sa.Index("ix_payments_debtor", "debtor_id", "paid_on"),
         sa.Index("ix_payments_tenant_status", "tenant_id", "status", "paid_on"),
+        sa.UniqueConstraint("tenant_id", "bank_reference"),
+        sa.Index("ix_payments_debtor_iban", "tenant_id", "debtor_iban"),
         _status_check("status", PAYMENT_STATUSES),
     )
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_id)
@@ -117,3 +123,15 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(sa.String(140), default="")
     status: Mapped[str] = mapped_column(sa.String(16), default="unmatched")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # From here: migration 0011 (receivables/payments.py). The bank's reference makes a
+    # statement imported twice store each payment once (unique per tenant).
+    bank_reference: Mapped[str | None] = mapped_column(sa.String(200))
+    source: Mapped[str] = mapped_column(sa.String(16), default="api")
+    debtor_name: Mapped[str] = mapped_column(sa.String(140), default="")
+    debtor_iban: Mapped[str] = mapped_column(sa.String(34), default="")
+    creditor_reference: Mapped[str] = mapped_column(sa.String(35), default="")
+    remittance: Mapped[str] = mapped_column(sa.Text, default="")
+    # How it was matched (creditor_reference, invoice_number, amount_debtor, person).
+    matched_by: Mapped[str] = mapped_column(sa.String(32), default="")
+    # What an overpayment left over after paying its item in full.
+    unapplied: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
