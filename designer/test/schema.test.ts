@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { prepareSchema, pruneDefaults, uiSchemaFor } from "../src/flow/schema";
-import { loadCatalogue } from "./helpers";
+import { DECLARED_ORDER, flowSettingsSchema } from "../src/flow/declared";
+import type { JsonSchema } from "../src/types";
+import { loadCatalogue, ROOT } from "./helpers";
 
 const catalogue = loadCatalogue();
 
@@ -46,5 +50,29 @@ describe("server problems in the form", () => {
         { message: "no path" },
       ]),
     ).toEqual({ branches: { 1: { port: { __errors: ["rename it"] }, when: { field: { __errors: ["unknown field"] } } } } });
+  });
+});
+
+describe("the order of choices and fields", () => {
+  const flowSchema = JSON.parse(readFileSync(path.join(ROOT, "docs", "flow.schema.json"), "utf8")) as JsonSchema;
+  const settings = flowSettingsSchema(flowSchema);
+
+  it("lists weekdays Monday to Sunday and time units by size, not alphabetically", () => {
+    const weekday = settings.$defs.ScheduleTrigger.properties.weekday.anyOf[0].enum;
+    expect(weekday).toEqual(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]);
+    const wait = prepareSchema(catalogue.get("wait")!.params_schema);
+    expect(wait.$defs.Duration.properties.unit.enum).toEqual(["seconds", "minutes", "hours", "days", "business_days", "weeks", "months"]);
+  });
+
+  it("shows a trigger's fields in the order the format declares them", () => {
+    const order: string[] = uiSchemaFor(settings).trigger["ui:order"];
+    const schedule = DECLARED_ORDER.ScheduleTrigger!;
+    expect(order.filter((name) => schedule.includes(name))).toEqual(schedule);
+  });
+
+  it("declares exactly the schema's trigger fields (a new field needs its place)", () => {
+    for (const [name, order] of Object.entries(DECLARED_ORDER)) {
+      expect([...order].sort()).toEqual(Object.keys(flowSchema.$defs[name].properties).sort());
+    }
   });
 });

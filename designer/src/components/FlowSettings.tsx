@@ -6,20 +6,18 @@ import type { RJSFSchema } from "@rjsf/utils";
 import flowSchema from "../../../docs/flow.schema.json";
 import { useT } from "../i18n";
 import { stableJson } from "../flow/diff";
-import { prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
+import { pruneDefaults, uiSchemaFor } from "../flow/schema";
 import { validator } from "../flow/validator";
+import { flowSettingsSchema } from "../flow/declared";
 import { ruleFields as ruleFieldsForFlow } from "./ParamsPanel";
 import type { RuleContext } from "./RuleBuilder";
-import type { Flow } from "../types";
+import type { Flow, JsonSchema } from "../types";
 
 export function FlowSettings({ meta, readOnly, ruleContext, onChange, hint }: { meta: Flow; readOnly: boolean; ruleContext: RuleContext; onChange: (m: Flow) => void; hint: string }) {
   const { t } = useT();
   // The flow-level form comes from the flow format's own JSON Schema (docs/flow.schema.json).
-  const schema = useMemo(() => {
-    const defs = (flowSchema as Record<string, unknown>).$defs as Record<string, Record<string, Record<string, unknown>>>;
-    const props = defs.Flow!.properties!;
-    return prepareSchema({ $defs: defs, type: "object", properties: { trigger: props.trigger, stop_when: props.stop_when }, required: ["trigger"] });
-  }, []);
+  // The triggers' fields in the order the format declares them, not the file's sorted one.
+  const schema = useMemo(() => flowSettingsSchema(flowSchema as JsonSchema), []);
   const uiSchema = useMemo(() => ({ ...uiSchemaFor(schema), "ui:submitButtonOptions": { norender: true } }), [schema]);
   const formData = useMemo(() => {
     const d: Record<string, unknown> = { trigger: meta.trigger };

@@ -70,7 +70,7 @@ export function uiSchemaFor(schema: JsonSchema, root: JsonSchema = schema, depth
   return ui;
 }
 
-// Required fields first, then the rest, in the schema's (alphabetical) order.
+// Required fields first, then the rest, in the schema's order (the declared one: flow/declared.ts).
 function rank(s: JsonSchema, name: string): number {
   const required: string[] = s.required ?? [];
   const i = required.indexOf(name);
@@ -89,6 +89,7 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
   const walk = (s: JsonSchema) => {
     if (!s || typeof s !== "object" || seen.has(s)) return;
     seen.add(s);
+    if (Array.isArray(s.enum)) s.enum = naturalOrder(s.enum);
     if (Array.isArray(s.anyOf)) {
       for (const member of s.anyOf as JsonSchema[]) {
         if (member && member.type === "null" && !member.title) member.title = "—";
@@ -140,6 +141,24 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
   };
   strip(copy);
   return copy;
+}
+
+// JSON Schema generators list a Literal's values sorted (friday, monday, ...); some
+// values have an order of their own that people expect in a drop-down.
+const NATURAL_ORDERS = [
+  ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+  ["seconds", "minutes", "hours", "days", "business_days", "weeks", "months", "quarters", "years"],
+  ["second", "minute", "hour", "day", "week", "month", "quarter", "year"],
+];
+
+/** An enum's values in their natural order (weekdays Monday first, time units by size), else as given. */
+export function naturalOrder(values: unknown[]): unknown[] {
+  for (const order of NATURAL_ORDERS) {
+    if (values.length > 1 && values.every((v) => typeof v === "string" && order.includes(v))) {
+      return [...values].sort((a, b) => order.indexOf(a as string) - order.indexOf(b as string));
+    }
+  }
+  return values;
 }
 
 export function humanize(name: string): string {
