@@ -205,18 +205,25 @@ def test_a_failing_phase_of_a_round_stops_no_other(
     assert instances_of(runner, tenant) == 1
 
 
-def test_swept_work_is_sent_again_one_item_per_message(runner: LocalRunner) -> None:
-    """Work the sweeper finds may be what failed before: alone, it fails alone."""
+def test_swept_work_is_sent_again_in_batches_of_one_tenant(runner: LocalRunner) -> None:
+    """Work the sweeper finds may be what failed before: it fails with its own tenant's only."""
     tenants = [tenant_with_schedule(runner, name)[0] for name in ("Alpha", "Bravo")]
+    for tenant in tenants:
+        setup.upsert_subject(runner.rt, tenant, "debtor", "also-due", DEBTOR)
     runner.clock.set(DUE)
-    assert run_due_schedules(runner.rt) == 2
+    assert run_due_schedules(runner.rt) == 4
     runner.dispatcher.queue.clear()  # their messages were lost (or kept failing)
     runner.clock.set(DUE + dt.timedelta(minutes=5))
     Scheduler(runner.rt, grace=30).tick()
-    sent = list(runner.dispatcher.queue)
-    assert sorted(len(ids) for kind, ids in sent if kind == "advance") == [1, 1]
+    with runner.rt.db.read() as session:
+        rows = session.execute(sa.select(m.Instance.id, m.Instance.tenant_id))
+        tenant_of = dict(rows.all())
+    sent = [ids for kind, ids in runner.dispatcher.queue if kind == "advance"]
+    assert sorted([tenant_of[ident] for ident in ids] for ids in sent) == sorted(
+        [tenant, tenant] for tenant in tenants
+    )
     runner.drain()
-    assert [instances_of(runner, tenant) for tenant in tenants] == [1, 1]
+    assert [instances_of(runner, tenant) for tenant in tenants] == [2, 2]
 
 
 def test_a_query_the_database_refuses_fails_only_its_schedule(

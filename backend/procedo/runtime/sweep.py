@@ -16,34 +16,51 @@ import sqlalchemy as sa
 from procedo.db import models as m
 from procedo.runtime.context import MessageKind, Runtime
 
+Found = list[tuple[MessageKind, uuid.UUID]]
+
 
 def sweep(
     rt: Runtime, grace: dt.timedelta, sending_timeout: dt.timedelta
-) -> list[tuple[MessageKind, uuid.UUID]]:
+) -> dict[uuid.UUID, Found]:
+    """The messages to send again, by tenant.
+
+    What the sweeper finds may be what failed before (a worker handles a batch in
+    one transaction): sent in batches of one tenant each, an item that keeps
+    failing holds up no other tenant's work.
+    """
     now = rt.clock.now()
     late = now - grace
+    found: dict[uuid.UUID, Found] = {}
+
+    def add(kind: MessageKind, rows: sa.Result[uuid.UUID, uuid.UUID]) -> None:
+        for tenant_id, ident in rows:
+            found.setdefault(tenant_id, []).append((kind, ident))
+
     with rt.transaction() as (session, _out):
-        found: list[tuple[MessageKind, uuid.UUID]] = []
-        found += [
-            ("advance", i)
-            for i in session.scalars(
-                sa.select(m.Instance.id).where(
+        add(
+            "advance",
+            session.execute(
+                sa.select(m.Instance.tenant_id, m.Instance.id).where(
                     m.Instance.status == "pending", m.Instance.updated_at < late
                 )
-            )
-        ]
-        found += [
-            ("timer", i)
-            for i in session.scalars(
-                sa.select(m.Timer.id).where(m.Timer.status == "enqueued", m.Timer.claimed_at < late)
-            )
-        ]
-        found += [
-            ("event", i)
-            for i in session.scalars(
-                sa.select(m.Event.id).where(m.Event.status == "pending", m.Event.created_at < late)
-            )
-        ]
+            ),
+        )
+        add(
+            "timer",
+            session.execute(
+                sa.select(m.Timer.tenant_id, m.Timer.id).where(
+                    m.Timer.status == "enqueued", m.Timer.claimed_at < late
+                )
+            ),
+        )
+        add(
+            "event",
+            session.execute(
+                sa.select(m.Event.tenant_id, m.Event.id).where(
+                    m.Event.status == "pending", m.Event.created_at < late
+                )
+            ),
+        )
         # An email `sending` for long was abandoned by a dead worker: send it again
         # (same Message-ID, so the receiver can tell).
         session.execute(
@@ -55,12 +72,12 @@ def sweep(
             .values(status="pending")
             .execution_options(synchronize_session=False)
         )
-        found += [
-            ("outbox", i)
-            for i in session.scalars(
-                sa.select(m.Outbox.id).where(
+        add(
+            "outbox",
+            session.execute(
+                sa.select(m.Outbox.tenant_id, m.Outbox.id).where(
                     m.Outbox.status == "enqueued", m.Outbox.next_attempt_at < late
                 )
-            )
-        ]
-        return found
+            ),
+        )
+    return found

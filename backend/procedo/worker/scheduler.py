@@ -63,12 +63,11 @@ class Scheduler:
         return len(messages)
 
     def _sweep(self) -> int:
-        found = sweep(self.rt, self.grace, self.sending_timeout)
-        # What the sweeper finds may be what failed before: one id per message, so an
-        # item that keeps failing fails alone and holds up no other (nor any tenant's).
-        for kind, ident in found:
-            self.rt.dispatcher.send(kind, [ident])
-        return len(found)
+        sent = 0
+        for messages in sweep(self.rt, self.grace, self.sending_timeout).values():
+            send_batched(self.rt.dispatcher, messages)  # batches of one tenant each
+            sent += len(messages)
+        return sent
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
