@@ -23,6 +23,7 @@ from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeContr
 from procedo.api.resources.flows import FlowController
 from procedo.api.resources.instances import InstanceController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
+from procedo.api.resources.payments import PaymentController
 from procedo.api.resources.roles import RoleController
 from procedo.api.resources.rules import RuleController
 from procedo.api.resources.schedules import ScheduleController
@@ -50,6 +51,7 @@ CONTROLLERS = [
     PartnershipController,
     SharedController,
     ScheduleController,
+    PaymentController,
 ]
 
 
