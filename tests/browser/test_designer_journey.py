@@ -541,3 +541,18 @@ def test_publish_inbox_toast_not_found_and_toolbar(page: Any, server: Server) ->
     fits = toolbar.evaluate("el => el.scrollWidth <= el.clientWidth")
     assert fits, "the toolbar overflows"
     page.click("button[data-lang=en]")
+
+
+def test_a_missing_trigger_field_hides_no_other_problem(page: Any, server: Server) -> None:
+    log_in(page, server)
+    new_flow(page, "all-problems", "debtor")
+    wait_validated(page)
+    page.select_option("#root_trigger__anyof_select", label="Schedule")  # "every" not chosen yet
+    page.wait_for_selector(".problem-item[data-code='flow.invalid']")
+    wait_validated(page)
+    codes = page.locator("[data-testid=problems] .problem-item").evaluate_all(
+        "els => els.map(e => e.dataset.code)"
+    )
+    assert "flow.invalid" in codes
+    assert "flow.end.missing" in codes, codes  # the graph is checked all the same
+    assert "node.port.unconnected" in codes, codes

@@ -36,6 +36,7 @@ import { connectionProblem } from "../flow/connections";
 import { boxOf, freeSpot, NEW_NODE_SIZE } from "../flow/placement";
 import { fitExample, type SubjectTypeInfo } from "../flow/defaults";
 import { publishState } from "../flow/publish";
+import { validateAll } from "../flow/probe";
 import { autoLayout } from "../flow/layout";
 import { copyFragment, pasteFragment, readFragment, type Fragment } from "../flow/clipboard";
 import { diffFlows, stableJson, type Change } from "../flow/diff";
@@ -79,6 +80,14 @@ function typing(target: EventTarget | null): boolean {
   if (!el) return false;
   const tag = el.tagName;
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+}
+
+/** The server's problems for a flow, whether it answers them as a result or as an error. */
+function validateFlow(flow: Flow): Promise<Problem[]> {
+  return api.validate(flow).catch((e: unknown) => {
+    if (e instanceof ApiError && e.problems.length) return e.problems;
+    throw e;
+  });
 }
 
 /**
@@ -269,7 +278,8 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     const timer = setTimeout(() => {
       validated.current = currentJson;
       setValidating(true);
-      api.validate(JSON.parse(currentJson)).then(
+      // Every problem: asked again with stand-ins when a flow-level field stopped the check early.
+      validateAll(JSON.parse(currentJson) as Flow, validateFlow).then(
         (found) => {
           if (cancelled) return;
           setProblems(found);
