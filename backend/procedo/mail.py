@@ -77,6 +77,7 @@ __all__ = [
     "SmtpSettingsError",
     "backoff",
     "build_message",
+    "check_address",
     "deliver",
     "html_to_text",
     "safe_links",
@@ -165,6 +166,15 @@ def _parse_address(value: str, what: str, *, display_name: bool = False) -> Addr
         name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     spec = _addr_spec(match.group(2).strip(), what)
     return Address(display_name=name, addr_spec=spec.addr_spec)
+
+
+def check_address(value: str, what: str, *, display_name: bool = False) -> str:
+    """``value`` as it will be sent (``name@domain``, or with a display name where allowed).
+
+    Raises InvalidAddress or HeaderInjection naming ``what``: for settings and forms
+    that take an address, so they refuse what the sender would refuse.
+    """
+    return str(_parse_address(value, what, display_name=display_name))
 
 
 class SmtpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

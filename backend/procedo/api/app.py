@@ -27,6 +27,7 @@ from procedo.api.resources.payments import PaymentController
 from procedo.api.resources.roles import RoleController
 from procedo.api.resources.rules import RuleController
 from procedo.api.resources.schedules import ScheduleController
+from procedo.api.resources.settings import EmailSettingsController
 from procedo.api.resources.subjects import SubjectController
 from procedo.api.resources.tasks import TaskController
 from procedo.api.resources.tokens import TokenController
@@ -51,6 +52,7 @@ CONTROLLERS = [
     PartnershipController,
     SharedController,
     ScheduleController,
+    EmailSettingsController,
     PaymentController,
 ]
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from procedo import mail
 from procedo.db import models as m
+from procedo.messaging import channel
 from procedo.runtime.context import Runtime
 from procedo.runtime.steps import history
 
@@ -26,7 +27,7 @@ class Sender(Protocol):
 
 
 def smtp_sender(tenant: m.Tenant, email: mail.OutgoingEmail) -> mail.Delivery:
-    """Send through the tenant's own SMTP server."""
+    """Send through the SMTP server of ``tenant.smtp`` (the settings before migration 0012)."""
     try:
         settings = mail.SmtpSettings.from_dict(tenant.smtp)
     except mail.SmtpSettingsError as exc:
@@ -34,12 +35,26 @@ def smtp_sender(tenant: m.Tenant, email: mail.OutgoingEmail) -> mail.Delivery:
     return mail.deliver(settings, email)
 
 
-def deliver_all(rt: Runtime, outbox_ids: Sequence[uuid.UUID], sender: Sender = smtp_sender) -> None:
+def _through_settings(
+    settings: mail.SmtpSettings | mail.SmtpSettingsError, email: mail.OutgoingEmail
+) -> mail.Delivery:
+    if isinstance(settings, mail.SmtpSettingsError):
+        return mail.Delivery(outcome="failed", detail=str(settings))
+    return mail.deliver(settings, email)
+
+
+def deliver_all(rt: Runtime, outbox_ids: Sequence[uuid.UUID], sender: Sender | None = None) -> None:
     for outbox_id in outbox_ids:
         deliver(rt, outbox_id, sender)
 
 
-def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender = smtp_sender) -> None:
+def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> None:
+    """Send one queued email; ``sender`` None: through the tenant's email settings.
+
+    The settings (db/messaging.py, the password decrypted) are read in the claiming
+    transaction and used for this one send; tenants that never saved any fall back
+    to ``tenants.smtp``.
+    """
     now = rt.clock.now()
     with rt.transaction() as (session, _out):
         claimed = session.execute(
@@ -55,14 +70,20 @@ def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender = smtp_sender) -> 
         tenant = session.get(m.Tenant, row.tenant_id)
         assert tenant is not None
         session.expunge(tenant)
+        settings: mail.SmtpSettings | mail.SmtpSettingsError
+        try:
+            settings = channel.smtp_settings(session, tenant)
+        except mail.SmtpSettingsError as exc:
+            settings = exc
         email = mail.OutgoingEmail(
             message_id=row.message_id,
             recipients=tuple(row.recipients),
             subject=row.subject,
             body_html=row.body,
+            reply_to=channel.reply_to(session, row.tenant_id),
         )
         attempts, instance_id = row.attempts, row.instance_id
-    result = sender(tenant, email)
+    result = _through_settings(settings, email) if sender is None else sender(tenant, email)
     with rt.transaction() as (session, _out):
         row = session.get(m.Outbox, outbox_id)
         assert row is not None

@@ -1,0 +1,1 @@
+"""Messages a tenant runs itself: its email channel and its template library (issue 15)."""
