@@ -205,8 +205,12 @@ def test_a_failing_phase_of_a_round_stops_no_other(
     assert instances_of(runner, tenant) == 1
 
 
-def test_swept_work_is_sent_again_in_batches_of_one_tenant(runner: LocalRunner) -> None:
-    """Work the sweeper finds may be what failed before: it fails with its own tenant's only."""
+@pytest.mark.parametrize(("singly_up_to", "batches"), [(100, [1, 1, 1, 1]), (3, [2, 2])])
+def test_swept_work_fails_alone_or_with_its_own_tenants_only(
+    runner: LocalRunner, singly_up_to: int, batches: list[int]
+) -> None:
+    """What the sweeper finds may be what failed before: a few go one per message, a
+    flood (more than ``sweep_singly_up_to``) in batches of one tenant each."""
     tenants = [tenant_with_schedule(runner, name)[0] for name in ("Alpha", "Bravo")]
     for tenant in tenants:
         setup.upsert_subject(runner.rt, tenant, "debtor", "also-due", DEBTOR)
@@ -214,14 +218,15 @@ def test_swept_work_is_sent_again_in_batches_of_one_tenant(runner: LocalRunner) 
     assert run_due_schedules(runner.rt) == 4
     runner.dispatcher.queue.clear()  # their messages were lost (or kept failing)
     runner.clock.set(DUE + dt.timedelta(minutes=5))
-    Scheduler(runner.rt, grace=30).tick()
+    scheduler = Scheduler(runner.rt, grace=30)
+    scheduler.sweep_singly_up_to = singly_up_to
+    scheduler.tick()
     with runner.rt.db.read() as session:
         rows = session.execute(sa.select(m.Instance.id, m.Instance.tenant_id))
         tenant_of = dict(rows.all())
     sent = [ids for kind, ids in runner.dispatcher.queue if kind == "advance"]
-    assert sorted([tenant_of[ident] for ident in ids] for ids in sent) == sorted(
-        [tenant, tenant] for tenant in tenants
-    )
+    assert sorted(len(ids) for ids in sent) == batches
+    assert all(len({tenant_of[ident] for ident in ids}) == 1 for ids in sent)
     runner.drain()
     assert [instances_of(runner, tenant) for tenant in tenants] == [2, 2]
 

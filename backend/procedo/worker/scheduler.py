@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from procedo.runtime import outbox, work
 from procedo.runtime.context import MessageKind, Runtime, send_batched
+from procedo.runtime.recurrence import run_due_plans
 from procedo.runtime.schedules import run_due_schedules
 from procedo.runtime.sweep import sweep
 
@@ -34,6 +35,7 @@ class Scheduler:
         self.grace = dt.timedelta(seconds=grace)
         self.sending_timeout = dt.timedelta(seconds=sending_timeout)
         self.sweep_every = min(10.0, grace / 2)
+        self.sweep_singly_up_to = 100
         self._last_sweep = 0.0
 
     def tick(self) -> int:
@@ -46,7 +48,8 @@ class Scheduler:
         if time.monotonic() - self._last_sweep >= self.sweep_every:
             self._last_sweep = time.monotonic()
             done += self._phase("sweeping", self._sweep)
-        return done + self._phase("running schedules", lambda: run_due_schedules(self.rt))
+        done += self._phase("running schedules", lambda: run_due_schedules(self.rt))
+        return done + self._phase("running start plans", lambda: run_due_plans(self.rt))
 
     def _phase(self, name: str, action: Callable[[], int]) -> int:
         try:
@@ -63,10 +66,17 @@ class Scheduler:
         return len(messages)
 
     def _sweep(self) -> int:
-        sent = 0
-        for messages in sweep(self.rt, self.grace, self.sending_timeout).values():
-            send_batched(self.rt.dispatcher, messages)  # batches of one tenant each
-            sent += len(messages)
+        found = sweep(self.rt, self.grace, self.sending_timeout)
+        sent = sum(len(messages) for messages in found.values())
+        # Usually the sweeper finds a handful: what keeps failing. One per message, each
+        # fails alone. A flood (after the broker lost its messages) goes in batches, of
+        # one tenant each, so recovery stays fast and holds up no other tenant's work.
+        for messages in found.values():
+            if sent <= self.sweep_singly_up_to:
+                for kind, ident in messages:
+                    self.rt.dispatcher.send(kind, [ident])
+            else:
+                send_batched(self.rt.dispatcher, messages)
         return sent
 
     def run(self, stop: threading.Event) -> None:
