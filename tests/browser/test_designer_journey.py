@@ -381,6 +381,10 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     page.goto("/running/invoice-approval")
     page.wait_for_selector("[data-testid=instances] .list-item")
     count = page.locator(".react-flow__node[data-id='approve_a'] [data-testid=node-count]")
+    # The counts arrive after the canvas: wait for them (once read as '' while drawing).
+    page.wait_for_selector(
+        ".react-flow__node[data-id='approve_a'] [data-testid=node-count]:text-is('1')"
+    )
     assert count.inner_text() == "1"
     page.click("[data-testid=instances] .list-item:has-text('INV-2026-0042')")
     page.wait_for_selector(".react-flow__node[data-id='approve_a'] [data-testid=instance-marker]")
