@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
-from procedo.db.models import Base, History, Subject, Tenant
+from procedo.db.models import Base, Flow, FlowVersion, History, Instance, Subject, Task, Tenant
 from procedo.db.receivables import OpenItem
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import Computed, computed_fields
@@ -25,7 +25,16 @@ from tests.conftest import POSTGRES_URL
 from tests.test_rules_sql import postgres_engine
 
 DEBTOR: list[Computed] = computed_fields(builtin_subject_types()["debtor"])
-TABLES = [Tenant.__table__, Subject.__table__, OpenItem.__table__, History.__table__]
+TABLES = [
+    Tenant.__table__,
+    Subject.__table__,
+    OpenItem.__table__,
+    History.__table__,
+    Flow.__table__,
+    FlowVersion.__table__,
+    Instance.__table__,
+    Task.__table__,
+]
 
 
 @dataclass
@@ -48,10 +57,20 @@ class Note:
 
 
 @dataclass
+class CallTask:
+    """A task and the ``task_opened`` row its node wrote (with ``mark``, unless None)."""
+
+    status: str = "open"
+    mark: Any = "call"
+    node: str = "call"
+
+
+@dataclass
 class Debtor:
     fields: dict[str, Any] = field(default_factory=dict)
     items: list[Item] = field(default_factory=list)
     history: list[Note] = field(default_factory=list)
+    tasks: list[CallTask] = field(default_factory=list)
 
 
 class FactStore:
@@ -62,8 +81,24 @@ class FactStore:
         self.name = engine.dialect.name
         self.tenant_id = uuid.uuid4()
         Base.metadata.create_all(engine, tables=TABLES)
+        self.version_id = uuid.uuid4()
+        flow_id = uuid.uuid4()
         with engine.begin() as connection:
             connection.execute(sa.insert(Tenant).values(id=self.tenant_id, name="T", slug="facts"))
+            connection.execute(
+                sa.insert(Flow).values(id=flow_id, tenant_id=self.tenant_id, key="f", name="F")
+            )
+            connection.execute(
+                sa.insert(FlowVersion).values(
+                    id=self.version_id,
+                    tenant_id=self.tenant_id,
+                    flow_id=flow_id,
+                    number=1,
+                    document="{}",
+                    subject_type="debtor",
+                    trigger_kind="manual",
+                )
+            )
 
     def fill(self, debtors: Sequence[Debtor]) -> list[uuid.UUID]:
         ids = [uuid.uuid4() for _ in debtors]
@@ -91,12 +126,50 @@ class FactStore:
                         "subject_id": subject_id,
                         "instance_id": uuid.uuid4() if note.by_workflow else None,
                         "kind": note.kind,
+                        "node_id": None,
                         "at": note.at,
                         "data": {} if note.mark is None else {"mark": note.mark},
                     }
                 )
+        instances: list[dict[str, Any]] = []
+        tasks: list[dict[str, Any]] = []
+        for subject_id, debtor in zip(ids, debtors, strict=True):
+            if not debtor.tasks:
+                continue
+            instance_id = uuid.uuid4()
+            instances.append(
+                {
+                    "id": instance_id,
+                    "tenant_id": self.tenant_id,
+                    "flow_version_id": self.version_id,
+                    "subject_id": subject_id,
+                }
+            )
+            for task in debtor.tasks:
+                tasks.append(
+                    {
+                        "tenant_id": self.tenant_id,
+                        "instance_id": instance_id,
+                        "token_id": uuid.uuid4(),
+                        "node_id": task.node,
+                        "subject_id": subject_id,
+                        "title": "Call",
+                        "status": task.status,
+                    }
+                )
+                notes.append(
+                    {
+                        "tenant_id": self.tenant_id,
+                        "subject_id": subject_id,
+                        "instance_id": instance_id,
+                        "kind": "task_opened",
+                        "node_id": task.node,
+                        "at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                        "data": {} if task.mark is None else {"mark": task.mark},
+                    }
+                )
         with self.engine.begin() as connection:
-            for table in (History, OpenItem, Subject):
+            for table in (History, OpenItem, Task, Instance, Subject):
                 connection.execute(sa.delete(table))
             if debtors:
                 connection.execute(
@@ -116,6 +189,9 @@ class FactStore:
                 )
             if items:
                 connection.execute(sa.insert(OpenItem), items)
+            if instances:
+                connection.execute(sa.insert(Instance), instances)
+                connection.execute(sa.insert(Task), tasks)
             if notes:
                 connection.execute(sa.insert(History), notes)
         return ids

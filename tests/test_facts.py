@@ -18,7 +18,7 @@ from procedo.facts.declared import computed_fields
 from procedo.rules.evaluate import evaluate
 from procedo.rules.text import parse_rule
 from procedo.subjects import load_subject_type
-from tests.facts_store import Debtor, FactStore, Item, Note, facts_store
+from tests.facts_store import CallTask, Debtor, FactStore, Item, Note, facts_store
 
 __all__ = ["facts_store"]
 
@@ -117,6 +117,20 @@ def test_only_notices_a_workflow_sent_count(facts_store: FactStore) -> None:
     assert facts["dunning_notices"] == 2
     assert facts["last_dunning_date"] == dt.date(2026, 3, 6)
     assert facts["days_since_last_dunning"] == 4
+
+
+def test_open_call_tasks_are_the_open_tasks_a_call_node_opened(facts_store: FactStore) -> None:
+    debtor = Debtor(
+        tasks=[
+            CallTask(),
+            CallTask(node="call_again"),
+            CallTask(status="completed"),
+            CallTask(mark=None, node="approve"),  # an approval task: no mark
+            CallTask(mark="lawyer", node="handover"),
+        ]
+    )
+    first, second = both_ways(facts_store, [debtor, Debtor()])
+    assert (first["open_call_tasks"], second["open_call_tasks"]) == (2, 0)
 
 
 def test_credit_limit_and_promised_payment_date(facts_store: FactStore) -> None:

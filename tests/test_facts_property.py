@@ -31,7 +31,7 @@ from procedo.rules.model import (
     Rule,
     StringValue,
 )
-from tests.facts_store import DEBTOR, Debtor, FactStore, Item, Note, facts_store
+from tests.facts_store import DEBTOR, CallTask, Debtor, FactStore, Item, Note, facts_store
 
 __all__ = ["facts_store"]
 
@@ -86,12 +86,19 @@ stored_fields = st.fixed_dictionaries(
         "last_successful_call_date": date_texts,
     },
 ).map(lambda fields: {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()})
+tasks = st.builds(
+    CallTask,
+    status=st.sampled_from(["open", "completed", "cancelled"]),
+    mark=st.sampled_from(["call", "lawyer", None, 7]),
+    node=st.sampled_from(["call", "approve", "call_again"]),
+)
 debtors = st.lists(
     st.builds(
         Debtor,
         fields=stored_fields,
         items=st.lists(items, max_size=5),
         history=st.lists(notes, max_size=4),
+        tasks=st.lists(tasks, max_size=3),
     ),
     max_size=4,
 )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Fact, fact_problem, result_type
+from procedo.facts.model import (
+    Activity,
+    Age,
+    Aggregate,
+    Exceeds,
+    Fact,
+    Tasks,
+    fact_problem,
+    result_type,
+)
 
 if TYPE_CHECKING:
     from procedo.subjects import SubjectType
@@ -83,5 +92,5 @@ def _reads(fact: Fact) -> tuple[str, ...]:
         return (fact.since,)
     if isinstance(fact, Exceeds):
         return (fact.value, fact.limit)
-    assert isinstance(fact, Aggregate | Activity)
+    assert isinstance(fact, Aggregate | Activity | Tasks)
     return ()

@@ -9,6 +9,8 @@ A field of a subject type may carry ``"compute": {...}``, one of:
 * ``activity``: the count, or the date of the last one, of rows of the
   subject's history (``email_queued``, ``task_completed`` ...), optionally only
   those a workflow wrote and those a node marked (``data.mark``);
+* ``tasks``: how many of the subject's tasks are open (or completed), optionally
+  only those a node marked (``data.mark`` of the task's ``task_opened`` row);
 * ``exceeds``: whether one decimal field is above another (debt above credit limit).
 
 The same declaration is read two ways: ``facts.python`` computes the values for
@@ -64,6 +66,17 @@ class Activity(_Fact, tag="activity", frozen=True, kw_only=True):
     marks: list[Mark] = []
 
 
+class Tasks(_Fact, tag="tasks", frozen=True, kw_only=True):
+    """How many of the subject's tasks are in a status, optionally only those a node marked.
+
+    A task's mark is the ``data.mark`` of the ``task_opened`` history row its node wrote.
+    """
+
+    function: Literal["count"] = "count"
+    status: Literal["open", "completed", "cancelled"] = "open"
+    marks: list[Mark] = []
+
+
 class Exceeds(_Fact, tag="exceeds", frozen=True, kw_only=True):
     """``value > limit`` for two decimal fields; false when either is absent."""
 
@@ -71,7 +84,7 @@ class Exceeds(_Fact, tag="exceeds", frozen=True, kw_only=True):
     limit: FieldRef
 
 
-Fact: TypeAlias = Aggregate | Age | Activity | Exceeds
+Fact: TypeAlias = Aggregate | Age | Activity | Tasks | Exceeds
 
 # The field type a fact's value has, which the declaring field must have too.
 ResultType = Literal["integer", "decimal", "date", "bool"]
@@ -89,6 +102,8 @@ def result_type(fact: Fact) -> ResultType:
         return "integer"
     if isinstance(fact, Activity):
         return "integer" if fact.function == "count" else "date"
+    if isinstance(fact, Tasks):
+        return "integer"
     return "bool"
 
 

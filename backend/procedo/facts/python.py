@@ -18,14 +18,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from procedo.db.models import History
+from procedo.db.models import History, Instance, Task
 from procedo.db.receivables import OpenItem
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import Computed
-from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Fact
+from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Fact, Tasks
 from procedo.rules.evaluate import _FAIL, _to_date, _to_decimal
 
-__all__ = ["HistoryRow", "ItemRow", "compute", "load_facts"]
+__all__ = ["HistoryRow", "ItemRow", "TaskRow", "compute", "load_facts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +45,32 @@ class HistoryRow:
     mark: Any  # data["mark"], whatever the writer put there
 
 
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    status: str
+    marks: frozenset[str]  # the marks of its node's task_opened rows
+
+
 def compute(
     computed: Sequence[Computed],
     fields: Mapping[str, Any],
     items: Sequence[ItemRow],
     history: Sequence[HistoryRow],
     calendar: Calendar,
+    tasks: Sequence[TaskRow] = (),
 ) -> dict[str, Any]:
     """The computed fields' values for one subject, by name."""
     values: dict[str, Any] = {}
     for field in computed:  # dependency order
-        values[field.name] = _value(field.fact, fields, values, items, history, calendar)
+        fact = field.fact
+        if isinstance(fact, Tasks):
+            values[field.name] = sum(
+                1
+                for task in tasks
+                if task.status == fact.status and (not fact.marks or task.marks & set(fact.marks))
+            )
+            continue
+        values[field.name] = _value(fact, fields, values, items, history, calendar)
     return values
 
 
@@ -85,6 +100,7 @@ def _value(
         if fact.function == "count":
             return len(rows)
         return calendar.local_date(max(row.at for row in rows)) if rows else None
+    assert isinstance(fact, Exceeds)  # compute counts tasks itself
     return _exceeds(fact, fields, values)
 
 
@@ -174,4 +190,29 @@ def load_facts(
             )
             for kind, at, instance_id, data in connection.execute(query)
         ]
-    return compute(computed, fields, items, history, calendar)
+    tasks = (
+        _tasks(connection, subject_id) if any(isinstance(f.fact, Tasks) for f in computed) else []
+    )
+    return compute(computed, fields, items, history, calendar, tasks)
+
+
+def _tasks(connection: sa.Connection | Any, subject_id: uuid.UUID) -> list[TaskRow]:
+    """The subject's tasks, each with the marks its node gave when it opened it."""
+    tasks, instances, history = Task.__table__, Instance.__table__, History.__table__
+    marks: dict[tuple[Any, Any], set[str]] = {}
+    opened = sa.select(history.c.instance_id, history.c.node_id, history.c.data).where(
+        history.c.subject_id == subject_id, history.c.kind == "task_opened"
+    )
+    for instance_id, node_id, data in connection.execute(opened):
+        mark = data.get("mark") if isinstance(data, dict) else None
+        if isinstance(mark, str):
+            marks.setdefault((instance_id, node_id), set()).add(mark)
+    query = (
+        sa.select(tasks.c.status, tasks.c.instance_id, tasks.c.node_id)
+        .join(instances, instances.c.id == tasks.c.instance_id)
+        .where(instances.c.subject_id == subject_id)
+    )
+    return [
+        TaskRow(status, frozenset(marks.get((instance_id, node_id), ())))
+        for status, instance_id, node_id in connection.execute(query)
+    ]

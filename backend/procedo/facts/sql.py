@@ -29,11 +29,11 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from procedo.db.models import History, Subject
+from procedo.db.models import History, Instance, Subject, Task
 from procedo.db.receivables import OpenItem
 from procedo.facts.calendar import DAY_ZERO, Calendar
 from procedo.facts.declared import Computed
-from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Fact
+from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Fact, Tasks
 from procedo.rules.model import Rule, compares
 from procedo.rules.sql import ComputedValue, _field, to_sql
 
@@ -138,6 +138,8 @@ class _Context:
             return self.age(fact)
         if isinstance(fact, Activity):
             return self.activity(fact)
+        if isinstance(fact, Tasks):
+            return self.tasks(fact)
         return self.exceeds(fact)
 
     def aggregate(self, fact: Aggregate) -> Expr:
@@ -188,6 +190,29 @@ class _Context:
             return sa.select(sa.func.count()).where(*where).scalar_subquery()
         last = sa.select(sa.func.max(history.c.at)).where(*where).scalar_subquery()
         return _LocalDate(last, sa.literal(self.calendar.timezone, sa.String()))
+
+    def tasks(self, fact: Tasks) -> Expr:
+        tasks, history = Task.__table__, History.__table__
+        instances = Instance.__table__
+        # Through the subject's instances: tasks have no index on their subject.
+        where: list[ColumnElement[bool]] = [
+            tasks.c.instance_id.in_(
+                sa.select(instances.c.id)
+                .where(instances.c.subject_id == self.subject.c.id)
+                .correlate_except(instances)  # two levels down: say which row it reads
+            ),
+            tasks.c.status == fact.status,
+        ]
+        if fact.marks:
+            where.append(
+                sa.exists().where(
+                    history.c.instance_id == tasks.c.instance_id,
+                    history.c.node_id == tasks.c.node_id,
+                    history.c.kind == "task_opened",
+                    history.c.data["mark"].as_string().in_(fact.marks),
+                )
+            )
+        return sa.select(sa.func.count()).where(*where).scalar_subquery()
 
     def exceeds(self, fact: Exceeds) -> Expr:
         value, limit = self.number(fact.value), self.number(fact.limit)
