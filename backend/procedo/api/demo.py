@@ -63,6 +63,7 @@ CLIENTS: dict[str, dict[str, Any]] = {
         "products": ["Aangifte BTW", "Jaarrekening"],
         "vat_period": "monthly",
         "email": "finance@studionoord.example",
+        "contact": {"name": "Sanne Noord", "function": "Directeur"},
     },
     "C-2002": {
         "name": "Hoveniersbedrijf Groen",
@@ -70,6 +71,7 @@ CLIENTS: dict[str, dict[str, Any]] = {
         "products": ["Jaarrekening"],
         "vat_period": "quarterly",
         "email": "groen@hovenier.example",
+        "contact": {"name": "Pieter Groen", "function": "Eigenaar"},
     },
 }
 

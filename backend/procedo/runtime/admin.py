@@ -21,6 +21,7 @@ from procedo.ids import new_id
 from procedo.nodetypes import Refused, TaskCompleted
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
+from procedo.runtime.recurrence import start_variables
 from procedo.runtime.rows import InstanceRow, load_instance, load_subject
 from procedo.runtime.steps import (
     decode_event,
@@ -81,7 +82,7 @@ def create_instance(
         subject_id=subject_id,
         status="pending",
         version=0,
-        variables={},
+        variables=start_variables(rt, session, version),
         started_by=actor,
         started_at=now,
         updated_at=now,

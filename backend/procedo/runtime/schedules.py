@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from procedo.db import models as m
 from procedo.flow.model import ScheduleTrigger
 from procedo.rules.sql import to_sql
-from procedo.runtime.admin import create_instance
-from procedo.runtime.context import Runtime, send_batched
+from procedo.runtime.bulk import start_in_session
+from procedo.runtime.context import Outgoing, Runtime, send_batched
+from procedo.runtime.periods import of_schedule
 from procedo.runtime.setup import next_run
 
 log = logging.getLogger("procedo.schedules")
@@ -125,10 +126,14 @@ def _start_flows(rt: Runtime, session: Session, schedule: m.FlowSchedule) -> lis
     )
     if trigger.filter is not None:
         subjects = subjects.where(to_sql(trigger.filter))
-    started = [
-        create_instance(rt, session, version, subject_id, version.subject_type, "schedule").id
-        for subject_id in session.scalars(subjects).all()
-    ]
+    # A monthly or quarterly run is for the period just ended (vars.period, K5); a
+    # subject whose run for that period exists already (started in bulk) is skipped.
+    period = of_schedule(trigger.every, now, trigger.timezone or tenant.timezone)
+    subject_ids = list(session.scalars(subjects).all())
+    report = start_in_session(
+        rt, session, Outgoing(), version, subject_ids, period, "schedule", alongside=True
+    )
+    started = [run.instance_id for run in report.started]
     schedule.last_run_at = now
     # A run missed during downtime happens once, then the schedule continues from now.
     schedule.next_run_at = next_run(trigger, now, tenant.timezone)

@@ -167,9 +167,11 @@ def step_instance(
         timezone=timezone,
         country=country,
     )
-    # A new instance has no tokens yet: no need to ask.
+    # A new instance has no tokens yet: no need to ask. Its variables are those it
+    # was started with (a run's period, K5).
     fresh = isinstance(event, eng.Start) and instance.status == "pending"
-    state = eng.State() if fresh else load_state(session, instance)
+    fresh_state = eng.State(variables=dict(instance.variables))
+    state = fresh_state if fresh else load_state(session, instance)
     try:
         step = eng.run(inputs, state, event)
     except eng.NodeFailed as failure:
