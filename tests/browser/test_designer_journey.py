@@ -560,3 +560,22 @@ def test_a_missing_trigger_field_hides_no_other_problem(page: Any, server: Serve
     assert "flow.invalid" in codes
     assert "flow.end.missing" in codes, codes  # the graph is checked all the same
     assert "node.port.unconnected" in codes, codes
+
+
+def test_a_new_set_field_value_keeps_its_type(page: Any, server: Server) -> None:
+    log_in(page, server)
+    new_flow(page, "set-field", "debtor")
+    page.dblclick(".palette-item[data-type='status_change']")
+    panel = select(page, "status_change")
+    panel.locator("#root_set__add").click()
+    panel.locator("#root_set_0_field").fill("debt_amount")
+    panel.locator("#root_set_0_value_value").fill("12")
+    page.wait_for_timeout(400)
+    assert "anyOf" not in panel.inner_text(), panel.inner_text()
+    page.click("[data-testid=save]")
+    page.wait_for_selector("[data-testid=save-state].ok")
+    draft = api(page, "GET", "/flows/set-field")["draft"]
+    (node,) = [n for n in draft["nodes"] if n["id"] == "status_change"]
+    assert node["params"]["set"] == [
+        {"field": "debt_amount", "value": {"type": "decimal", "value": "12"}}
+    ], node["params"]
