@@ -66,9 +66,40 @@ def _claim(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def alone_on_failure(
+    batch: Callable[[Sequence[uuid.UUID]], None], ids: Sequence[uuid.UUID], what: str
+) -> None:
+    """Run ``batch`` over all ids in one commit; if it fails, over each id alone.
+
+    A batch mixes tenants (timers due together, a bulk start's instances), so one item
+    that cannot be handled must not hold up the others: each then commits or fails on
+    its own, and the first failure is raised afterwards so the message is retried
+    (the handled ones are claimed already and change nothing the second time).
+    """
+    if len(ids) == 1:
+        batch(ids)
+        return
+    try:
+        batch(ids)
+        return
+    except Exception:
+        log.exception("a batch of %d %s failed; handling them one by one", len(ids), what)
+    failed: Exception | None = None
+    for ident in ids:
+        try:
+            batch([ident])
+        except Exception as exc:  # the others still run
+            failed = failed or exc
+    if failed is not None:
+        raise failed
+
+
 def advance(rt: Runtime, instance_ids: Sequence[uuid.UUID]) -> None:
     """Step pending instances (bulk starts, schedules) from their start nodes, in one commit."""
+    alone_on_failure(lambda ids: _advance(rt, ids), instance_ids, "starts")
 
+
+def _advance(rt: Runtime, instance_ids: Sequence[uuid.UUID]) -> None:
     def attempt() -> None:
         with rt.transaction() as (session, out):
             for instance in lock_instances(session, instance_ids):
@@ -80,7 +111,10 @@ def advance(rt: Runtime, instance_ids: Sequence[uuid.UUID]) -> None:
 
 def fire_timers(rt: Runtime, timer_ids: Sequence[uuid.UUID]) -> None:
     """Fire due timers, in one commit; a timer fired or cancelled already is skipped."""
+    alone_on_failure(lambda ids: _fire_timers(rt, ids), timer_ids, "timers")
 
+
+def _fire_timers(rt: Runtime, timer_ids: Sequence[uuid.UUID]) -> None:
     def attempt() -> None:
         with rt.transaction() as (session, out):
             owners = session.connection().execute(_TIMER_OWNERS, {"timers": list(timer_ids)})
@@ -108,28 +142,16 @@ def dispatch_events(rt: Runtime, event_ids: Sequence[uuid.UUID]) -> None:
     If the batch fails for any reason but a lost race, each event is handled in a
     transaction of its own, so one event that cannot be handled holds up no other.
     """
+    alone_on_failure(lambda ids: _dispatch_batch(rt, ids), event_ids, "events")
 
+
+def _dispatch_batch(rt: Runtime, event_ids: Sequence[uuid.UUID]) -> None:
     def attempt() -> None:
         with rt.transaction() as (session, out):
             for event_id in event_ids:
                 _dispatch(rt, session, out, event_id)
 
-    if len(event_ids) == 1:
-        dispatch_event(rt, event_ids[0])
-        return
-    try:
-        retrying(attempt)
-        return
-    except Exception:
-        log.exception("a batch of %d events failed; handling them one by one", len(event_ids))
-    failed: Exception | None = None
-    for event_id in event_ids:
-        try:
-            dispatch_event(rt, event_id)
-        except Exception as exc:  # the others still run; the message is retried
-            failed = failed or exc
-    if failed is not None:
-        raise failed
+    retrying(attempt)
 
 
 def dispatch_event(rt: Runtime, event_id: uuid.UUID) -> None:
