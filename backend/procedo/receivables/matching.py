@@ -18,6 +18,7 @@ payment's currency, are candidates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -73,7 +74,8 @@ class Match:
     how: str = ""
 
 
-def references_in(payment: Incoming) -> list[str]:
+@functools.lru_cache(maxsize=65536)  # read twice per payment: for the queries, and to match
+def references_in(payment: Incoming) -> tuple[str, ...]:
     """Valid structured references: the one given, then any typed into the text."""
     found: list[str] = []
     given = structured(payment.creditor_reference)
@@ -88,15 +90,16 @@ def references_in(payment: Incoming) -> list[str]:
                 if ref not in found:
                     found.append(ref)
                 break
-    return found
+    return tuple(found)
 
 
-def tokens_in(payment: Incoming) -> set[str]:
+@functools.lru_cache(maxsize=65536)
+def tokens_in(payment: Incoming) -> frozenset[str]:
     """The words of the remittance text that could be invoice numbers, upper-cased."""
     words: set[str] = set()
     for text in (payment.remittance, payment.creditor_reference):
         words.update(token.upper() for token in _TOKEN.findall(text))
-    return words
+    return frozenset(words)
 
 
 def name_key(name: str) -> str:

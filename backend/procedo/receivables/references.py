@@ -18,7 +18,7 @@ _KENMERK_WEIGHTS: Final = (2, 4, 8, 5, 10, 9, 7, 3, 6, 1)
 
 def compact(reference: str) -> str:
     """``rf18 5390 0754 7034`` -> ``RF18539007547034``: as printed, without spaces."""
-    return re.sub(r"\s+", "", reference).upper()
+    return "".join(reference.split()).upper()
 
 
 def is_rf(reference: str) -> bool:
