@@ -27,3 +27,18 @@ export function loadSubjectType(name: string): Promise<Record<string, unknown> |
   if (!subjectTypes.has(name)) subjectTypes.set(name, api.subjectType(name).catch(() => null));
   return subjectTypes.get(name)!;
 }
+
+let allSubjectTypes: Promise<Record<string, unknown>[]> | null = null;
+/** Every subject type of the tenant (name, labels, fields, statuses), read once. */
+export function loadSubjectTypes(): Promise<Record<string, unknown>[]> {
+  if (!allSubjectTypes) {
+    allSubjectTypes = api.subjectTypes().then(
+      (list) => (Array.isArray(list) ? (list as Record<string, unknown>[]) : []),
+      () => {
+        allSubjectTypes = null;
+        return [];
+      },
+    );
+  }
+  return allSubjectTypes;
+}

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fitExample, type SubjectTypeInfo } from "../src/flow/defaults";
+import { fitExample, otherTypeWords, type SubjectTypeInfo } from "../src/flow/defaults";
 import { loadCatalogue, ROOT } from "./helpers";
 
 const catalogue = loadCatalogue();
@@ -35,6 +35,21 @@ describe("the params a new node starts with", () => {
     const printed = problemsOfNewNodes(type);
     expect(printed.split("\n").filter((line) => FOREIGN.test(line))).toEqual([]);
   }, 60_000); // `procedo validate` starts Python: seconds on a busy machine
+
+  it("leave texts about another subject type to write (no 'Approve invoice' task on a debtor flow)", () => {
+    const dir = path.join(ROOT, "backend", "procedo", "subject_types");
+    const all = readdirSync(dir).map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as SubjectTypeInfo);
+    const onDebtor = otherTypeWords(all, "debtor");
+    expect(onDebtor).toContain("invoice");
+    expect(onDebtor).not.toContain("debtor");
+    const task = catalogue.get("assign_role")!.example!;
+    const fitted = fitExample(task, subjectType("debtor"), onDebtor) as Record<string, unknown>;
+    expect(fitted.title).toBe("");
+    expect(fitted.outcomes).toEqual(task.outcomes); // ports and button texts are not about a type
+    const onInvoice = otherTypeWords(all, "invoice");
+    expect(onInvoice).not.toContain("supplier"); // a field group of the invoice's own
+    expect(fitExample(task, subjectType("invoice"), onInvoice)).toEqual(task);
+  });
 
   it("keep the invoice example on an invoice flow", () => {
     const condition = catalogue.get("condition")!.example!;

@@ -461,6 +461,7 @@ def test_palette_nodes_fit_the_flow_and_the_free_space(page: Any, server: Server
 
     # Rename an outcome's port: the new port connects without reloading the page.
     panel = select(page, "assign_role")
+    assert panel.locator("#root_title").input_value() == ""  # not "Approve invoice"
     panel.locator("#root_outcomes_0_port").fill("agreed")
     page.wait_for_selector(".react-flow__node[data-id='assign_role'] .pnode-port[data-port=agreed]")
     page.wait_for_timeout(200)

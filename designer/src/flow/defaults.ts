@@ -6,8 +6,27 @@
 // Nothing here knows a node type: it works on rule trees, texts and field paths.
 
 export interface SubjectTypeInfo {
+  name?: string;
+  label?: Record<string, string> | string;
   fields: { name: string; type: string }[];
   statuses?: string[];
+}
+
+/**
+ * The words that name the other subject types ("invoice", "factuur", "expense claim"):
+ * a text in an example that says one of them was written for that type.
+ */
+export function otherTypeWords(all: SubjectTypeInfo[], flowType: string): string[] {
+  const own = all.find((t) => t.name === flowType);
+  // The flow's own type's words, and its field groups ("supplier" of an invoice), stay.
+  const groups = (own?.fields ?? []).map((f) => f.name.split(".")[0]!.replace(/_/g, " "));
+  const ownWords = new Set([...(own ? wordsOf(own) : [flowType]), ...groups]);
+  return [...new Set(all.filter((t) => t.name !== flowType).flatMap(wordsOf))].filter((w) => !ownWords.has(w));
+}
+
+function wordsOf(t: SubjectTypeInfo): string[] {
+  const labels = typeof t.label === "string" ? [t.label] : Object.values(t.label ?? {});
+  return [t.name ?? "", ...labels].map((w) => w.replace(/_/g, " ").trim().toLowerCase()).filter(Boolean);
 }
 
 const PLACEHOLDER = /\{\{\s*subject\.([A-Za-z][A-Za-z0-9_.]*)\s*\}\}/g;
@@ -25,13 +44,21 @@ const FIELD_TYPES: Record<string, string[]> = {
 type Json = unknown;
 const isObject = (v: Json): v is Record<string, Json> => !!v && typeof v === "object" && !Array.isArray(v);
 
-export function fitExample(example: Record<string, Json> | null | undefined, subjectType: SubjectTypeInfo | null): Record<string, Json> | undefined {
+export function fitExample(
+  example: Record<string, Json> | null | undefined,
+  subjectType: SubjectTypeInfo | null,
+  otherTypes: string[] = [],
+): Record<string, Json> | undefined {
   if (!example || !Object.keys(example).length) return undefined;
   const copy = structuredClone(example);
   if (!subjectType || !Array.isArray(subjectType.fields)) return copy;
   const names = new Set([...subjectType.fields.map((f) => f.name), "status"]);
   const known = (path: string) => names.has(path);
   const namesUnknown = (text: string) => [...text.matchAll(PLACEHOLDER)].some((m) => !known(m[1]!));
+  const escape = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const otherType = otherTypes.length ? new RegExp(`\\b(${otherTypes.map(escape).join("|")})\\b`, "i") : null;
+  // "Approve invoice" on a debtor flow: a text about another subject type.
+  const foreignText = (text: string) => namesUnknown(text) || (otherType !== null && otherType.test(text));
 
   const fitRule = (rule: Record<string, Json>) => {
     const path = typeof rule.field === "string" ? FIELD_PATH.exec(rule.field)?.[1] : undefined;
@@ -56,7 +83,7 @@ export function fitExample(example: Record<string, Json> | null | undefined, sub
     // A text naming fields the type lacks was written for another subject type: its
     // neighbouring texts too (an email's subject and body), so they are left to write
     // (texts only: a one-word value such as a union's tag stays).
-    const foreign = Object.values(value).some((v) => typeof v === "string" && namesUnknown(v));
+    const foreign = Object.values(value).some((v) => typeof v === "string" && foreignText(v));
     for (const [key, v] of Object.entries(value)) {
       if (typeof v === "string") {
         const path = FIELD_PATH.exec(v)?.[1];

@@ -16,7 +16,7 @@ import {
   type NodeChange,
 } from "@xyflow/react";
 import { api, ApiError } from "../api";
-import { loadSubjectType, useCatalogue } from "../catalogue";
+import { loadSubjectType, loadSubjectTypes, useCatalogue } from "../catalogue";
 import { useT } from "../i18n";
 import { navigate } from "../router";
 import { useUser } from "../user";
@@ -34,7 +34,7 @@ import {
 } from "../flow/mapping";
 import { connectionProblem } from "../flow/connections";
 import { boxOf, freeSpot, NEW_NODE_SIZE } from "../flow/placement";
-import { fitExample, type SubjectTypeInfo } from "../flow/defaults";
+import { fitExample, otherTypeWords, type SubjectTypeInfo } from "../flow/defaults";
 import { publishState } from "../flow/publish";
 import { validateAll } from "../flow/probe";
 import { autoLayout } from "../flow/layout";
@@ -214,6 +214,13 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     if (!meta?.subject_type) return;
     void loadSubjectType(meta.subject_type).then(setSubjectType);
   }, [meta?.subject_type]);
+  // Words that name the other subject types: example texts about them are left to write.
+  const [otherTypes, setOtherTypes] = useState<string[]>([]);
+  useEffect(() => {
+    if (!meta?.subject_type || readOnly) return;
+    const flowType = meta.subject_type;
+    void loadSubjectTypes().then((all) => setOtherTypes(otherTypeWords(all as unknown as SubjectTypeInfo[], flowType)));
+  }, [meta?.subject_type, readOnly]);
 
   // The side panel's forms mount once the canvas has drawn (compiling schemas takes a moment).
   const [formsReady, setFormsReady] = useState(false);
@@ -414,7 +421,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       const id = freshId(type, taken);
       const node: FlowNode = { id, type };
       // The catalogue's example, fitted to this flow's subject type (no invoice fields on a debtor flow).
-      const params = fitExample(info.example, subjectType as SubjectTypeInfo | null);
+      const params = fitExample(info.example, subjectType as SubjectTypeInfo | null, otherTypes);
       if (params && Object.keys(params).length) node.params = params;
       let want = at;
       if (!want) {
@@ -427,7 +434,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), canvasNode]);
       setEdges((es) => es.map((e) => (e.selected ? { ...e, selected: false } : e)));
     },
-    [catalogue, readOnly, remember, rf, subjectType],
+    [catalogue, otherTypes, readOnly, remember, rf, subjectType],
   );
 
   const onDrop = useCallback(
