@@ -3,6 +3,12 @@
 The recipient comes from a subject field, a role's members, or a fixed address.
 If a field or role yields no address, the flow leaves on `no_address`, so
 "email, or a letter when the customer has no email address" is drawable (D2).
+
+The texts are either in the node (`subject` and `body`) or a template of the
+tenant's library named by `template` (D2 "E-Mail Vorlage", docs/messages.md):
+the outbox renders that one, in the subject's language, as the message leaves.
+That the tenant has it, with fields the subject type has, is checked when the
+flow is validated or published (procedo.messaging.library.flow_problems).
 """
 
 import re
@@ -52,8 +58,10 @@ Recipient: TypeAlias = FieldRecipient | RoleRecipient | AddressRecipient
 
 class EmailParams(Params, frozen=True):
     to: Recipient
-    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-    body: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+    # Inline texts; or, instead of both, the name of a template of the tenant's library.
+    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)] | None = None
+    template: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")] | None = None
 
 
 SENT = Port("sent", Labels(en="Sent", nl="Verstuurd", de="Gesendet"))
@@ -80,6 +88,12 @@ def enter(params: EmailParams, context: Context) -> Decision:
     to = recipients(params, context)
     if not to:
         return go("no_address")
+    if params.template is not None:
+        # Rendered by the outbox from the tenant's library; the row says which until then.
+        named = f"(template {params.template})"
+        return go("sent", QueueEmail(to=to, subject=named, body="", template=params.template))
+    if params.subject is None or params.body is None:  # check() refuses such a flow
+        raise ValueError(f"node '{context.node_id}' has neither a template nor subject and body")
     values = {"subject": context.subject, "vars": context.variables}
     node = f"node '{context.node_id}'"
     message = QueueEmail(
@@ -92,9 +106,30 @@ def enter(params: EmailParams, context: Context) -> Decision:
 
 
 def check(params: EmailParams, context: CheckContext) -> list[ParamProblem]:
-    return check_template(
-        params.subject, context.subject_type, "$.subject", header=True
-    ) + check_template(params.body, context.subject_type, "$.body")
+    if params.template is not None:
+        if params.subject is not None or params.body is not None:
+            return [
+                ParamProblem(
+                    code="email.template_and_text",
+                    message="name a template or write subject and body, not both: "
+                    "the template's texts would be ignored or these",
+                    path="$.template",
+                )
+            ]
+        return []  # the library's checks need the tenant (messaging.library.flow_problems)
+    missing = [name for name in ("subject", "body") if getattr(params, name) is None]
+    if missing:
+        return [
+            ParamProblem(
+                code="email.text.missing",
+                message=f"write the {' and '.join(missing)}, or name a template of the library",
+                path=f"$.{missing[0]}",
+            )
+        ]
+    subject, body = str(params.subject), str(params.body)
+    return check_template(subject, context.subject_type, "$.subject", header=True) + check_template(
+        body, context.subject_type, "$.body"
+    )
 
 
 NODE = NodeType(

@@ -43,6 +43,13 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/schedules/{key:str}/run"): None,
     ("POST", "/schedules/{key:str}/deactivate"): None,
     ("POST", "/schedules/{key:str}/activate"): None,
+    ("PUT", "/templates/{template:str}"): {
+        "subject_type": "invoice",
+        "texts": {"en": {"subject": "Taken", "html": "<p>taken</p>"}},
+    },
+    ("POST", "/templates/{template:str}/preview"): {
+        "subject_id": "00000000-0000-7000-8000-000000000000"
+    },
 }
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("DELETE", "/roles/{name:str}/members"): {"email": "admin@acme-office.example"},
@@ -96,8 +103,15 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
                 },
             )
         )
+    template = {
+        "name": "rejected",
+        "subject_type": "invoice",
+        "texts": {"en": {"subject": "Rejected", "html": "<p>{{ subject.invoice_number }}</p>"}},
+    }
+    ok(acme.http.post("/templates", json=template), 201)
     return {
         "key": "review",
+        "template": "rejected",
         "number": "1",
         "subject_id": subject["id"],
         "instance_id": instance["id"],
@@ -156,6 +170,7 @@ def test_tenant_b_gets_404_on_every_route_with_a_ids(backend: Backend) -> None:
             "roles": ok(acme.http.get("/roles")),
             "grants": ok(acme.http.get("/partnerships")),
             "tokens": ok(acme.http.get("/tokens")),
+            "template": ok(acme.http.get("/templates/rejected")),
         }
         walked = 0
         for method, template in api_routes():
@@ -193,3 +208,4 @@ def test_tenant_b_gets_404_on_every_route_with_a_ids(backend: Backend) -> None:
         assert ok(acme.http.get("/roles")) == before["roles"]
         assert ok(acme.http.get("/partnerships")) == before["grants"]
         assert ok(acme.http.get("/tokens")) == before["tokens"]
+        assert ok(acme.http.get("/templates/rejected")) == before["template"]

@@ -245,6 +245,8 @@ class OutgoingEmail(msgspec.Struct, frozen=True, kw_only=True):
     subject: str
     body_html: str
     reply_to: str | None = None
+    # The text/plain part; None: made from the HTML (html_to_text).
+    body_text: str | None = None
 
 
 class Delivery(msgspec.Struct, frozen=True):
@@ -465,7 +467,7 @@ def build_message(
     message["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
     message["Message-ID"] = email.message_id
     body_html = safe_links(email.body_html)
-    message.set_content(html_to_text(body_html))
+    message.set_content(html_to_text(body_html) if email.body_text is None else email.body_text)
     message.make_alternative()
     # Not add_alternative(): that leaves a MIME-Version header on the part.
     html = EmailMessage(policy=POLICY)

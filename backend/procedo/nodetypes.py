@@ -146,6 +146,9 @@ class QueueEmail(msgspec.Struct, frozen=True, tag="queue_email"):
     to: tuple[str, ...]
     subject: str
     body: str
+    # A template of the tenant's library, rendered by the outbox as the message leaves
+    # (procedo.messaging.library); subject and body then only say which.
+    template: str = ""
 
 
 class QueueLetter(msgspec.Struct, frozen=True, tag="queue_letter"):

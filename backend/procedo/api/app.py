@@ -30,6 +30,7 @@ from procedo.api.resources.schedules import ScheduleController
 from procedo.api.resources.settings import EmailSettingsController
 from procedo.api.resources.subjects import SubjectController
 from procedo.api.resources.tasks import TaskController
+from procedo.api.resources.templates import TemplateController
 from procedo.api.resources.tokens import TokenController
 from procedo.api.resources.users import UserController
 from procedo.api.throttle import LoginThrottle
@@ -53,6 +54,7 @@ CONTROLLERS = [
     SharedController,
     ScheduleController,
     EmailSettingsController,
+    TemplateController,
     PaymentController,
 ]
 

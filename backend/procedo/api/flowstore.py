@@ -19,6 +19,7 @@ from procedo.flow.codec import decode_flow, encode_flow
 from procedo.flow.model import Flow
 from procedo.flow.problems import FlowError, Problem
 from procedo.flow.validate import check_flow
+from procedo.messaging.library import tenant_flow_problems
 from procedo.runtime import setup
 from procedo.runtime.context import NotFound, Refusal, Runtime
 
@@ -163,9 +164,11 @@ def import_flow(rt: Runtime, tenant_id: uuid.UUID, document: bytes, by: str) -> 
     """
     flow = decode_flow(document)
     with rt.db.read() as session:
-        checked = check_flow(flow, rt.registry, rt.subject_types(session, tenant_id))
-    if checked.problems:
-        raise FlowError(checked.problems)
+        known = rt.subject_types(session, tenant_id)
+        checked = check_flow(flow, rt.registry, known)
+        problems = checked.problems + tenant_flow_problems(session, tenant_id, flow, known)
+    if problems:
+        raise FlowError(problems)
     with rt.transaction() as (session, _out):
         row = session.scalar(
             sa.select(m.Flow).where(m.Flow.tenant_id == tenant_id, m.Flow.key == flow.key)

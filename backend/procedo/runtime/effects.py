@@ -229,7 +229,8 @@ def _queue(
     # Deterministic: the same step (same instance version and effect) gives the same id.
     message_id = f"<{instance.id}.{instance.version}.{index}@procedo>"
     if isinstance(effect, QueueEmail):
-        return outbox_row(instance, message_id, effect.to, effect.subject, effect.body, now)
+        to, subject, body = effect.to, effect.subject, effect.body
+        return outbox_row(instance, message_id, to, subject, body, now, "email", effect.template)
     return outbox_row(
         instance, message_id, [], effect.subject, effect.body, now, "letter", effect.template
     )

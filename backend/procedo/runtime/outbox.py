@@ -13,13 +13,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
+import msgspec
 import sqlalchemy as sa
 
 from procedo import mail
 from procedo.db import models as m
-from procedo.messaging import channel
+from procedo.messaging import channel, library
 from procedo.runtime.context import Runtime
 from procedo.runtime.steps import history
+from procedo.templates import TemplateError
 
 
 class Sender(Protocol):
@@ -82,12 +84,37 @@ def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> 
             body_html=row.body,
             reply_to=channel.reply_to(session, row.tenant_id),
         )
+        rendered: library.Rendered | None = None
+        refused: mail.Delivery | None = None
+        if row.kind == "email" and row.template:
+            # A template of the library: rendered at each attempt, for the subject and the
+            # template as they are then; one that cannot be rendered fails, saying why.
+            try:
+                rendered = library.render_for_outbox(session, row)
+            except TemplateError as exc:
+                refused = mail.Delivery(outcome="failed", detail=f"not sent: {exc}")
+            else:
+                email = msgspec.structs.replace(
+                    email,
+                    subject=rendered.subject,
+                    body_html=rendered.html,
+                    body_text=rendered.text,
+                )
         attempts, instance_id = row.attempts, row.instance_id
-    result = _through_settings(settings, email) if sender is None else sender(tenant, email)
+    if refused is not None:
+        result = refused
+    elif sender is None:
+        result = _through_settings(settings, email)
+    else:
+        result = sender(tenant, email)
     with rt.transaction() as (session, _out):
         row = session.get(m.Outbox, outbox_id)
         assert row is not None
         done = rt.clock.now()
+        final = result.outcome != "retry" or attempts >= mail.MAX_ATTEMPTS
+        if rendered is not None and final:
+            # What was sent (or refused) is kept; the column holds 500 characters of the subject.
+            row.subject, row.body = rendered.subject[:500], rendered.html
         if result.outcome == "retry" and attempts < mail.MAX_ATTEMPTS:
             row.status, row.next_attempt_at = "pending", done + mail.backoff(attempts)
             row.last_error = result.detail

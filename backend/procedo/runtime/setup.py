@@ -14,6 +14,7 @@ from procedo.flow.codec import decode_flow, encode_flow
 from procedo.flow.model import EventTrigger, ScheduleTrigger
 from procedo.flow.problems import FlowError
 from procedo.flow.validate import check_flow
+from procedo.messaging.library import tenant_flow_problems
 from procedo.runtime.buffer import to_json
 from procedo.runtime.context import NotFound, Runtime
 from procedo.runtime.steps import anyone_listens, raise_subject_event
@@ -127,9 +128,12 @@ def publish(rt: Runtime, tenant_id: uuid.UUID, document: bytes | str, by: str) -
     """Validate a flow and store it as the next immutable version of its key."""
     flow = decode_flow(document)
     with rt.transaction() as (session, _out):
-        checked = check_flow(flow, rt.registry, rt.subject_types(session, tenant_id))
-        if checked.problems:
-            raise FlowError(checked.problems)
+        known = rt.subject_types(session, tenant_id)
+        checked = check_flow(flow, rt.registry, known)
+        # Email nodes that name a template of the tenant's library: it exists and fits.
+        problems = checked.problems + tenant_flow_problems(session, tenant_id, flow, known)
+        if problems:
+            raise FlowError(problems)
         row = session.scalar(
             sa.select(m.Flow).where(m.Flow.tenant_id == tenant_id, m.Flow.key == flow.key)
         )

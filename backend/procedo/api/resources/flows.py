@@ -18,6 +18,7 @@ from procedo.db import models as m
 from procedo.flow.codec import decode_flow
 from procedo.flow.problems import FlowError, Problem
 from procedo.flow.validate import check_flow
+from procedo.messaging.library import tenant_flow_problems
 
 FlowKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 JSON = "application/json"
@@ -171,7 +172,9 @@ class FlowController(Controller):
             return Problems(exc.problems)
         with rt.db.read() as session:
             known = rt.subject_types(session, caller.tenant_id)
-        return Problems(check_flow(flow, rt.registry, known).problems)
+            # Email nodes naming a template: the tenant's library has it, and it fits.
+            named = tenant_flow_problems(session, caller.tenant_id, flow, known)
+        return Problems(check_flow(flow, rt.registry, known).problems + named)
 
     @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=MAX_FLOW_BODY)
     def import_flow(
