@@ -4,6 +4,7 @@
 # them on models.Base.metadata whenever any part of procedo.db is used (create_all, Alembic).
 # The SQLite functions are registered for every engine made from then on.
 from procedo.db import messaging as messaging
+from procedo.db import portal as portal
 from procedo.db import receivables as receivables
 from procedo.db import sqlite_functions as sqlite_functions
 from procedo.db import starts as starts
