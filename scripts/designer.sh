@@ -24,7 +24,8 @@ designer_build() {
     mkdir -p "$stamp_dir"
     echo "$lock_hash" >"$stamp_dir/lock"
   fi
-  src_hash="$(cd "$root" && find designer/src designer/index.html designer/vite.config.ts designer/tsconfig.json \
+  src_hash="$(cd "$root" && find designer/src designer/scripts designer/index.html designer/vite.config.ts \
+      designer/tsconfig.json designer/package.json \
       designer/package-lock.json docs/flow.schema.json -type f -print0 2>/dev/null \
     | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$web/index.html" ] || [ "$(cat "$stamp_dir/build" 2>/dev/null)" != "$src_hash" ]; then
