@@ -384,3 +384,36 @@ def test_cli_sets_shows_and_tests_without_printing_the_password(
     bad = runner.invoke(main, [*set_args, "--port", "0", *common], input="x\nx\n")
     assert bad.exit_code != 0
     assert "port" in bad.output
+
+
+# -- The demo ---------------------------------------------------------------------------------
+
+
+def test_serve_demo_points_the_demo_tenant_at_a_sink_and_says_where_mail_is(
+    tmp_path: Path,
+) -> None:
+    import re
+
+    import httpx
+
+    from tests.api_helpers import serving
+
+    env = {**os.environ, "PROCEDO_DATA_DIR": str(tmp_path)}
+    for name in ("PROCEDO_DATABASE_URL", "PROCEDO_BROKER_URL"):
+        env.pop(name, None)
+    with serving(env, "--demo") as (url, lines):
+        printed = "".join(lines)
+        folder = tmp_path / "sent-mail"
+        assert f"kept as .eml files in {folder}" in printed, printed
+        found = re.search(r"demo login: tenant 'demo', (\S+), password (\S+)", printed)
+        assert found is not None
+        http = httpx.Client(base_url=f"{url}/api/v1", timeout=30)
+        login = {"tenant": "demo", "email": found[1], "password": found[2]}
+        ok(http.post("/auth/login", json=login))
+        http.headers["X-CSRF-Token"] = http.cookies["procedo_csrf"]
+        sent = ok(http.post("/settings/email/test", json={"to": "reader@demo.example"}))
+        assert sent["ok"] is True, sent
+        mails = _wait_for(
+            lambda: [p for p in folder.glob("*.eml") if "reader@demo.example" in p.read_text()]
+        )
+        assert len(mails) == 1

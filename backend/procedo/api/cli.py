@@ -71,6 +71,10 @@ def serve(host: str, port: int, data_dir: Path | None, demo: bool, workers: int)
 
         login = ensure_demo(backend.runtime)
         banner += login.lines()  # the admin's login, then each demo person's
+        if settings.embedded:  # a sink in this process; distributed: Mailpit (docker-compose)
+            from procedo.messaging.demo_mail import start_demo_mail
+
+            banner += start_demo_mail(backend.runtime, settings.data_dir, login.tenant)
 
     def announce() -> None:
         for line in banner:
