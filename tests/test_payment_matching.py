@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from procedo.db import models as m
 from procedo.db.receivables import OpenItem, Payment
-from procedo.receivables import matching
+from procedo.receivables import matching, payments
 from procedo.receivables.matching import Candidate, Incoming
 from procedo.receivables.payments import NewPayment, match_payment, record_payments
 from procedo.receivables.references import (
@@ -296,6 +296,26 @@ def test_a_bank_reference_stores_a_payment_once(books: Books) -> None:
     again = record_payments(books.rt, books.tenant, [payment], "test")
     assert (again.payments, again.already) == ([], 1)
     assert books.open_item(item) == (Decimal("60.00"), "open")
+
+
+def test_a_statement_imported_twice_at_once_stores_each_payment_once(
+    books: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payment = _payment("40.00", remittance="?", bank_reference="NL91/REF-9")
+    books.record(payment)
+    real = payments._known_references
+    calls = []
+
+    def raced(*args: Any) -> set[str]:
+        # The first look finds nothing: the other import commits between look and insert.
+        calls.append(args)
+        return set() if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(payments, "_known_references", raced)
+    again = record_payments(books.rt, books.tenant, [payment], "test")
+    assert (again.payments, again.already, len(calls)) == ([], 1, 2)
+    with books.rt.db.read() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
 
 
 def test_a_person_matches_an_unmatched_payment(books: Books) -> None:

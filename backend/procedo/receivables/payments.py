@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -43,6 +45,8 @@ ITEM_PAID: Final = "open_item.paid"
 ITEM_PARTIALLY_PAID: Final = "open_item.partially_paid"
 _CHUNK: Final = 500
 _PAYMENTS: Final = m.Base.metadata.tables["payments"]
+# The bulk insert talks to the driver directly (COPY on PostgreSQL): its errors are the driver's.
+_DUPLICATE: Final = (sa.exc.IntegrityError, sqlite3.IntegrityError, psycopg.errors.IntegrityError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,7 @@ def record_payments(
     """Store, match and announce a batch of payments in one transaction."""
     try:
         return _record(rt, tenant_id, incoming, actor)
-    except sa.exc.IntegrityError:
+    except _DUPLICATE:
         # The same statement imported at the same moment: its payments are stored now,
         # and this attempt skips them.
         return _record(rt, tenant_id, incoming, actor)
