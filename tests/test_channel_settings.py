@@ -28,6 +28,7 @@ from procedo.messaging.sink import MailSink
 from procedo.runtime import outbox
 from tests.api_helpers import embedded_backend, live_server, office, ok
 from tests.cluster import free_port
+from tests.test_api_tenancy import api_routes
 
 PASSWORD = "s3cret-Smtp-Passw0rd!"  # noqa: S105  # the secret these tests look for
 KEY = secretbox.new_key()
@@ -159,6 +160,10 @@ def test_settings_are_for_admins_and_the_password_never_comes_back(
 
             for answer in answers:
                 assert PASSWORD not in str(answer)
+            # Nor in any list or document the API serves the tenant.
+            for method, path in api_routes():
+                if method == "GET" and "{" not in path:
+                    assert PASSWORD not in acme.http.get(path).text, path
             # The message arrived, through the stored (decrypted) login.
             (eml,) = _wait_for(sink.messages)
             message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
@@ -378,7 +383,9 @@ def test_cli_sets_shows_and_tests_without_printing_the_password(
     tested = runner.invoke(main, ["settings", "email", "test", "--to", "me@acme.example", *common])
     assert tested.exit_code == 0, tested.output
     assert "250" in tested.output
-    for output in (result.output, shown.output, tested.output, caplog.text):
+    exported = runner.invoke(main, ["templates", "export", *common])
+    assert exported.exit_code == 0, exported.output
+    for output in (result.output, shown.output, tested.output, exported.output, caplog.text):
         assert PASSWORD not in output
     assert len(_wait_for(sink.messages)) == 1
     bad = runner.invoke(main, [*set_args, "--port", "0", *common], input="x\nx\n")
