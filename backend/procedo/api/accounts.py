@@ -15,6 +15,7 @@ from procedo.api import passwords, security, tenancy
 from procedo.api.recent import RECENT
 from procedo.db import models as m
 from procedo.runtime.context import NotFound, Refusal, Runtime
+from procedo.runtime.standard_roles import add_standard_roles
 
 Access = Literal["admin", "designer", "member", "partner"]
 ACCESS_LEVELS: tuple[Access, ...] = ("admin", "designer", "member", "partner")
@@ -52,6 +53,7 @@ def create_tenant(
         tenant = m.Tenant(name=name, slug=slug)
         session.add(tenant)
         session.flush()
+        add_standard_roles(session, tenant.id)  # K1: an office starts with its six roles
         admin = m.User(
             tenant_id=tenant.id,
             email=admin_email.strip().lower(),

@@ -7,13 +7,15 @@ from typing import Annotated
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.orm import Session
 
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
+from procedo.api.paging import Limit, Offset
 from procedo.db import models as m
+from procedo.runtime import standard_roles
 from procedo.runtime.context import NotFound
 
 RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -22,6 +24,22 @@ RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
     name: RoleName
     label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class RoleChange(msgspec.Struct, forbid_unknown_fields=True):
+    """A new name (flows follow: runtime/standard_roles.py) and/or a new label."""
+
+    name: RoleName | None = None
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+
+class RoleChanged(msgspec.Struct):
+    name: str
+    label: str
+    # Drafts now naming the new name; flows whose published version still names the
+    # old one: publish them to finish the rename.
+    drafts_updated: list[str]
+    to_publish: list[str]
 
 
 class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,6 +63,8 @@ class RoleOut(msgspec.Struct):
     name: str
     label: str
     members: list[MemberOut]
+    # A standard role's label per language (nl, de, en); {} for the office's own roles.
+    labels: dict[str, str] = {}
 
 
 def _role(session: Session, tenant_id: uuid.UUID, name: str) -> m.Role:
@@ -74,14 +94,22 @@ class RoleController(Controller):
     tags = ["roles"]
 
     @get("/", sync_to_thread=True)
-    def list_roles(self, caller: CallerDep, rt: RuntimeDep) -> list[RoleOut]:
+    def list_roles(
+        self, caller: CallerDep, rt: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    ) -> list[RoleOut]:
         caller.internal()
         with rt.db.read() as session:
             roles = session.scalars(
-                sa.select(m.Role).where(m.Role.tenant_id == caller.tenant_id).order_by(m.Role.name)
+                sa.select(m.Role)
+                .where(m.Role.tenant_id == caller.tenant_id)
+                .order_by(m.Role.name)
+                .limit(limit)
+                .offset(offset)
             ).all()
             members = _members(session, [r.id for r in roles])
-        return [RoleOut(r.name, r.label, members[r.id]) for r in roles]
+        return [
+            RoleOut(r.name, r.label, members[r.id], standard_roles.labels_of(r.name)) for r in roles
+        ]
 
     @post("/", sync_to_thread=True)
     def create_role(self, data: JSONBody[RoleIn], caller: CallerDep, rt: RuntimeDep) -> RoleOut:
@@ -98,6 +126,25 @@ class RoleController(Controller):
                 m.Role(tenant_id=caller.tenant_id, name=data.name, label=data.label or data.name)
             )
         return RoleOut(data.name, data.label or data.name, [])
+
+    @patch("/{name:str}", sync_to_thread=True)
+    def change_role(
+        self, name: FromPath[str], data: JSONBody[RoleChange], caller: CallerDep, rt: RuntimeDep
+    ) -> RoleChanged:
+        """Rename and/or relabel a role (admin). Drafts naming it follow the new name; flows
+        whose published version names it get such a draft and are listed in to_publish."""
+        caller.require()
+        done = standard_roles.change_role(
+            rt, caller.tenant_id, name, data.name, data.label, caller.actor
+        )
+        return RoleChanged(done.name, done.label, done.drafts_updated, done.to_publish)
+
+    @delete("/{name:str}", sync_to_thread=True)
+    def remove_role(self, name: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> None:
+        """Delete a role and its members (admin); 409 naming the flows and open tasks that
+        still need it."""
+        caller.require()
+        standard_roles.remove_role(rt, caller.tenant_id, name)
 
     @get("/{name:str}/members", sync_to_thread=True)
     def list_members(
