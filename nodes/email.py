@@ -59,9 +59,10 @@ Recipient: TypeAlias = FieldRecipient | RoleRecipient | AddressRecipient
 class EmailParams(Params, frozen=True):
     to: Recipient
     # Inline texts; or, instead of both, the name of a template of the tenant's library.
-    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
-    body: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)] | None = None
-    template: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")] | None = None
+    # Empty means "not given" (plain texts with defaults keep the designer's form simple).
+    subject: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    body: Annotated[str, msgspec.Meta(max_length=100_000)] = ""
+    template: Annotated[str, msgspec.Meta(pattern=r"^([a-z][a-z0-9_-]{0,63})?$")] = ""
 
 
 SENT = Port("sent", Labels(en="Sent", nl="Verstuurd", de="Gesendet"))
@@ -88,11 +89,11 @@ def enter(params: EmailParams, context: Context) -> Decision:
     to = recipients(params, context)
     if not to:
         return go("no_address")
-    if params.template is not None:
+    if params.template:
         # Rendered by the outbox from the tenant's library; the row says which until then.
         named = f"(template {params.template})"
         return go("sent", QueueEmail(to=to, subject=named, body="", template=params.template))
-    if params.subject is None or params.body is None:  # check() refuses such a flow
+    if not params.subject or not params.body:  # check() refuses such a flow
         raise ValueError(f"node '{context.node_id}' has neither a template nor subject and body")
     values = {"subject": context.subject, "vars": context.variables}
     node = f"node '{context.node_id}'"
@@ -106,8 +107,8 @@ def enter(params: EmailParams, context: Context) -> Decision:
 
 
 def check(params: EmailParams, context: CheckContext) -> list[ParamProblem]:
-    if params.template is not None:
-        if params.subject is not None or params.body is not None:
+    if params.template:
+        if params.subject or params.body:
             return [
                 ParamProblem(
                     code="email.template_and_text",
@@ -117,7 +118,7 @@ def check(params: EmailParams, context: CheckContext) -> list[ParamProblem]:
                 )
             ]
         return []  # the library's checks need the tenant (messaging.library.flow_problems)
-    missing = [name for name in ("subject", "body") if getattr(params, name) is None]
+    missing = [name for name in ("subject", "body") if not getattr(params, name)]
     if missing:
         return [
             ParamProblem(
@@ -126,10 +127,9 @@ def check(params: EmailParams, context: CheckContext) -> list[ParamProblem]:
                 path=f"$.{missing[0]}",
             )
         ]
-    subject, body = str(params.subject), str(params.body)
-    return check_template(subject, context.subject_type, "$.subject", header=True) + check_template(
-        body, context.subject_type, "$.body"
-    )
+    return check_template(
+        params.subject, context.subject_type, "$.subject", header=True
+    ) + check_template(params.body, context.subject_type, "$.body")
 
 
 NODE = NodeType(

@@ -145,13 +145,16 @@ def _checked(
     body: EmailSettingsIn, username: str | None, password: str | None
 ) -> mail.SmtpSettings:
     """The settings as the sender will use them; SettingsProblem naming the field at fault."""
-    try:
-        mail.check_address(body.sender_address, "the sender address")
-        if body.reply_to:
-            mail.check_address(body.reply_to, "the reply-to address", display_name=True)
-    except mail.MessageError as exc:
-        field = "reply_to" if "reply-to" in str(exc) else "sender_address"
-        raise SettingsProblem(f"$.{field}", str(exc)) from exc
+    sender = _sender(body.sender_address, body.sender_name)
+    addresses = [(body.sender_address, "sender_address", "the sender address", False)]
+    addresses.append((sender, "sender_name", "the sender name", True))
+    if body.reply_to:
+        addresses.append((body.reply_to, "reply_to", "the reply-to address", True))
+    for value, field, what, display_name in addresses:
+        try:
+            mail.check_address(value, what, display_name=display_name)
+        except mail.MessageError as exc:
+            raise SettingsProblem(f"$.{field}", str(exc)) from exc
     if username and password is None:
         raise SettingsProblem("$.password", "a user name needs a password: send `password` too")
     if password and not username:
@@ -164,11 +167,10 @@ def _checked(
             password=password if username else None,
             starttls=body.security == "starttls",
             ssl=body.security == "tls",
-            sender=_sender(body.sender_address, body.sender_name),
+            sender=sender,
         )
-    except (ValueError, msgspec.ValidationError) as exc:
-        field = "host" if "host" in str(exc) else "sender_name"
-        raise SettingsProblem(f"$.{field}", f"the settings cannot be used: {exc}") from exc
+    except (ValueError, msgspec.ValidationError) as exc:  # all else is checked above
+        raise SettingsProblem("$.host", f"the settings cannot be used: {exc}") from exc
 
 
 def save_settings(
