@@ -1,15 +1,21 @@
-"""The OpenAPI document says what the errors really look like: `{status, detail, problems?}`.
+"""The OpenAPI document says what the server really takes and gives, no more loosely.
 
 Litestar documents its own validation error shape for 400; every error here
 goes through `errors.py` instead, so each operation's error answers point at
-one `ErrorBody` schema, with the statuses the API can give.
+one `ErrorBody` schema, with the statuses the API can give. Bodies that refuse
+unknown fields say `additionalProperties: false`; decimal and date strings carry
+the pattern the decoder accepts; bodies and answers the handlers read or write
+themselves (flow files, UBL invoices, the export of every version) are described
+here, since Litestar sees only bytes.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin  # not exported; Litestar itself imports it so
 from litestar.openapi.spec import (
@@ -77,7 +83,15 @@ FLOW_ANSWERS = {
     ("/api/v1/flows/{key}/export", "get"),
     ("/api/v1/flows/{key}/versions/{number}", "get"),
 }
+FLOW_ARRAYS = {("/api/v1/flows/{key}/export/all", "get")}
+INVOICE_UPLOAD = ("/api/v1/subjects/invoices", "post")
+# What the invoice upload reads (the media types it stores as "not an invoice" too).
+INVOICE_MEDIA_TYPES = ("application/xml", "text/xml", "application/pdf")
+RULE_MATCH = ("/api/v1/rules/match", "post")
 _FLOW_PREFIX = "Flow."
+# A decimal as the decoders read it (at most 100 digits, like a rule's literal) and an ISO date.
+DECIMAL_PATTERN = r"^-?(0|[1-9][0-9]{0,49})(\.[0-9]{1,50})?$"
+DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 def openapi_document(app: Litestar) -> dict[str, Any]:
@@ -86,6 +100,9 @@ def openapi_document(app: Litestar) -> dict[str, Any]:
     document = plugin.provide_openapi_schema()
     if "FlowDocument" not in document.get("components", {}).get("schemas", {}):
         _add_flow_format(document)
+        _describe_raw_bodies(document)
+        _forbid_unknown_fields(document)
+        _string_patterns(document)
     return document
 
 
@@ -108,6 +125,92 @@ def _add_flow_format(document: dict[str, Any]) -> None:
             }
         if (path, method) in FLOW_ANSWERS:
             operation["responses"]["200"]["content"] = content
+
+
+def _describe_raw_bodies(document: dict[str, Any]) -> None:
+    """The export of every version (an array of flow files) and the invoice upload (XML)."""
+    flows = {"type": "array", "items": {"$ref": "#/components/schemas/FlowDocument"}}
+    xml = {"type": "string", "description": "a UBL 2.1 invoice or credit note, 5 MB at most"}
+    for (path, method), operation in _operations(document):
+        if (path, method) in FLOW_ARRAYS:
+            operation["responses"]["200"]["content"] = {"application/json": {"schema": flows}}
+        if (path, method) == INVOICE_UPLOAD:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {media: {"schema": xml} for media in INVOICE_MEDIA_TYPES},
+            }
+    # A rule to try is a rule tree of the flow format, not any object.
+    match_in = _body_schema(document, *RULE_MATCH)
+    if match_in is not None:
+        kinds = ("All", "AnyOf", "Not", "Compare")
+        match_in["properties"]["rule"] = {
+            "anyOf": [{"$ref": f"#/components/schemas/{_FLOW_PREFIX}{kind}"} for kind in kinds]
+        }
+
+
+def _body_schema(document: dict[str, Any], path: str, method: str) -> dict[str, Any] | None:
+    """The component schema an operation's JSON body refers to, if any."""
+    operation = document.get("paths", {}).get(path, {}).get(method, {})
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    ref = content.get("schema", {}).get("$ref", "")
+    schema: dict[str, Any] | None = document["components"]["schemas"].get(ref.split("/")[-1])
+    return schema
+
+
+def _forbid_unknown_fields(document: dict[str, Any]) -> None:
+    """`additionalProperties: false` on the schema of every body Struct that refuses them."""
+    strict = _strict_struct_names()
+    for name, schema in document["components"]["schemas"].items():
+        if name in strict and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+
+
+def _strict_struct_names() -> set[str]:
+    """Component names of procedo's Structs declared with forbid_unknown_fields.
+
+    Litestar names a component after its class, or, when two classes share a name,
+    prefixes module names ("rules_MatchIn"); a name that could be a Struct allowing
+    unknown fields as well is left alone.
+    """
+    strict: set[str] = set()
+    loose: set[str] = set()
+    for struct in _subclasses(msgspec.Struct):
+        if not struct.__module__.startswith("procedo."):
+            continue
+        modules = struct.__module__.split(".")
+        prefixes = ["_".join(modules[-k:]) + "_" for k in range(1, len(modules) + 1)]
+        names = {prefix + struct.__name__ for prefix in ["", *prefixes]}
+        forbids = struct.__struct_config__.forbid_unknown_fields
+        (strict if forbids else loose).update(names)
+    return strict - loose
+
+
+def _subclasses(cls: type[msgspec.Struct]) -> Iterator[type[msgspec.Struct]]:
+    sub: type[msgspec.Struct]
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _string_patterns(value: Any) -> None:
+    """Decimal and date strings get the pattern their decoder accepts (a format is a hint).
+
+    A decimal is a JSON number or a string of digits: flow files write them as numbers
+    (the codec's `decimal_format="number"`), the decoders read both.
+    """
+    if isinstance(value, dict):
+        if value.get("type") == "string" and value.get("format") == "decimal":
+            string = {"type": "string", "format": "decimal", "pattern": DECIMAL_PATTERN}
+            del value["type"], value["format"]
+            value["anyOf"] = [{"type": "number"}, string]
+            return
+        if value.get("type") == "string" and value.get("format") == "date":
+            value.setdefault("pattern", DATE_PATTERN)
+        for child in value.values():
+            _string_patterns(child)
+    elif isinstance(value, list):
+        for child in value:
+            _string_patterns(child)
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[tuple[str, str], dict[str, Any]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -14,6 +15,8 @@ from procedo.api import flowstore
 from procedo.api.bodies import MAX_FLOW_BODY, flow_document
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
+from procedo.api.paging import Limit, Offset
+from procedo.api.params import MAX_NUMBER, VersionNumber
 from procedo.db import models as m
 from procedo.flow.codec import decode_flow
 from procedo.flow.problems import FlowError, Problem
@@ -92,6 +95,9 @@ def _with_etag(out: FlowOut, status: int = 200) -> Response[FlowOut]:
     return Response(out, status_code=status, headers={"ETag": _etag(out.revision)})
 
 
+_REVISION = re.compile(r"[0-9]{1,10}")
+
+
 def _if_match(request: Request[Any, Any, Any]) -> int:
     header = request.headers.get("if-match")
     if not header:
@@ -99,7 +105,9 @@ def _if_match(request: Request[Any, Any, Any]) -> int:
             428, "send If-Match with the ETag of the draft you edited (from GET /flows/{key})"
         )
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # ASCII digits only (str.isdigit() accepts '²', which int() refuses), and a revision
+    # the column can hold.
+    if not _REVISION.fullmatch(value) or int(value) > MAX_NUMBER:
         raise ApiError(400, f'If-Match {header!r} is not an ETag of this API (like "3")')
     return int(value)
 
@@ -109,7 +117,9 @@ class FlowController(Controller):
     tags = ["flows"]
 
     @get("/", sync_to_thread=True)
-    def list_flows(self, caller: CallerDep, rt: RuntimeDep) -> list[FlowSummary]:
+    def list_flows(
+        self, caller: CallerDep, rt: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    ) -> list[FlowSummary]:
         caller.internal()
         latest = (
             sa.select(sa.func.max(m.FlowVersion.number))
@@ -129,6 +139,8 @@ class FlowController(Controller):
             sa.select(m.Flow, latest, open_count)
             .where(m.Flow.tenant_id == caller.tenant_id)
             .order_by(m.Flow.key)
+            .limit(limit)
+            .offset(offset)
         )
         with rt.db.read() as session:
             rows = session.execute(query).all()
@@ -274,7 +286,7 @@ class FlowController(Controller):
 
     @get("/{key:str}/versions/{number:int}", sync_to_thread=True, media_type=JSON)
     def get_version(
-        self, key: FromPath[str], number: FromPath[int], caller: CallerDep, rt: RuntimeDep
+        self, key: FromPath[str], number: VersionNumber, caller: CallerDep, rt: RuntimeDep
     ) -> Response[bytes]:
         """One version's flow document (canonical JSON)."""
         caller.internal()
@@ -285,7 +297,7 @@ class FlowController(Controller):
 
     @get("/{key:str}/versions/{number:int}/counts", sync_to_thread=True)
     def version_counts(
-        self, key: FromPath[str], number: FromPath[int], caller: CallerDep, rt: RuntimeDep
+        self, key: FromPath[str], number: VersionNumber, caller: CallerDep, rt: RuntimeDep
     ) -> dict[str, int]:
         """How many instances wait at each node of this version."""
         caller.internal()
@@ -334,7 +346,8 @@ class FlowController(Controller):
         caller: CallerDep,
         rt: RuntimeDep,
         version: Annotated[
-            int | None, QueryParameter(ge=1, description="a version; default: the draft")
+            int | None,
+            QueryParameter(ge=1, le=MAX_NUMBER, description="a version; default: the draft"),
         ] = None,
     ) -> Response[bytes]:
         """The canonical flow file: import it anywhere and export it again, byte for byte."""

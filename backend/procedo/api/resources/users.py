@@ -14,6 +14,7 @@ from litestar.params import JSONBody
 from procedo.api import accounts
 from procedo.api.accounts import Access
 from procedo.api.caller import CallerDep, RuntimeDep
+from procedo.api.paging import Limit, Offset
 from procedo.db import models as m
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)]
@@ -49,12 +50,18 @@ class UserController(Controller):
     tags = ["users"]
 
     @get("/", sync_to_thread=True)
-    def list_users(self, caller: CallerDep, rt: RuntimeDep) -> list[UserRow]:
+    def list_users(
+        self, caller: CallerDep, rt: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    ) -> list[UserRow]:
         """Everyone in the tenant (admin)."""
         caller.require()
         with rt.db.read() as session:
             users = session.scalars(
-                sa.select(m.User).where(m.User.tenant_id == caller.tenant_id).order_by(m.User.email)
+                sa.select(m.User)
+                .where(m.User.tenant_id == caller.tenant_id)
+                .order_by(m.User.email)
+                .limit(limit)
+                .offset(offset)
             ).all()
         return [user_row(user) for user in users]
 
