@@ -43,6 +43,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/schedules/{key:str}/run"): None,
     ("POST", "/schedules/{key:str}/deactivate"): None,
     ("POST", "/schedules/{key:str}/activate"): None,
+    ("PATCH", "/roles/{name:str}"): {"name": "Taken"},
+    ("POST", "/flows/{key:str}/start-bulk"): {"subject_ids": []},
+    ("PUT", "/flows/{key:str}/plans/{subject_id:uuid}"): {"starts_on": "2026-12-01"},
     ("PUT", "/templates/{template:str}"): {
         "subject_type": "invoice",
         "texts": {"en": {"subject": "Taken", "html": "<p>taken</p>"}},
@@ -70,7 +73,9 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         201,
     )
     ok(acme.http.post("/flows/review/publish"), 201)
-    ok(acme.http.post("/roles", json={"name": "Accountant"}), 201)
+    # A role of A's own: B has the standard roles (K1) under the same names as A.
+    ok(acme.http.post("/roles", json={"name": "Acme Auditors"}), 201)
+    ok(acme.http.post("/roles/Acme Auditors/members", json={"email": acme.email}), 201)
     ok(acme.http.post("/roles/Accountant/members", json={"email": acme.email}), 201)
     subject = ok(acme.http.post("/subjects", json={"type": "invoice", "key": "INV-A"}), 201)
     instance = ok(
@@ -118,7 +123,7 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         "task_id": instance["tasks"][0]["id"],
         "token_id": token["id"],
         "partnership_id": grant["id"],
-        "name": "Accountant",
+        "name": "Acme Auditors",
         "subject_type_name": "retainer",
     }
 

@@ -28,6 +28,7 @@ from procedo.api.resources.roles import RoleController
 from procedo.api.resources.rules import RuleController
 from procedo.api.resources.schedules import ScheduleController
 from procedo.api.resources.settings import EmailSettingsController
+from procedo.api.resources.starts import StartController
 from procedo.api.resources.subjects import SubjectController
 from procedo.api.resources.tasks import TaskController
 from procedo.api.resources.templates import TemplateController
@@ -53,6 +54,7 @@ CONTROLLERS = [
     PartnershipController,
     SharedController,
     ScheduleController,
+    StartController,
     EmailSettingsController,
     TemplateController,
     PaymentController,

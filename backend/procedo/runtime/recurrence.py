@@ -25,7 +25,7 @@ from procedo.db import models as m
 from procedo.db.starts import StartPlan
 from procedo.flow.model import ScheduleTrigger
 from procedo.runtime.context import NotFound, Refusal, Runtime
-from procedo.runtime.periods import Period, Rhythm, add_months, of_schedule
+from procedo.runtime.periods import BadPeriod, Period, Rhythm, add_months, of_schedule
 
 log = logging.getLogger("procedo.recurrence")
 PLAN_TIME = dt.time(8, 0)  # a planned run starts at 08:00 local: its emails arrive in office hours
@@ -69,8 +69,8 @@ def set_plan(
 ) -> PlanView:
     """Make or replace the subject's plan for the flow: the first run on ``starts_on``."""
     if period is not None and every is not None and period.rhythm != every:
-        raise Refusal(
-            f"period: '{period}' is a {period.rhythm}, but the plan repeats every {every}; "
+        raise BadPeriod(
+            f"'{period}' is a {period.rhythm}, but the plan repeats every {every}; "
             f"give a {every} such as {Period.before(starts_on, every)}"
         )
     if period is None and every is not None:

@@ -163,16 +163,20 @@ class StartController(Controller):
         """Start the flow for this subject on ``starts_on`` (08:00 local), once or every
         month or quarter; ``period`` defaults to the last whole one before that date."""
         caller.require("designer")
-        plan = recurrence.set_plan(
-            rt,
-            caller.tenant_id,
-            key,
-            subject_id,
-            data.starts_on,
-            data.every,
-            _period(data.period),
-            caller.actor,
-        )
+        period = _period(data.period)
+        try:
+            plan = recurrence.set_plan(
+                rt,
+                caller.tenant_id,
+                key,
+                subject_id,
+                data.starts_on,
+                data.every,
+                period,
+                caller.actor,
+            )
+        except BadPeriod as exc:
+            raise ApiError(422, f"period: {exc}") from None
         return PlanOut(**asdict(plan))
 
     @delete("/{key:str}/plans/{subject_id:uuid}", sync_to_thread=True)
