@@ -9,6 +9,7 @@ vars.period; a client's start plan starts its run on a date and plans the next.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from procedo.api.server import Backend
 from procedo.db import models as m
 from procedo.runtime.periods import Period
 from tests.api_helpers import Office, office, ok
+from tests.conftest import minimal_flow
 from tests.test_bulk_start import client, period_flow, publish, running, wait_for
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -177,3 +179,39 @@ def test_a_plan_once_runs_once_and_can_be_removed(backend: Backend, base_url: st
     assert running(acme, ran["last_instance_id"])["variables"]["period"] == "2026-12"
     assert acme.http.delete(f"/flows/vat-period/plans/{one['id']}").status_code == 204
     assert acme.http.delete(f"/flows/vat-period/plans/{one['id']}").status_code == 404
+
+
+def test_a_flow_starts_when_a_client_with_the_product_is_created(
+    backend: Backend, base_url: str
+) -> None:
+    acme = office(backend.runtime, base_url, "Acme Office")
+    has_vat = {
+        "kind": "compare",
+        "field": "subject.products",
+        "op": "contains",
+        "value": {"type": "string", "value": "Aangifte BTW"},
+    }
+    flow = minimal_flow(
+        key="vat-intake",
+        subject_type="client",
+        trigger={"kind": "event", "event": "subject.created", "when": has_vat},
+    )
+    publish(acme, flow)
+    with_vat = client(acme, "C-1", ["Aangifte BTW"])
+    without = client(acme, "C-2", ["Jaarrekening"])
+
+    def started() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = ok(acme.http.get("/instances", params={"flow": "vat-intake"}))
+        return found
+
+    (instance,) = wait_for(started, "the intake flow to start for the new VAT client")
+    assert instance["subject_id"] == with_vat["id"]
+    assert running(acme, instance["id"])["started_by"] == "event subject.created"
+    # The other client was created too, and a change later is no creation.
+    ok(
+        acme.http.patch(
+            f"/subjects/{without['id']}", json={"fields": {"products": ["Aangifte BTW"]}}
+        )
+    )
+    time.sleep(1)
+    assert [i["id"] for i in started()] == [instance["id"]]

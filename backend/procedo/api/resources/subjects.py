@@ -16,7 +16,7 @@ from procedo.api.errors import ApiError
 from procedo.api.paging import Limit, Offset
 from procedo.api.views import HistoryOut, SubjectOut, history_out, subject_out
 from procedo.db import models as m
-from procedo.runtime import admin, setup
+from procedo.runtime import admin, creation, setup
 from procedo.runtime.context import NotFound
 from procedo.ubl import MAX_BYTES as UBL_MAX_BYTES
 
@@ -108,6 +108,8 @@ class SubjectController(Controller):
                     m.Subject.key == data.key,
                 )
             )
+            # K5: flows that start on creation (a VAT flow for a new client).
+            created = creation.created_event(session, caller.tenant_id, data.type, caller.actor)
         if data.type not in known:
             raise ApiError(
                 422, f"type: unknown subject type '{data.type}'; one of {', '.join(sorted(known))}"
@@ -117,7 +119,7 @@ class SubjectController(Controller):
                 409, f"a {data.type} '{data.key}' exists already: PATCH /subjects/{taken}"
             )
         subject = setup.upsert_subject(
-            rt, caller.tenant_id, data.type, data.key, data.fields, data.status
+            rt, caller.tenant_id, data.type, data.key, data.fields, data.status, created
         )
         return subject_out(subject)
 
