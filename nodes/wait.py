@@ -3,7 +3,12 @@
 - duration: "wait 5 days" (business days skip weekends and public holidays)
 - until_date: a subject date plus or minus an offset ("due date + 7 days": D.I.P. steps)
 - event: until an event arrives ("payment.received"), with an optional timeout port
-- condition: until the subject matches a rule, with an optional timeout port
+- condition: until the subject matches a rule, with an optional timeout port; looked at
+  again only when the subject changes
+- rule: until a rule over the subject's facts holds, following them: looked at again when
+  the subject changes (a payment, a status) and woken by the runtime at the moment the
+  clock alone can make it true (the day ``oldest_overdue_days >= 15``, in the tenant's
+  time zone, in business days where the fact counts them: runtime/fact_waits.py)
 """
 
 import datetime as dt
@@ -13,6 +18,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from procedo.durations import Duration, add
+from procedo.facts.wakeup import rule_clock_fields
 from procedo.flow.model import EventName
 from procedo.nodetypes import (
     NEXT,
@@ -65,7 +71,20 @@ class UntilCondition(_Mode, tag="condition", frozen=True):
     timeout: Duration | None = None
 
 
-Mode: TypeAlias = ForDuration | UntilDate | ForEvent | UntilCondition
+_CLOCK = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class UntilRule(_Mode, tag="rule", frozen=True):
+    when: Rule
+    # The local time of the wake-up on the day the clock makes the rule true.
+    at: _CLOCK = "00:00"
+    timeout: Duration | None = None
+
+
+# The timer the runtime sets for a rule wait: the rule is evaluated again when it fires.
+RECHECK = "recheck"
+
+Mode: TypeAlias = ForDuration | UntilDate | ForEvent | UntilCondition | UntilRule
 
 
 class WaitParams(Params, frozen=True):
@@ -77,7 +96,9 @@ TIMEOUT = Port("timeout", Labels(en="Timed out", nl="Verlopen", de="Zeit abgelau
 
 def ports(params: WaitParams) -> list[Port]:
     mode = params.until
-    has_timeout = isinstance(mode, ForEvent | UntilCondition) and mode.timeout is not None
+    has_timeout = (
+        isinstance(mode, ForEvent | UntilCondition | UntilRule) and mode.timeout is not None
+    )
     return [NEXT, TIMEOUT] if has_timeout else [NEXT]
 
 
@@ -122,6 +143,7 @@ def enter(params: WaitParams, context: Context) -> Decision:
         timeout = (StartTimer(at=at, purpose="timeout"),)
     if isinstance(mode, ForEvent):
         return wait(AwaitEvent(mode.event), *timeout)
+    # condition and rule: the runtime sets a rule's wake-up timer (it knows the facts).
     if evaluate(mode.when, context.subject, context.variables):
         return go("next")
     return wait(AwaitCondition(mode.when), *timeout)
@@ -129,6 +151,11 @@ def enter(params: WaitParams, context: Context) -> Decision:
 
 def resume(params: WaitParams, context: Context, signal: Signal) -> Decision:
     mode = params.until
+    if isinstance(mode, UntilRule) and not (
+        isinstance(signal, TimerFired) and signal.purpose == "timeout"
+    ):
+        # A subject change, an event or the wake-up timer: the facts may hold now.
+        return go("next") if evaluate(mode.when, context.subject, context.variables) else wait()
     if isinstance(signal, TimerFired):
         return go("timeout" if signal.purpose == "timeout" else "next")
     if isinstance(mode, ForEvent) and isinstance(signal, EventReceived):
@@ -142,6 +169,8 @@ def check(params: WaitParams, context: CheckContext) -> list[ParamProblem]:
     mode = params.until
     if isinstance(mode, UntilCondition):
         return check_rule(mode.when, context.subject_type, "$.until.when")
+    if isinstance(mode, UntilRule):
+        return _check_rule_mode(mode, context)
     if isinstance(mode, UntilDate) and context.subject_type is not None:
         namespace, _, name = mode.field.partition(".")
         field = context.subject_type.field(name) if namespace == "subject" else None
@@ -157,18 +186,40 @@ def check(params: WaitParams, context: CheckContext) -> list[ParamProblem]:
     return []
 
 
+def _check_rule_mode(mode: UntilRule, context: CheckContext) -> list[ParamProblem]:
+    problems = check_rule(mode.when, context.subject_type, "$.until.when")
+    if problems or context.subject_type is None:
+        return problems
+    if not rule_clock_fields(mode.when, context.subject_type):
+        # Nothing the rule names moves with the clock: no wake-up can be computed, and a
+        # reader of the flow would expect one. Mode 'condition' says what it does.
+        return [
+            ParamProblem(
+                code="wait.rule.no_clock",
+                message="the rule names no fact that changes with time (such as "
+                "oldest_overdue_days), so no wake-up moment can be computed and it would "
+                "only be looked at when the subject changes; use mode 'condition' for that",
+                path="$.until.when",
+            )
+        ]
+    return []
+
+
 NODE = NodeType(
     type="wait",
     labels=Labels(en="Wait", nl="Wachten", de="Warten"),
     description=Labels(
-        en="Waits for a time, a date on the subject, an event or a condition.",
-        nl="Wacht op een termijn, een datum van het onderwerp, een gebeurtenis of een voorwaarde.",
-        de="Wartet auf eine Frist, ein Datum des Objekts, ein Ereignis oder eine Bedingung.",
+        en="Waits for a time, a date on the subject, an event, a condition, or until a "
+        "rule over the subject's facts holds (woken the day it does).",
+        nl="Wacht op een termijn, een datum van het onderwerp, een gebeurtenis, een "
+        "voorwaarde, of tot een regel over de feiten van het onderwerp geldt.",
+        de="Wartet auf eine Frist, ein Datum des Objekts, ein Ereignis, eine Bedingung "
+        "oder bis eine Regel über die Fakten des Objekts gilt.",
     ),
     category="time",
     params=WaitParams,
     ports=ports,
-    ports_help="next, plus timeout when a timeout is set",
+    ports_help="next, plus timeout when a timeout is set (event, condition, rule)",
     enter=enter,
     resume=resume,
     check=check,

@@ -22,6 +22,7 @@ from procedo.db import models as m
 from procedo.ids import new_id
 from procedo.nodetypes import TaskCompleted
 from procedo.rules.model import Rule
+from procedo.runtime import fact_waits
 from procedo.runtime.buffer import buffer, to_json
 from procedo.runtime.context import NotFound, Outgoing, Runtime
 from procedo.runtime.effects import write_effects
@@ -158,9 +159,11 @@ def step_instance(
     timezone, country = rt.tenant_calendar(session, instance.tenant_id)
     now = rt.clock.now()
     roles = compiled.roles_needed
+    # Computed facts, for a flow with a wait that follows them (fact_waits.py).
+    facts = fact_waits.load(rt, session, compiled, subject, now, timezone, country)
     inputs = eng.Inputs(
         flow=compiled,
-        subject=subject_view(subject),
+        subject=fact_waits.view(subject, facts),
         now=now,
         new_id=rt.new_id,
         roles=members_by_role(session, instance.tenant_id, subject.id, roles) if roles else {},
@@ -177,7 +180,9 @@ def step_instance(
     except eng.NodeFailed as failure:
         _fail(session, instance, event, failure, now, actor)
         raise
+    step = fact_waits.without_facts(step, subject.fields, facts)
     _write(rt, session, out, instance, subject, state, step, event, now, actor, reason)
+    fact_waits.arm(session, compiled, instance, step, facts)
     return step
 
 

@@ -1,0 +1,191 @@
+"""Waits that follow a fact: the subject's computed facts for a step, and the wake-up timer.
+
+A flow with a ``wait`` in mode ``rule`` decides on the subject's computed facts (the
+D.I.P. ``oldest_overdue_days``, ``paid`` ...): its steps see them merged over the stored
+fields, as ``GET /subjects/{id}/facts`` shows them today. Flows without one still see
+the stored fields only (their golden traces store made-up facts on subjects without
+open items).
+
+After each step of such an instance, every position waiting at a rule wait gets one
+``recheck`` timer at the moment the clock alone makes its rule true
+(``facts.wakeup.next_true_day``, at the wait's ``at`` on that day in the tenant's time
+zone), replacing the one it had: a payment that moves the D.I.P. back moves the timer
+with it. A rule the clock cannot make true gets no timer and is looked at again when the
+subject changes (``subject.changed`` from payments: work._subject_updated).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from procedo import engine as eng
+from procedo.db import models as m
+from procedo.db.receivables import OpenItem
+from procedo.facts.calendar import Calendar
+from procedo.facts.declared import Computed, computed_fields
+from procedo.facts.python import ItemRow, load_facts
+from procedo.facts.wakeup import Projection, next_true_day
+from procedo.ids import new_id
+from procedo.nodes.wait import RECHECK, UntilRule, WaitParams
+from procedo.runtime.buffer import buffer
+from procedo.runtime.context import Runtime
+from procedo.runtime.rows import InstanceRow, SubjectRow
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    """A subject's computed facts at the step's moment, and what projecting them needs."""
+
+    computed: list[Computed]
+    values: dict[str, Any]
+    items: list[ItemRow]
+    calendar: Calendar
+
+
+def rule_waits(compiled: eng.Compiled) -> dict[str, UntilRule]:
+    """The flow's waits in mode ``rule``, by node id (asked on every step: kept per version)."""
+    cached = _RULE_WAITS.get(id(compiled))
+    if cached is not None and cached[0] is compiled:
+        return cached[1]
+    found: dict[str, UntilRule] = {}
+    for node_id, node in compiled.checked.nodes.items():
+        params = node.params
+        if isinstance(params, WaitParams) and isinstance(params.until, UntilRule):
+            found[node_id] = params.until
+    if len(_RULE_WAITS) >= 2000:
+        _RULE_WAITS.clear()
+    # The compiled flow is kept with its answer, so its id is not reused meanwhile.
+    _RULE_WAITS[id(compiled)] = (compiled, found)
+    return found
+
+
+_RULE_WAITS: dict[int, tuple[eng.Compiled, dict[str, UntilRule]]] = {}
+
+
+def load(
+    rt: Runtime,
+    session: Session,
+    compiled: eng.Compiled,
+    subject: SubjectRow,
+    now: dt.datetime,
+    timezone: str,
+    country: str,
+) -> SubjectFacts | None:
+    """The subject's facts when the flow follows them, else None (nothing read)."""
+    if not rule_waits(compiled):
+        return None
+    subject_type = rt.subject_types(session, subject.tenant_id).get(subject.type)
+    computed = computed_fields(subject_type) if subject_type is not None else []
+    calendar = Calendar(now, timezone, country)
+    connection = session.connection()
+    values = load_facts(connection, computed, subject.id, subject.fields, calendar)
+    items = [ItemRow(*row) for row in connection.execute(_ITEMS, {"subject": subject.id})]
+    return SubjectFacts(computed, values, items, calendar)
+
+
+def view(subject: SubjectRow, facts: SubjectFacts | None) -> dict[str, Any]:
+    """The subject as the step's rules and templates read it: a computed value wins."""
+    extra = facts.values if facts is not None else {}
+    return {**subject.fields, **extra, "status": subject.status}
+
+
+def without_facts(step: eng.Step, stored: dict[str, Any], facts: SubjectFacts | None) -> eng.Step:
+    """The step with its subject as it is stored: computed values are never written back."""
+    if facts is None:
+        return step
+    fields = {k: v for k, v in step.subject.items() if k not in facts.values}
+    fields |= {k: stored[k] for k in facts.values if k in stored}
+    return eng.Step(
+        state=step.state,
+        subject=fields,
+        changes=step.changes,
+        effects=step.effects,
+        trail=step.trail,
+        removed=step.removed,
+        outcome=step.outcome,
+    )
+
+
+def arm(
+    session: Session,
+    compiled: eng.Compiled,
+    instance: InstanceRow,
+    step: eng.Step,
+    facts: SubjectFacts | None,
+) -> None:
+    """Give each position at a rule wait its next wake-up timer, replacing the old one."""
+    if facts is None:
+        return
+    waits = rule_waits(compiled)
+    waiting = [t for t in step.state.tokens if t.node in waits]
+    left = [uuid.UUID(t) for t in step.removed]
+    armed: dict[uuid.UUID, dict[str, Any]] = session.info.setdefault("fact_wake_timers", {})
+    pending = buffer(session)
+    for token_id in left:
+        _forget(pending, armed, token_id)
+    if not waiting:
+        return
+    calendar = facts.calendar
+    stored = {k: v for k, v in step.subject.items() if k != "status"}
+    projection = Projection(
+        facts.computed, stored, facts.values, facts.items, calendar.timezone, calendar.country
+    )
+    status = str(step.subject.get("status", ""))
+    tokens = [uuid.UUID(t.id) for t in waiting]
+    session.connection().execute(_CANCEL_RECHECKS, {"tokens": tokens})
+    for token in waiting:
+        token_id = uuid.UUID(token.id)
+        _forget(pending, armed, token_id)
+        mode = waits[token.node]
+        day = next_true_day(mode.when, step.state.variables, status, projection, calendar.today)
+        if day is None:
+            continue
+        hour, minute = (int(part) for part in mode.at.split(":"))
+        due = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(calendar.timezone))
+        row = {
+            "id": new_id(),
+            "tenant_id": instance.tenant_id,
+            "instance_id": instance.id,
+            "token_id": token_id,
+            "purpose": RECHECK,
+            "due_at": due.astimezone(dt.UTC),
+            "status": "pending",
+            "claimed_at": None,
+        }
+        pending.insert(m.Timer, row)
+        armed[token_id] = row
+
+
+def _forget(pending: Any, armed: dict[uuid.UUID, dict[str, Any]], token_id: uuid.UUID) -> None:
+    """Drop a wake-up timer set earlier in this transaction (still in the write buffer)."""
+    row = armed.pop(token_id, None)
+    timers = pending.rows.get(m.Timer)
+    if row is not None and timers:
+        timers[:] = [t for t in timers if t is not row]
+
+
+_OPEN_ITEMS: sa.Table = OpenItem.__table__  # type: ignore[assignment]
+_ITEMS = sa.select(
+    _OPEN_ITEMS.c.status,
+    _OPEN_ITEMS.c.issue_date,
+    _OPEN_ITEMS.c.due_date,
+    _OPEN_ITEMS.c.amount,
+    _OPEN_ITEMS.c.open_amount,
+).where(_OPEN_ITEMS.c.debtor_id == sa.bindparam("subject"))
+_CANCEL_RECHECKS = (
+    sa.update(m.Timer)
+    .where(
+        m.Timer.token_id.in_(sa.bindparam("tokens", expanding=True)),
+        m.Timer.purpose == RECHECK,
+        m.Timer.status.in_(("pending", "enqueued")),
+    )
+    .values(status="cancelled")
+    .execution_options(synchronize_session=False)
+)
