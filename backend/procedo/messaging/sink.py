@@ -30,7 +30,10 @@ class _SaveToFolder:
         first = _SAFE.sub("_", envelope.rcpt_tos[0] if envelope.rcpt_tos else "nobody")[:80]
         path = self.folder / f"{stamp}-{first}-{new_id()}.eml"
         content = envelope.original_content or envelope.content
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        # Written under another name, then renamed: a reader never sees half a message.
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(content if isinstance(content, bytes) else content.encode())
+        partial.rename(path)
         return "250 OK: kept in " + path.name
 
 
