@@ -27,7 +27,7 @@ from procedo.flow.validate import check_flow
 from procedo.receivables.payments import NewPayment, record_payments
 from procedo.registry import default_registry
 from procedo.rules.text import parse_rule as parse
-from procedo.runtime import admin, setup
+from procedo.runtime import admin, fact_waits, setup
 from procedo.subjects import builtin_subject_types
 from tests.runtime_helpers import World, make_world
 
@@ -68,8 +68,8 @@ def flow(when: str, at: str = "09:00", key: str = "follow") -> dict[str, Any]:
     }
 
 
-def debtor(world: World, items: list[tuple[str, dt.date, str]]) -> uuid.UUID:
-    subject = world.subject("debtor", "D-1", {"name": "Bakkerij Jansen"})
+def debtor(world: World, items: list[tuple[str, dt.date, str]], key: str = "D-1") -> uuid.UUID:
+    subject = world.subject("debtor", key, {"name": f"Debtor {key}"})
     with world.rt.db.transaction() as session:
         for number, due, amount in items:
             session.add(
@@ -195,6 +195,32 @@ def test_a_wait_with_nothing_ahead_has_no_timer(world: World) -> None:
     instance_id = start(world, flow("subject.oldest_overdue_days < 3"), subject_id)
     assert world.instance(instance_id).status == "running"
     assert timers(world, instance_id) == []
+
+
+def test_the_set_based_pass_wakes_only_those_whose_rule_holds(world: World) -> None:
+    late = debtor(world, [("A-1", dt.date(2026, 1, 1), "100.00")], "D-1")
+    on_time = debtor(world, [("B-1", dt.date(2026, 1, 2), "100.00")], "D-2")
+    document = flow("subject.oldest_overdue_days >= 15")
+    setup.publish(world.rt, world.tenant, json.dumps(document), "consultant")
+    started = [
+        admin.start(world.rt, world.tenant, "follow", subject, "tester").id
+        for subject in (late, on_time)
+    ]
+    world.runner.drain()
+    # An import moves A-1's due date back a month: no subject event, no step.
+    with world.rt.db.transaction() as session:
+        session.execute(
+            sa.update(OpenItem)
+            .where(OpenItem.number == "A-1")
+            .values(due_date=dt.date(2025, 12, 1))
+        )
+    world.runner.drain()
+    assert [world.instance(i).status for i in started] == ["running", "running"]
+    assert fact_waits.wake_matching(world.rt, world.tenant) == 1
+    world.runner.drain()
+    assert [world.instance(i).status for i in started] == ["completed", "running"]
+    assert left_wait_at(world, started[0]) == utc(2026, 1, 5, 8)
+    assert fact_waits.wake_matching(world.rt, world.tenant) == 0
 
 
 # --- validation ----------------------------------------------------------------------------

@@ -12,10 +12,17 @@ After each step of such an instance, every position waiting at a rule wait gets 
 zone), replacing the one it had: a payment that moves the D.I.P. back moves the timer
 with it. A rule the clock cannot make true gets no timer and is looked at again when the
 subject changes (``subject.changed`` from payments: work._subject_updated).
+
+``wake_matching`` is the set-based pass: for each rule wait of the tenant's running
+flows, one SQL query (``facts.sql.select_matching``) finds the positions whose rule
+holds now, and only those are stepped. It catches up after changes that raise no
+subject event (a nightly open-items import) without evaluating every waiting subject
+in Python.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -31,12 +38,15 @@ from procedo.db.receivables import OpenItem
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import Computed, computed_fields
 from procedo.facts.python import ItemRow, load_facts
+from procedo.facts.sql import select_matching
 from procedo.facts.wakeup import Projection, next_true_day
 from procedo.ids import new_id
 from procedo.nodes.wait import RECHECK, UntilRule, WaitParams
+from procedo.nodetypes import TimerFired
+from procedo.rules.sql import sql_problems
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import Runtime
-from procedo.runtime.rows import InstanceRow, SubjectRow
+from procedo.runtime.rows import InstanceRow, SubjectRow, load_instance
 
 
 @dataclass(frozen=True)
@@ -188,4 +198,64 @@ _CANCEL_RECHECKS = (
     )
     .values(status="cancelled")
     .execution_options(synchronize_session=False)
+)
+
+
+def matching_positions(
+    rt: Runtime, session: Session, tenant_id: uuid.UUID
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(instance, token) of every position at a rule wait whose rule holds now: one query
+    per rule wait of the tenant's running flow versions."""
+    timezone, country = rt.tenant_calendar(session, tenant_id)
+    calendar = Calendar(rt.clock.now(), timezone, country)
+    found: list[tuple[uuid.UUID, uuid.UUID]] = []
+    versions = session.scalars(_RUNNING_VERSIONS, {"tenant": tenant_id}).all()
+    types = rt.subject_types(session, tenant_id)
+    for version_id in versions:
+        compiled = rt.compiled(session, version_id)
+        subject_type = types.get(compiled.checked.flow.subject_type)
+        if subject_type is None:
+            continue
+        computed = computed_fields(subject_type)
+        for node_id, mode in rule_waits(compiled).items():
+            if sql_problems(mode.when):
+                continue  # names vars.*: left to its timer and the subject's events
+            waiting = _WAITING.where(
+                m.Instance.flow_version_id == version_id, m.Token.node_id == node_id
+            )
+            matching = select_matching(mode.when, computed, calendar, tenant_id, subject_type.name)
+            # Facts computed only for the subjects waiting there (PostgreSQL pushes the
+            # condition down into the subquery that computes them), not the whole tenant.
+            subject_ids = waiting.with_only_columns(m.Instance.subject_id).scalar_subquery()
+            matching = matching.where(matching.selected_columns[0].in_(subject_ids))
+            query = waiting.where(m.Instance.subject_id.in_(matching.scalar_subquery()))
+            found.extend((row.instance_id, row.id) for row in session.execute(query))
+    return sorted(found)
+
+
+def wake_matching(rt: Runtime, tenant_id: uuid.UUID) -> int:
+    """Step every position at a rule wait whose rule holds now; how many were woken."""
+    with rt.transaction() as (session, out):
+        positions = matching_positions(rt, session, tenant_id)
+        for instance_id, token_id in positions:
+            instance = load_instance(session, instance_id)
+            if instance is None or instance.status != "running":
+                continue
+            from procedo.runtime.steps import step_instance  # steps imports this module
+
+            signal = eng.Resume(str(token_id), TimerFired(RECHECK))
+            with contextlib.suppress(eng.StaleEvent, eng.NodeFailed):
+                step_instance(rt, session, out, instance, signal, "fact pass")
+    return len(positions)
+
+
+_RUNNING_VERSIONS = (
+    sa.select(m.Instance.flow_version_id)
+    .where(m.Instance.tenant_id == sa.bindparam("tenant"), m.Instance.status == "running")
+    .distinct()
+)
+_WAITING = (
+    sa.select(m.Token.id, m.Token.instance_id)
+    .join(m.Instance, m.Instance.id == m.Token.instance_id)
+    .where(m.Instance.status == "running")
 )
