@@ -81,6 +81,17 @@ async function get<T>(path: string): Promise<T> {
   return (await request<T>(path)).data;
 }
 
+/** Every row of a paged list: the server answers at most `pageSize` rows a request. */
+export async function getAll<T>(path: string, pageSize = 1000): Promise<T[]> {
+  const rows: T[] = [];
+  const joiner = path.includes("?") ? "&" : "?";
+  for (let offset = 0; ; offset += pageSize) {
+    const page = await get<T[]>(`${path}${joiner}limit=${pageSize}&offset=${offset}`);
+    rows.push(...page);
+    if (page.length < pageSize) return rows;
+  }
+}
+
 export const api = {
   login: (tenant: string, email: string, password: string) =>
     request<{ user: User }>("/auth/login", { method: "POST", body: { tenant, email, password }, quiet401: true }).then(
@@ -99,7 +110,7 @@ export const api = {
   nodeTypes: () => get<NodeTypeInfo[]>("/node-types"),
   subjectTypes: () => get<unknown>("/subject-types"),
   subjectType: (name: string) => get<Record<string, unknown>>(`/subject-types/${encodeURIComponent(name)}`),
-  flows: () => get<FlowSummary[]>("/flows"),
+  flows: () => getAll<FlowSummary>("/flows"),
   flow: async (key: string) => {
     const { data, response } = await request<FlowRecord>(`/flows/${encodeURIComponent(key)}`);
     return { ...data, etag: response.headers.get("ETag") ?? `"${data.revision}"` };
