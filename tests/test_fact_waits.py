@@ -24,11 +24,12 @@ from procedo.facts.python import ItemRow
 from procedo.facts.wakeup import Projection, next_true_day, rule_clock_fields
 from procedo.flow.codec import decode_flow
 from procedo.flow.validate import check_flow
-from procedo.receivables.payments import NewPayment, record_payments
 from procedo.registry import default_registry
 from procedo.rules.text import parse_rule as parse
 from procedo.runtime import admin, fact_waits, setup
 from procedo.subjects import builtin_subject_types
+from tests import receivables_helpers
+from tests.receivables_helpers import Invoice, add_open_items
 from tests.runtime_helpers import World, make_world
 
 AMSTERDAM = "Europe/Amsterdam"
@@ -68,21 +69,9 @@ def flow(when: str, at: str = "09:00", key: str = "follow") -> dict[str, Any]:
     }
 
 
-def debtor(world: World, items: list[tuple[str, dt.date, str]], key: str = "D-1") -> uuid.UUID:
+def debtor(world: World, items: list[Invoice], key: str = "D-1") -> uuid.UUID:
     subject = world.subject("debtor", key, {"name": f"Debtor {key}"})
-    with world.rt.db.transaction() as session:
-        for number, due, amount in items:
-            session.add(
-                OpenItem(
-                    tenant_id=world.tenant,
-                    debtor_id=subject.id,
-                    number=number,
-                    issue_date=due - dt.timedelta(days=30),
-                    due_date=due,
-                    amount=Decimal(amount),
-                    open_amount=Decimal(amount),
-                )
-            )
+    add_open_items(world.rt, world.tenant, subject.id, items)
     return subject.id
 
 
@@ -146,13 +135,7 @@ def test_true_on_entry_passes_at_once(world: World) -> None:
 
 
 def pay(world: World, number: str, amount: str) -> None:
-    payment = NewPayment(
-        amount=Decimal(amount),
-        currency="EUR",
-        paid_on=world.runner.clock.now().date(),
-        remittance=f"invoice {number}",
-    )
-    record_payments(world.rt, world.tenant, [payment], "bank")
+    receivables_helpers.pay(world.rt, world.tenant, number, amount)
     world.runner.drain()
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from procedo.runtime import admin
 from procedo.runtime.trial import describe
+from tests.receivables_helpers import add_open_items, pay
 from tests.runtime_helpers import GOOD_INVOICE, World, make_world
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -33,6 +34,10 @@ DEBTOR: dict[str, Any] = {
     "promised_payment_date": "2026-01-08",
     "paid": False,
 }
+COLLECTION_ITEMS = [
+    ("A-1", dt.date(2026, 1, 1), "100.00"),
+    ("A-2", dt.date(2026, 1, 12), "50.00"),
+]
 CLIENT: dict[str, Any] = {
     "name": "Schildersbedrijf Visser",
     "email": "admin@visser.example",
@@ -150,11 +155,14 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
         DEBTOR,
         [("complete", "reached")],
     ),
+    # The debtor's open invoices ("open_items", before it starts) make its D.I.P.: 4 on the
+    # start day (Mon 5 January), A-2 leading from 13 January once A-1 is paid.
     "collection-procedure.all-steps": (
         "collection-procedure",
         "debtor",
         DEBTOR,
         [
+            ("open_items", COLLECTION_ITEMS),
             ("advance", 15 * DAY),
             ("complete", "done"),
             ("advance", 7 * DAY),
@@ -167,7 +175,39 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
         "collection-procedure",
         "debtor",
         DEBTOR,
-        [("advance", 10 * DAY), ("fields", {"paid": True})],
+        [
+            ("open_items", COLLECTION_ITEMS),
+            ("advance", 10 * DAY),
+            ("pay", "A-1", "100.00"),
+            ("pay", "A-2", "50.00"),
+        ],
+    ),
+    # P3: entering at D.I.P. 30 lands on the 21-day step; nothing before it is replayed.
+    "collection-procedure.enters-late": (
+        "collection-procedure",
+        "debtor",
+        DEBTOR,
+        [
+            ("open_items", [("A-1", dt.date(2025, 12, 6), "100.00")]),
+            ("advance", 3 * DAY),
+            ("complete", "done"),
+            ("advance", 12 * DAY),
+            ("complete", "done"),
+        ],
+    ),
+    # P2: paying the oldest invoice after the reminder lets A-2 lead: the first call waits
+    # for A-2's D.I.P. 15 (27 January) instead of A-1's (16 January); no reminder again.
+    "collection-procedure.oldest-paid": (
+        "collection-procedure",
+        "debtor",
+        DEBTOR,
+        [
+            ("open_items", COLLECTION_ITEMS),
+            ("advance", 5 * DAY),
+            ("pay", "A-1", "100.00"),
+            ("advance", 20 * DAY),
+            ("complete", "done"),
+        ],
     ),
 }
 
@@ -183,6 +223,9 @@ def play(
     subject = world.subject(
         subject_type, "S-1", fields, "received" if subject_type == "invoice" else ""
     )
+    for kind, *args in actions:  # the debtor's invoices, there before the flow starts
+        if kind == "open_items":
+            add_open_items(world.rt, world.tenant, subject.id, args[0])
     instance = admin.start(world.rt, world.tenant, _key(flow), subject.id, "tester")
     runner = world.runner
     runner.drain()
@@ -204,6 +247,8 @@ def play(
             admin.post_event(world.rt, world.tenant, subject.id, args[0])
         elif kind == "move":
             admin.move(world.rt, world.tenant, instance.id, args[0], args[1], "admin")
+        elif kind == "pay":
+            pay(world.rt, world.tenant, args[0], args[1])
         runner.drain()
     zone = ZoneInfo("Europe/Amsterdam")
     lines = [describe(row, zone) for row in world.history(instance.id)]
