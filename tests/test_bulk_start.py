@@ -17,10 +17,11 @@ import sqlalchemy as sa
 
 from procedo.api import accounts
 from procedo.api.server import Backend
+from procedo.db import models as m
 from procedo.runtime import bulk
 from procedo.runtime.periods import Period
 from tests.api_helpers import Office, office, ok
-from tests.conftest import dumps
+from tests.conftest import EXAMPLES, dumps
 
 JSON = {"Content-Type": "application/json"}
 
@@ -277,3 +278,65 @@ def test_a_bulk_start_is_a_few_statements_not_one_per_subject(
     assert len(report.started) == count
     # One transaction for 300 subjects: its reads and writes, each once (plus BEGIN/SET).
     assert len(statements) < 25, statements
+
+
+def test_a_test_run_mails_the_consultant_and_the_rollout_follows(
+    backend: Backend, base_url: str
+) -> None:
+    rt = backend.runtime
+    acme = office(rt, base_url, "Acme Office")
+    vat = (EXAMPLES / "vat-return.json").read_bytes()
+    ok(acme.http.post("/flows/import", content=vat, headers=JSON), 201)
+    ok(acme.http.post("/flows/vat-return-monthly/publish"), 201)
+    fields = {"products": ["Aangifte BTW"], "vat_period": "monthly", "contact": {"name": "Sanne"}}
+    clients = [
+        ok(
+            acme.http.post(
+                "/subjects",
+                json={
+                    "type": "client",
+                    "key": f"C-{n}",
+                    "fields": {**fields, "name": f"Client {n}", "email": f"c{n}@client.example"},
+                },
+            ),
+            201,
+        )
+        for n in range(6)
+    ]
+    ids = [c["id"] for c in clients]
+    url = "/flows/vat-return-monthly/start-bulk"
+    too_many = acme.http.post(url, json={"subject_ids": ids, "period": "2026-11", "test": True})
+    assert too_many.status_code == 422
+    assert "one to 5 clients" in too_many.json()["detail"]
+    by_filter = acme.http.post(url, json={"filter": {"kind": "all", "rules": []}, "test": True})
+    assert by_filter.status_code == 422
+
+    trial = ok(
+        acme.http.post(url, json={"subject_ids": ids[:2], "period": "2026-11", "test": True})
+    )
+    assert len(trial["started"]) == 2
+    tried = [running(acme, s["instance_id"]) for s in trial["started"]]
+    assert all(i["variables"]["test_run"] is True for i in tried)
+    assert all(i["variables"]["test_recipient"] == acme.email for i in tried)
+    with rt.db.read() as session:
+        mails = session.execute(
+            sa.select(m.Outbox.recipients, m.Outbox.subject, m.Outbox.body).where(
+                m.Outbox.instance_id.in_([uuid.UUID(i["id"]) for i in tried])
+            )
+        ).all()
+    assert len(mails) == 2
+    for recipients, subject, body in mails:
+        assert recipients == [acme.email]  # the consultant, never the client
+        assert subject == "[TEST] Documents for your VAT return 2026-11"
+        assert "meant for c0@client.example" in body or "meant for c1@client.example" in body
+
+    # The rollout to all: the test runs hold no period, so the tried clients start too.
+    rollout = ok(acme.http.post(url, json={"subject_ids": ids, "period": "2026-11"}))
+    assert len(rollout["started"]) == 6
+    real = running(acme, rollout["started"][0]["instance_id"])
+    assert "test_run" not in real["variables"]
+    with rt.db.read() as session:
+        (recipients,) = session.scalars(
+            sa.select(m.Outbox.recipients).where(m.Outbox.instance_id == uuid.UUID(real["id"]))
+        ).all()
+    assert recipients == ["c0@client.example"]

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from procedo.db import models as m
 from procedo.db.starts import PeriodRun
 from procedo.ids import new_id
-from procedo.runtime import recurrence
+from procedo.runtime import recurrence, test_runs
 from procedo.runtime.admin import create_instance, current_version
-from procedo.runtime.context import Outgoing, Runtime
+from procedo.runtime.context import Outgoing, Refusal, Runtime
 from procedo.runtime.periods import Period
 
 CHUNK = 500  # subjects per transaction: a few statements each, whatever the chunk's size
@@ -76,17 +76,24 @@ def start_bulk(
     subject_ids: Sequence[uuid.UUID],
     period: Period | None,
     actor: str,
+    test: bool = False,
 ) -> StartReport:
-    """Start the flow's current version for each subject, CHUNK subjects per transaction."""
+    """Start the flow's current version for each subject, CHUNK subjects per transaction.
+
+    ``test``: a test run (test_runs.py) on at most test_runs.MOST subjects, its
+    messages to ``actor``.
+    """
+    if test and not 1 <= len(set(subject_ids)) <= test_runs.MOST:
+        raise Refusal(f"a test run takes one to {test_runs.MOST} subjects, not {len(subject_ids)}")
     wanted = list(dict.fromkeys(subject_ids))  # each subject once, in the order asked
     report: StartReport | None = None
     for first in range(0, max(len(wanted), 1), CHUNK):
         chunk = wanted[first : first + CHUNK]
         try:
-            part = _start_chunk(rt, tenant_id, flow_key, chunk, period, actor)
+            part = _start_chunk(rt, tenant_id, flow_key, chunk, period, actor, test)
         except sa.exc.IntegrityError:
             # Another start for the same period committed first: again, to refuse those.
-            part = _start_chunk(rt, tenant_id, flow_key, chunk, period, actor)
+            part = _start_chunk(rt, tenant_id, flow_key, chunk, period, actor, test)
         if report is None:
             report = part
         else:
@@ -102,10 +109,11 @@ def _start_chunk(
     subject_ids: Sequence[uuid.UUID],
     period: Period | None,
     actor: str,
+    test: bool,
 ) -> StartReport:
     with rt.transaction() as (session, out):
         version = current_version(session, tenant_id, flow_key)
-        return start_in_session(rt, session, out, version, subject_ids, period, actor)
+        return start_in_session(rt, session, out, version, subject_ids, period, actor, test=test)
 
 
 def start_in_session(
@@ -117,6 +125,7 @@ def start_in_session(
     period: Period | None,
     actor: str,
     alongside: bool = False,
+    test: bool = False,
 ) -> StartReport:
     """Create the instances in this transaction (the workers step them after the commit).
 
@@ -141,7 +150,8 @@ def start_in_session(
             )
         else:
             startable.append(subject)
-    checked = [] if alongside and period is None else [s.id for s in startable]
+    # A test run (K7) holds no period and is refused nowhere: the rollout comes after it.
+    checked = [] if test or (alongside and period is None) else [s.id for s in startable]
     busy = _busy(session, version.flow_id, checked, period)
     takeover: dict[uuid.UUID, uuid.UUID] = {}  # subject -> its cancelled run's period row
     new_rows: list[dict[str, object]] = []
@@ -152,9 +162,12 @@ def start_in_session(
             report.refused.append(Refused(subject.id, subject.key, reason))
             continue
         instance = create_instance(rt, session, version, subject.id, subject.type, actor)
+        # Written with the instance at the end of the transaction (buffer.py).
         if period is not None:
-            # Written with the instance at the end of the transaction (buffer.py).
             instance.variables = period.variables()
+        if test:
+            instance.variables = {**instance.variables, **test_runs.variables(actor)}
+        elif period is not None:
             if cancelled_row is not None:
                 takeover[cancelled_row] = instance.id
             else:
@@ -177,7 +190,7 @@ def start_in_session(
         session.execute(
             sa.update(PeriodRun).where(PeriodRun.id == row_id).values(instance_id=instance_id)
         )
-    if period is not None and report.started:
+    if period is not None and report.started and not test:
         started = {s.subject_id: s.instance_id for s in report.started}
         recurrence.plan_after(rt, session, version.flow_id, list(started), period, started)
     return report

@@ -23,6 +23,7 @@ from procedo.nodetypes import (
     QueueLetter,
     StartTimer,
 )
+from procedo.runtime import test_runs
 from procedo.runtime.buffer import buffer, to_json
 from procedo.runtime.context import Outgoing, Runtime
 from procedo.runtime.roles import resolve_candidates
@@ -67,7 +68,8 @@ def write_effects(
                 }
             )
         elif isinstance(effect, QueueEmail | QueueLetter):
-            row = _queue(instance, effect, index, now)
+            # A test run's messages go to its consultant, not the client (K7).
+            row = test_runs.redirect(instance, _queue(instance, effect, index, now))
             buffer(session).insert(m.Outbox, row)
             if row["kind"] == "email":
                 out.add("outbox", row["id"])

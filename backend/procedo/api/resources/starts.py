@@ -19,7 +19,7 @@ from procedo.db import models as m
 from procedo.rules.check import check_rule
 from procedo.rules.model import Rule
 from procedo.rules.sql import UnsupportedInSql, to_sql
-from procedo.runtime import bulk, recurrence
+from procedo.runtime import bulk, recurrence, test_runs
 from procedo.runtime.admin import current_version
 from procedo.runtime.periods import BadPeriod, Period
 
@@ -32,6 +32,8 @@ class BulkIn(msgspec.Struct, forbid_unknown_fields=True):
     filter: dict[str, Any] | None = None
     # "2026-11" or "2026-Q4": the runs' vars.period; one run per subject and period.
     period: str | None = None
+    # K7: a test run on one to five picked subjects; its messages go to the caller.
+    test: bool = False
 
 
 class StartedOut(msgspec.Struct):
@@ -128,7 +130,13 @@ class StartController(Controller):
         caller.require("designer")
         period = _period(data.period)
         subject_ids = _selected(rt, caller.tenant_id, key, data)
-        report = bulk.start_bulk(rt, caller.tenant_id, key, subject_ids, period, caller.actor)
+        if data.test and not 1 <= len(set(data.subject_ids or ())) <= test_runs.MOST:
+            raise ApiError(
+                422, f"a test run takes subject_ids: pick one to {test_runs.MOST} clients"
+            )
+        report = bulk.start_bulk(
+            rt, caller.tenant_id, key, subject_ids, period, caller.actor, test=data.test
+        )
         return BulkOut(
             report.flow,
             report.version,
