@@ -424,3 +424,26 @@ def test_serve_demo_points_the_demo_tenant_at_a_sink_and_says_where_mail_is(
             lambda: [p for p in folder.glob("*.eml") if "reader@demo.example" in p.read_text()]
         )
         assert len(mails) == 1
+
+
+def test_a_server_that_never_answers_is_given_up_on_within_the_test_timeout(
+    sqlite_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import time
+
+    from procedo.messaging import channel
+
+    monkeypatch.setattr(channel, "TEST_TIMEOUT", 0.5)
+    rt = sqlite_backend.runtime
+    with socket.socket() as silent, live_server(rt) as base_url:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # connections complete, but no greeting ever comes
+        port = silent.getsockname()[1]
+        acme = office(rt, base_url, "Acme Office")
+        ok(acme.http.put("/settings/email", json=_settings(port)))
+        started = time.monotonic()
+        answer = ok(acme.http.post("/settings/email/test", json={}))
+        assert time.monotonic() - started < 5
+        assert answer["ok"] is False
+        assert f"no answer from 127.0.0.1:{port} within 0.5 s" in answer["detail"]
