@@ -206,6 +206,22 @@ def test_the_set_based_pass_wakes_only_those_whose_rule_holds(world: World) -> N
     assert fact_waits.wake_matching(world.rt, world.tenant) == 0
 
 
+def test_the_timeout_port_leaves_before_the_rule_holds(world: World) -> None:
+    subject_id = debtor(world, [("A-1", dt.date(2026, 1, 1), "100.00")])
+    document = flow("subject.oldest_overdue_days >= 15")
+    document["nodes"][1]["params"]["until"]["timeout"] = {"amount": 3, "unit": "days"}
+    document["nodes"].append({"id": "gave_up", "type": "end"})
+    document["edges"].append(
+        {"id": "e4", "source": "wait", "source_port": "timeout", "target": "gave_up"}
+    )
+    instance_id = start(world, document, subject_id)
+    world.runner.advance(dt.timedelta(days=30))
+    (left,) = [h for h in world.history(instance_id) if h.kind == "left" and h.node_id == "wait"]
+    assert (left.port, left.at.astimezone(dt.UTC)) == ("timeout", utc(2026, 1, 8, 8))
+    # The wake-up timer ended with the position.
+    assert ("recheck", utc(2026, 1, 16, 8), "cancelled") in timers(world, instance_id)
+
+
 # --- validation ----------------------------------------------------------------------------
 
 
