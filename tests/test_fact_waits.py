@@ -279,6 +279,13 @@ def test_business_days_skip_weekends_and_holidays() -> None:
     assert projected_day(BUSINESS, items, "subject.dip >= 9", today) == dt.date(2027, 1, 4)
 
 
+def test_business_days_since_a_stored_date() -> None:
+    since_promise = [Computed("late", "integer", Age(since="promised", days="business"))]
+    projection = Projection(since_promise, {"promised": "2026-12-18"}, {}, [], AMSTERDAM, "NL")
+    found = next_true_day(parse("subject.late >= 5"), {}, "", projection, dt.date(2026, 12, 19))
+    assert found == dt.date(2026, 12, 28)
+
+
 def test_an_item_not_yet_overdue_starts_the_count() -> None:
     # Nothing overdue today: the D.I.P. is absent until the item falls overdue.
     debtor_facts = computed_fields(builtin_subject_types()["debtor"])

@@ -27,7 +27,7 @@ from procedo.facts.calendar import Calendar, business_days_between, weekday_holi
 from procedo.facts.declared import Computed, computed_fields
 from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Tasks
 from procedo.facts.python import ItemRow, compute
-from procedo.rules.evaluate import evaluate
+from procedo.rules.evaluate import _FAIL, _to_date, evaluate
 from procedo.rules.model import Rule, compares, literal_python
 from procedo.subjects import SubjectType
 
@@ -110,8 +110,8 @@ class Projection:
         ahead = day + dt.timedelta(days=k - int(values[name]))
         if fact.days == "calendar":
             return ahead
-        since = values.get(fact.since)
-        if not isinstance(since, dt.date):
+        since = _to_date(values.get(fact.since))
+        if since is _FAIL:
             return ahead
         # Business days are never more than calendar days: start there and walk on.
         while business_days_between(since, ahead, weekday_holidays(self.country, ahead.year)) < k:
