@@ -46,6 +46,9 @@ from procedo.rules.evaluate import evaluate
 from procedo.rules.model import FieldPath, Rule
 from procedo.subjects import Labels
 
+# A local time of day, HH:MM.
+_CLOCK = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
 
 class _Mode(Params, tag_field="mode", frozen=True):
     pass
@@ -58,7 +61,7 @@ class ForDuration(_Mode, tag="duration", frozen=True):
 class UntilDate(_Mode, tag="until_date", frozen=True):
     field: FieldPath
     offset: Duration = Duration(0, "days")
-    at: Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
+    at: _CLOCK = "09:00"
 
 
 class ForEvent(_Mode, tag="event", frozen=True):
@@ -69,9 +72,6 @@ class ForEvent(_Mode, tag="event", frozen=True):
 class UntilCondition(_Mode, tag="condition", frozen=True):
     when: Rule
     timeout: Duration | None = None
-
-
-_CLOCK = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
 class UntilRule(_Mode, tag="rule", frozen=True):
