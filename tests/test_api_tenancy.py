@@ -20,7 +20,9 @@ from tests.conftest import dumps
 from tests.test_api_journey import review_flow
 
 # Routes with nothing of a tenant's in them.
-NOT_TENANT_DATA = {"/", "/{path:path}"}
+# The debtor portal's public pages: their token is the credential, tested in
+# tests/test_portal_security.py.
+NOT_TENANT_DATA = {"/", "/{path:path}", "/portal/{token:str}", "/portal/{token:str}/{reaction:str}"}
 # A valid request body for each route that takes one, so that B's request fails on
 # the tenancy check (404) and not on validation (400).
 BODIES: dict[tuple[str, str], Any] = {
@@ -40,6 +42,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "members": [{"email": "admin@acme-office.example"}]
     },
     ("POST", "/shared/{instance_id:uuid}/status"): {"status": "paid"},
+    ("POST", "/portal/debtors/{subject_id:uuid}/links"): None,
     ("POST", "/schedules/{key:str}/run"): None,
     ("POST", "/schedules/{key:str}/deactivate"): None,
     ("POST", "/schedules/{key:str}/activate"): None,

@@ -24,6 +24,7 @@ from procedo.api.resources.flows import FlowController
 from procedo.api.resources.instances import InstanceController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
 from procedo.api.resources.payments import PaymentController
+from procedo.api.resources.portal_admin import PortalAdminController
 from procedo.api.resources.roles import RoleController
 from procedo.api.resources.rules import RuleController
 from procedo.api.resources.schedules import ScheduleController
@@ -36,6 +37,7 @@ from procedo.api.resources.tokens import TokenController
 from procedo.api.resources.users import UserController
 from procedo.api.throttle import LoginThrottle
 from procedo.api.web import default_web_dir, web_handler
+from procedo.portal.page import portal_router
 from procedo.runtime.context import Runtime
 
 API_PREFIX = "/api/v1"
@@ -58,6 +60,7 @@ CONTROLLERS = [
     EmailSettingsController,
     TemplateController,
     PaymentController,
+    PortalAdminController,
 ]
 
 
@@ -72,7 +75,8 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         before_request=authenticate,
     )
     app = Litestar(
-        route_handlers=[api, web_handler(web_dir or default_web_dir())],
+        # The debtor portal: public, beside the API, reads no staff credential.
+        route_handlers=[api, portal_router(), web_handler(web_dir or default_web_dir())],
         dependencies={
             "rt": Provide(provide_runtime, use_cache=True, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),

@@ -40,6 +40,9 @@ COMMON_HEADERS = {
 }
 
 
+PORTAL_PREFIX = "/portal/"
+
+
 def policy_for(content_type: str) -> str:
     return PAGE_POLICY if content_type.lower().startswith("text/html") else DATA_POLICY
 
@@ -49,6 +52,10 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
+    if scope.get("path", "").startswith(PORTAL_PREFIX):
+        # The debtor portal's address holds its token: no answer there may send it on
+        # as a Referer (its pages set their own stricter policy, procedo/portal/page.py).
+        headers.setdefault("Referrer-Policy", "no-referrer")
     for name, value in COMMON_HEADERS.items():
         if name not in headers:
             headers[name] = value

@@ -31,6 +31,7 @@ from procedo.db import models as m
 from procedo.flow.model import Flow
 from procedo.flow.problems import Problem
 from procedo.messaging.channel import default_language
+from procedo.portal import links as portal_links
 from procedo.runtime.context import NotFound, Refusal, Runtime
 from procedo.runtime.steps import subject_view
 from procedo.subjects import SubjectType
@@ -548,4 +549,9 @@ def render_for_outbox(session: Session, row: m.Outbox) -> Rendered:
     except NotFound as exc:
         raise TemplateError(f"{exc}: create it again, then retry the message") from exc
     language = choose_language(template.texts, view, default_language(session, row.tenant_id))
+    # A debtor's message that prints subject.portal_url gets a link minted for it (portal/links.py).
+    text = template.texts[language]
+    view = portal_links.with_portal_url(
+        session, row.tenant_id, subject, view, (text.subject, text.html, text.text)
+    )
     return render_loaded(template, language, {"subject": view, "vars": variables})
