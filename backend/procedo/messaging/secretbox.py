@@ -6,33 +6,29 @@ or, embedded, the file ``secret.key`` in the data directory, made on first use
 with mode 0600. Losing the key loses the stored passwords (set them again);
 a database copied without the key reveals none.
 
-The construction uses only the standard library, because ``cryptography`` is not
-a dependency of Procedo: encrypt-then-MAC with keys derived from the server key,
-a keystream of HMAC-SHA256 over a random 16-byte nonce and a block counter
-(HMAC as the pseudo-random function in counter mode), and an HMAC-SHA256 tag over
-the version, the nonce, the ciphertext and the owner (the tenant id), checked in
-constant time before anything is decrypted. A value copied to another tenant's
-row, or changed by one bit, does not decrypt. The ``pv1.`` prefix names the
-format, so a Fernet-based ``pv2.`` can be added without losing stored values.
+Values are sealed with AES-256-GCM (``cryptography``): a random 96-bit nonce per
+value, and the owner (the tenant id) as associated data, so a value copied to another
+tenant's row, or changed by one bit, does not open. The ``pv1.`` prefix names the
+format, so another can be added later without losing stored values.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 VERSION = "pv1."
 KEY_ENV = "PROCEDO_SECRET_KEY"
 KEY_FILE = "secret.key"
-_NONCE = 16
-_TAG = 32
-_BLOCK = hashlib.sha256().digest_size
+_NONCE = 12
+_TAG = 16
 
 
 class SecretError(ValueError):
@@ -48,7 +44,9 @@ def _decode_key(text: str, where: str) -> bytes:
     try:
         key = base64.urlsafe_b64decode(text.strip().encode())
     except (binascii.Error, ValueError) as exc:
-        raise SecretError(f"{where} is not base64url: make one with `procedo secret-key`") from exc
+        raise SecretError(
+            f"{where} is not base64url: make one with `procedo settings new-key`"
+        ) from exc
     if len(key) != 32:
         raise SecretError(f"{where} must be 32 bytes in base64url (44 characters); it is not")
     return key
@@ -58,28 +56,11 @@ def _decode_key(text: str, where: str) -> bytes:
 class SecretBox:
     key: bytes
 
-    def _derived(self, purpose: bytes) -> bytes:
-        return hmac.new(self.key, b"procedo secretbox " + purpose, hashlib.sha256).digest()
-
-    def _stream(self, nonce: bytes, length: int) -> bytes:
-        key = self._derived(b"encryption")
-        blocks = (length + _BLOCK - 1) // _BLOCK
-        return b"".join(
-            hmac.new(key, nonce + n.to_bytes(8, "big"), hashlib.sha256).digest()
-            for n in range(blocks)
-        )[:length]
-
-    def _tag(self, nonce: bytes, ciphertext: bytes, owner: str) -> bytes:
-        message = VERSION.encode() + nonce + ciphertext + b"\x00" + owner.encode()
-        return hmac.new(self._derived(b"authentication"), message, hashlib.sha256).digest()
-
     def seal(self, plaintext: str, owner: str) -> str:
         """``plaintext`` encrypted for ``owner`` (a tenant id): a new nonce every time."""
-        data = plaintext.encode()
         nonce = secrets.token_bytes(_NONCE)
-        ciphertext = bytes(a ^ b for a, b in zip(data, self._stream(nonce, len(data)), strict=True))
-        token = nonce + ciphertext + self._tag(nonce, ciphertext, owner)
-        return VERSION + base64.urlsafe_b64encode(token).decode()
+        sealed = AESGCM(self.key).encrypt(nonce, plaintext.encode(), owner.encode())
+        return VERSION + base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def open(self, sealed: str, owner: str) -> str:
         """The plaintext; SecretError if the key differs or the value was changed or moved."""
@@ -91,14 +72,14 @@ class SecretBox:
             raise SecretError("the stored secret is damaged; set it again") from exc
         if len(token) < _NONCE + _TAG:
             raise SecretError("the stored secret is damaged; set it again")
-        nonce, ciphertext, tag = token[:_NONCE], token[_NONCE:-_TAG], token[-_TAG:]
-        if not hmac.compare_digest(tag, self._tag(nonce, ciphertext, owner)):
+        try:
+            plain = AESGCM(self.key).decrypt(token[:_NONCE], token[_NONCE:], owner.encode())
+        except InvalidTag as exc:
             raise SecretError(
                 f"the stored secret cannot be decrypted with this server's key (was {KEY_ENV} "
                 "or the data directory's secret.key changed?); set it again"
-            )
-        stream = self._stream(nonce, len(ciphertext))
-        return bytes(a ^ b for a, b in zip(ciphertext, stream, strict=True)).decode()
+            ) from exc
+        return plain.decode()
 
 
 def _data_dir() -> Path:
@@ -129,7 +110,7 @@ def server_box(data_dir: Path | None = None) -> SecretBox:
         return SecretBox(_decode_key(text, KEY_ENV))
     if os.environ.get("PROCEDO_BROKER_URL"):
         raise SecretError(
-            f"set {KEY_ENV} (the same value for every process; `procedo secret-key` makes "
+            f"set {KEY_ENV} (the same value for every process; `procedo settings new-key` makes "
             "one) to store or use SMTP passwords in the distributed setup"
         )
     return SecretBox(_key_file(data_dir or _data_dir()))
