@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from procedo.durations import Duration, add
-from procedo.facts.wakeup import rule_clock_fields
+from procedo.facts.moving import rule_clock_fields
 from procedo.flow.model import EventName
 from procedo.nodetypes import (
     NEXT,

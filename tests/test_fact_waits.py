@@ -20,8 +20,9 @@ from procedo.db import models as m
 from procedo.db.receivables import OpenItem
 from procedo.facts.declared import Computed, computed_fields
 from procedo.facts.model import Age, Aggregate
+from procedo.facts.moving import rule_clock_fields
 from procedo.facts.python import ItemRow
-from procedo.facts.wakeup import Projection, next_true_day, rule_clock_fields
+from procedo.facts.wakeup import Projection, next_true_day
 from procedo.flow.codec import decode_flow
 from procedo.flow.validate import check_flow
 from procedo.registry import default_registry

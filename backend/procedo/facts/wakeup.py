@@ -24,38 +24,17 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from procedo.facts.calendar import Calendar, business_days_between, weekday_holidays
-from procedo.facts.declared import Computed, computed_fields
-from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Tasks
+from procedo.facts.declared import Computed
+from procedo.facts.model import Activity, Age, Aggregate, Tasks
+from procedo.facts.moving import clock_fields
 from procedo.facts.python import ItemRow, compute
 from procedo.rules.evaluate import _FAIL, _to_date, evaluate
 from procedo.rules.model import Rule, compares, literal_python
-from procedo.subjects import SubjectType
 
 # Farther ahead than this a wake-up is not planned (a rule that holds in 10 years).
 HORIZON_DAYS: Final = 3660
 # At most this many days are tried (each costs one evaluation of the facts).
 MAX_HOPS: Final = 2000
-
-
-def clock_fields(computed: Sequence[Computed]) -> frozenset[str]:
-    """The computed fields whose value changes as days pass, with no row changing."""
-    moving: set[str] = set()
-    for field in computed:  # dependency order: what a field reads comes first
-        fact = field.fact
-        if (
-            isinstance(fact, Age)
-            or (isinstance(fact, Aggregate) and fact.due != "any")
-            or (isinstance(fact, Exceeds) and {fact.value, fact.limit} & moving)
-        ):
-            moving.add(field.name)
-    return frozenset(moving)
-
-
-def rule_clock_fields(rule: Rule, subject_type: SubjectType) -> list[str]:
-    """The fields a rule names that move with the clock, in reading order."""
-    moving = clock_fields(computed_fields(subject_type))
-    named = [c.field.removeprefix("subject.") for c in compares(rule)]
-    return list(dict.fromkeys(name for name in named if name in moving))
 
 
 def _thresholds(rule: Rule, name: str) -> set[int]:
