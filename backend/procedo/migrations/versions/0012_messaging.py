@@ -29,11 +29,12 @@ _VISIBLE = (
     f"(coalesce({_SETTING}, '*') = '*' OR tenant_id = "
     f"CASE WHEN {_SETTING} ~ '^[0-9a-fA-F-]{{36}}$' THEN {_SETTING}::uuid END)"
 )
-_GRANT = f"""
+_GRANT = """
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'procedo_app') THEN
-    GRANT SELECT, INSERT, UPDATE, DELETE ON {", ".join(TABLES)} TO procedo_app;
+    GRANT SELECT, INSERT, UPDATE, DELETE
+      ON email_settings, message_templates, message_template_texts TO procedo_app;
   END IF;
 END $$
 """
