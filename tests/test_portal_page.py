@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
+
+import httpx
 
 from procedo.api.server import Backend
 from tests.api_helpers import ok
@@ -178,3 +182,58 @@ def test_portal_settings_are_for_administrators_and_checked(
     assert saved["updated_by"]
     english = debtor.page.get(f"/portal/{debtor.token}", params={"lang": "en"}).text
     assert "Hello &lt;b&gt;you&lt;/b&gt;" in english
+
+
+def test_a_reaction_starts_the_tenants_flow_for_it(backend: Backend, base_url: str) -> None:
+    debtor = debtor_with_link(backend, base_url)
+    flow = _flow_on("portal.promise_made", "promised")
+    headers = {"Content-Type": "application/json"}
+    ok(debtor.acme.http.post("/flows/import", content=flow, headers=headers), 201)
+    ok(debtor.acme.http.post("/flows/on-promise/publish"), 201)
+    pay_on = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    assert _post(debtor, "promise", {"pay_on": pay_on}).status_code == 303
+    deadline = time.monotonic() + 30
+    while ok(debtor.acme.http.get(f"/subjects/{debtor.id}"))["status"] != "promised":
+        assert time.monotonic() < deadline, "the flow did not run on portal.promise_made"
+        time.sleep(0.2)
+
+
+def _flow_on(event: str, status: str) -> bytes:
+    return json.dumps(
+        {
+            "format": "procedo.flow/1",
+            "key": "on-promise",
+            "name": "On promise",
+            "subject_type": "debtor",
+            "trigger": {"kind": "event", "event": event},
+            "nodes": [
+                {"id": "start", "type": "start"},
+                {"id": "mark", "type": "status_change", "params": {"status": status}},
+                {"id": "end", "type": "end"},
+            ],
+            "edges": [
+                {"id": "e1", "source": "start", "source_port": "next", "target": "mark"},
+                {"id": "e2", "source": "mark", "source_port": "next", "target": "end"},
+            ],
+        }
+    ).encode()
+
+
+def test_only_administrators_set_the_portal(backend: Backend, base_url: str) -> None:
+    debtor = debtor_with_link(backend, base_url)
+    made = ok(
+        debtor.acme.http.post("/users", json={"email": "d@acme.example", "access": "designer"}), 201
+    )
+    login = httpx.post(
+        f"{base_url}/api/v1/auth/login",
+        json={"tenant": debtor.acme.slug, "email": "d@acme.example", "password": made["password"]},
+    )
+    assert login.status_code == 200, login.text
+    designer = httpx.Client(base_url=f"{base_url}/api/v1", cookies=dict(login.cookies))
+    csrf = {"X-CSRF-Token": login.cookies["procedo_csrf"]}
+    assert designer.get("/portal/settings").status_code == 403
+    put = designer.put("/portal/settings", json={"link_days": 1}, headers=csrf)
+    assert put.status_code == 403
+    assert ok(debtor.acme.http.get("/portal/settings"))["link_days"] == 30
+    # A designer may send a debtor a new link by hand.
+    assert designer.post(f"/portal/debtors/{debtor.id}/links", headers=csrf).status_code == 201
