@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from procedo.db import models as m
-from procedo.runtime import admin, setup, work
+from procedo.runtime import admin, outbox, setup, work
 from tests.runtime_helpers import GOOD_INVOICE, PEOPLE, World, make_world
 
 
@@ -102,3 +102,37 @@ def test_a_start_that_fails_holds_up_no_other_start(
         )
     assert status[pending[0]] == "pending"
     assert {status[i] for i in pending[1:]} == {"running"}
+
+
+def test_an_email_that_cannot_be_handled_holds_up_no_other(world: World) -> None:
+    beta = _second_tenant(world)
+    world.publish("invoice-approval")
+    beta.publish("invoice-approval")
+    for place, tenant in enumerate((world, beta, world)):
+        subject = tenant.subject("invoice", f"INV-{place}", GOOD_INVOICE)
+        admin.start(world.rt, tenant.tenant, "invoice-approval", subject.id, "tester")
+    world.runner.dispatcher.queue.clear()
+    world.runner.skip_to_next_timer()  # the first reminders: one email per instance
+    with world.rt.transaction() as (session, _out):  # queued again, as a sweep finds them
+        session.execute(sa.update(m.Outbox).values(status="pending", sent_at=None))
+        queued = list(session.scalars(sa.select(m.Outbox.id).order_by(m.Outbox.id)))
+    assert len(queued) >= 3
+    poison = queued[0]
+    sent: list[Any] = []
+
+    def sender(tenant: Any, email: Any) -> Any:
+        if email.message_id == _message_id(world, poison):
+            raise RuntimeError("this email cannot be handled")
+        sent.append(email)
+        return world.runner.sender(tenant, email)
+
+    with pytest.raises(RuntimeError, match="cannot be handled"):
+        outbox.deliver_all(world.rt, queued, sender)
+    assert len(sent) == len(queued) - 1
+
+
+def _message_id(world: World, outbox_id: Any) -> str:
+    with world.rt.db.read() as session:
+        row = session.get(m.Outbox, outbox_id)
+        assert row is not None
+        return row.message_id

@@ -9,6 +9,7 @@ sends again with the same Message-ID, so the receiver can tell it is a retry.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Protocol
@@ -22,6 +23,8 @@ from procedo.messaging import channel, library
 from procedo.runtime.context import Runtime
 from procedo.runtime.steps import history
 from procedo.templates import TemplateError
+
+log = logging.getLogger("procedo.outbox")
 
 
 class Sender(Protocol):
@@ -46,8 +49,20 @@ def _through_settings(
 
 
 def deliver_all(rt: Runtime, outbox_ids: Sequence[uuid.UUID], sender: Sender | None = None) -> None:
+    """Each email in its own claim; one that raises holds up no other (of any tenant).
+
+    The first failure is raised after the rest were tried, so the broker retries the
+    message; the emails sent meanwhile are claimed and are not sent twice.
+    """
+    failed: Exception | None = None
     for outbox_id in outbox_ids:
-        deliver(rt, outbox_id, sender)
+        try:
+            deliver(rt, outbox_id, sender)
+        except Exception as exc:
+            log.exception("email %s could not be handled; the others go on", outbox_id)
+            failed = failed or exc
+    if failed is not None:
+        raise failed
 
 
 def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> None:
