@@ -260,15 +260,11 @@ def _candidates(session: Session, tenant_id: uuid.UUID, batch: Sequence[NewPayme
 
     Items are locked (PostgreSQL) so two imports cannot both pay the same open amount.
     """
-    payable = (
-        OpenItem.tenant_id == tenant_id,
-        OpenItem.status != "paid",
-        OpenItem.open_amount > 0,
-    )
+    payable = (OpenItem.status != "paid", OpenItem.open_amount > 0)
     items: dict[uuid.UUID, Candidate] = {}
 
-    def read(condition: sa.ColumnElement[bool]) -> None:
-        query = sa.select(*_ITEM_COLUMNS).where(*payable, condition).with_for_update()
+    def read(condition: sa.ColumnElement[bool], *tenant: sa.ColumnElement[bool]) -> None:
+        query = sa.select(*_ITEM_COLUMNS).where(*tenant, *payable, condition).with_for_update()
         # Core rows on the session's connection: the ORM's row processing cost more than
         # the query for a statement's thousands of candidates.
         for row in session.connection().execute(query):
@@ -280,14 +276,16 @@ def _candidates(session: Session, tenant_id: uuid.UUID, batch: Sequence[NewPayme
         incoming = _incoming(payment)
         references.update(matching.references_in(incoming))
         words.update(matching.tokens_in(incoming))
+    # Each query is one index's ranges. An OR of two, or the tenant beside a debtor's id
+    # (the debtors are this tenant's already), made SQLite read every item of the tenant
+    # per chunk instead: quadratic in the statement's size.
+    own = OpenItem.tenant_id == tenant_id
     for chunk in _chunks(references):
-        # Two queries, not one with OR: each is a range of its own index, where the OR
-        # made SQLite read every item of the tenant per chunk (quadratic in the statement).
-        read(OpenItem.payment_reference.in_(chunk))
-        read(OpenItem.number.in_(chunk))
+        read(OpenItem.payment_reference.in_(chunk), own)
+        read(OpenItem.number.in_(chunk), own)
     # Numbers are compared upper-cased; ERPs write them so, and the index is on the number.
     for chunk in _chunks(words):
-        read(OpenItem.number.in_(chunk))
+        read(OpenItem.number.in_(chunk), own)
     by_iban = _debtors_by_iban(session, tenant_id, {p.debtor_iban for p in batch if p.debtor_iban})
     names = {matching.name_key(p.debtor_name) for p in batch if p.debtor_name}
     by_name = _debtors_by_name(session, tenant_id, names)
