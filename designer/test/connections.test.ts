@@ -58,6 +58,13 @@ describe("ports follow the params", () => {
     expect(portsFor(catalogue.get("email"), { to: { kind: "address", address: "a@b.nl" } }).map((p) => p.name)).toEqual(["sent"]);
     expect(portsFor(catalogue.get("email"), { to: { kind: "field", field: "subject.email" } }).map((p) => p.name)).toEqual(["sent", "no_address"]);
   });
+  it("wait: timeout with a timeout set, in every mode that has one", () => {
+    for (const mode of ["event", "condition", "rule"]) {
+      const until = { mode, timeout: { amount: 5, unit: "days" } };
+      expect(portsFor(catalogue.get("wait"), { until }).map((p) => p.name), mode).toEqual(["next", "timeout"]);
+      expect(portsFor(catalogue.get("wait"), { until: { mode } }).map((p) => p.name), mode).toEqual(["next"]);
+    }
+  });
   it("the catalogue's own example params give the catalogue's ports", () => {
     for (const info of catalogue.values()) {
       if (!info.example) continue;

@@ -59,7 +59,7 @@ const RULES: Record<string, PortRule> = {
         label: { en: "Timeout", nl: "Time-out", de: "Zeitüberschreitung" },
         test: (p) =>
           isObject(p.until) &&
-          (p.until.mode === "event" || p.until.mode === "condition") &&
+          (p.until.mode === "event" || p.until.mode === "condition" || p.until.mode === "rule") &&
           p.until.timeout !== undefined &&
           p.until.timeout !== null,
       },
