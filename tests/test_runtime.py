@@ -19,6 +19,7 @@ from procedo.runtime.outbox import deliver
 from procedo.runtime.rows import load_instance
 from procedo.runtime.steps import step_instance
 from tests.conftest import minimal_flow
+from tests.receivables_helpers import add_open_items, pay
 from tests.runtime_helpers import GOOD_INVOICE, World, make_world
 
 DAY = dt.timedelta(days=1)
@@ -150,18 +151,15 @@ def test_duplicate_messages_change_nothing(world: World) -> None:
 
 
 def test_stop_rule_cancels_the_procedure(world: World) -> None:
+    """Paying what is open makes `paid` true, and the procedure's stop rule ends it."""
     world.publish("collection-procedure")
-    debtor = world.subject(
-        "debtor",
-        "D-1",
-        {"name": "J", "email": "j@x.example", "oldest_due_date": "2026-01-01", "paid": False},
-    )
+    debtor = world.subject("debtor", "D-1", {"name": "J", "email": "j@x.example"})
+    due = world.runner.clock.now().date() - dt.timedelta(days=3)
+    add_open_items(world.rt, world.tenant, debtor.id, [("F-1", due, "120.00")])
     instance = admin.start(world.rt, world.tenant, "collection-procedure", debtor.id, "tester")
-    world.subject(
-        "debtor",
-        "D-1",
-        {"name": "J", "email": "j@x.example", "oldest_due_date": "2026-01-01", "paid": True},
-    )
+    world.runner.drain()
+    assert world.instance(instance.id).status == "running"
+    pay(world.rt, world.tenant, "F-1", "120.00")
     world.runner.drain()
     assert world.instance(instance.id).status == "cancelled"
     with world.rt.db.read() as session:
