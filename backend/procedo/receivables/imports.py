@@ -52,6 +52,14 @@ _PG_DEBTORS: Final = sa.text(
         updated_at = excluded.updated_at
     """
 )
+_PG_DEBTOR_IDS: Final = sa.text(
+    """
+    SELECT subjects.key, subjects.id
+    FROM unnest(CAST(:numbers AS text[])) AS wanted(key)
+    JOIN subjects ON subjects.tenant_id = :tenant_id AND subjects.type = :type
+                 AND subjects.key = wanted.key
+    """
+)
 _ITEM_COLUMNS: Final = (
     ("debtor_id", "uuid"),
     ("kind", "text"),
@@ -247,15 +255,23 @@ class _ItemWriter(_Writer):
         rows = self.unique(rows, problems)
         numbers = sorted({row.values["debtor_number"] for row in rows})
         subjects = Subject.__table__
-        debtors = dict(
-            self.connection.execute(
+        if self.dialect == "postgresql":
+            # One array parameter, joined: an IN list of 5,000 parameters costs seconds to
+            # send, and "= ANY(array)" compares every subject with every number.
+            found = self.connection.execute(
+                _PG_DEBTOR_IDS, {"tenant_id": self.tenant_id, "type": DEBTOR, "numbers": numbers}
+            )
+        else:
+            found = self.connection.execute(
                 sa.select(subjects.c.key, subjects.c.id).where(
                     subjects.c.tenant_id == self.tenant_id,
                     subjects.c.type == DEBTOR,
                     subjects.c.key.in_(numbers),
                 )
-            ).all()
-        )
+            )
+        debtors: dict[str, uuid.UUID] = {}
+        for key, ident in found:
+            debtors[key] = ident
         now = utcnow()
         values: list[dict[str, Any]] = []
         for row in rows:
