@@ -20,6 +20,7 @@ from procedo.api.headers import add_security_headers
 from procedo.api.openapi import document_errors, openapi_document
 from procedo.api.resources.auth import AuthController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
+from procedo.api.resources.facts import SubjectFactsController
 from procedo.api.resources.flows import FlowController
 from procedo.api.resources.instances import InstanceController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
@@ -50,6 +51,7 @@ CONTROLLERS = [
     FlowController,
     RuleController,
     SubjectController,
+    SubjectFactsController,
     InstanceController,
     TaskController,
     RoleController,
