@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from procedo.api import tenancy
 from procedo.api.server import Backend
-from tests.api_helpers import office, ok
+from tests.api_helpers import embedded_backend, live_server, office, ok
 from tests.portal_helpers import Debtor, add_item, counts, csrf_of, debtor_with_link, reactions
+from tests.test_api_rls import APP_ROLE, rls_url  # noqa: F401 (a fixture)
 
 SCRIPT = '<script>alert("x")</script>'
 
@@ -290,3 +294,29 @@ def test_every_answer_forbids_scripts_framing_and_referrers(
     assert "http://" not in html
     assert "https://" not in html
     assert "//" not in html.replace("<!doctype html>", "")
+
+
+@pytest.fixture
+def rls_backend(rls_url: str, tmp_path: Path) -> Iterator[Backend]:  # noqa: F811
+    with embedded_backend(rls_url, tmp_path) as running:
+        tenancy.install(running.runtime.db.engine, APP_ROLE)
+        yield running
+
+
+def test_the_portal_works_under_row_level_security(rls_backend: Backend) -> None:
+    """As the application role: a link finds its tenant's rows, and only those."""
+    with live_server(rls_backend.runtime) as url:
+        debtor = debtor_with_link(rls_backend, url)
+        beta = debtor_with_link(rls_backend, url, tenant="Beta Portal", items=(("B-1", "5.00"),))
+        page = debtor.page.get(f"/portal/{debtor.token}")
+        assert page.status_code == 200, page.text
+        assert "2026-0001" in page.text
+        assert "B-1" not in page.text
+        answer = debtor.page.post(
+            f"/portal/{debtor.token}/copy",
+            data={"csrf": csrf_of(page.text), "item": str(debtor.items["2026-0001"])},
+        )
+        assert answer.status_code == 303, answer.text
+        assert debtor.page.get(f"/portal/{secrets.token_urlsafe(24)}").status_code == 404
+        assert beta.page.get(f"/portal/{beta.token}").status_code == 200
+    assert [r.kind for r in reactions(rls_backend)] == ["copy_requested"]

@@ -200,6 +200,7 @@ def _valid_link(
 def open_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[str]:
     """The debtor's open items and forms. Changes nothing but one row of the debtor's history."""
     rt: Runtime = request.app.state.runtime
+    tenancy.enter(tenancy.NO_TENANT)  # no tenant's rows until a link names one
     found = _valid_link(rt, request, token)
     if isinstance(found, Response):
         return found
@@ -247,6 +248,7 @@ async def react(
 ) -> Response[str]:
     """A reaction from the page's forms: stored with its event, then back to the page."""
     rt: Runtime = request.app.state.runtime
+    tenancy.enter(tenancy.NO_TENANT)  # no tenant's rows until a link names one
     found = await sync_to_thread(_valid_link, rt, request, token)
     if isinstance(found, Response):
         return found
