@@ -320,3 +320,14 @@ def test_the_portal_works_under_row_level_security(rls_backend: Backend) -> None
         assert debtor.page.get(f"/portal/{secrets.token_urlsafe(24)}").status_code == 404
         assert beta.page.get(f"/portal/{beta.token}").status_code == 200
     assert [r.kind for r in reactions(rls_backend)] == ["copy_requested"]
+
+
+def test_a_debtor_cannot_flood_the_tenant_with_reactions(backend: Backend, base_url: str) -> None:
+    from procedo.portal.reactions import DAILY_LIMIT
+
+    debtor = debtor_with_link(backend, base_url)
+    data = {"csrf": _csrf(debtor), "item": str(debtor.items["2026-0001"])}
+    for _ in range(DAILY_LIMIT):
+        assert debtor.page.post(f"/portal/{debtor.token}/copy", data=data).status_code == 303
+    before = counts(backend)
+    _refused(backend, before, debtor.page.post(f"/portal/{debtor.token}/copy", data=data), 429)

@@ -278,8 +278,11 @@ def _react(
     except reactions.Refused as refused:
         status = {"too_large": 413, "wrong_type": 415, "not_offered": 403}.get(refused.key, 422)
         return opened.render(token, problem=refused.key, status=status)
-    with tenancy.only(str(link.tenant_id)), rt.transaction() as (session, out):
-        reactions.record(session, out, link, parsed, rt.clock.now())
+    try:
+        with tenancy.only(str(link.tenant_id)), rt.transaction() as (session, out):
+            reactions.record(session, out, link, parsed, rt.clock.now())
+    except reactions.Refused as refused:  # the day's limit: nothing was written
+        return opened.render(token, problem=refused.key, status=429)
     location = f"/portal/{token}?done={reaction}&lang={opened.language}"
     return Response("", status_code=303, headers={**HEADERS, "Location": location})
 

@@ -46,6 +46,9 @@ EVENTS: Final[dict[Reaction, str]] = {
 # Sanity limits of the form itself; the tenant's bounds only decide "within bounds or not".
 MAX_INSTALMENTS: Final = 60
 HORIZON_DAYS: Final = 366
+# Reactions a debtor may leave a day: each starts flows, so a stuck key or a script
+# posting the form must not flood the tenant's worklists.
+DAILY_LIMIT: Final = 20
 
 
 class Refused(ValueError):
@@ -246,6 +249,16 @@ def record(
     session: Session, out: Outgoing, link: links.Link, parsed: Parsed, now: dt.datetime
 ) -> PortalReaction:
     """Store the reaction, note it in the debtor's history and raise its event."""
+    recent = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PortalReaction)
+        .where(
+            PortalReaction.debtor_id == link.debtor_id,
+            PortalReaction.created_at > now - dt.timedelta(days=1),
+        )
+    )
+    if (recent or 0) >= DAILY_LIMIT:
+        raise Refused("too_many")
     kind = EVENTS[parsed.kind]
     reaction = PortalReaction(
         id=new_id(),

@@ -55,6 +55,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "not_offered": "This option is not available.",
         "bad_form": "The form was not sent correctly.",
         "back": "Back to your invoices",
+        "too_many": "We have received many messages from you today. Please contact us directly.",
     },
     "nl": {
         "title": "Uw openstaande facturen",
@@ -103,6 +104,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "not_offered": "Deze mogelijkheid is niet beschikbaar.",
         "bad_form": "Het formulier is niet goed verstuurd.",
         "back": "Terug naar uw facturen",
+        "too_many": "Wij ontvingen vandaag al veel berichten van u. Neem rechtstreeks contact op.",
     },
     "de": {
         "title": "Ihre offenen Rechnungen",
@@ -151,6 +153,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "not_offered": "Diese Möglichkeit ist nicht verfügbar.",
         "bad_form": "Das Formular wurde nicht richtig gesendet.",
         "back": "Zurück zu Ihren Rechnungen",
+        "too_many": "Wir haben heute schon viele Nachrichten erhalten. Bitte kontaktieren Sie uns.",
     },
 }
 
