@@ -7,8 +7,8 @@ entities, DTDs, the network and huge trees off. Statements are larger than
 invoices (10,000 entries are some 15 MB), hence a limit of their own.
 
 Versions camt.053.001.02 and later are read: the elements used here kept their
-names, apart from two that moved (``Sts`` became ``Sts/Cd`` in .06+, a party's
-``Nm`` went under ``Pty`` in .04+); both places are read. Every problem found is
+names, apart from two that moved in later versions (``Sts`` became ``Sts/Cd``, a
+party's ``Nm`` went under ``Pty``, as in .08); both places are read. Every problem found is
 collected with its line and element, and a statement with any problem is
 refused whole: nothing of it is stored.
 """
