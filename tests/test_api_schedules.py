@@ -19,11 +19,13 @@ import sqlalchemy as sa
 from procedo.api import accounts
 from procedo.api.server import Backend
 from procedo.db import models as m
+from procedo.runtime import setup
 from procedo.runtime.schedules import retry_delay
 from tests.api_helpers import Office, embedded_backend, live_server, office, ok
 from tests.conftest import EXAMPLES
 
 JSON = {"Content-Type": "application/json"}
+DEBTOR = {"name": "X", "email": "x@example.nl", "problematic": False, "dunning_notices": 0}
 
 
 @pytest.fixture
@@ -52,10 +54,31 @@ def test_admins_list_run_and_pause_scheduled_flows(backend: Backend) -> None:
         later = dt.datetime.fromisoformat(listed["next_run_at"])
         assert later > dt.datetime.now(dt.UTC)
 
-        ran = ok(acme.http.post("/schedules/dunning-level-1/run"))
-        assert dt.datetime.fromisoformat(ran["next_run_at"]) <= dt.datetime.now(dt.UTC)
+        assert (listed["last_selected"], listed["last_started"]) == (None, None)
+        for key in ("due", "recent"):
+            days = 9 if key == "due" else 3
+            setup.upsert_subject(
+                rt, acme.tenant_id, "debtor", key, {**DEBTOR, "oldest_overdue_days": days}
+            )
+        ran = ok(acme.http.post("/schedules/dunning-level-1/run"))  # runs in the request
+        assert (ran["ran"], ran["selected"], ran["started"]) == (True, 1, 1)
+        assert "deactivated" not in ran["message"]
+        assert (ran["schedule"]["last_selected"], ran["schedule"]["last_started"]) == (1, 1)
+        assert ran["schedule"]["next_run_at"] == listed["next_run_at"]  # its rhythm is kept
         assert ok(acme.http.post("/schedules/dunning-level-1/deactivate"))["active"] is False
         assert ok(acme.http.get("/schedules"))[0]["active"] is False
+        # Run now on a deactivated flow runs, says so, and leaves it deactivated; the
+        # debtor whose first instance is still open is not started again.
+        again = ok(acme.http.post("/schedules/dunning-level-1/run"))
+        assert (again["ran"], again["selected"], again["started"]) == (True, 1, 0)
+        assert "deactivated" in again["message"]
+        assert again["schedule"]["active"] is False
+        flow = (EXAMPLES / "dunning-level-1.json").read_bytes()
+        acme.http.post("/flows/import", content=flow, headers=JSON)  # a draft again
+        ok(acme.http.post("/flows/dunning-level-1/publish"), 201)  # republished: still paused
+        (republished,) = ok(acme.http.get("/schedules"))
+        assert (republished["version"], republished["active"]) == (2, False)
+        assert (republished["last_selected"], republished["last_started"]) == (1, 0)
         assert ok(acme.http.post("/schedules/dunning-level-1/activate"))["active"] is True
         assert acme.http.post("/schedules/invoice-approval/run").status_code == 404
 

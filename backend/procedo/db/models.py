@@ -403,6 +403,10 @@ class FlowSchedule(Base):
     failures: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text())
     last_error_at: Mapped[dt.datetime | None]
+    # The last run: how many subjects its filter selected, and how many it started
+    # (the rest still had an open instance of the flow). Migration 0015.
+    last_selected: Mapped[int | None]
+    last_started: Mapped[int | None]
 
 
 class ApiToken(Base):

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from procedo.db import models as m
 from procedo.flow.model import ScheduleTrigger
 from procedo.rules.sql import to_sql
-from procedo.runtime.bulk import start_in_session
+from procedo.runtime.bulk import OPEN_STATES, start_in_session
 from procedo.runtime.context import Outgoing, Runtime, send_batched
 from procedo.runtime.periods import of_schedule
 from procedo.runtime.setup import next_run
@@ -106,8 +107,15 @@ def _claim_next(rt: Runtime, session: Session, tried: Sequence[uuid.UUID]) -> m.
     return session.scalars(query).first()
 
 
-def _start_flows(rt: Runtime, session: Session, schedule: m.FlowSchedule) -> list[uuid.UUID]:
-    """Create an instance per subject the filter selects; move the schedule on."""
+def _start_flows(
+    rt: Runtime, session: Session, schedule: m.FlowSchedule, manual: bool = False
+) -> list[uuid.UUID]:
+    """Create an instance per subject the filter selects; move the schedule on.
+
+    A subject on which an instance of the flow (any version) is still open is
+    skipped: one query selects the subjects and tells which are busy. ``manual``
+    (run now) leaves the schedule's rhythm as it is.
+    """
     now = rt.clock.now()
     version = session.get(m.FlowVersion, schedule.flow_version_id)
     tenant = session.get(m.Tenant, schedule.tenant_id)
@@ -121,7 +129,17 @@ def _start_flows(rt: Runtime, session: Session, schedule: m.FlowSchedule) -> lis
         raise ScheduleBroken(
             "; ".join(str(p) for p in broken) + "; publish a corrected version of the flow"
         )
-    subjects = sa.select(m.Subject.id).where(
+    open_instance = (
+        sa.select(m.Instance.id)
+        .join(m.FlowVersion, m.FlowVersion.id == m.Instance.flow_version_id)
+        .where(
+            m.Instance.subject_id == m.Subject.id,
+            m.FlowVersion.flow_id == version.flow_id,
+            m.Instance.status.in_(OPEN_STATES),
+        )
+        .exists()
+    )
+    subjects = sa.select(m.Subject.id, open_instance.label("busy")).where(
         m.Subject.tenant_id == version.tenant_id, m.Subject.type == version.subject_type
     )
     if trigger.filter is not None:
@@ -129,14 +147,20 @@ def _start_flows(rt: Runtime, session: Session, schedule: m.FlowSchedule) -> lis
     # A monthly or quarterly run is for the period just ended (vars.period, K5); a
     # subject whose run for that period exists already (started in bulk) is skipped.
     period = of_schedule(trigger.every, now, trigger.timezone or tenant.timezone)
-    subject_ids = list(session.scalars(subjects).all())
-    report = start_in_session(
-        rt, session, Outgoing(), version, subject_ids, period, "schedule", alongside=True
-    )
-    started = [run.instance_id for run in report.started]
+    selected = session.execute(subjects).all()
+    subject_ids = [subject_id for subject_id, busy in selected if not busy]
+    started: list[uuid.UUID] = []
+    if subject_ids:
+        report = start_in_session(
+            rt, session, Outgoing(), version, subject_ids, period, "schedule", alongside=True
+        )
+        started = [run.instance_id for run in report.started]
     schedule.last_run_at = now
-    # A run missed during downtime happens once, then the schedule continues from now.
-    schedule.next_run_at = next_run(trigger, now, tenant.timezone)
+    schedule.last_selected, schedule.last_started = len(selected), len(started)
+    if not manual:
+        # A run missed during downtime happens once, then the schedule continues from
+        # now, in the rhythm counted from its first slot after publishing.
+        schedule.next_run_at = next_run(trigger, now, tenant.timezone, anchor=version.published_at)
     schedule.failures, schedule.last_error, schedule.last_error_at = 0, None, None
     return started
 
@@ -171,3 +195,40 @@ def run_now(rt: Runtime, version_id: object, at: dt.datetime | None = None) -> N
             .where(m.FlowSchedule.flow_version_id == version_id)
             .values(next_run_at=at or rt.clock.now())
         )
+
+
+class ManualRun(NamedTuple):
+    """What run now did: the subjects selected and started, or the error it failed with."""
+
+    selected: int
+    started: int
+    error: str | None
+
+
+def run_schedule_now(rt: Runtime, version_id: uuid.UUID) -> ManualRun:
+    """Run one scheduled flow version at once ("run now"), active or deactivated.
+
+    Its rhythm is left as it is: the next scheduled run stays when it was. A failure
+    is recorded on the schedule as the scheduler's would be.
+    """
+    started: list[uuid.UUID] = []
+    try:
+        with rt.transaction() as (session, _out):
+            query = sa.select(m.FlowSchedule).where(m.FlowSchedule.flow_version_id == version_id)
+            if not rt.db.is_sqlite:
+                # Waits for a scheduler running it this moment, then sees its instances.
+                query = query.with_for_update(of=m.FlowSchedule)
+                session.execute(sa.text("SET LOCAL jit = off"))
+            schedule = session.scalars(query).first()
+            if schedule is None:
+                raise LookupError(f"no schedule for flow version {version_id}")
+            started = _start_flows(rt, session, schedule, manual=True)
+            selected = schedule.last_selected or 0
+    except LookupError:
+        raise
+    except Exception as exc:
+        log.exception("run now of flow version %s failed", version_id)
+        _record_failure(rt, version_id, exc)
+        return ManualRun(0, 0, describe(exc))
+    send_batched(rt.dispatcher, [("advance", ident) for ident in started])
+    return ManualRun(selected, len(started), None)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from dateutil import rrule
+from sqlalchemy.orm import Session
 
 from procedo.db import models as m
 from procedo.flow.codec import decode_flow, encode_flow
@@ -168,14 +169,35 @@ def publish(rt: Runtime, tenant_id: uuid.UUID, document: bytes | str, by: str) -
         if isinstance(trigger, ScheduleTrigger):
             tenant = session.get(m.Tenant, tenant_id)
             assert tenant is not None
+            now = rt.clock.now()
+            # An administrator's pause (or resume) outlives republishing; the last run
+            # stays in the list. A new flow's schedule is active at once.
+            before = previous_schedule(session, row.id, version.id)
             session.add(
                 m.FlowSchedule(
                     flow_version_id=version.id,
                     tenant_id=tenant_id,
-                    next_run_at=next_run(trigger, rt.clock.now(), tenant.timezone),
+                    next_run_at=next_run(trigger, now, tenant.timezone, anchor=now),
+                    active=before.active if before is not None else True,
+                    last_run_at=before.last_run_at if before is not None else None,
+                    last_selected=before.last_selected if before is not None else None,
+                    last_started=before.last_started if before is not None else None,
                 )
             )
         return version
+
+
+def previous_schedule(
+    session: Session, flow_id: uuid.UUID, version_id: uuid.UUID
+) -> m.FlowSchedule | None:
+    """The schedule of the flow's newest earlier version that had one."""
+    return session.scalars(
+        sa.select(m.FlowSchedule)
+        .join(m.FlowVersion, m.FlowVersion.id == m.FlowSchedule.flow_version_id)
+        .where(m.FlowVersion.flow_id == flow_id, m.FlowVersion.id != version_id)
+        .order_by(m.FlowVersion.number.desc())
+        .limit(1)
+    ).first()
 
 
 _WEEKDAYS = {
@@ -196,26 +218,51 @@ _FREQUENCIES: dict[str, tuple[Any, int]] = {
 }
 
 
-def next_run(trigger: ScheduleTrigger, after: dt.datetime, timezone: str) -> dt.datetime:
-    """The first run of a schedule after ``after`` (RFC 5545 rules via dateutil)."""
+def next_run(
+    trigger: ScheduleTrigger,
+    after: dt.datetime,
+    timezone: str,
+    anchor: dt.datetime | None = None,
+) -> dt.datetime:
+    """The first run of a schedule after ``after`` (RFC 5545 rules via dateutil).
+
+    Local wall-clock times in the trigger's (else the tenant's) zone, so 16:00 stays
+    16:00 across DST. The rhythm counts from the schedule's first slot: the first
+    matching slot after ``anchor`` (publishing; ``starts_on`` if later), so an
+    every-2-weeks Tuesday flow published on a Thursday first runs the coming Tuesday,
+    then every second Tuesday from there.
+    """
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(trigger.timezone or timezone)
     hour, minute = (int(part) for part in trigger.at.split(":"))
     frequency, multiple = _FREQUENCIES[trigger.every]
     local_after = after.astimezone(zone).replace(tzinfo=None)
-    start = dt.datetime.combine(trigger.starts_on or local_after.date(), dt.time(hour, minute))
-    rule = rrule.rrule(
-        frequency,
-        interval=trigger.interval * multiple,
-        dtstart=start,
-        byweekday=_WEEKDAYS[trigger.weekday] if trigger.weekday else None,
-        bymonthday=trigger.day_of_month,
-        byhour=hour,
-        byminute=minute,
-        bysecond=0,
-    )
-    upcoming = rule.after(local_after)
+    begin = (anchor or after).astimezone(zone).replace(tzinfo=None)
+    if trigger.starts_on is not None:
+        begin = max(begin, dt.datetime.combine(trigger.starts_on, dt.time()) - _JUST_BEFORE)
+
+    def rule(interval: int, dtstart: dt.datetime) -> rrule.rrule:
+        return rrule.rrule(
+            frequency,
+            interval=interval,
+            dtstart=dtstart,
+            byweekday=_WEEKDAYS[trigger.weekday] if trigger.weekday else None,
+            bymonthday=trigger.day_of_month,
+            byhour=hour,
+            byminute=minute,
+            bysecond=0,
+        )
+
+    # Every slot of the rhythm's shape (interval 1) from the anchor's day on: the first
+    # one after the anchor starts the count of ``interval``.
+    first = rule(multiple, dt.datetime.combine(begin.date(), dt.time(hour, minute))).after(begin)
+    if first is None:
+        raise ValueError("the schedule has no future run")
+    upcoming = rule(trigger.interval * multiple, first).after(local_after)
     if upcoming is None:
         raise ValueError("the schedule has no future run")
     return upcoming.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
+_JUST_BEFORE = dt.timedelta(microseconds=1)

@@ -21,6 +21,8 @@ from procedo.api.paging import Limit, Offset
 from procedo.db import models as m
 from procedo.flow.model import ScheduleTrigger
 from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.schedules import run_schedule_now
+from procedo.runtime.setup import next_run
 
 
 class ScheduleOut(msgspec.Struct):
@@ -41,6 +43,21 @@ class ScheduleOut(msgspec.Struct):
     failures: int
     last_error: str | None
     last_error_at: dt.datetime | None
+    # The last run: how many subjects its filter selected and how many it started (a
+    # subject with an open instance of the flow is skipped); None before the first.
+    last_selected: int | None = None
+    last_started: int | None = None
+
+
+class RunNowOut(msgspec.Struct):
+    """Run now's answer: what the run did, said plainly, and the schedule after it."""
+
+    message: str
+    ran: bool
+    selected: int
+    started: int
+    error: str | None
+    schedule: ScheduleOut
 
 
 _SCHEDULES = (
@@ -75,6 +92,8 @@ def _out(rt: Runtime, session: Session, row: Row) -> ScheduleOut:
         failures=schedule.failures,
         last_error=schedule.last_error,
         last_error_at=schedule.last_error_at,
+        last_selected=schedule.last_selected,
+        last_started=schedule.last_started,
     )
 
 
@@ -112,10 +131,35 @@ class ScheduleController(Controller):
             return [_out(rt, session, (r[0], r[1], r[2])) for r in rows]
 
     @post("/{key:str}/run", sync_to_thread=True, status_code=200)
-    def run_now(self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> ScheduleOut:
-        """Due at once: the scheduler runs it within its next poll, then on its rhythm."""
+    def run_now(self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> RunNowOut:
+        """Run at once, also when deactivated; the schedule's own rhythm is left as it is."""
         caller.require()
-        return _change(rt, caller, key, next_run_at=rt.clock.now())
+        with rt.db.read() as session:
+            version_id = _find(session, caller, key)[1].id
+        result = run_schedule_now(rt, version_id)
+        with rt.db.read() as session:
+            schedule = _out(rt, session, _find(session, caller, key))
+        if result.error is not None:
+            message = f"The run failed: {result.error}"
+        else:
+            message = (
+                f"Ran now: {result.selected} selected, {result.started} started"
+                f" ({result.selected - result.started} skipped: the flow still runs on them"
+                " or ran for this period)."
+            )
+        if not schedule.active:
+            message += (
+                " This workflow is deactivated: it ran this once, and stays deactivated"
+                " (no scheduled runs until it is activated)."
+            )
+        return RunNowOut(
+            message=message,
+            ran=result.error is None,
+            selected=result.selected,
+            started=result.started,
+            error=result.error,
+            schedule=schedule,
+        )
 
     @post("/{key:str}/deactivate", sync_to_thread=True, status_code=200)
     def deactivate(self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> ScheduleOut:
@@ -124,5 +168,19 @@ class ScheduleController(Controller):
 
     @post("/{key:str}/activate", sync_to_thread=True, status_code=200)
     def activate(self, key: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> ScheduleOut:
+        """Resume: slots missed while deactivated are not made up; the next one is kept."""
         caller.require()
-        return _change(rt, caller, key, active=True)
+        with rt.transaction() as (session, _out_messages):
+            schedule, version, flow = _find(session, caller, key)
+            now = rt.clock.now()
+            if not schedule.active and schedule.next_run_at <= now:
+                trigger = rt.compiled(session, version.id).checked.flow.trigger
+                assert isinstance(trigger, ScheduleTrigger)
+                tenant = session.get(m.Tenant, version.tenant_id)
+                assert tenant is not None
+                schedule.next_run_at = next_run(
+                    trigger, now, tenant.timezone, anchor=version.published_at
+                )
+            schedule.active = True
+            session.flush()
+            return _out(rt, session, (schedule, version, flow))
