@@ -312,3 +312,11 @@ def test_dry_run_stores_nothing(tenant_db: str, tmp_path: Path) -> None:
     assert "camt.053.001.02, 2 payments in (12.50 in all); 1 entries skipped" in result.output
     assert _payments(tenant_db) == 0
     assert os.path.exists(tenant_db.removeprefix("sqlite:///"))
+
+
+def test_procedo_import_bank_is_a_command_of_the_cli() -> None:
+    from procedo.cli import main
+
+    result = CliRunner().invoke(main, ["import", "bank", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "CAMT.053" in result.output

@@ -14,6 +14,7 @@ from procedo.flow.codec import decode_flow, encode_flow, encode_json
 from procedo.flow.problems import FlowError, Problem
 from procedo.flow.schema import flow_schema
 from procedo.messaging.cli import settings_group, templates_group
+from procedo.receivables.bank_cli import import_bank_command
 from procedo.receivables.cli import import_group
 from procedo.registry import NodeTypeError, default_registry
 from procedo.subjects import SubjectType, builtin_subject_types, load_subject_types_dir
@@ -258,7 +259,8 @@ def scheduler(poll: float) -> None:
 
 
 main.add_command(ingest_command)  # procedo ingest: UBL invoices (procedo/ubl/cli.py)
-main.add_command(import_group)  # procedo import debtors|open-items (procedo/receivables/cli.py)
+import_group.add_command(import_bank_command)  # procedo import bank FILE (CAMT.053)
+main.add_command(import_group)  # procedo import debtors|open-items|bank (procedo/receivables/)
 main.add_command(settings_group)  # procedo settings email (procedo/messaging/cli.py)
 main.add_command(templates_group)  # procedo templates list|import|export (the same)
 
