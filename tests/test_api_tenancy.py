@@ -43,6 +43,7 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/shared/{instance_id:uuid}/status"): {"status": "paid"},
     ("POST", "/portal/debtors/{subject_id:uuid}/links"): None,
+    ("POST", "/payments/{payment_id:uuid}/match"): {"open_item": "F-A-1"},
     ("POST", "/schedules/{key:str}/run"): None,
     ("POST", "/schedules/{key:str}/deactivate"): None,
     ("POST", "/schedules/{key:str}/activate"): None,
@@ -117,7 +118,15 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         "texts": {"en": {"subject": "Rejected", "html": "<p>{{ subject.invoice_number }}</p>"}},
     }
     ok(acme.http.post("/templates", json=template), 201)
+    payment = ok(
+        acme.http.post(
+            "/payments",
+            json={"amount": "12.50", "paid_on": "2026-11-30", "remittance": "A's unmatched"},
+        ),
+        201,
+    )
     return {
+        "payment_id": payment["id"],
         "key": "review",
         "template": "rejected",
         "number": "1",
