@@ -147,8 +147,11 @@ def test_a_failing_schedule_shows_its_error_to_its_tenant_and_holds_up_no_other(
                 sa.select(m.FlowVersion).where(m.FlowVersion.tenant_id == alpha.tenant_id)
             ).one()
             version.document = _dunning(_read_vars).decode()
-        for each in offices:  # both due now; the embedded scheduler polls every 0.1 s
-            ok(each.http.post("/schedules/dunning-level-1/run"))
+        # Run now runs each in the request; the failing one says so and is recorded.
+        answers = [ok(each.http.post("/schedules/dunning-level-1/run")) for each in offices]
+        assert [answer["ran"] for answer in answers] == [False, True]
+        assert answers[0]["message"].startswith("The run failed: ")
+        assert "[rule.sql.unsupported]" in answers[0]["error"]
 
         failed = _schedule_when(alpha, lambda listed: listed["failures"] > 0)
         ran = _schedule_when(bravo, lambda listed: listed["last_run_at"] is not None)

@@ -24,7 +24,7 @@ from procedo.db import models as m
 from procedo.flow.model import ScheduleTrigger
 from procedo.rules.sql import to_sql
 from procedo.runtime.bulk import OPEN_STATES, start_in_session
-from procedo.runtime.context import Outgoing, Runtime, send_batched
+from procedo.runtime.context import NotFound, Outgoing, Runtime, send_batched
 from procedo.runtime.periods import of_schedule
 from procedo.runtime.setup import next_run
 
@@ -197,6 +197,10 @@ def run_now(rt: Runtime, version_id: object, at: dt.datetime | None = None) -> N
         )
 
 
+class _NoSchedule(NotFound):
+    """Run now on a flow version without a schedule (raised, not recorded as a failure)."""
+
+
 class ManualRun(NamedTuple):
     """What run now did: the subjects selected and started, or the error it failed with."""
 
@@ -221,10 +225,10 @@ def run_schedule_now(rt: Runtime, version_id: uuid.UUID) -> ManualRun:
                 session.execute(sa.text("SET LOCAL jit = off"))
             schedule = session.scalars(query).first()
             if schedule is None:
-                raise LookupError(f"no schedule for flow version {version_id}")
+                raise _NoSchedule(f"no schedule for flow version {version_id}")
             started = _start_flows(rt, session, schedule, manual=True)
             selected = schedule.last_selected or 0
-    except LookupError:
+    except _NoSchedule:
         raise
     except Exception as exc:
         log.exception("run now of flow version %s failed", version_id)
