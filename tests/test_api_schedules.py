@@ -165,3 +165,27 @@ def test_a_failing_schedule_shows_its_error_to_its_tenant_and_holds_up_no_other(
         # Tried again after a pause, not at the scheduler's next poll.
         pause = dt.datetime.fromisoformat(failed["next_run_at"]) - error_at
         assert pause == retry_delay(1)
+
+
+def test_resuming_makes_up_no_slot_missed_while_deactivated(backend: Backend) -> None:
+    rt = backend.runtime
+    with live_server(rt) as url:
+        acme = office(rt, url, "Acme Office")
+        flow = (EXAMPLES / "dunning-level-1.json").read_bytes()
+        ok(acme.http.post("/flows/import", content=flow, headers=JSON), 201)
+        ok(acme.http.post("/flows/dunning-level-1/publish"), 201)
+        (listed,) = ok(acme.http.get("/schedules"))
+        ok(acme.http.post("/schedules/dunning-level-1/deactivate"))
+        missed = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+        with rt.transaction() as (session, _out):  # its slot passed while it was paused
+            session.execute(sa.update(m.FlowSchedule).values(next_run_at=missed))
+        resumed = ok(acme.http.post("/schedules/dunning-level-1/activate"))
+        upcoming = dt.datetime.fromisoformat(resumed["next_run_at"])
+        assert upcoming > dt.datetime.now(dt.UTC)
+        # Still on the rhythm counted from publishing: a whole number of fortnights on.
+        first = dt.datetime.fromisoformat(listed["next_run_at"])
+        assert (upcoming - first) % dt.timedelta(weeks=2) in (
+            dt.timedelta(0),
+            dt.timedelta(hours=1),  # across a change of DST
+            dt.timedelta(weeks=2) - dt.timedelta(hours=1),
+        )
