@@ -48,6 +48,14 @@ def url_of(token: str) -> str:
     return f"{public_base_url()}/portal/{token}"
 
 
+_LINK_IN_TEXT = re.compile(r"/portal/[A-Za-z0-9_-]{16,}")
+
+
+def redact(text: str) -> str:
+    """``text`` with every portal token cut out: what is kept of a sent message holds no link."""
+    return _LINK_IN_TEXT.sub("/portal/[link]", text)
+
+
 def hash_of(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

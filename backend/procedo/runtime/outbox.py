@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from procedo import mail
 from procedo.db import models as m
 from procedo.messaging import channel, library
+from procedo.portal import links as portal_links
 from procedo.runtime.context import Runtime
 from procedo.runtime.steps import history
 from procedo.templates import TemplateError
@@ -129,7 +130,9 @@ def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> 
         final = result.outcome != "retry" or attempts >= mail.MAX_ATTEMPTS
         if rendered is not None and final:
             # What was sent (or refused) is kept; the column holds 500 characters of the subject.
-            row.subject, row.body = rendered.subject[:500], rendered.html
+            # A portal link is a credential: the debtor's message had it, the record has not.
+            row.subject = portal_links.redact(rendered.subject)[:500]
+            row.body = portal_links.redact(rendered.html)
         if result.outcome == "retry" and attempts < mail.MAX_ATTEMPTS:
             row.status, row.next_attempt_at = "pending", done + mail.backoff(attempts)
             row.last_error = result.detail
