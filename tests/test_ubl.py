@@ -12,7 +12,7 @@ from lxml import etree
 
 from procedo.subjects import builtin_subject_types
 from procedo.ubl import MAX_BYTES, Parsed, UblError, parse
-from procedo.ubl.xml import _PARSER
+from procedo.untrusted_xml import _PARSER
 
 UBL = Path(__file__).parent / "ubl"
 

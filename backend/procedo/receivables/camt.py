@@ -1,9 +1,9 @@
 """ISO 20022 CAMT.053 bank statements in: the booked credits, as payments to match.
 
 A statement comes from outside (a bank portal download, an upload), so it is
-read the way UBL invoices are (docs/ubl.md, ``procedo/ubl/xml.py``): a size
-limit first, any DOCTYPE or ENTITY declaration refused unread, then lxml with
-entities, DTDs, the network and huge trees off. Statements are larger than
+read the one hardened way untrusted XML is read (``procedo/untrusted_xml.py``, as
+UBL invoices are): a size limit first, any DOCTYPE or ENTITY declaration refused
+unread, then lxml with entities, DTDs, the network and huge trees off. Statements are larger than
 invoices (10,000 entries are some 15 MB), hence a limit of their own.
 
 Versions camt.053.001.02 and later are read: the elements used here kept their
@@ -27,23 +27,18 @@ from lxml import etree
 from procedo.db.receivables import CENT
 from procedo.flow.problems import Problem
 from procedo.receivables.references import compact
+from procedo.untrusted_xml import Wording, XmlRefused, parse_untrusted
 
 MAX_BYTES: Final = 50 * 1024 * 1024
 NAMESPACE: Final = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
 # ISO 20022 ActiveOrHistoricCurrencyAndAmount: at most 18 digits, 5 of them decimals.
 _AMOUNT: Final = re.compile(r"^\d{1,13}(\.\d{1,5})?$")
 _CURRENCY: Final = re.compile(r"^[A-Z]{3}$")
-_DECLARATION: Final = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_PLACE_SUFFIX: Final = re.compile(r", line \d+, column \d+$")
-_PARSER: Final = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
+_WORDING: Final = Wording(
+    document="the statement",
+    needs_no_doctype="a bank statement needs none",
+    encoding_hint="(or another ASCII-compatible encoding)",
+    empty="the file is empty",
 )
 
 
@@ -116,46 +111,16 @@ def read_statement(data: bytes) -> Statement:
 
 
 def _parse(data: bytes) -> etree._Element:
-    if len(data) > MAX_BYTES:
-        message = f"the statement has {len(data):,} bytes; at most {MAX_BYTES:,} are accepted"
-        raise CamtError([Problem(code="camt.too_large", message=message)])
-    # UTF-16/32 put NUL bytes between ASCII characters, where the declaration scan could
-    # miss a DOCTYPE; banks send UTF-8 (or an ASCII-compatible encoding).
-    if b"\x00" in data[:4096]:
-        message = "the statement is not UTF-8 text (or another ASCII-compatible encoding)"
-        raise CamtError([Problem(code="camt.not_xml", message=message, line=1)])
-    if not data.strip():
-        raise CamtError([Problem(code="camt.not_xml", message="the file is empty", line=1)])
-    declared = _DECLARATION.search(data)
-    if declared is not None:
-        raise CamtError(
-            [
-                Problem(
-                    code="camt.doctype",
-                    message="a DOCTYPE or ENTITY declaration is not allowed (a bank statement "
-                    "needs none); the statement was refused unread",
-                    line=data.count(b"\n", 0, declared.start()) + 1,
-                )
-            ]
-        )
     try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position
-        message = _PLACE_SUFFIX.sub("", exc.msg or "")
-        raise CamtError(
-            [
-                Problem(
-                    code="camt.malformed",
-                    message=f"not well-formed XML: {message}",
-                    line=line or None,
-                    column=column or None,
-                )
-            ]
-        ) from None
-    if root.getroottree().docinfo.doctype:  # belt and braces: an encoding the scan missed
-        raise CamtError([Problem(code="camt.doctype", message="a DOCTYPE is not allowed", line=1)])
-    return root
+        return parse_untrusted(data, MAX_BYTES, _WORDING)
+    except XmlRefused as refused:
+        problem = Problem(
+            code=f"camt.{refused.kind}",
+            message=refused.message,
+            line=refused.line,
+            column=refused.column,
+        )
+        raise CamtError([problem]) from None
 
 
 class _Reader:

@@ -1,19 +1,16 @@
-"""Reading untrusted XML: size limit, no DTD, no entities, no network; errors with places.
+"""Reading UBL documents: untrusted XML (procedo/untrusted_xml.py), elements by their UBL names.
 
-Invoices arrive from outside (suppliers, access points, mailboxes), so the
-parser is lxml's with every external or expanding feature off, and a document
-that declares a DOCTYPE is refused before libxml2 sees it: UBL never needs one,
-and refusing it outright closes entity expansion (billion laughs) and external
-entities (XXE) for good, whatever the parser's defaults become.
+Invoices arrive from outside (suppliers, access points, mailboxes), so they are
+parsed the one hardened way: size limit, no DTD, no entities, no network. What a
+supplier sent instead of an invoice (an image, a PDF) is told by its first bytes.
 """
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from procedo.flow.problems import Problem
+from procedo.untrusted_xml import Wording, XmlRefused, parse_untrusted
 
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -23,11 +20,6 @@ INVOICE = "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice"
 CREDIT_NOTE = "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
 _PREFIXES = {CAC: "cac", CBC: "cbc"}
 
-# PEPPOL documents are UTF-8, where a declaration is these bytes; NUL bytes mean an
-# encoding (UTF-16, UTF-32) in which the scan could miss one, so those are refused too.
-_DECLARATION = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-
-_PLACE_SUFFIX = re.compile(r", line \d+, column \d+$")
 # What arrives instead of an invoice (E6: "a logo instead of an invoice").
 _SIGNATURES = {
     b"\x89PNG": "a PNG image",
@@ -39,15 +31,11 @@ _SIGNATURES = {
     b"MM\x00*": "a TIFF image",
 }
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
+_WORDING = Wording(
+    document="the document",
+    needs_no_doctype="UBL needs none",
+    encoding_hint="(PEPPOL requires UTF-8)",
+    empty="the document is empty",
 )
 
 
@@ -83,55 +71,24 @@ def problem(code: str, message: str, line: int | None, path: str | None = None) 
 
 def parse_xml(data: bytes) -> etree._Element:
     """The root element of a well-formed document without DTD, or UblError."""
-    if len(data) > MAX_BYTES:
-        raise UblError(
-            [
-                problem(
-                    "ubl.too_large",
-                    f"the document has {len(data):,} bytes; at most {MAX_BYTES:,} are accepted",
-                    None,
-                )
-            ]
-        )
-    signature = _signature(data)
-    if signature:
-        message = f"this is {signature}, not a UBL invoice"
-        raise UblError([problem("ubl.not_xml", message, 1)], kind=signature)
-    unreadable = _not_xml(data)
-    if unreadable:
-        raise UblError([problem("ubl.not_xml", unreadable, 1)])
-    declared = _DECLARATION.search(data)
-    if declared is not None:
-        line = data.count(b"\n", 0, declared.start()) + 1
-        raise UblError(
-            [
-                problem(
-                    "ubl.doctype",
-                    "a DOCTYPE or ENTITY declaration is not allowed (UBL needs none); "
-                    "the document was refused unread",
-                    line,
-                )
-            ]
-        )
+    if len(data) <= MAX_BYTES:
+        signature = _signature(data)
+        if signature:
+            message = f"this is {signature}, not a UBL invoice"
+            raise UblError([problem("ubl.not_xml", message, 1)], kind=signature)
     try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position
-        # libxml2 appends ", line L, column C" to its message; the problem carries those.
-        message = _PLACE_SUFFIX.sub("", exc.msg or "")
+        return parse_untrusted(data, MAX_BYTES, _WORDING)
+    except XmlRefused as refused:
         raise UblError(
             [
                 Problem(
-                    code="ubl.malformed",
-                    message=f"not well-formed XML: {message}",
-                    line=line or None,
-                    column=column or None,
+                    code=f"ubl.{refused.kind}",
+                    message=refused.message,
+                    line=refused.line,
+                    column=refused.column,
                 )
             ]
         ) from None
-    if root.getroottree().docinfo.doctype:  # belt and braces: an encoding the scan missed
-        raise UblError([problem("ubl.doctype", "a DOCTYPE is not allowed", 1)])
-    return root
 
 
 def _signature(data: bytes) -> str:
@@ -139,17 +96,6 @@ def _signature(data: bytes) -> str:
     for signature, kind in _SIGNATURES.items():
         if data.startswith(signature):
             return kind
-    return ""
-
-
-def _not_xml(data: bytes) -> str:
-    """Why the bytes cannot be a PEPPOL XML document, or "" if they might be."""
-    # UTF-16 and UTF-32 put NUL bytes between ASCII characters; PEPPOL requires UTF-8, and
-    # the DOCTYPE scan below reads UTF-8 (and ASCII-compatible) bytes only.
-    if b"\x00" in data[:4096]:
-        return "the document is not UTF-8 text (PEPPOL requires UTF-8)"
-    if not data.strip():
-        return "the document is empty"
     return ""
 
 
