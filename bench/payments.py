@@ -34,7 +34,7 @@ from procedo.db import models as m
 from procedo.db.bulk import insert_rows
 from procedo.db.session import Database
 from procedo.receivables.camt import read_statement
-from procedo.receivables.payments import NewPayment, record_payments
+from procedo.receivables.payments import from_statement, record_payments
 from procedo.runtime import setup
 from procedo.runtime.context import MessageKind, Runtime
 
@@ -151,19 +151,7 @@ def one_run(url: str, size: int, data: bytes) -> tuple[float, float, float, int]
         read = read_statement(data)
         parsed = time.perf_counter()
         cpu = time.process_time()
-        incoming = [
-            NewPayment(
-                amount=p.amount,
-                currency=p.currency,
-                paid_on=p.booked_on,
-                bank_reference=p.bank_reference,
-                debtor_name=p.debtor_name,
-                creditor_reference=p.creditor_reference,
-                remittance=p.remittance,
-                source="camt053",
-            )
-            for p in read.payments
-        ]
+        incoming = from_statement(read)
         recorded = record_payments(rt, tenant, incoming, "bench")
         done = time.perf_counter()
         cpu = time.process_time() - cpu

@@ -51,7 +51,7 @@ def import_bank_command(file: Path, slug: str | None, dry_run: bool, actor: str)
         )
         return
     from procedo.db.session import Database
-    from procedo.receivables.payments import NewPayment, record_payments
+    from procedo.receivables.payments import from_statement, record_payments
     from procedo.runtime.context import Runtime
     from procedo.settings import load_settings
     from procedo.ubl.cli import _tenant_id, _WorkHere
@@ -66,20 +66,7 @@ def import_bank_command(file: Path, slug: str | None, dry_run: bool, actor: str)
         rt, _actors = build_runtime(settings)
     try:
         tenant_id = _tenant_id(rt, slug)
-        incoming = [
-            NewPayment(
-                amount=p.amount,
-                currency=p.currency,
-                paid_on=p.booked_on,
-                bank_reference=p.bank_reference,
-                debtor_name=p.debtor_name,
-                debtor_iban=p.debtor_iban,
-                creditor_reference=p.creditor_reference,
-                remittance=p.remittance,
-                source="camt053",
-            )
-            for p in statement.payments
-        ]
+        incoming = from_statement(statement)
         recorded = record_payments(rt, tenant_id, incoming, actor)
         here.run(rt)  # without a broker, this process lets the flows react
     finally:

@@ -37,6 +37,7 @@ from procedo.db.receivables import OpenItem, Payment
 from procedo.gcpause import gc_paused
 from procedo.ids import new_id
 from procedo.receivables import matching
+from procedo.receivables.camt import Statement
 from procedo.receivables.matching import Candidate, Candidates, Incoming
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
@@ -63,6 +64,24 @@ class NewPayment:
     creditor_reference: str = ""
     remittance: str = ""
     source: str = "api"
+
+
+def from_statement(statement: Statement) -> list[NewPayment]:
+    """A bank statement's booked credits as payments to record (idempotent by bank reference)."""
+    return [
+        NewPayment(
+            amount=p.amount,
+            currency=p.currency,
+            paid_on=p.booked_on,
+            bank_reference=p.bank_reference,
+            debtor_name=p.debtor_name,
+            debtor_iban=p.debtor_iban,
+            creditor_reference=p.creditor_reference,
+            remittance=p.remittance,
+            source="camt053",
+        )
+        for p in statement.payments
+    ]
 
 
 @dataclass

@@ -191,26 +191,13 @@ class PaymentController(Controller):
         if media_type not in ("application/xml", "text/xml"):
             raise ApiError(415, f"send the statement as application/xml (was '{media_type}')")
         from procedo.receivables.camt import CamtError, read_statement
-        from procedo.receivables.payments import NewPayment, record_payments
+        from procedo.receivables.payments import from_statement, record_payments
 
         try:
             statement = read_statement(body)
         except CamtError as exc:
             raise ApiError(exc.status, str(exc), problems=exc.problems) from None
-        incoming = [
-            NewPayment(
-                amount=p.amount,
-                currency=p.currency,
-                paid_on=p.booked_on,
-                bank_reference=p.bank_reference,
-                debtor_name=p.debtor_name,
-                debtor_iban=p.debtor_iban,
-                creditor_reference=p.creditor_reference,
-                remittance=p.remittance,
-                source="camt053",
-            )
-            for p in statement.payments
-        ]
+        incoming = from_statement(statement)
         recorded = record_payments(rt, caller.tenant_id, incoming, caller.actor)
         stored = len(recorded.payments)
         return StatementOut(
