@@ -4,6 +4,7 @@ fields a subject may lack asked for before they are printed."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 import time
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 
 from procedo import templates
 from procedo.flow.codec import decode_flow
+from procedo.flow.model import ScheduleTrigger
+from procedo.runtime.periods import of_schedule
 from procedo.subjects import builtin_subject_types
 from procedo.templates import (
     MAX_HEADER_CHARS,
@@ -289,6 +292,16 @@ def sample_subject(subject_type: Any, *, optional: bool) -> dict[str, Any]:
     return subject
 
 
+def run_variables(flow: Any) -> dict[str, str]:
+    """The variables a run of ``flow`` starts with: a monthly or quarterly flow's period."""
+    trigger = flow.trigger
+    if not isinstance(trigger, ScheduleTrigger):
+        return {}
+    at = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
+    period = of_schedule(trigger.every, at, trigger.timezone or "Europe/Amsterdam")
+    return period.variables() if period else {}
+
+
 @pytest.mark.parametrize("optional", [False, True], ids=["without-optional", "with-optional"])
 def test_every_shipped_template_renders(example_files: list[Path], optional: bool) -> None:
     """What validation passes runs: each example's texts render for a subject that
@@ -298,7 +311,7 @@ def test_every_shipped_template_renders(example_files: list[Path], optional: boo
     for path in example_files:
         flow = decode_flow(path.read_bytes())
         subject = sample_subject(subject_types[flow.subject_type], optional=optional)
-        data = {"subject": subject, "vars": {}}
+        data = {"subject": subject, "vars": run_variables(flow)}
         for node in flow.nodes:
             texts = {"email": ("subject", "body"), "letter": ("subject", "body")}
             for name in texts.get(node.type, ()):
