@@ -12,15 +12,19 @@ import re
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from procedo.api.server import Backend
-from procedo.db import models as m
 from procedo.messaging.sink import MailSink
 from procedo.portal import links
 from tests.api_helpers import Office, ok
 from tests.conftest import dumps
-from tests.test_template_library import _debtor, _server_key, acme, mail_flow, sqlite_backend
+from tests.test_template_library import (
+    _debtor,
+    _server_key,
+    acme,
+    mail_flow,
+    outbox_row_when_sent,
+    sqlite_backend,
+)
 
 __all__ = ["_server_key", "acme", "sqlite_backend"]  # fixtures shared with the library tests
 
@@ -68,17 +72,7 @@ def test_the_sent_reminder_has_the_link_and_the_outbox_does_not(
         with rt.db.read() as session:
             assert links.find(session, token) is not None, "a real link of this debtor"
 
-        deadline = time.monotonic() + 10
-        while True:
-            with rt.db.read() as session:
-                row = session.scalar(
-                    sa.select(m.Outbox).where(m.Outbox.tenant_id == acme.tenant_id)
-                )
-            assert row is not None
-            if row.status == "sent" or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        assert row.status == "sent"
+        row = outbox_row_when_sent(rt, acme.tenant_id)
         assert token not in row.body
         assert "/portal/[link]" in row.body
     finally:
