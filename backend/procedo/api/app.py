@@ -23,6 +23,7 @@ from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeContr
 from procedo.api.resources.facts import SubjectFactsController
 from procedo.api.resources.flows import FlowController
 from procedo.api.resources.instances import InstanceController
+from procedo.api.resources.outbox import OutboxController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
 from procedo.api.resources.payments import PaymentController
 from procedo.api.resources.portal_admin import PortalAdminController
@@ -63,6 +64,7 @@ CONTROLLERS = [
     TemplateController,
     PaymentController,
     PortalAdminController,
+    OutboxController,
 ]
 
 
