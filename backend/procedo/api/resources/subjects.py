@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from procedo.api.caller import CallerDep, RuntimeDep
@@ -23,6 +23,35 @@ from procedo.ubl import MAX_BYTES as UBL_MAX_BYTES
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Status = Annotated[str, msgspec.Meta(max_length=64)]
 EventName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.-]{0,99}$")]
+Search = Annotated[
+    str | None, QueryParameter(min_length=1, max_length=100, description="key or name contains")
+]
+
+# The fields a person knows a subject by, besides its key: the search box looks in these.
+NAME_FIELDS = ("name", "supplier.name", "customer.name", "employee.name", "invoice_number")
+
+
+def _field_text(path: str) -> sa.ColumnElement[str]:
+    """A (possibly nested) field's text: ``fields ->> 'name'``, ``fields #>> '{supplier,name}'``."""
+    parts = path.split(".")
+    element = m.Subject.fields[tuple(parts)] if len(parts) > 1 else m.Subject.fields[path]
+    text: sa.ColumnElement[str] = element.as_string()
+    return text
+
+
+def search_condition(q: str, sqlite: bool) -> sa.ColumnElement[bool]:
+    """Key or a name-like field contains ``q`` (case-insensitive, wildcards taken literally).
+
+    On SQLite the raw JSON text is tried first: a cheap scan that drops most rows before
+    any field is parsed, so a term that matches little costs far less. Only for terms
+    JSON writes as they are (a quote or backslash is escaped there).
+    """
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    in_fields = sa.or_(*(_field_text(f).ilike(pattern, escape="\\") for f in NAME_FIELDS))
+    if sqlite and q.isprintable() and '"' not in q and "\\" not in q:
+        raw = sa.cast(m.Subject.fields, sa.Text).ilike(pattern, escape="\\")
+        in_fields = sa.and_(raw, in_fields)
+    return sa.or_(m.Subject.key.ilike(pattern, escape="\\"), in_fields)
 
 
 class SubjectIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,20 +108,40 @@ class SubjectController(Controller):
         type_name: Annotated[str | None, QueryParameter(name="type")] = None,
         status: FromQuery[str | None] = None,
         key: FromQuery[str | None] = None,
+        q: Search = None,
         limit: Limit = 100,
         offset: Offset = 0,
-    ) -> list[SubjectOut]:
+    ) -> Response[list[SubjectOut]]:
+        """Subjects by type and key (the order of an index, so a page is a range of it).
+
+        ``q``: the key or a name-like field contains it. Without ``q`` the answer's
+        ``X-Total-Count`` header counts every subject the filters select (an index count);
+        with it, ask one row more than you show to know whether there are more.
+        """
         caller.internal()
-        query = sa.select(m.Subject).where(m.Subject.tenant_id == caller.tenant_id)
+        where = [m.Subject.tenant_id == caller.tenant_id]
         if type_name is not None:
-            query = query.where(m.Subject.type == type_name)
+            where.append(m.Subject.type == type_name)
         if status is not None:
-            query = query.where(m.Subject.status == status)
+            where.append(m.Subject.status == status)
         if key is not None:
-            query = query.where(m.Subject.key == key)
-        query = query.order_by(m.Subject.type, m.Subject.key).limit(limit).offset(offset)
+            where.append(m.Subject.key == key)
+        if q is not None:
+            where.append(search_condition(q, rt.db.is_sqlite))
+        query = (
+            sa.select(m.Subject)
+            .where(*where)
+            .order_by(m.Subject.type, m.Subject.key)
+            .limit(limit)
+            .offset(offset)
+        )
+        headers: dict[str, str] = {}
         with rt.db.read() as session:
-            return [subject_out(s) for s in session.scalars(query)]
+            rows = [subject_out(s) for s in session.scalars(query)]
+            if q is None:
+                total = session.scalar(sa.select(sa.func.count()).where(*where))
+                headers["X-Total-Count"] = str(total)
+        return Response(rows, headers=headers)
 
     @post("/", sync_to_thread=True)
     def create_subject(
