@@ -11,6 +11,7 @@ from typing import Annotated
 import msgspec
 
 from procedo.durations import Duration, add
+from procedo.nodeforms import form
 from procedo.nodetypes import (
     Assignee,
     CheckContext,
@@ -40,23 +41,102 @@ Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class Outcome(Params, frozen=True):
-    port: Key
-    label: Title
+    port: Annotated[
+        Key,
+        form(
+            Labels("Port", "Uitgang", "Ausgang"),
+            Labels(
+                "Technical name of the outcome (approve); the flow continues there.",
+                "Technische naam van de uitkomst (approve); de flow gaat daar verder.",
+                "Technischer Name des Ergebnisses (approve); der Ablauf geht dort weiter.",
+            ),
+        ),
+    ]
+    label: Annotated[
+        Title,
+        form(
+            Labels("Button text", "Knoptekst", "Schaltflächentext"),
+            Labels(
+                "What the person clicks to choose this outcome.",
+                "Waarop de persoon klikt om deze uitkomst te kiezen.",
+                "Worauf die Person klickt, um dieses Ergebnis zu wählen.",
+            ),
+        ),
+    ]
 
 
 class Checkpoint(Params, frozen=True):
-    id: Key
-    label: Title
-    mandatory: bool = False
+    id: Annotated[Key, form(Labels("Id", "Id", "Id"))]
+    label: Annotated[Title, form(Labels("Text", "Tekst", "Text"))]
+    mandatory: Annotated[
+        bool,
+        form(
+            Labels("Mandatory", "Verplicht", "Pflicht"),
+            Labels(
+                "The task cannot be completed until this is ticked.",
+                "De taak kan pas worden afgerond als dit is aangevinkt.",
+                "Die Aufgabe kann erst abgeschlossen werden, wenn dies abgehakt ist.",
+            ),
+        ),
+    ] = False
 
 
 class AssignRoleParams(Params, kw_only=True, frozen=True):
-    title: Title
-    instructions: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
-    assignee: Assignee
-    outcomes: Annotated[list[Outcome], msgspec.Meta(min_length=1, max_length=20)]
-    checkpoints: Annotated[list[Checkpoint], msgspec.Meta(max_length=100)] = []
-    due: Duration | None = None
+    title: Annotated[
+        Title,
+        form(
+            Labels("Task title", "Titel van de taak", "Titel der Aufgabe"),
+            Labels(
+                "Shown in the inbox; may name fields: {{ subject.name }}.",
+                "Staat in de inbox; mag velden noemen: {{ subject.name }}.",
+                "Erscheint im Posteingang; darf Felder nennen: {{ subject.name }}.",
+            ),
+        ),
+    ]
+    instructions: Annotated[
+        str,
+        msgspec.Meta(max_length=10_000),
+        form(Labels("Instructions", "Instructies", "Anweisungen")),
+    ] = ""
+    assignee: Annotated[
+        Assignee,
+        form(
+            Labels("Who does it", "Wie doet het", "Wer erledigt es"),
+            Labels(
+                "A role, or one user; not both.",
+                "Een rol, of één gebruiker; niet allebei.",
+                "Eine Rolle oder ein Benutzer; nicht beides.",
+            ),
+        ),
+    ]
+    outcomes: Annotated[
+        list[Outcome],
+        msgspec.Meta(min_length=1, max_length=20),
+        form(
+            Labels("Outcomes", "Uitkomsten", "Ergebnisse"),
+            Labels(
+                "One button and one way out per outcome.",
+                "Per uitkomst één knop en één uitgang.",
+                "Pro Ergebnis eine Schaltfläche und ein Ausgang.",
+            ),
+        ),
+    ]
+    checkpoints: Annotated[
+        list[Checkpoint],
+        msgspec.Meta(max_length=100),
+        form(Labels("Checkpoints", "Controlepunten", "Prüfpunkte")),
+    ] = []
+    due: Annotated[
+        Duration | None,
+        form(
+            Labels("Due within", "Af binnen", "Fällig innerhalb"),
+            Labels(
+                "When it passes, the 'overdue' way out fires; the task stays open.",
+                "Daarna gaat de uitgang 'te laat' af; de taak blijft open.",
+                "Danach feuert der Ausgang 'überfällig'; die Aufgabe bleibt offen.",
+            ),
+        ),
+    ] = None
 
 
 OVERDUE = Port("overdue", Labels(en="Overdue", nl="Te laat", de="Überfällig"), optional=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from procedo.nodeforms import form
 from procedo.nodetypes import (
     CheckContext,
     Context,
@@ -27,13 +28,45 @@ PortId = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$", title="P
 
 
 class Branch(Params, kw_only=True, frozen=True):
-    port: PortId
-    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    when: Rule
+    port: Annotated[
+        PortId,
+        form(
+            Labels("Port", "Uitgang", "Ausgang"),
+            Labels(
+                "Technical name of this way out (small_amount).",
+                "Technische naam van deze uitgang (klein_bedrag).",
+                "Technischer Name dieses Ausgangs (kleiner_betrag).",
+            ),
+        ),
+    ]
+    label: Annotated[
+        str,
+        msgspec.Meta(max_length=200),
+        form(
+            Labels("Label", "Label", "Beschriftung"),
+            Labels(
+                "What the canvas shows on this way out.",
+                "Wat het canvas bij deze uitgang toont.",
+                "Was die Fläche an diesem Ausgang zeigt.",
+            ),
+        ),
+    ] = ""
+    when: Annotated[Rule, form(Labels("When", "Als", "Wenn"))]
 
 
 class ConditionParams(Params, frozen=True):
-    branches: Annotated[list[Branch], msgspec.Meta(min_length=1, max_length=50)]
+    branches: Annotated[
+        list[Branch],
+        msgspec.Meta(min_length=1, max_length=50),
+        form(
+            Labels("Branches", "Takken", "Zweige"),
+            Labels(
+                "Checked in order; the first that matches wins, else 'otherwise'.",
+                "Op volgorde bekeken; de eerste die klopt wint, anders 'anders'.",
+                "Der Reihe nach geprüft; der erste zutreffende gewinnt, sonst 'sonst'.",
+            ),
+        ),
+    ]
 
 
 ELSE = Port("else", Labels(en="Otherwise", nl="Anders", de="Sonst"))

@@ -17,6 +17,7 @@ from typing import Annotated, TypeAlias
 import msgspec
 
 from procedo.mail import safe_links
+from procedo.nodeforms import form
 from procedo.nodetypes import (
     CheckContext,
     Context,
@@ -42,27 +43,88 @@ class _Recipient(Params, tag_field="kind", frozen=True):
 
 
 class FieldRecipient(_Recipient, tag="field", frozen=True):
-    field: FieldPath
+    field: Annotated[
+        FieldPath,
+        form(
+            Labels("Address field", "Adresveld", "Adressfeld"),
+            picker="field_path",
+            field_types=("email", "list", "string"),
+        ),
+    ]
 
 
 class RoleRecipient(_Recipient, tag="role", frozen=True):
-    role: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    role: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=100),
+        form(Labels("Role", "Rol", "Rolle"), picker="role"),
+    ]
 
 
 class AddressRecipient(_Recipient, tag="address", frozen=True):
-    address: Address
+    address: Annotated[Address, form(Labels("Email address", "E-mailadres", "E-Mail-Adresse"))]
 
 
 Recipient: TypeAlias = FieldRecipient | RoleRecipient | AddressRecipient
 
+TEXT_HELP = Labels(
+    "Leave empty when a template is chosen; may name fields: {{ subject.name }}.",
+    "Leeg laten bij een sjabloon; mag velden noemen: {{ subject.name }}.",
+    "Leer lassen bei einer Vorlage; darf Felder nennen: {{ subject.name }}.",
+)
+
 
 class EmailParams(Params, frozen=True):
-    to: Recipient
+    to: Annotated[
+        Recipient,
+        form(
+            Labels("To", "Aan", "An"),
+            options=(
+                (
+                    "field",
+                    Labels(
+                        "A field of the subject",
+                        "Een veld van het onderwerp",
+                        "Ein Feld des Objekts",
+                    ),
+                ),
+                (
+                    "role",
+                    Labels(
+                        "The members of a role",
+                        "De leden van een rol",
+                        "Die Mitglieder einer Rolle",
+                    ),
+                ),
+                ("address", Labels("A fixed address", "Een vast adres", "Eine feste Adresse")),
+            ),
+        ),
+    ]
     # Inline texts; or, instead of both, the name of a template of the tenant's library.
     # Empty means "not given" (plain texts with defaults keep the designer's form simple).
-    subject: Annotated[str, msgspec.Meta(max_length=500)] = ""
-    body: Annotated[str, msgspec.Meta(max_length=100_000)] = ""
-    template: Annotated[str, msgspec.Meta(pattern=r"^([a-z][a-z0-9_-]{0,63})?$")] = ""
+    template: Annotated[
+        str,
+        msgspec.Meta(pattern=r"^([a-z][a-z0-9_-]{0,63})?$"),
+        form(
+            Labels("Template", "Sjabloon", "Vorlage"),
+            Labels(
+                "From the library, in the subject's language; or write subject and message.",
+                "Uit de bibliotheek, in de taal van het onderwerp; of schrijf zelf de tekst.",
+                "Aus der Bibliothek, in der Sprache des Objekts; oder Betreff und Nachricht.",
+            ),
+            picker="template",
+        ),
+    ] = ""
+    subject: Annotated[
+        str,
+        msgspec.Meta(max_length=500),
+        form(Labels("Subject line", "Onderwerpregel", "Betreffzeile"), TEXT_HELP),
+    ] = ""
+    body: Annotated[
+        str,
+        msgspec.Meta(max_length=100_000),
+        form(Labels("Message", "Bericht", "Nachricht"), TEXT_HELP),
+    ] = ""
 
 
 SENT = Port("sent", Labels(en="Sent", nl="Verstuurd", de="Gesendet"))

@@ -4,12 +4,25 @@ from typing import Annotated
 
 import msgspec
 
+from procedo.nodeforms import form
 from procedo.nodetypes import Context, Decision, NodeType, Params, SetStatus
 from procedo.subjects import Labels
 
 
 class EndParams(Params, frozen=True):
-    status: Annotated[str, msgspec.Meta(max_length=64, title="Final subject status")] = ""
+    status: Annotated[
+        str,
+        msgspec.Meta(max_length=64),
+        form(
+            Labels("Final status", "Eindstatus", "Endstatus"),
+            Labels(
+                "The subject's status when the flow ends here; empty leaves it as it is.",
+                "De status van het onderwerp als de flow hier eindigt; leeg laat hem zoals hij is.",
+                "Der Status des Objekts, wenn der Ablauf hier endet; leer lässt ihn, wie er ist.",
+            ),
+            picker="status",
+        ),
+    ] = ""
 
 
 def enter(params: EndParams, context: Context) -> Decision:

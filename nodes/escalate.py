@@ -6,7 +6,10 @@ business days. The task stays open meanwhile; when it completes (or is moved),
 the engine ends its escalation. Several tasks may share one escalate node.
 """
 
+from typing import Annotated
+
 from procedo.durations import Duration, add
+from procedo.nodeforms import form
 from procedo.nodetypes import (
     Assignee,
     CheckContext,
@@ -27,10 +30,45 @@ from procedo.subjects import Labels
 
 
 class EscalateParams(Params, frozen=True):
-    remind: bool = True
-    repeat_every: Duration | None = None
-    reassign_to: Assignee | None = None
-    reassign_after: Duration | None = None
+    remind: Annotated[
+        bool,
+        form(
+            Labels("Remind the holder", "Houder herinneren", "Inhaber erinnern"),
+            Labels(
+                "An email to whoever holds the task.",
+                "Een e-mail aan wie de taak heeft.",
+                "Eine E-Mail an die Person, die die Aufgabe hat.",
+            ),
+        ),
+    ] = True
+    repeat_every: Annotated[
+        Duration | None,
+        form(
+            Labels("Remind again every", "Opnieuw herinneren elke", "Erneut erinnern alle"),
+        ),
+    ] = None
+    reassign_to: Annotated[
+        Assignee | None,
+        form(
+            Labels("Reassign to", "Opnieuw toewijzen aan", "Neu zuweisen an"),
+            Labels(
+                "A role, or one user.",
+                "Een rol, of één gebruiker.",
+                "Eine Rolle oder ein Benutzer.",
+            ),
+        ),
+    ] = None
+    reassign_after: Annotated[
+        Duration | None,
+        form(
+            Labels("Reassign after", "Opnieuw toewijzen na", "Neu zuweisen nach"),
+            Labels(
+                "Empty: at once.",
+                "Leeg: meteen.",
+                "Leer: sofort.",
+            ),
+        ),
+    ] = None
 
 
 def _timer(params: EscalateParams, context: Context, after: Duration, purpose: str) -> StartTimer:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import msgspec
 
+from procedo.nodeforms import form
 from procedo.nodetypes import (
     NEXT,
     CheckContext,
@@ -20,9 +21,35 @@ from procedo.templates import check_template, render, render_header
 
 
 class LetterParams(Params, kw_only=True, frozen=True):
-    template: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$")] = "standard"
-    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-    body: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+    template: Annotated[
+        str,
+        msgspec.Meta(pattern=r"^[a-z][a-z0-9_-]{0,63}$"),
+        form(
+            Labels("Layout", "Opmaak", "Layout"),
+            Labels(
+                "The letter paper it is printed on (standard).",
+                "Het briefpapier waarop hij wordt geprint (standard).",
+                "Das Briefpapier, auf das er gedruckt wird (standard).",
+            ),
+        ),
+    ] = "standard"
+    subject: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=500),
+        form(Labels("Subject line", "Onderwerpregel", "Betreffzeile")),
+    ]
+    body: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=100_000),
+        form(
+            Labels("Letter text", "Tekst van de brief", "Brieftext"),
+            Labels(
+                "May name fields: {{ subject.name }}.",
+                "Mag velden noemen: {{ subject.name }}.",
+                "Darf Felder nennen: {{ subject.name }}.",
+            ),
+        ),
+    ]
 
 
 def enter(params: LetterParams, context: Context) -> Decision:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import msgspec
 
+from procedo.nodeforms import form
 from procedo.nodetypes import (
     NEXT,
     CheckContext,
@@ -25,20 +26,64 @@ from procedo.subjects import FieldName, Labels
 Status = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
+# The kinds of value a field can be set to, as the type choice reads them.
+VALUE_TYPES = (
+    ("string", Labels("Text", "Tekst", "Text")),
+    ("decimal", Labels("Number", "Getal", "Zahl")),
+    ("date", Labels("Date", "Datum", "Datum")),
+    ("datetime", Labels("Date and time", "Datum en tijd", "Datum und Uhrzeit")),
+    ("bool", Labels("Yes or no", "Ja of nee", "Ja oder nein")),
+)
+
+
 class FieldValue(Params, frozen=True):
-    field: FieldName
-    value: ScalarValue
+    field: Annotated[FieldName, form(Labels("Field", "Veld", "Feld"), picker="field")]
+    value: Annotated[
+        ScalarValue, form(Labels("New value", "Nieuwe waarde", "Neuer Wert"), options=VALUE_TYPES)
+    ]
 
 
 class Counter(Params, frozen=True):
-    field: FieldName
-    by: Annotated[int, msgspec.Meta(ge=-1000, le=1000)] = 1
+    field: Annotated[
+        FieldName,
+        form(
+            Labels("Counter", "Teller", "Zähler"),
+            picker="field",
+            field_types=("integer", "decimal"),
+        ),
+    ]
+    by: Annotated[
+        int,
+        msgspec.Meta(ge=-1000, le=1000),
+        form(
+            Labels("Add", "Optellen", "Addieren"),
+            Labels("Negative subtracts.", "Negatief trekt af.", "Negativ zieht ab."),
+        ),
+    ] = 1
 
 
 class StatusChangeParams(Params, frozen=True):
-    status: Status | None = None
-    set: Annotated[list[FieldValue], msgspec.Meta(max_length=50)] = []
-    increment: Annotated[list[Counter], msgspec.Meta(max_length=50)] = []
+    status: Annotated[
+        Status | None,
+        form(Labels("New status", "Nieuwe status", "Neuer Status"), picker="status"),
+    ] = None
+    set: Annotated[
+        list[FieldValue],
+        msgspec.Meta(max_length=50),
+        form(Labels("Set fields", "Velden invullen", "Felder setzen")),
+    ] = []
+    increment: Annotated[
+        list[Counter],
+        msgspec.Meta(max_length=50),
+        form(
+            Labels("Raise counters", "Tellers verhogen", "Zähler erhöhen"),
+            Labels(
+                "Such as the dunning level.",
+                "Zoals het aanmaningsniveau.",
+                "Wie die Mahnstufe.",
+            ),
+        ),
+    ] = []
 
 
 def enter(params: StatusChangeParams, context: Context) -> Decision:

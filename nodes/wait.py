@@ -20,6 +20,7 @@ import msgspec
 from procedo.durations import Duration, add
 from procedo.facts.moving import rule_clock_fields
 from procedo.flow.model import EventName
+from procedo.nodeforms import form
 from procedo.nodetypes import (
     NEXT,
     AwaitCondition,
@@ -48,6 +49,23 @@ from procedo.subjects import Labels
 
 # A local time of day, HH:MM.
 _CLOCK = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+_AT = form(
+    Labels("At (time of day)", "Om (tijdstip)", "Um (Uhrzeit)"),
+    Labels(
+        "HH:MM, the tenant's time.",
+        "UU:MM, tijd van de organisatie.",
+        "HH:MM, Zeit der Organisation.",
+    ),
+)
+_TIMEOUT = form(
+    Labels("Give up after", "Opgeven na", "Aufgeben nach"),
+    Labels(
+        "Then the flow goes on by 'timed out'; empty waits as long as it takes.",
+        "Dan gaat de flow verder via 'verlopen'; leeg wacht zo lang als nodig.",
+        "Dann geht der Ablauf über 'Zeit abgelaufen' weiter; leer wartet beliebig lange.",
+    ),
+)
+_WHEN = form(Labels("Until", "Tot", "Bis"))
 
 
 class _Mode(Params, tag_field="mode", frozen=True):
@@ -55,30 +73,57 @@ class _Mode(Params, tag_field="mode", frozen=True):
 
 
 class ForDuration(_Mode, tag="duration", frozen=True):
-    duration: Duration
+    duration: Annotated[Duration, form(Labels("Duration", "Duur", "Dauer"))]
 
 
 class UntilDate(_Mode, tag="until_date", frozen=True):
-    field: FieldPath
-    offset: Duration = Duration(0, "days")
-    at: _CLOCK = "09:00"
+    field: Annotated[
+        FieldPath,
+        form(
+            Labels("Date field", "Datumveld", "Datumsfeld"),
+            picker="field_path",
+            field_types=("date", "datetime"),
+        ),
+    ]
+    offset: Annotated[
+        Duration,
+        form(
+            Labels("Plus or minus", "Plus of min", "Plus oder minus"),
+            Labels(
+                "Negative is before the date (due date - 3 days).",
+                "Negatief is voor de datum (vervaldatum - 3 dagen).",
+                "Negativ ist vor dem Datum (Fälligkeit - 3 Tage).",
+            ),
+        ),
+    ] = Duration(0, "days")
+    at: Annotated[_CLOCK, _AT] = "09:00"
 
 
 class ForEvent(_Mode, tag="event", frozen=True):
-    event: EventName
-    timeout: Duration | None = None
+    event: Annotated[
+        EventName,
+        form(
+            Labels("Event", "Gebeurtenis", "Ereignis"),
+            Labels(
+                "Its name, such as payment.received.",
+                "De naam, zoals payment.received.",
+                "Sein Name, etwa payment.received.",
+            ),
+        ),
+    ]
+    timeout: Annotated[Duration | None, _TIMEOUT] = None
 
 
 class UntilCondition(_Mode, tag="condition", frozen=True):
-    when: Rule
-    timeout: Duration | None = None
+    when: Annotated[Rule, _WHEN]
+    timeout: Annotated[Duration | None, _TIMEOUT] = None
 
 
 class UntilRule(_Mode, tag="rule", frozen=True):
-    when: Rule
+    when: Annotated[Rule, _WHEN]
     # The local time of the wake-up on the day the clock makes the rule true.
-    at: _CLOCK = "00:00"
-    timeout: Duration | None = None
+    at: Annotated[_CLOCK, _AT] = "00:00"
+    timeout: Annotated[Duration | None, _TIMEOUT] = None
 
 
 # The timer the runtime sets for a rule wait: the rule is evaluated again when it fires.
@@ -88,7 +133,40 @@ Mode: TypeAlias = ForDuration | UntilDate | ForEvent | UntilCondition | UntilRul
 
 
 class WaitParams(Params, frozen=True):
-    until: Mode
+    until: Annotated[
+        Mode,
+        form(
+            Labels("Wait", "Wachten", "Warten"),
+            options=(
+                ("duration", Labels("For a while", "Een tijd", "Eine Weile")),
+                (
+                    "until_date",
+                    Labels(
+                        "Until a date of the subject",
+                        "Tot een datum van het onderwerp",
+                        "Bis zu einem Datum des Objekts",
+                    ),
+                ),
+                ("event", Labels("For an event", "Op een gebeurtenis", "Auf ein Ereignis")),
+                (
+                    "condition",
+                    Labels(
+                        "Until a condition holds",
+                        "Tot een voorwaarde klopt",
+                        "Bis eine Bedingung gilt",
+                    ),
+                ),
+                (
+                    "rule",
+                    Labels(
+                        "Until a rule over facts holds",
+                        "Tot een regel over feiten klopt",
+                        "Bis eine Regel über Fakten gilt",
+                    ),
+                ),
+            ),
+        ),
+    ]
 
 
 TIMEOUT = Port("timeout", Labels(en="Timed out", nl="Verlopen", de="Zeit abgelaufen"))

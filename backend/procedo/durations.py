@@ -15,17 +15,40 @@ from zoneinfo import ZoneInfo
 import msgspec
 from dateutil.relativedelta import relativedelta
 
+from procedo.nodeforms import form
+from procedo.subjects import Labels
+
 if TYPE_CHECKING:
     from holidays import HolidayBase
 
 Unit = Literal["seconds", "minutes", "hours", "days", "business_days", "weeks", "months"]
+UNIT_LABELS: tuple[tuple[str, Labels], ...] = (
+    ("seconds", Labels("seconds", "seconden", "Sekunden")),
+    ("minutes", Labels("minutes", "minuten", "Minuten")),
+    ("hours", Labels("hours", "uren", "Stunden")),
+    ("days", Labels("days", "dagen", "Tage")),
+    ("business_days", Labels("business days", "werkdagen", "Werktage")),
+    ("weeks", Labels("weeks", "weken", "Wochen")),
+    ("months", Labels("months", "maanden", "Monate")),
+)
 
 
 class Duration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An amount of time; negative amounts count backwards (``due date - 3 days``)."""
 
-    amount: Annotated[int, msgspec.Meta(ge=-100_000, le=100_000)]
-    unit: Unit
+    amount: Annotated[
+        int,
+        msgspec.Meta(ge=-100_000, le=100_000),
+        form(
+            Labels("Amount", "Aantal", "Anzahl"),
+            Labels(
+                "Negative counts backwards (due date - 3 days).",
+                "Negatief telt terug (vervaldatum - 3 dagen).",
+                "Negativ zählt rückwärts (Fälligkeit - 3 Tage).",
+            ),
+        ),
+    ]
+    unit: Annotated[Unit, form(Labels("Unit", "Eenheid", "Einheit"), options=UNIT_LABELS)]
 
     def describe(self) -> str:
         unit = self.unit.replace("_", " ")

@@ -15,11 +15,12 @@ import builtins
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeAlias, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
 import msgspec
 
-from procedo.rules.model import Rule
+from procedo.nodeforms import form, untitled_params, without_class_names
+from procedo.rules.model import Rule, Value
 from procedo.subjects import Labels, SubjectType
 
 Category = Literal["flow", "logic", "people", "time", "messages", "data"]
@@ -113,8 +114,30 @@ class Increment(msgspec.Struct, frozen=True, tag="increment"):
 class Assignee(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """Who holds a task: a role (resolved per subject) or one user."""
 
-    role: str = ""
-    user: str = ""
+    role: Annotated[
+        str,
+        form(
+            Labels("Role", "Rol", "Rolle"),
+            Labels(
+                "Everyone in this role (for the subject) may do it.",
+                "Iedereen met deze rol (voor het onderwerp) mag het doen.",
+                "Jede Person in dieser Rolle (für das Objekt) darf es erledigen.",
+            ),
+            picker="role",
+        ),
+    ] = ""
+    user: Annotated[
+        str,
+        form(
+            Labels("Or one user", "Of één gebruiker", "Oder ein Benutzer"),
+            Labels(
+                "Instead of a role: this person only.",
+                "In plaats van een rol: alleen deze persoon.",
+                "Statt einer Rolle: nur diese Person.",
+            ),
+            picker="user",
+        ),
+    ] = ""
 
     def describe(self) -> str:
         return f"role {self.role}" if self.role else f"user {self.user}"
@@ -257,8 +280,19 @@ class NodeType(Generic[P]):
         return msgspec.convert(raw, self.params)
 
     def json_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = msgspec.json.schema(self.params)
-        return schema
+        """The params' JSON Schema with their form titles, help, options and pickers."""
+        return without_class_names(msgspec.json.schema(self.params))
+
+    def untitled_params(self) -> list[str]:
+        """Params without titles in en, nl and de (``Def.param``); the registry refuses them."""
+        return list(untitled_params(self.json_schema(), skip=RULE_DEFINITIONS))
+
+
+# The rule tree and its typed values have a widget of their own (the rule builder, the
+# value's type choice): their properties are never a form's fields one by one.
+RULE_DEFINITIONS: frozenset[str] = frozenset(
+    name for t in (Rule, Value) for name in msgspec.json.schema(t)["$defs"]
+)
 
 
 # Port labels used by several node types.

@@ -68,6 +68,13 @@ def check_declaration(node_type: object, source: str) -> NodeType[Any]:
         msgspec.json.schema(params)
     except (TypeError, ValueError) as exc:
         raise fail(f"its params have no JSON Schema: {exc}") from exc
+    untitled = node_type.untitled_params()
+    if untitled:
+        # The designer's form shows these in the user's language (procedo.nodeforms).
+        raise fail(
+            f"params {', '.join(untitled)} need a title in en, nl and de: "
+            "Annotated[..., procedo.nodeforms.form(Labels(en, nl, de))]"
+        )
     for attr in ("ports", "enter"):
         if not callable(getattr(node_type, attr)):
             raise fail(f"'{attr}' must be a function")

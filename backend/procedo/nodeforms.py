@@ -1,0 +1,91 @@
+"""How a node type's params read in a form: titles, help, choices and pickers.
+
+Declared once, next to each param in the node type's own module, as a msgspec
+``Meta`` (``Annotated[str, form(...)]``). The Meta lands in the params JSON Schema
+that the catalogue serves, so the designer's form, ``procedo nodes --json`` and the
+registry's declaration check all read the same words:
+
+- ``title``/``description``: English, for any JSON Schema reader;
+- ``x-title``/``x-help``: the same in en, nl and de, for the designer;
+- ``x-options``: the values of an enum (or the tags of a union) with their labels,
+  in the order people expect (weekdays Monday first), not the schema's sorted one;
+- ``x-picker``: what the value names (a role, a user, a status, a field, a template),
+  so the designer offers a list instead of a text box; ``x-field-types`` narrows a
+  field picker to fields of those types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+import msgspec
+
+from procedo.subjects import Labels
+
+Picker = Literal["role", "user", "status", "field", "field_path", "template", "flow"]
+LANGUAGES = ("en", "nl", "de")
+
+
+def _labels(labels: Labels) -> dict[str, str]:
+    return {"en": labels.en, "nl": labels.nl, "de": labels.de}
+
+
+def form(
+    title: Labels,
+    help: Labels | None = None,
+    *,
+    picker: Picker | None = None,
+    options: Sequence[tuple[str, Labels]] = (),
+    field_types: Sequence[str] = (),
+) -> msgspec.Meta:
+    """The Meta that makes one param readable; put it in the param's ``Annotated``."""
+    extra: dict[str, Any] = {"x-title": _labels(title)}
+    if help is not None:
+        extra["x-help"] = _labels(help)
+    if picker is not None:
+        extra["x-picker"] = picker
+    if options:
+        extra["x-options"] = [{"value": value, "label": _labels(label)} for value, label in options]
+    if field_types:
+        extra["x-field-types"] = list(field_types)
+    return msgspec.Meta(
+        title=title.en, description=help.en if help else None, extra_json_schema=extra
+    )
+
+
+def _is_tag(prop: Mapping[str, Any]) -> bool:
+    """A union member's tag ("mode": "duration"): fixed, never shown as a field."""
+    enum = prop.get("enum")
+    return isinstance(enum, list) and len(enum) == 1
+
+
+def untitled_params(schema: Mapping[str, Any], skip: Collection[str] = ()) -> Iterator[str]:
+    """``Def.property`` for every param in a params schema without en/nl/de titles.
+
+    ``skip`` names definitions that are edited by a widget of their own (the rule
+    tree and its values), whose properties no form shows one by one.
+    """
+    defs: Mapping[str, Any] = schema.get("$defs", {})
+    objects = [(name, d) for name, d in defs.items() if name not in skip]
+    if "properties" in schema:
+        objects.append(("(params)", schema))
+    for name, definition in objects:
+        for prop_name, prop in definition.get("properties", {}).items():
+            if _is_tag(prop):
+                continue
+            titles = prop.get("x-title")
+            if not isinstance(titles, dict) or not all(titles.get(lang) for lang in LANGUAGES):
+                yield f"{name}.{prop_name}"
+
+
+def without_class_names(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema without the titles and docstrings msgspec takes from Python classes.
+
+    They are a programmer's words ("AssignRoleParams"), not a form's; the form's
+    words are the params' own ``form(...)`` titles.
+    """
+    for definition in schema.get("$defs", {}).values():
+        definition.pop("title", None)
+        definition.pop("description", None)
+    return schema
