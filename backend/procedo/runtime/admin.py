@@ -297,11 +297,23 @@ def move(
     actor: str,
     token: str | None = None,
 ) -> InstanceRow:
-    """Move a position to any node (back to an earlier step, another branch or role), E8."""
+    """Move a position to any node (back to an earlier step, another branch or role), E8.
+
+    A failed instance moves too: the step that failed is dropped, not retried, and the
+    instance goes on from the node it is moved to.
+    """
     if not reason.strip():
         raise Refusal("say why the instance moves; the reason is kept in the history")
+    with rt.db.read() as session:
+        instance = _owned_instance(session, instance_id, tenant_id, lock=False)
+        placed = sa.select(m.Token.id).where(m.Token.instance_id == instance_id).limit(1)
+        if instance.status == "failed" and session.scalar(placed) is None:
+            raise Refusal(
+                "the instance failed before it reached its first step, so it has no position "
+                "to move; fix the cause and retry it, or cancel it"
+            )
     event = eng.Move(to_node=to_node, reason=reason, token=token)
-    return _admin_step(rt, tenant_id, instance_id, event, actor, reason, ("running",))
+    return _admin_step(rt, tenant_id, instance_id, event, actor, reason, ("running", "failed"))
 
 
 def cancel(

@@ -13,6 +13,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from procedo.api.caller import CallerDep, RuntimeDep
+from procedo.api.errors import ApiError
 from procedo.api.paging import Limit, Offset
 from procedo.api.views import (
     OPEN_TASKS_OF_INSTANCE,
@@ -59,6 +60,9 @@ class InstanceSummary(msgspec.Struct):
     positions: list[str]
     started_at: dt.datetime
     updated_at: dt.datetime
+    # Why a failed instance stopped, and the node it failed at (for its list and retry).
+    error: str | None = None
+    failed_node: str | None = None
 
 
 class InstanceOut(msgspec.Struct):
@@ -93,6 +97,7 @@ _SUMMARIES = (
         m.Instance.subject_id,
         m.Instance.started_at,
         m.Instance.updated_at,
+        m.Instance.error,
         m.Flow.key,
         m.FlowVersion.number,
         m.Subject.key.label("subject_key"),
@@ -107,6 +112,16 @@ _POSITIONS = (
     sa.select(m.Token.instance_id, m.Token.node_id)
     .where(m.Token.instance_id.in_(sa.bindparam("instances", expanding=True)))
     .order_by(m.Token.entered_at, m.Token.node_id)
+)
+
+
+_FAILED_AT = (
+    sa.select(m.History.instance_id, m.History.node_id)
+    .where(
+        m.History.instance_id.in_(sa.bindparam("instances", expanding=True)),
+        m.History.kind == "failed",
+    )
+    .order_by(m.History.seq)
 )
 
 
@@ -144,6 +159,15 @@ def _positions(connection: sa.Connection, ids: list[uuid.UUID]) -> dict[uuid.UUI
         for instance_id, node in rows:
             found[instance_id].append(node)
     return found
+
+
+def _failed_nodes(
+    connection: sa.Connection, ids: list[uuid.UUID]
+) -> dict[uuid.UUID | None, str | None]:
+    """The node each failed instance last failed at (its latest `failed` history row)."""
+    if not ids:
+        return {}
+    return {row[0]: row[1] for row in connection.execute(_FAILED_AT, {"instances": ids})}
 
 
 def instance_out(rt: RuntimeDep, tenant_id: uuid.UUID, instance_id: uuid.UUID) -> InstanceOut:
@@ -234,6 +258,7 @@ class InstanceController(Controller):
         with rt.db.rows() as connection:
             rows = _SUMMARY_ROWS(connection.execute(query, values))
             positions = _positions(connection, [row.id for row in rows])
+            failed = _failed_nodes(connection, [row.id for row in rows if row.status == "failed"])
         return [
             InstanceSummary(
                 id=row.id,
@@ -245,6 +270,8 @@ class InstanceController(Controller):
                 positions=positions[row.id],
                 started_at=row.started_at,
                 updated_at=row.updated_at,
+                error=row.error,
+                failed_node=failed.get(row.id),
             )
             for row in rows
         ]
@@ -301,6 +328,10 @@ class InstanceController(Controller):
     ) -> InstanceOut:
         caller.require()
         reason = data.reason if data is not None else "cancelled"
+        if not reason.strip():
+            raise ApiError(
+                422, "say why the instance is cancelled; the reason is kept in the history"
+            )
         admin.cancel(rt, caller.tenant_id, instance_id, reason, caller.actor)
         return instance_out(rt, caller.tenant_id, instance_id)
 

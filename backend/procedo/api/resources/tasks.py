@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -84,6 +85,38 @@ def _inbox_queries() -> dict[str, sa.Select[Any]]:
 _INBOX = _inbox_queries()
 
 
+def _filter(description: str, longest: int) -> QueryParameter:
+    return QueryParameter(min_length=1, max_length=longest, description=description)
+
+
+@functools.cache
+def _filtered(kind: str, flow: bool, role: bool, user: bool, overdue: bool) -> sa.Select[Any]:
+    """An inbox statement narrowed by the filters asked for, built once per combination."""
+    tasks = m.Task.__table__.c
+    query = _INBOX[kind]
+    if flow:
+        of_flow = (
+            sa.select(m.Instance.id)
+            .join(m.FlowVersion, m.FlowVersion.id == m.Instance.flow_version_id)
+            .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
+            .where(m.Flow.tenant_id == sa.bindparam("tenant"), m.Flow.key == sa.bindparam("flow"))
+        )
+        query = query.where(tasks.instance_id.in_(of_flow))
+    if role:
+        query = query.where(tasks.role == sa.bindparam("role"))
+    if user:
+        # Who may work on it: given to them, or open to a role of theirs (the candidates).
+        query = query.where(
+            sa.exists().where(
+                m.TaskCandidate.task_id == tasks.id,
+                m.TaskCandidate.user_email == sa.bindparam("user"),
+            )
+        )
+    if overdue:
+        query = query.where(tasks.due_at < sa.bindparam("now", type_=m.UtcDateTime()))
+    return query
+
+
 def _not_yours() -> ApiError:
     return ApiError(403, "the task is not yours or your roles'; an admin can reassign it")
 
@@ -101,6 +134,10 @@ class TaskController(Controller):
             Literal["mine", "roles", "all"], QueryParameter(name="scope")
         ] = "mine",
         status: FromQuery[Literal["open", "completed", "cancelled"]] = "open",
+        flow: Annotated[str | None, _filter("only this flow's tasks", 64)] = None,
+        role: Annotated[str | None, _filter("only tasks for this role", 100)] = None,
+        user: Annotated[str | None, _filter("only tasks this user may work on", 254)] = None,
+        overdue: Annotated[bool, QueryParameter(description="only overdue tasks")] = False,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> list[TaskOut]:
@@ -108,11 +145,16 @@ class TaskController(Controller):
         caller.internal()
         if scope_name == "all":
             caller.require()
-        query = _INBOX["offered" if (scope_name, status) == ("roles", "open") else scope_name]
+        kind = "offered" if (scope_name, status) == ("roles", "open") else scope_name
+        query = _filtered(kind, flow is not None, role is not None, user is not None, overdue)
         values = {
             "tenant": caller.tenant_id,
             "email": caller.email,
             "status": status,
+            "flow": flow,
+            "role": role,
+            "user": (user or "").lower(),
+            "now": rt.clock.now(),
             "limit": limit,
             "offset": offset,
         }
