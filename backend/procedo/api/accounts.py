@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from procedo.api import passwords, security, tenancy
 from procedo.api.recent import RECENT
@@ -232,3 +233,64 @@ def log_out(rt: Runtime, cookie: str) -> None:
             sa.delete(m.UserSession).where(m.UserSession.token_hash == security.token_hash(cookie))
         )
     RECENT.forget_all()
+
+
+def _active_admins(session: Session, tenant_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(m.User)
+            .where(m.User.tenant_id == tenant_id, m.User.access == "admin", m.User.active)
+        )
+        or 0
+    )
+
+
+def change_user(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    name: str | None = None,
+    access: Access | None = None,
+    active: bool | None = None,
+) -> m.User:
+    """Change a user's name, access level or whether they may log in (admin).
+
+    Refused when it would leave the tenant without an active administrator: nobody
+    could then manage its users. Deactivating ends the user's sessions; their tokens
+    stop working while inactive (checked on every lookup) and work again when
+    reactivated.
+    """
+    with rt.transaction() as (session, _out):
+        user = session.get(m.User, user_id)
+        if user is None or user.tenant_id != tenant_id:
+            raise NotFound(f"no user {user_id} in this tenant")
+        was_admin = user.access == "admin" and user.active
+        if name is not None:
+            user.name = name
+        if access is not None:
+            user.access = access
+        if active is not None:
+            user.active = active
+        session.flush()
+        still_admin = user.access == "admin" and user.active
+        if was_admin and not still_admin and _active_admins(session, tenant_id) == 0:
+            raise Refusal(
+                f"{user.email} is the last active administrator: make another user "
+                "an administrator first"
+            )
+        if active is False:
+            session.execute(sa.delete(m.UserSession).where(m.UserSession.user_id == user_id))
+    RECENT.forget_all()  # cached callers carry the old access and activity
+    return user
+
+
+def reset_password(rt: Runtime, tenant_id: uuid.UUID, user_id: uuid.UUID) -> tuple[m.User, str]:
+    """A new one-time password for a user (admin); their sessions and tokens end."""
+    with rt.db.read() as session:
+        user = session.get(m.User, user_id)
+    if user is None or user.tenant_id != tenant_id:
+        raise NotFound(f"no user {user_id} in this tenant")
+    password = security.new_password()
+    set_password(rt, user_id, password)
+    return user, password

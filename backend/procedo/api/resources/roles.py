@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 import sqlalchemy as sa
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
 from procedo.api.caller import CallerDep, RuntimeDep
@@ -57,6 +57,18 @@ class MembersIn(msgspec.Struct, forbid_unknown_fields=True):
 class MemberOut(msgspec.Struct):
     email: str
     subject_id: uuid.UUID | None
+    # For the screens: the user's name, and which subject a per-subject member is for.
+    name: str = ""
+    subject: SubjectRef | None = None
+
+
+class SubjectRef(msgspec.Struct):
+    """A subject as a picker shows it: its key and, when its fields have one, its name."""
+
+    id: uuid.UUID
+    type: str
+    key: str
+    name: str = ""
 
 
 class RoleOut(msgspec.Struct):
@@ -76,16 +88,23 @@ def _role(session: Session, tenant_id: uuid.UUID, name: str) -> m.Role:
     return role
 
 
+def subject_ref(subject: m.Subject) -> SubjectRef:
+    name = subject.fields.get("name") if isinstance(subject.fields, dict) else None
+    return SubjectRef(subject.id, subject.type, subject.key, name if isinstance(name, str) else "")
+
+
 def _members(session: Session, role_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[MemberOut]]:
     found: dict[uuid.UUID, list[MemberOut]] = {ident: [] for ident in role_ids}
     rows = session.execute(
-        sa.select(m.RoleMember.role_id, m.User.email, m.RoleMember.subject_id)
+        sa.select(m.RoleMember.role_id, m.User.email, m.User.name, m.Subject)
         .join(m.User, m.User.id == m.RoleMember.user_id)
+        .outerjoin(m.Subject, m.Subject.id == m.RoleMember.subject_id)
         .where(m.RoleMember.role_id.in_(role_ids))
         .order_by(m.User.email)
     )
-    for role_id, email, subject_id in rows:
-        found[role_id].append(MemberOut(email, subject_id))
+    for role_id, email, name, subject in rows:
+        ref = subject_ref(subject) if subject is not None else None
+        found[role_id].append(MemberOut(email, ref.id if ref else None, name, ref))
     return found
 
 
@@ -126,6 +145,29 @@ class RoleController(Controller):
                 m.Role(tenant_id=caller.tenant_id, name=data.name, label=data.label or data.name)
             )
         return RoleOut(data.name, data.label or data.name, [])
+
+    @get("/subjects", sync_to_thread=True)
+    def find_subjects(
+        self,
+        caller: CallerDep,
+        rt: RuntimeDep,
+        q: Annotated[str, QueryParameter(min_length=1, max_length=200)],
+        type_name: Annotated[str | None, QueryParameter(name="type", max_length=64)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
+    ) -> list[SubjectRef]:
+        """Subjects to give per-subject members (admin): key or name containing ``q``."""
+        caller.require()
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        name = m.Subject.fields["name"].as_string()
+        query = sa.select(m.Subject).where(
+            m.Subject.tenant_id == caller.tenant_id,
+            sa.or_(m.Subject.key.ilike(pattern, escape="\\"), name.ilike(pattern, escape="\\")),
+        )
+        if type_name is not None:
+            query = query.where(m.Subject.type == type_name)
+        query = query.order_by(m.Subject.type, m.Subject.key).limit(limit)
+        with rt.db.read() as session:
+            return [subject_ref(s) for s in session.scalars(query)]
 
     @patch("/{name:str}", sync_to_thread=True)
     def change_role(
