@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from procedo.db.receivables import OpenItem
 from procedo.receivables.payments import NewPayment, record_payments
@@ -42,3 +43,24 @@ def pay(rt: Runtime, tenant_id: uuid.UUID, number: str, amount: str) -> None:
         remittance=f"invoice {number}",
     )
     record_payments(rt, tenant_id, [payment], "bank")
+
+
+def overdue_debtor(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    key: str,
+    fields: dict[str, Any],
+    overdue_days: int,
+    on: dt.date,
+) -> uuid.UUID:
+    """A debtor whose one open invoice (100.00) is ``overdue_days`` overdue ``on`` that day.
+
+    Schedules select on the computed ``oldest_overdue_days``, so a debtor is made overdue
+    by an invoice, not by storing the number.
+    """
+    from procedo.runtime import setup
+
+    subject = setup.upsert_subject(rt, tenant_id, "debtor", key, fields)
+    due = on - dt.timedelta(days=overdue_days)
+    add_open_items(rt, tenant_id, subject.id, [(f"{key}-1", due, "100.00")])
+    return subject.id

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from procedo.api import accounts
 from procedo.api.server import Backend
 from procedo.db import models as m
-from procedo.runtime import setup
 from procedo.runtime.schedules import retry_delay
 from tests.api_helpers import Office, embedded_backend, live_server, office, ok
 from tests.conftest import EXAMPLES
+from tests.receivables_helpers import overdue_debtor
 
 JSON = {"Content-Type": "application/json"}
 DEBTOR = {"name": "X", "email": "x@example.nl", "problematic": False, "dunning_notices": 0}
@@ -55,11 +55,10 @@ def test_admins_list_run_and_pause_scheduled_flows(backend: Backend) -> None:
         assert later > dt.datetime.now(dt.UTC)
 
         assert (listed["last_selected"], listed["last_started"]) == (None, None)
+        today = dt.datetime.now(dt.UTC).date()  # a day off in Amsterdam changes nothing here
         for key in ("due", "recent"):
             days = 9 if key == "due" else 3
-            setup.upsert_subject(
-                rt, acme.tenant_id, "debtor", key, {**DEBTOR, "oldest_overdue_days": days}
-            )
+            overdue_debtor(rt, acme.tenant_id, key, DEBTOR, days, today)
         ran = ok(acme.http.post("/schedules/dunning-level-1/run"))  # runs in the request
         assert (ran["ran"], ran["selected"], ran["started"]) == (True, 1, 1)
         assert "deactivated" not in ran["message"]

@@ -382,12 +382,15 @@ def test_concurrent_move_completion_and_timer_one_wins(world: World) -> None:
 def test_a_schedule_starts_the_flow_for_every_subject_its_filter_selects(world: World) -> None:
     """D6: every 2 weeks on Tuesday 16:00, for debtors the filter selects; one query."""
     from procedo.runtime.schedules import run_due_schedules, run_now
+    from tests.receivables_helpers import overdue_debtor
 
     version = world.publish("dunning-level-1")
     base = {"name": "X", "email": "x@example.nl", "problematic": False, "dunning_notices": 0}
-    world.subject("debtor", "due", {**base, "oldest_overdue_days": 9})
-    world.subject("debtor", "recent", {**base, "oldest_overdue_days": 3})
-    world.subject("debtor", "problem", {**base, "problematic": True, "oldest_overdue_days": 30})
+    # Overdue as of the first run (Tuesday 6 January): 9, 3 and 30 days.
+    run_day = dt.date(2026, 1, 6)
+    overdue_debtor(world.rt, world.tenant, "due", base, 9, run_day)
+    overdue_debtor(world.rt, world.tenant, "recent", base, 3, run_day)
+    overdue_debtor(world.rt, world.tenant, "problem", {**base, "problematic": True}, 30, run_day)
     with world.rt.db.read() as session:
         schedule = session.get(m.FlowSchedule, version.id)
         assert schedule is not None

@@ -19,6 +19,7 @@ from procedo.runtime import admin, setup
 from procedo.runtime.schedules import run_due_schedules, run_schedule_now
 from procedo.runtime.setup import next_run
 from tests.conftest import EXAMPLES
+from tests.receivables_helpers import overdue_debtor
 from tests.runtime_helpers import World, make_world
 
 UTC = dt.UTC
@@ -29,6 +30,12 @@ BIWEEKLY_TUESDAY = ScheduleTrigger(every="week", interval=2, weekday="tuesday", 
 @pytest.fixture
 def world(db_url: str) -> World:
     return make_world(db_url)
+
+
+def _overdue(world: World, key: str, days: int) -> m.Subject:
+    """A debtor the filter selects: its invoice is ``days`` overdue on Monday 5 January."""
+    subject_id = overdue_debtor(world.rt, world.tenant, key, BASE, days, dt.date(2026, 1, 5))
+    return world.subject_row(subject_id)
 
 
 def _schedule(world: World, version_id: uuid.UUID) -> m.FlowSchedule:
@@ -47,7 +54,7 @@ def _instances(world: World, subject_id: uuid.UUID) -> list[m.Instance]:
 
 def test_a_run_starts_no_second_instance_for_a_debtor_whose_first_is_open(world: World) -> None:
     version = world.publish("dunning-level-1")
-    due = world.subject("debtor", "due", {**BASE, "oldest_overdue_days": 9})
+    due = _overdue(world, "due", 9)
     first = _schedule(world, version.id).next_run_at
     world.runner.clock.set(first)
     assert run_due_schedules(world.rt) == 1
@@ -55,7 +62,7 @@ def test_a_run_starts_no_second_instance_for_a_debtor_whose_first_is_open(world:
     (open_one,) = _instances(world, due.id)
     assert open_one.status in ("pending", "running")  # waits for approval
 
-    later = world.subject("debtor", "later", {**BASE, "oldest_overdue_days": 12})
+    later = _overdue(world, "later", 12)
     # Republished meanwhile: an open instance of an earlier version counts as well.
     version = world.publish("dunning-level-1")
     world.runner.clock.set(_schedule(world, version.id).next_run_at)
@@ -78,7 +85,7 @@ def test_a_run_starts_no_second_instance_for_a_debtor_whose_first_is_open(world:
 def test_the_selection_is_one_query_whatever_the_number_of_debtors(world: World) -> None:
     version = world.publish("dunning-level-1")
     for n in range(6):
-        world.subject("debtor", f"d{n}", {**BASE, "oldest_overdue_days": 9})
+        _overdue(world, f"d{n}", 9)
     world.runner.clock.set(_schedule(world, version.id).next_run_at)
     assert run_due_schedules(world.rt) == 6
     world.runner.clock.set(_schedule(world, version.id).next_run_at)
@@ -133,7 +140,7 @@ def test_the_first_run_is_the_next_matching_slot_after_publishing(
 def test_a_flow_published_on_a_thursday_first_runs_the_coming_tuesday(world: World) -> None:
     world.runner.clock.set(_at(2026, 1, 8, 10))  # Thursday
     version = world.publish("dunning-level-1")
-    world.subject("debtor", "due", {**BASE, "oldest_overdue_days": 9})
+    _overdue(world, "due", 9)
     assert _schedule(world, version.id).next_run_at == _at(2026, 1, 13, 15)
     world.runner.clock.set(_at(2026, 1, 13, 15))
     assert run_due_schedules(world.rt) == 1
@@ -177,7 +184,7 @@ def test_deactivating_outlives_republishing_and_new_flows_are_active(world: Worl
 
 def test_run_now_runs_a_deactivated_schedule_once(world: World) -> None:
     version = world.publish("dunning-level-1")
-    due = world.subject("debtor", "due", {**BASE, "oldest_overdue_days": 9})
+    due = _overdue(world, "due", 9)
     with world.rt.transaction() as (session, _out):
         schedule = session.get(m.FlowSchedule, version.id)
         assert schedule is not None

@@ -24,6 +24,7 @@ from procedo.runtime.local import LocalRunner
 from procedo.runtime.schedules import RETRY_MOST, retry_delay, run_due_schedules
 from procedo.worker.scheduler import Scheduler
 from tests.conftest import EXAMPLES
+from tests.receivables_helpers import overdue_debtor
 
 # Monday 5 January 2026; the example's first run is Tuesday 6 January, 16:00 Amsterdam.
 DUE = dt.datetime(2026, 1, 6, 15, 0, tzinfo=dt.UTC)
@@ -32,7 +33,6 @@ DEBTOR = {
     "email": "x@example.nl",
     "problematic": False,
     "dunning_notices": 0,
-    "oldest_overdue_days": 9,
 }
 
 
@@ -65,7 +65,7 @@ def runner(db_url: str) -> Iterator[LocalRunner]:
 def tenant_with_schedule(runner: LocalRunner, name: str) -> tuple[uuid.UUID, uuid.UUID]:
     """A tenant with one debtor and the scheduled dunning flow published; (tenant, version)."""
     tenant = setup.create_tenant(runner.rt, name, name.lower())
-    setup.upsert_subject(runner.rt, tenant.id, "debtor", "due", DEBTOR)
+    overdue_debtor(runner.rt, tenant.id, "due", DEBTOR, 9, DUE.date())
     document = (EXAMPLES / "dunning-level-1.json").read_bytes()
     version = setup.publish(runner.rt, tenant.id, document, "consultant")
     return tenant.id, version.id
@@ -213,7 +213,7 @@ def test_swept_work_fails_alone_or_with_its_own_tenants_only(
     flood (more than ``sweep_singly_up_to``) in batches of one tenant each."""
     tenants = [tenant_with_schedule(runner, name)[0] for name in ("Alpha", "Bravo")]
     for tenant in tenants:
-        setup.upsert_subject(runner.rt, tenant, "debtor", "also-due", DEBTOR)
+        overdue_debtor(runner.rt, tenant, "also-due", DEBTOR, 9, DUE.date())
     runner.clock.set(DUE)
     assert run_due_schedules(runner.rt) == 4
     runner.dispatcher.queue.clear()  # their messages were lost (or kept failing)
@@ -245,16 +245,18 @@ def test_a_query_the_database_refuses_fails_only_its_schedule(
         failing = sa.cast(sa.literal("not a number"), sa.Integer()) > 0
     # Which tenant's schedule is running: noted from the schedule the run claimed.
     tenant_of_next_run: list[uuid.UUID | None] = [None]
-    real_start, real_to_sql = schedules._start_flows, schedules.to_sql
+    real_start, real_select = schedules._start_flows, schedules.select_matching
 
-    def to_sql_failing_for_alpha(rule: Any) -> Any:
-        return failing if tenant_of_next_run[0] == tenant_a else real_to_sql(rule)
+    def select_failing_for_alpha(*args: Any) -> Any:
+        if tenant_of_next_run[0] == tenant_a:
+            return sa.select(m.Subject.id).where(failing)
+        return real_select(*args)
 
     def start_flows(rt: Any, session: Any, schedule: m.FlowSchedule) -> list[uuid.UUID]:
         tenant_of_next_run[0] = schedule.tenant_id
         return real_start(rt, session, schedule)
 
-    monkeypatch.setattr(schedules, "to_sql", to_sql_failing_for_alpha)
+    monkeypatch.setattr(schedules, "select_matching", select_failing_for_alpha)
     monkeypatch.setattr(schedules, "_start_flows", start_flows)
     runner.clock.set(DUE)
     assert run_due_schedules(runner.rt) == 1

@@ -1,10 +1,10 @@
 """Waits that follow a fact: the subject's computed facts for a step, and the wake-up timer.
 
-A flow with a ``wait`` in mode ``rule`` decides on the subject's computed facts (the
-D.I.P. ``oldest_overdue_days``, ``paid`` ...): its steps see them merged over the stored
-fields, as ``GET /subjects/{id}/facts`` shows them today. Flows without one still see
-the stored fields only (their golden traces store made-up facts on subjects without
-open items).
+A flow that names a computed field of its subject type (a ``wait`` in mode ``rule`` on
+the D.I.P. ``oldest_overdue_days``, a condition on ``paid``, a template printing
+``debt_amount`` ...) sees the subject's computed facts merged over the stored fields in
+its steps, as ``GET /subjects/{id}/facts`` shows them today and as the scheduler
+selected the subject (facts/sql.py). Flows that name none read nothing extra.
 
 After each step of such an instance, every position waiting at a rule wait gets one
 ``recheck`` timer at the moment the clock alone makes its rule true
@@ -24,11 +24,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
+import re
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -47,6 +51,8 @@ from procedo.rules.sql import sql_problems
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import Runtime
 from procedo.runtime.rows import InstanceRow, SubjectRow, load_instance
+
+log = logging.getLogger("procedo.fact_waits")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,26 @@ def rule_waits(compiled: eng.Compiled) -> dict[str, UntilRule]:
 _RULE_WAITS: dict[int, tuple[eng.Compiled, dict[str, UntilRule]]] = {}
 
 
+def names_facts(compiled: eng.Compiled, computed: list[Computed]) -> bool:
+    """Whether the flow reads a computed field anywhere (rules, templates, titles)."""
+    if not computed:
+        return False
+    cached = _READS_FACTS.get(id(compiled))
+    if cached is not None and cached[0] is compiled:
+        named = cached[1]
+    else:
+        text = msgspec.json.encode(compiled.checked.flow).decode()
+        named = frozenset(_SUBJECT_FIELD.findall(text))
+        if len(_READS_FACTS) >= 2000:
+            _READS_FACTS.clear()
+        _READS_FACTS[id(compiled)] = (compiled, named)
+    return any(field.name in named for field in computed)
+
+
+_SUBJECT_FIELD = re.compile(r"subject\.([A-Za-z][A-Za-z0-9_]*)")
+_READS_FACTS: dict[int, tuple[eng.Compiled, frozenset[str]]] = {}
+
+
 def load(
     rt: Runtime,
     session: Session,
@@ -88,16 +114,35 @@ def load(
     timezone: str,
     country: str,
 ) -> SubjectFacts | None:
-    """The subject's facts when the flow follows them, else None (nothing read)."""
-    if not rule_waits(compiled):
+    """The subject's facts when the flow reads them, else None (nothing read)."""
+    computed = _computed(rt, session, subject.tenant_id, subject.type)
+    if not rule_waits(compiled) and not names_facts(compiled, computed):
         return None
-    subject_type = rt.subject_types(session, subject.tenant_id).get(subject.type)
-    computed = computed_fields(subject_type) if subject_type is not None else []
     calendar = Calendar(now, timezone, country)
     connection = session.connection()
     values = load_facts(connection, computed, subject.id, subject.fields, calendar)
     items = [ItemRow(*row) for row in connection.execute(_ITEMS, {"subject": subject.id})]
     return SubjectFacts(computed, values, items, calendar)
+
+
+def _computed(
+    rt: Runtime, session: Session, tenant_id: uuid.UUID, type_name: str
+) -> list[Computed]:
+    """The type's computed fields; kept for a minute, as every step of every flow asks."""
+    key = (tenant_id, type_name)
+    moment = time.monotonic()
+    cached = _COMPUTED.get(key)
+    if cached is not None and cached[0] > moment:
+        return cached[1]
+    subject_type = rt.subject_types(session, tenant_id).get(type_name)
+    computed = computed_fields(subject_type) if subject_type is not None else []
+    if len(_COMPUTED) >= 10_000:
+        _COMPUTED.clear()
+    _COMPUTED[key] = (moment + 60.0, computed)
+    return computed
+
+
+_COMPUTED: dict[tuple[uuid.UUID, str], tuple[float, list[Computed]]] = {}
 
 
 def view(subject: SubjectRow, facts: SubjectFacts | None) -> dict[str, Any]:
@@ -249,6 +294,24 @@ def wake_matching(rt: Runtime, tenant_id: uuid.UUID) -> int:
     return len(positions)
 
 
+def wake_all(rt: Runtime) -> int:
+    """``wake_matching`` for every tenant with a running instance; how many were woken.
+
+    Run by the scheduler every few minutes. Each tenant is its own transaction, so one
+    whose pass fails (logged) holds up no other.
+    """
+    with rt.db.read() as session:
+        tenants = list(session.scalars(_RUNNING_TENANTS))
+    woken = 0
+    for tenant_id in tenants:
+        try:
+            woken += wake_matching(rt, tenant_id)
+        except Exception:  # the next pass tries again; the others go on
+            log.exception("fact pass for tenant %s failed", tenant_id)
+    return woken
+
+
+_RUNNING_TENANTS = sa.select(m.Instance.tenant_id).where(m.Instance.status == "running").distinct()
 _RUNNING_VERSIONS = (
     sa.select(m.Instance.flow_version_id)
     .where(m.Instance.tenant_id == sa.bindparam("tenant"), m.Instance.status == "running")

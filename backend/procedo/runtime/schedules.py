@@ -1,5 +1,10 @@
 """Scheduled flows (D1, K5): at each run, one query selects every subject the filter matches.
 
+The filter reads the subject type's computed facts (a debtor's dunning notices, debt,
+oldest overdue days ...) as SQL computes them from its open items and history
+(facts/sql.py ``select_matching``), today in the tenant's time zone; a condition in
+the flow then sees the same values (runtime/fact_waits.py).
+
 Each due schedule runs in a transaction of its own. One that fails (a filter
 that cannot become SQL or a time zone that does not exist, in a version stored
 before validation refused them; the database refusing the query) is rolled
@@ -21,8 +26,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from procedo.db import models as m
+from procedo.facts.calendar import Calendar
+from procedo.facts.declared import computed_fields
+from procedo.facts.sql import select_matching
 from procedo.flow.model import ScheduleTrigger
-from procedo.rules.sql import to_sql
 from procedo.runtime.bulk import OPEN_STATES, start_in_session
 from procedo.runtime.context import NotFound, Outgoing, Runtime, send_batched
 from procedo.runtime.periods import of_schedule
@@ -143,7 +150,13 @@ def _start_flows(
         m.Subject.tenant_id == version.tenant_id, m.Subject.type == version.subject_type
     )
     if trigger.filter is not None:
-        subjects = subjects.where(to_sql(trigger.filter))
+        subject_type = rt.subject_types(session, tenant.id).get(version.subject_type)
+        computed = computed_fields(subject_type) if subject_type is not None else []
+        calendar = Calendar(now, tenant.timezone, tenant.country)
+        matching = select_matching(
+            trigger.filter, computed, calendar, tenant.id, version.subject_type
+        )
+        subjects = subjects.where(m.Subject.id.in_(matching.scalar_subquery()))
     # A monthly or quarterly run is for the period just ended (vars.period, K5); a
     # subject whose run for that period exists already (started in bulk) is skipped.
     period = of_schedule(trigger.every, now, trigger.timezone or tenant.timezone)

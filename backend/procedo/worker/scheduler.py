@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from procedo.runtime import outbox, work
+from procedo.runtime import fact_waits, outbox, work
 from procedo.runtime.context import MessageKind, Runtime, send_batched
 from procedo.runtime.recurrence import run_due_plans
 from procedo.runtime.schedules import run_due_schedules
@@ -29,6 +29,7 @@ class Scheduler:
         poll: float = 0.25,
         grace: float = 30.0,
         sending_timeout: float = 300.0,
+        fact_pass_every: float = 300.0,
     ) -> None:
         self.rt = rt
         self.poll = poll
@@ -37,6 +38,10 @@ class Scheduler:
         self.sweep_every = min(10.0, grace / 2)
         self.sweep_singly_up_to = 100
         self._last_sweep = 0.0
+        # Waits on computed facts are woken by their own timers and by subject events;
+        # this pass catches what changed without an event (rows written by hand).
+        self.fact_pass_every = fact_pass_every
+        self._last_fact_pass = 0.0
 
     def tick(self) -> int:
         """One round; returns how much it did (messages sent and instances started).
@@ -49,6 +54,9 @@ class Scheduler:
             self._last_sweep = time.monotonic()
             done += self._phase("sweeping", self._sweep)
         done += self._phase("running schedules", lambda: run_due_schedules(self.rt))
+        if time.monotonic() - self._last_fact_pass >= self.fact_pass_every:
+            self._last_fact_pass = time.monotonic()
+            done += self._phase("waking waits on facts", lambda: fact_waits.wake_all(self.rt))
         return done + self._phase("running start plans", lambda: run_due_plans(self.rt))
 
     def _phase(self, name: str, action: Callable[[], int]) -> int:
