@@ -17,6 +17,7 @@ from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
 from procedo.api.paging import Limit, Offset
 from procedo.api.params import MAX_NUMBER, VersionNumber
+from procedo.catalogue import PortInfo
 from procedo.db import models as m
 from procedo.flow.codec import decode_flow
 from procedo.flow.problems import FlowError, Problem
@@ -51,6 +52,10 @@ class FlowOut(msgspec.Struct):
 
 class Problems(msgspec.Struct):
     problems: list[Problem]
+    # Each node's output ports as its type derives them from its params (a condition's
+    # branches, a task's outcomes): the designer draws these, never a copy of the rules.
+    # Empty when the document does not decode.
+    ports: dict[str, list[PortInfo]] = {}
 
 
 class DuplicateIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -186,7 +191,12 @@ class FlowController(Controller):
             known = rt.subject_types(session, caller.tenant_id)
             # Email nodes naming a template: the tenant's library has it, and it fits.
             named = tenant_flow_problems(session, caller.tenant_id, flow, known)
-        return Problems(check_flow(flow, rt.registry, known).problems + named)
+        checked = check_flow(flow, rt.registry, known)
+        ports = {
+            node_id: [PortInfo(p.name, p.label, p.optional) for p in node.ports]
+            for node_id, node in checked.nodes.items()
+        }
+        return Problems(checked.problems + named, ports)
 
     @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=MAX_FLOW_BODY)
     def import_flow(
