@@ -9,6 +9,7 @@ import type {
   User,
   VersionInfo,
 } from "./types";
+import type { BulkReport, Payment, RoleInfo, Subject, SubjectFacts, SubjectPage, SubjectTypeInfo, TimelineInstance } from "./subjects/model";
 
 export const BASE = "/api/v1";
 
@@ -110,6 +111,25 @@ export const api = {
   nodeTypes: () => get<NodeTypeInfo[]>("/node-types"),
   subjectTypes: () => get<unknown>("/subject-types"),
   subjectType: (name: string) => get<Record<string, unknown>>(`/subject-types/${encodeURIComponent(name)}`),
+  // subjects (pages/Subjects.tsx, pages/Subject.tsx)
+  subjectTypeList: () => get<SubjectTypeInfo[]>("/subject-types"),
+  subjects: async (params: Record<string, string>): Promise<SubjectPage> => {
+    const { data, response } = await request<Subject[]>(`/subjects?${new URLSearchParams(params)}`);
+    const total = response.headers.get("X-Total-Count");
+    return { rows: data, total: total === null ? null : Number(total) };
+  },
+  subject: (id: string) => get<Subject>(`/subjects/${encodeURIComponent(id)}`),
+  subjectFacts: (id: string) => get<SubjectFacts>(`/subjects/${encodeURIComponent(id)}/facts`),
+  subjectTimeline: (id: string) => get<TimelineInstance[]>(`/subjects/${encodeURIComponent(id)}/timeline`),
+  debtorPayments: (id: string) => get<Payment[]>(`/payments?${new URLSearchParams({ debtor: id })}`),
+  startBulk: (flow: string, body: { subject_ids: string[]; period?: string; test?: boolean }) =>
+    request<BulkReport>(`/flows/${encodeURIComponent(flow)}/start-bulk`, { method: "POST", body }).then((r) => r.data),
+  rolesWithMembers: () => getAll<RoleInfo>("/roles", 100),
+  userEmails: () => getAll<{ email: string; name: string }>("/users"),
+  addRoleMember: (role: string, email: string, subject_id: string) =>
+    request(`/roles/${encodeURIComponent(role)}/members`, { method: "POST", body: { email, subject_id } }),
+  removeRoleMember: (role: string, email: string, subject_id: string) =>
+    request(`/roles/${encodeURIComponent(role)}/members?${new URLSearchParams({ email, subject_id })}`, { method: "DELETE" }),
   flows: () => getAll<FlowSummary>("/flows"),
   flow: async (key: string) => {
     const { data, response } = await request<FlowRecord>(`/flows/${encodeURIComponent(key)}`);
