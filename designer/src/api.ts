@@ -8,6 +8,18 @@ import type {
   Rule,
   User,
   VersionInfo,
+  EmailSettings,
+  EmailSettingsInput,
+  Lang,
+  MailTestResult,
+  MessageTemplate,
+  OutboxItem,
+  OutboxMessage,
+  PortalSettings,
+  RenderedTemplate,
+  RunNowResult,
+  Schedule,
+  TemplateSummary,
 } from "./types";
 import type { BulkReport, Payment, RoleInfo, Subject, SubjectFacts, SubjectPage, SubjectTypeInfo, TimelineInstance } from "./subjects/model";
 
@@ -186,6 +198,36 @@ export const api = {
   claim: (id: string) => request(`/tasks/${encodeURIComponent(id)}/claim`, { method: "POST", body: {} }),
   complete: (id: string, outcome: string, checkpoints: string[]) =>
     request(`/tasks/${encodeURIComponent(id)}/complete`, { method: "POST", body: { outcome, checkpoints } }),
+  // operations: schedules, outbox, settings, templates
+  schedules: () => getAll<Schedule>("/schedules"),
+  runSchedule: (key: string) =>
+    request<RunNowResult>(`/schedules/${encodeURIComponent(key)}/run`, { method: "POST" }).then((r) => r.data),
+  setScheduleActive: (key: string, active: boolean) =>
+    request<Schedule>(`/schedules/${encodeURIComponent(key)}/${active ? "activate" : "deactivate"}`, { method: "POST" }).then(
+      (r) => r.data,
+    ),
+  outbox: (params: Record<string, string>) => get<OutboxItem[]>(`/outbox?${new URLSearchParams(params)}`),
+  outboxMessage: (id: string) => get<OutboxMessage>(`/outbox/${encodeURIComponent(id)}`),
+  resend: (id: string) => request<OutboxMessage>(`/outbox/${encodeURIComponent(id)}/resend`, { method: "POST" }).then((r) => r.data),
+  emailSettings: () => get<EmailSettings>("/settings/email"),
+  saveEmailSettings: (body: EmailSettingsInput) =>
+    request<EmailSettings>("/settings/email", { method: "PUT", body }).then((r) => r.data),
+  testEmail: (to: string) =>
+    request<MailTestResult>("/settings/email/test", { method: "POST", body: to ? { to } : {} }).then((r) => r.data),
+  portalSettings: () => get<PortalSettings>("/portal/settings"),
+  savePortalSettings: (body: PortalSettings) =>
+    request<PortalSettings>("/portal/settings", { method: "PUT", body }).then((r) => r.data),
+  templates: () => getAll<TemplateSummary>("/templates"),
+  template: (name: string) => get<MessageTemplate>(`/templates/${encodeURIComponent(name)}`),
+  createTemplate: (body: Pick<MessageTemplate, "name" | "subject_type" | "description" | "texts">) =>
+    request<MessageTemplate>("/templates", { method: "POST", body }).then((r) => r.data),
+  saveTemplate: (name: string, body: Pick<MessageTemplate, "subject_type" | "description" | "texts">) =>
+    request<MessageTemplate>(`/templates/${encodeURIComponent(name)}`, { method: "PUT", body }).then((r) => r.data),
+  previewTemplate: (name: string, subject_id: string, language: Lang) =>
+    request<RenderedTemplate>(`/templates/${encodeURIComponent(name)}/preview`, { method: "POST", body: { subject_id, language } }).then(
+      (r) => r.data,
+    ),
+  sampleSubjects: (type: string) => get<{ id: string; key: string }[]>(`/subjects?${new URLSearchParams({ type, limit: "50" })}`),
 };
 
 /** A list answer, whether the server sends a bare list or {items: [...]}-style envelope. */

@@ -136,3 +136,130 @@ export interface SubjectField {
   label?: Labels | string;
   [extra: string]: unknown;
 }
+
+// ---- operations: schedules, outbox, settings (docs/api.md)
+export interface Schedule {
+  flow: string;
+  name: string;
+  version: number;
+  every: "day" | "week" | "month" | string;
+  interval: number;
+  weekday: string | null;
+  day_of_month: number | null;
+  at: string;
+  timezone: string | null;
+  active: boolean;
+  next_run_at: string;
+  last_run_at: string | null;
+  failures: number;
+  last_error: string | null;
+  last_error_at: string | null;
+  last_selected?: number | null;
+  last_started?: number | null;
+}
+
+export interface RunNowResult {
+  message: string;
+  ran: boolean;
+  selected: number;
+  started: number;
+  error: string | null;
+  schedule: Schedule;
+}
+
+export type OutboxState = "queued" | "sent" | "failed" | "ready";
+export interface OutboxItem {
+  id: string;
+  kind: "email" | "letter" | string;
+  status: OutboxState;
+  recipients: string[];
+  subject: string;
+  template: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  sent_at: string | null;
+  instance_id: string | null;
+  flow: string | null;
+  flow_name: string | null;
+  subject_id: string | null;
+  subject_key: string | null;
+  subject_type: string | null;
+}
+export interface OutboxMessage extends OutboxItem {
+  body: string;
+  text: string;
+}
+
+export type MailSecurity = "starttls" | "tls" | "none";
+export interface EmailSettings {
+  configured: boolean;
+  host?: string | null;
+  port?: number | null;
+  security?: MailSecurity | null;
+  username?: string | null;
+  password_set: boolean;
+  sender_address?: string | null;
+  sender_name: string;
+  reply_to?: string | null;
+  default_language: Lang;
+  updated_at?: string | null;
+  updated_by?: string | null;
+}
+export interface EmailSettingsInput {
+  host: string;
+  port: number;
+  security: MailSecurity;
+  username?: string | null;
+  password?: string | null; // left out: the stored one is kept
+  sender_address: string;
+  sender_name: string;
+  reply_to?: string | null;
+  default_language?: Lang | null;
+}
+export interface MailTestResult {
+  ok: boolean;
+  outcome: string;
+  detail: string;
+  smtp_code?: number | null;
+  server: string;
+  to: string;
+}
+
+export type PortalReaction = "copy" | "paid" | "arrangement" | "promise";
+export interface PortalSettings {
+  reactions: PortalReaction[];
+  max_instalments: number;
+  min_instalment_amount: string;
+  max_term_days: number;
+  promise_grace_days: number;
+  link_days: number;
+  texts: Partial<Record<Lang, { intro?: string; new_link?: string }>>;
+  updated_at?: string | null;
+  updated_by?: string;
+}
+
+export interface TemplateText {
+  subject: string;
+  html: string;
+  text?: string;
+}
+export interface TemplateSummary {
+  name: string;
+  subject_type: string;
+  description: string;
+  languages: Lang[];
+  updated_at: string;
+  updated_by: string;
+}
+export interface MessageTemplate extends TemplateSummary {
+  texts: Partial<Record<Lang, TemplateText>>;
+}
+export interface RenderedTemplate {
+  name: string;
+  language: Lang;
+  subject: string;
+  html: string;
+  text: string;
+}
