@@ -23,6 +23,7 @@ from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeContr
 from procedo.api.resources.facts import SubjectFactsController
 from procedo.api.resources.flows import FlowController
 from procedo.api.resources.instances import InstanceController
+from procedo.api.resources.letters import LetterController, LetterheadController
 from procedo.api.resources.outbox import OutboxController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
 from procedo.api.resources.payments import PaymentController
@@ -65,6 +66,8 @@ CONTROLLERS = [
     PaymentController,
     PortalAdminController,
     OutboxController,
+    LetterController,
+    LetterheadController,
 ]
 
 

@@ -347,6 +347,11 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    # Letters: the print batch it went out in, and its PDF once drawn (db/letters.py).
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("print_batches.id", ondelete="SET NULL"), index=True
+    )
+    document: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
 
 
 class Event(Base):

@@ -1,0 +1,228 @@
+"""Letters from the outbox to paper: the letterhead, a letter's PDF, print batches.
+
+A letter node queues an outbox row of kind ``letter`` (status ``ready``). Its PDF is
+drawn the first time someone downloads it or a batch takes it in, then kept, so a
+reprint is the letter that went out. A batch takes every letter still waiting, draws
+the ones without a PDF in one go, and is marked printed when it left the printer;
+its letters then count as sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Final
+
+import msgspec
+import sqlalchemy as sa
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy.orm import Session
+
+from procedo.db import letters as dbl
+from procedo.db import models as m
+from procedo.db.receivables import OpenItem
+from procedo.messaging import letters
+from procedo.messaging.epc import EpcError, iban_is_valid
+from procedo.receivables.references import compact, is_rf
+
+OPEN_STATUSES: Final = ("open", "dispute", "promise", "payment_plan")
+MONTHS: Final = {
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "en": "January February March April May June July August September October November December",
+}
+
+
+class PrintProblem(ValueError):
+    """Bad letterhead input or a batch that cannot be made; says what to do."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class LetterheadIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    address: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    iban: Annotated[str, msgspec.Meta(max_length=42)] = ""
+    bic: Annotated[str, msgspec.Meta(max_length=11)] = ""
+    footer: Annotated[str, msgspec.Meta(max_length=300)] = ""
+
+
+class LetterheadOut(msgspec.Struct):
+    name: str
+    address: str
+    iban: str
+    bic: str
+    footer: str
+    configured: bool
+
+
+def read_letterhead(session: Session, tenant_id: uuid.UUID) -> letters.Letterhead:
+    row = session.get(dbl.Letterhead, tenant_id)
+    if row is None:
+        tenant = session.get(m.Tenant, tenant_id)
+        return letters.Letterhead(name=tenant.name if tenant else "")
+    return letters.Letterhead(row.name, row.address, row.iban, row.bic, row.footer)
+
+
+def letterhead_out(session: Session, tenant_id: uuid.UUID) -> LetterheadOut:
+    head = read_letterhead(session, tenant_id)
+    configured = session.get(dbl.Letterhead, tenant_id) is not None
+    return LetterheadOut(head.name, head.address, head.iban, head.bic, head.footer, configured)
+
+
+def save_letterhead(session: Session, tenant_id: uuid.UUID, body: LetterheadIn, by: str) -> None:
+    iban = compact(body.iban)
+    if iban and not iban_is_valid(iban):
+        raise PrintProblem("$.iban", f"IBAN {body.iban!r} is not valid: check the digits")
+    row = session.get(dbl.Letterhead, tenant_id) or dbl.Letterhead(tenant_id=tenant_id)
+    row.name, row.address, row.iban = body.name.strip(), body.address.strip(), iban
+    row.bic, row.footer = compact(body.bic), body.footer.strip()
+    row.updated_at, row.updated_by = dt.datetime.now(dt.UTC), by
+    session.add(row)
+
+
+def long_date(day: dt.date, language: str) -> str:
+    """3 december 2026 / 3. Dezember 2026 / 3 December 2026."""
+    lang = language if language in MONTHS else "nl"
+    month = MONTHS[lang].split()[day.month - 1]
+    return f"{day.day}. {month} {day.year}" if lang == "de" else f"{day.day} {month} {day.year}"
+
+
+def _payment(session: Session, subject: m.Subject) -> letters.Payment | None:
+    """A debtor's open debt and the reference of its oldest open item, for the QR code."""
+    if subject.type != "debtor":
+        return None
+    items = session.execute(
+        sa.select(OpenItem.open_amount, OpenItem.payment_reference)
+        .where(OpenItem.debtor_id == subject.id, OpenItem.status.in_(OPEN_STATUSES))
+        .order_by(OpenItem.due_date, OpenItem.number)
+    ).all()
+    total = sum((amount for amount, _ in items), Decimal("0"))
+    if total <= 0:
+        return None
+    references = [ref for _, ref in items if ref and is_rf(ref)]
+    return letters.Payment(total, references[0] if len(items) == 1 and references else "")
+
+
+def letter_of(session: Session, row: m.Outbox) -> letters.Letter:
+    """What the letter says and to whom: the outbox row and its subject as it is now."""
+    subject = None
+    if row.instance_id is not None:
+        instance = session.get(m.Instance, row.instance_id)
+        subject = session.get(m.Subject, instance.subject_id) if instance else None
+    fields = subject.fields if subject else {}
+    language = str(fields.get("language") or "nl")
+    name = str(fields.get("name") or (subject.key if subject else ""))
+    recipient = "\n".join([name, str(fields.get("address") or "")])
+    return letters.Letter(
+        recipient=recipient,
+        subject=row.subject,
+        body=row.body,
+        date=long_date(row.created_at.date(), language),
+        language=language,
+        customer=subject.key if subject else "",
+        payment=_payment(session, subject) if subject else None,
+    )
+
+
+def _draw(session: Session, tenant_id: uuid.UUID, rows: Sequence[m.Outbox]) -> None:
+    """Draw the PDFs of letters that have none yet, all in one document, then split it."""
+    todo = [row for row in rows if row.document is None]
+    if not todo:
+        return
+    head = read_letterhead(session, tenant_id)
+    try:
+        document, ranges = letters.render_with_pages([letter_of(session, r) for r in todo], head)
+    except EpcError as exc:
+        raise PrintProblem("letterhead.iban", f"{exc}") from exc
+    reader = PdfReader(io.BytesIO(document))
+    for row, (first, count) in zip(todo, ranges, strict=True):
+        writer = PdfWriter()
+        for index in range(first, first + count):
+            writer.add_page(reader.pages[index])
+        out = io.BytesIO()
+        writer.write(out)
+        row.document = out.getvalue()
+
+
+def letter_document(session: Session, tenant_id: uuid.UUID, letter_id: uuid.UUID) -> bytes:
+    row = _letter(session, tenant_id, letter_id)
+    _draw(session, tenant_id, [row])
+    assert row.document is not None
+    return row.document
+
+
+def _letter(session: Session, tenant_id: uuid.UUID, letter_id: uuid.UUID) -> m.Outbox:
+    row = session.get(m.Outbox, letter_id)
+    if row is None or row.tenant_id != tenant_id or row.kind != "letter":
+        raise LookupError(f"no letter {letter_id} in this tenant")
+    return row
+
+
+def create_batch(session: Session, tenant_id: uuid.UUID, by: str) -> dbl.PrintBatch:
+    """Every letter waiting for print, in one batch, each with its PDF drawn."""
+    rows = session.scalars(
+        sa.select(m.Outbox)
+        .where(
+            m.Outbox.tenant_id == tenant_id,
+            m.Outbox.kind == "letter",
+            m.Outbox.status == "ready",
+            m.Outbox.batch_id.is_(None),
+        )
+        .order_by(m.Outbox.created_at, m.Outbox.id)
+        .with_for_update()
+    ).all()
+    if not rows:
+        raise PrintProblem("letters", "no letters are waiting for print")
+    _draw(session, tenant_id, rows)
+    batch = dbl.PrintBatch(tenant_id=tenant_id, letters=len(rows), created_by=by)
+    session.add(batch)
+    session.flush()
+    for row in rows:
+        row.batch_id = batch.id
+    return batch
+
+
+def batch_document(session: Session, tenant_id: uuid.UUID, batch_id: uuid.UUID) -> bytes:
+    """The batch's letters as one PDF to print, in the order they were queued."""
+    _batch(session, tenant_id, batch_id)
+    documents = session.scalars(
+        sa.select(m.Outbox.document)
+        .where(m.Outbox.batch_id == batch_id, m.Outbox.tenant_id == tenant_id)
+        .order_by(m.Outbox.created_at, m.Outbox.id)
+    ).all()
+    writer = PdfWriter()
+    for document in documents:
+        if document is not None:
+            writer.append(PdfReader(io.BytesIO(document)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def mark_printed(
+    session: Session, tenant_id: uuid.UUID, batch_id: uuid.UUID, by: str
+) -> dbl.PrintBatch:
+    """The batch left the printer: its letters count as sent from now on."""
+    batch = _batch(session, tenant_id, batch_id)
+    if batch.printed_at is None:
+        now = dt.datetime.now(dt.UTC)
+        batch.printed_at, batch.printed_by = now, by
+        session.execute(
+            sa.update(m.Outbox)
+            .where(m.Outbox.batch_id == batch_id, m.Outbox.status == "ready")
+            .values(status="sent", sent_at=now)
+        )
+    return batch
+
+
+def _batch(session: Session, tenant_id: uuid.UUID, batch_id: uuid.UUID) -> dbl.PrintBatch:
+    batch = session.get(dbl.PrintBatch, batch_id)
+    if batch is None or batch.tenant_id != tenant_id:
+        raise LookupError(f"no print batch {batch_id} in this tenant")
+    return batch
