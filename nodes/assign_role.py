@@ -6,7 +6,7 @@ person doing the task; mandatory ones must be ticked before it can complete
 task stays open, so an `escalate` node can remind and reassign (E5).
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -137,6 +137,25 @@ class AssignRoleParams(Params, kw_only=True, frozen=True):
             ),
         ),
     ] = None
+    # What the task counts as in the subject's computed facts (docs/receivables.md).
+    mark: Annotated[
+        Literal["", "call"],
+        form(
+            Labels("Counts as", "Telt als", "Zählt als"),
+            Labels(
+                "A call task counts in the debtor's open call tasks, and once done in its "
+                "number of calls.",
+                "Een beltaak telt mee in de open beltaken van de debiteur, en afgerond in "
+                "het aantal belpogingen.",
+                "Eine Anrufaufgabe zählt zu den offenen Anrufaufgaben des Debitors, "
+                "erledigt zur Anzahl der Anrufe.",
+            ),
+            options=(
+                ("", Labels("Nothing special", "Niets bijzonders", "Nichts Besonderes")),
+                ("call", Labels("Phone call", "Telefoongesprek", "Telefonanruf")),
+            ),
+        ),
+    ] = ""
 
 
 OVERDUE = Port("overdue", Labels(en="Overdue", nl="Te laat", de="Überfällig"), optional=True)

@@ -34,6 +34,8 @@ DEBTOR: dict[str, Any] = {
     "promised_payment_date": "2026-01-08",
     "paid": False,
 }
+# The debtor's invoice: its debt and whether it "paid" are computed from it.
+PROMISED_ITEMS = [("P-1", dt.date(2026, 1, 2), "812.40")]
 COLLECTION_ITEMS = [
     ("A-1", dt.date(2026, 1, 1), "100.00"),
     ("A-2", dt.date(2026, 1, 12), "50.00"),
@@ -133,27 +135,44 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
         "promise-to-pay",
         "debtor",
         DEBTOR,
-        [("advance", 2 * DAY), ("fields", {"paid": True}), ("advance", 4 * DAY)],
+        [
+            ("open_items", PROMISED_ITEMS),
+            ("advance", 2 * DAY),
+            ("pay", "P-1", "812.40"),
+            ("advance", 4 * DAY),
+        ],
     ),
     "promise-to-pay.broken": (
         "promise-to-pay",
         "debtor",
         DEBTOR,
-        [("advance", 6 * DAY), ("complete", "done")],
+        [("open_items", PROMISED_ITEMS), ("advance", 6 * DAY), ("complete", "done")],
     ),
-    "dunning-level-1.email": ("dunning-level-1", "debtor", DEBTOR, [("complete", "approve")]),
+    # Dunning flows print the debt (812.40) computed from the debtor's invoice, and mark
+    # what they send (mark=dunning_notice, mark=call) so the debtor's counts see it.
+    "dunning-level-1.email": (
+        "dunning-level-1",
+        "debtor",
+        DEBTOR,
+        [("open_items", PROMISED_ITEMS), ("complete", "approve")],
+    ),
     "dunning-level-1.letter-without-email": (
         "dunning-level-1",
         "debtor",
         {**DEBTOR, "email": ""},
-        [("complete", "approve")],
+        [("open_items", PROMISED_ITEMS), ("complete", "approve")],
     ),
-    "dunning-level-2.notice": ("dunning-level-2", "debtor", {**DEBTOR, "dunning_notices": 1}, []),
+    "dunning-level-2.notice": (
+        "dunning-level-2",
+        "debtor",
+        DEBTOR,
+        [("open_items", PROMISED_ITEMS)],
+    ),
     "dunning-phone-call.reached": (
         "dunning-phone-call",
         "debtor",
         DEBTOR,
-        [("complete", "reached")],
+        [("open_items", PROMISED_ITEMS), ("complete", "reached")],
     ),
     # The debtor's open invoices ("open_items", before it starts) make its D.I.P.: 4 on the
     # start day (Mon 5 January), A-2 leading from 13 January once A-1 is paid.

@@ -21,6 +21,7 @@ from procedo.ids import new_id
 from procedo.nodetypes import Refused, TaskCompleted
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
+from procedo.runtime.effects import node_mark
 from procedo.runtime.recurrence import start_variables
 from procedo.runtime.rows import InstanceRow, load_instance, load_subject
 from procedo.runtime.steps import (
@@ -223,7 +224,13 @@ def complete_tasks(
                         "actor": actor,
                         "node_id": task.node_id,
                         "port": outcome,
-                        "data": {"title": task.title, "checkpoints": ticked},
+                        "data": {
+                            "title": task.title,
+                            "checkpoints": ticked,
+                            **node_mark(
+                                rt.compiled(session, instance.flow_version_id), task.node_id
+                            ),
+                        },
                     }
                 ],
             )

@@ -41,6 +41,7 @@ def write_effects(
 ) -> list[dict[str, Any]]:
     notes: list[dict[str, Any]] = []
     noted = 0
+    compiled = rt.compiled(session, instance.flow_version_id)
     for index, emitted in enumerate(step.effects):
         effect = emitted.effect
         token = uuid.UUID(emitted.token) if emitted.token else None
@@ -64,7 +65,11 @@ def write_effects(
                 {
                     "kind": "task_opened",
                     "node_id": emitted.node,
-                    "data": {"title": effect.title, "assignee": effect.assignee.describe()},
+                    "data": {
+                        "title": effect.title,
+                        "assignee": effect.assignee.describe(),
+                        **node_mark(compiled, emitted.node),
+                    },
                 }
             )
         elif isinstance(effect, QueueEmail | QueueLetter):
@@ -77,7 +82,11 @@ def write_effects(
                 {
                     "kind": f"{row['kind']}_queued",
                     "node_id": emitted.node,
-                    "data": {"to": row["recipients"], "subject": row["subject"]},
+                    "data": {
+                        "to": row["recipients"],
+                        "subject": row["subject"],
+                        **node_mark(compiled, emitted.node),
+                    },
                 }
             )
         elif isinstance(effect, EscalateTask) and emitted.origin is not None:
@@ -88,6 +97,14 @@ def write_effects(
             note["seq"] = emitted.seq
         noted = len(notes)
     return notes
+
+
+def node_mark(compiled: eng.Compiled, node_id: str) -> dict[str, str]:
+    """``{"mark": ...}`` when the node says what its message or task counts as
+    (a dunning notice, a call: the subject's computed facts count these rows)."""
+    node = compiled.checked.nodes.get(node_id)
+    mark = getattr(node.params, "mark", "") if node is not None else ""
+    return {"mark": mark} if isinstance(mark, str) and mark else {}
 
 
 def _open_task(
