@@ -84,7 +84,7 @@ export function TemplateLibrary() {
               <tr key={x.name} data-template={x.name}>
                 <td><code>{x.name}</code></td>
                 <td>{typeLabel(x.subject_type)}</td>
-                <td>{x.description}</td>
+                <td data-i18n-skip>{x.description}</td>
                 <td>{x.languages.map((l) => l.toUpperCase()).join(", ")}</td>
                 <td className="muted">{when(x.updated_at, lang)} {t("by")} {x.updated_by}</td>
                 <td className="row-actions"><button className="small" onClick={() => open(x.name)}>{t("opsEdit")}</button></td>
@@ -249,7 +249,7 @@ function TemplatePreview({ template, language }: { template: MessageTemplate; la
       {error && <div className="error-box" role="alert">{error}</div>}
       {rendered && (
         <div className="ops-rendered">
-          <div><strong data-testid="preview-subject">{rendered.subject}</strong></div>
+          <div><strong data-i18n-skip data-testid="preview-subject">{rendered.subject}</strong></div>
           <iframe className="ops-body" title={t("opsPreview")} sandbox="" srcDoc={rendered.html} data-testid="preview-body" />
         </div>
       )}

@@ -88,9 +88,9 @@ export function OutboxPage() {
               <tr key={m.id} data-message={m.id} className="ops-clickable" onClick={() => setOpen(m.id)}>
                 <td className="ops-nowrap">{when(m.created_at, lang)}</td>
                 <td>{m.kind === "letter" ? t("opsLetter") : t("opsEmail")}</td>
-                <td>{m.recipients.length ? m.recipients.join(", ") : <span className="muted">{t("opsNoRecipient")}</span>}</td>
+                <td data-i18n-skip={m.recipients.length ? "" : undefined}>{m.recipients.length ? m.recipients.join(", ") : <span className="muted">{t("opsNoRecipient")}</span>}</td>
                 <td>
-                  <a href="#" onClick={(e) => { e.preventDefault(); setOpen(m.id); }}>{m.template && m.status === "queued" ? <span className="muted">{t("opsFromTemplate", { name: m.template })}</span> : m.subject}</a>
+                  <a href="#" onClick={(e) => { e.preventDefault(); setOpen(m.id); }} data-i18n-skip={m.template && m.status === "queued" ? undefined : ""}>{m.template && m.status === "queued" ? <span className="muted">{t("opsFromTemplate", { name: m.template })}</span> : m.subject}</a>
                 </td>
                 <td><StateCell m={m} /></td>
                 <td><Origin m={m} /></td>
@@ -120,7 +120,7 @@ function StateCell({ m }: { m: OutboxItem }) {
       {m.status === "queued" && m.last_error && (
         <div className="small-text ops-warn">{t("opsRetrying", { n: m.attempts, when: when(m.next_attempt_at, lang) })}</div>
       )}
-      {m.status === "failed" && m.last_error && <div className="small-text ops-error-line" title={m.last_error}>{m.last_error}</div>}
+      {m.status === "failed" && m.last_error && <div className="small-text ops-error-line" title={m.last_error} data-i18n-skip>{m.last_error}</div>}
     </div>
   );
 }
@@ -130,10 +130,10 @@ function Origin({ m }: { m: OutboxItem }) {
   if (!m.instance_id) return <span className="muted">{t("opsByHand")}</span>;
   return (
     <div>
-      {m.flow && <a href={`/running/${m.flow}`} onClick={(e) => link(e, `/running/${encodeURIComponent(m.flow!)}`)}>{m.flow_name ?? m.flow}</a>}
+      {m.flow && <a data-i18n-skip href={`/running/${m.flow}`} onClick={(e) => link(e, `/running/${encodeURIComponent(m.flow!)}`)}>{m.flow_name ?? m.flow}</a>}
       {m.subject_id && (
         <div className="small-text">
-          <a href={`/subjects/${m.subject_id}`} data-testid="subject-link" onClick={(e) => link(e, `/subjects/${m.subject_id}`)}>{m.subject_key}</a>
+          <a data-i18n-skip href={`/subjects/${m.subject_id}`} data-testid="subject-link" onClick={(e) => link(e, `/subjects/${m.subject_id}`)}>{m.subject_key}</a>
         </div>
       )}
     </div>
@@ -183,8 +183,8 @@ function MessageDialog({ id, onClose, onChanged }: { id: string; onClose: () => 
           <>
             <table className="fields-table">
               <tbody>
-                <tr><td>{t("opsSubjectLine")}</td><td><strong data-testid="message-subject">{message.subject}</strong></td></tr>
-                <tr><td>{t("opsTo")}</td><td>{message.recipients.join(", ") || t("opsNoRecipient")}</td></tr>
+                <tr><td>{t("opsSubjectLine")}</td><td><strong data-i18n-skip data-testid="message-subject">{message.subject}</strong></td></tr>
+                <tr><td>{t("opsTo")}</td><td data-i18n-skip={message.recipients.length ? "" : undefined}>{message.recipients.join(", ") || t("opsNoRecipient")}</td></tr>
                 <tr><td>{t("status")}</td><td><StateCell m={message} /></td></tr>
                 <tr><td>{t("opsWhen")}</td><td>{when(message.created_at, lang)}</td></tr>
                 <tr><td>{t("opsAttempts")}</td><td>{message.attempts}</td></tr>

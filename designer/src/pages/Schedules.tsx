@@ -73,7 +73,7 @@ export function SchedulesPage() {
             {schedules.map((s) => (
               <tr key={s.flow} data-schedule={s.flow} className={s.active ? "" : "ops-inactive"}>
                 <td>
-                  <a href={`/flows/${s.flow}`} onClick={(e) => { e.preventDefault(); navigate(`/flows/${encodeURIComponent(s.flow)}`); }}><strong>{s.name}</strong></a>
+                  <a href={`/flows/${s.flow}`} onClick={(e) => { e.preventDefault(); navigate(`/flows/${encodeURIComponent(s.flow)}`); }} data-i18n-skip><strong>{s.name}</strong></a>
                   <div className="muted small-text"><code>{s.flow}</code> · {t("version")} {s.version}</div>
                   {s.failures > 0 && (
                     <div className="ops-failing" data-testid="schedule-error">
