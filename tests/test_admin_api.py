@@ -208,5 +208,6 @@ def test_members_say_who_and_for_which_subject(backend: Backend, base_url: str) 
         "key": "C-2001",
         "name": "Studio Noord B.V.",
     }
+    assert client_member["active"] is True
     eva = _users(acme)["eva@acme.example"]
     assert (eva["roles"], eva["subject_roles"]) == (["Fiscaal"], 1)

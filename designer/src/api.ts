@@ -1,5 +1,11 @@
 // The HTTP API client (docs/api.md): same origin, session cookie, CSRF header on unsafe requests.
 import type {
+  Access,
+  AdminRole,
+  RoleChanged,
+  RoleMember,
+  SubjectRef,
+  UserRow,
   Flow,
   FlowRecord,
   FlowSummary,
@@ -198,6 +204,24 @@ export const api = {
   claim: (id: string) => request(`/tasks/${encodeURIComponent(id)}/claim`, { method: "POST", body: {} }),
   complete: (id: string, outcome: string, checkpoints: string[]) =>
     request(`/tasks/${encodeURIComponent(id)}/complete`, { method: "POST", body: { outcome, checkpoints } }),
+  // roles and users (admin)
+  roles: () => getAll<AdminRole>("/roles"),
+  createRole: (name: string, label: string) => request<AdminRole>("/roles", { method: "POST", body: { name, label } }).then((r) => r.data),
+  changeRole: (name: string, change: { name?: string; label?: string }) =>
+    request<RoleChanged>(`/roles/${encodeURIComponent(name)}`, { method: "PATCH", body: change }).then((r) => r.data),
+  deleteRole: (name: string) => request(`/roles/${encodeURIComponent(name)}`, { method: "DELETE" }),
+  addMember: (role: string, email: string, subject_id?: string) =>
+    request<RoleMember[]>(`/roles/${encodeURIComponent(role)}/members`, { method: "POST", body: subject_id ? { email, subject_id } : { email } }).then((r) => r.data),
+  removeMember: (role: string, email: string, subject_id?: string) =>
+    request(`/roles/${encodeURIComponent(role)}/members?${new URLSearchParams(subject_id ? { email, subject_id } : { email })}`, { method: "DELETE" }),
+  findSubjects: (q: string) => get<SubjectRef[]>(`/roles/subjects?${new URLSearchParams({ q })}`),
+  users: () => getAll<UserRow>("/users"),
+  addUser: (email: string, name: string, access: Access) =>
+    request<{ user: UserRow; password: string }>("/users", { method: "POST", body: { email, name, access } }).then((r) => r.data),
+  changeUser: (id: string, change: { name?: string; access?: Access; active?: boolean }) =>
+    request<UserRow>(`/users/${encodeURIComponent(id)}`, { method: "PATCH", body: change }).then((r) => r.data),
+  resetPassword: (id: string) =>
+    request<{ user: UserRow; password: string }>(`/users/${encodeURIComponent(id)}/password-reset`, { method: "POST" }).then((r) => r.data),
   // operations: schedules, outbox, settings, templates
   schedules: () => getAll<Schedule>("/schedules"),
   runSchedule: (key: string) =>

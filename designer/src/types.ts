@@ -263,3 +263,48 @@ export interface RenderedTemplate {
   html: string;
   text: string;
 }
+
+// ---- roles and users (admin; backend/procedo/api/resources/roles.py, users.py)
+export interface SubjectRef {
+  id: string;
+  type: string;
+  key: string;
+  name: string;
+}
+
+export interface RoleMember {
+  email: string;
+  name: string;
+  subject_id: string | null;
+  subject: SubjectRef | null;
+  /** A deactivated user stays a member but gets no work. */
+  active: boolean;
+}
+
+export interface AdminRole {
+  name: string;
+  label: string;
+  members: RoleMember[];
+  /** A standard role's label per language; {} for the office's own roles. */
+  labels: Partial<Labels>;
+}
+
+export interface RoleChanged {
+  name: string;
+  label: string;
+  drafts_updated: string[];
+  to_publish: string[];
+}
+
+export type Access = "admin" | "designer" | "member" | "partner";
+
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  access: Access;
+  active: boolean;
+  created_at: string;
+  roles: string[];
+  subject_roles: number;
+}

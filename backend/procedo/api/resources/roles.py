@@ -60,6 +60,8 @@ class MemberOut(msgspec.Struct):
     # For the screens: the user's name, and which subject a per-subject member is for.
     name: str = ""
     subject: SubjectRef | None = None
+    # A deactivated user stays a member but gets no work (runtime/roles.py).
+    active: bool = True
 
 
 class SubjectRef(msgspec.Struct):
@@ -96,15 +98,15 @@ def subject_ref(subject: m.Subject) -> SubjectRef:
 def _members(session: Session, role_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[MemberOut]]:
     found: dict[uuid.UUID, list[MemberOut]] = {ident: [] for ident in role_ids}
     rows = session.execute(
-        sa.select(m.RoleMember.role_id, m.User.email, m.User.name, m.Subject)
+        sa.select(m.RoleMember.role_id, m.User.email, m.User.name, m.User.active, m.Subject)
         .join(m.User, m.User.id == m.RoleMember.user_id)
         .outerjoin(m.Subject, m.Subject.id == m.RoleMember.subject_id)
         .where(m.RoleMember.role_id.in_(role_ids))
         .order_by(m.User.email)
     )
-    for role_id, email, name, subject in rows:
+    for role_id, email, name, active, subject in rows:
         ref = subject_ref(subject) if subject is not None else None
-        found[role_id].append(MemberOut(email, ref.id if ref else None, name, ref))
+        found[role_id].append(MemberOut(email, ref.id if ref else None, name, ref, active))
     return found
 
 
