@@ -49,12 +49,12 @@ export function SubjectPage({ id }: { id: string }) {
   }, [id]);
 
   useEffect(() => {
-    api.subject(id).then(
-      async (s) => {
-        setSubject(s);
-        const types = await api.subjectTypeList();
+    // The subject and its type together: its fields show with their labels at once.
+    Promise.all([api.subject(id), api.subjectTypeList()]).then(
+      ([s, types]) => {
         const found = types.find((x) => x.name === s.type) ?? null;
         setType(found);
+        setSubject(s);
         if (found?.fields.some((f) => f.computed)) api.subjectFacts(id).then(setFacts, () => undefined);
         if (s.type === "debtor") api.debtorPayments(id).then(setPayments, () => setPayments(null));
       },
