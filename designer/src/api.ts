@@ -9,11 +9,16 @@ import type {
   Flow,
   FlowRecord,
   FlowSummary,
+  InstanceDetail,
+  InstanceSummary,
   NodeTypeInfo,
+  PersonChoice,
   Problem,
+  RoleChoice,
   Rule,
   User,
   VersionInfo,
+  WorkTask,
   EmailSettings,
   EmailSettingsInput,
   Lang,
@@ -204,6 +209,19 @@ export const api = {
   claim: (id: string) => request(`/tasks/${encodeURIComponent(id)}/claim`, { method: "POST", body: {} }),
   complete: (id: string, outcome: string, checkpoints: string[]) =>
     request(`/tasks/${encodeURIComponent(id)}/complete`, { method: "POST", body: { outcome, checkpoints } }),
+  // work: everyone's tasks, instances across flows
+  allTasks: (query: URLSearchParams) => get<WorkTask[]>(`/tasks?${query}`),
+  reassignTask: (id: string, to: { user: string } | { role: string }, reason: string) =>
+    request<WorkTask>(`/tasks/${encodeURIComponent(id)}/reassign`, { method: "POST", body: { ...to, ...(reason ? { reason } : {}) } }).then(
+      (r) => r.data,
+    ),
+  instanceList: (params: Record<string, string>) => get<InstanceSummary[]>(`/instances?${new URLSearchParams(params)}`),
+  retryInstance: (id: string) =>
+    request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/retry`, { method: "POST" }).then((r) => r.data),
+  cancelInstance: (id: string, reason: string) =>
+    request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/cancel`, { method: "POST", body: { reason } }).then((r) => r.data),
+  roleChoices: () => getAll<RoleChoice>("/roles"),
+  personChoices: () => getAll<PersonChoice>("/users"),
   // roles and users (admin)
   roles: () => getAll<AdminRole>("/roles"),
   createRole: (name: string, label: string) => request<AdminRole>("/roles", { method: "POST", body: { name, label } }).then((r) => r.data),

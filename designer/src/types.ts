@@ -308,3 +308,48 @@ export interface UserRow {
   roles: string[];
   subject_roles: number;
 }
+
+// ---- work: all tasks, instances (docs/api.md)
+export interface WorkTask {
+  id: string;
+  instance_id: string;
+  node: string;
+  title: string;
+  role: string | null;
+  assignee: string | null;
+  candidates: string[];
+  status: string;
+  due: string | null;
+  overdue: boolean;
+  created_at: string;
+  subject: { id: string; type: string; key: string; status: string };
+}
+export interface InstanceSummary {
+  id: string;
+  flow: string;
+  version: number;
+  subject_id: string;
+  subject_key: string;
+  status: string;
+  positions: string[];
+  started_at: string;
+  updated_at: string;
+  error?: string | null;
+  failed_node?: string | null;
+}
+export interface InstanceDetail extends Omit<InstanceSummary, "subject_id" | "subject_key"> {
+  subject: { id: string; type: string; key: string; status: string };
+  error: string | null;
+  ended_at: string | null;
+}
+/** A role or a person to give tasks to (GET /roles, GET /users). */
+export interface RoleChoice {
+  name: string;
+  label: string;
+  labels?: Partial<Record<Lang, string>>;
+}
+export interface PersonChoice {
+  email: string;
+  name?: string | null;
+  access: string;
+}

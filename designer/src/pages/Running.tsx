@@ -1,41 +1,21 @@
 // Running flows: per version, how many instances wait at each node; an instance's
-// path and history on the canvas; an admin drags its marker to another node (E8).
+// path and history on the canvas; an admin drags its marker to another node (E8), and
+// retries or cancels (with a reason) an instance; a failed one shows its error in words.
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { api, ApiError, asList } from "../api";
 import { useCatalogue } from "../catalogue";
 import { useT } from "../i18n";
-import { navigate } from "../router";
+import { navigate, useLocation } from "../router";
 import { useUser } from "../user";
 import { flowToCanvas, type CanvasEdge, type CanvasNode } from "../flow/mapping";
 import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
 import { docOf } from "../flow/document";
-import type { Flow, VersionInfo } from "../types";
-import { when } from "../util";
-
-interface InstanceSummary {
-  id: string;
-  flow: string;
-  version: number;
-  subject_id: string;
-  subject_key?: string;
-  status: string;
-  positions: string[];
-  started_at?: string;
-  updated_at?: string;
-}
-
-interface HistoryRow {
-  seq: number;
-  at: string;
-  actor: string;
-  kind: string;
-  node: string | null;
-  to_node: string | null;
-  port: string | null;
-  reason: string | null;
-  data: Record<string, unknown>;
-}
+import type { Flow, InstanceSummary, VersionInfo } from "../types";
+import { HistoryList } from "../components/HistoryList";
+import type { HistoryEntry } from "../history/describe";
+import { ENDED, mayCancel, mayRetry } from "../work/logic";
+import { CancelDialog, FailureBox, statusText } from "../work/parts";
 
 export function RunningPage({ flowKey }: { flowKey: string }) {
   return (
@@ -59,7 +39,11 @@ function Running({ flowKey }: { flowKey: string }) {
   const [instances, setInstances] = useState<InstanceSummary[]>([]);
   const [showAll, setShowAll] = useState(false);
   const [selected, setSelected] = useState<InstanceSummary | null>(null);
-  const [history, setHistory] = useState<HistoryRow[]>([]);
+  const [history, setHistory] = useState<HistoryEntry[]>([]);
+  const [cancelling, setCancelling] = useState(false);
+  const [notice, setNotice] = useState("");
+  const { query } = useLocation();
+  const asked = query.get("instance");
   const [moveTo, setMoveTo] = useState<string | null>(null);
   const [reason, setReason] = useState("");
   const [error, setError] = useState("");
@@ -95,9 +79,20 @@ function Running({ flowKey }: { flowKey: string }) {
   const loadInstances = useCallback(async () => {
     const params: Record<string, string> = { flow: flowKey };
     const data = await api.instances(params).catch(() => []);
-    setInstances(asList<InstanceSummary>(data));
+    const list = asList<InstanceSummary>(data);
+    setInstances(list);
+    return list;
   }, [flowKey]);
   useEffect(() => { void loadInstances(); }, [loadInstances]);
+
+  // Opened from the instances list or all tasks: that instance, selected.
+  useEffect(() => {
+    if (!asked) return;
+    void api.instance(asked).then(
+      (detail) => { const d = detail as unknown as InstanceSummary & { subject?: { id: string; key: string } }; void open({ ...d, subject_id: d.subject?.id ?? "", subject_key: d.subject?.key ?? "" }); },
+      () => undefined,
+    );
+  }, [asked]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const open = useCallback(
     async (inst: InstanceSummary) => {
@@ -106,7 +101,7 @@ function Running({ flowKey }: { flowKey: string }) {
         const detail = (await api.instance(inst.id)) as unknown as InstanceSummary;
         setSelected({ ...inst, ...detail });
         if (detail.version && detail.version !== version) setVersion(detail.version);
-        setHistory(asList<HistoryRow>(await api.history(inst.id)));
+        setHistory(asList<HistoryEntry>(await api.history(inst.id)));
       } catch (e) {
         setError(e instanceof ApiError ? e.detail : String(e));
       }
@@ -136,7 +131,7 @@ function Running({ flowKey }: { flowKey: string }) {
       counts,
       path: selected ? path.nodesOn : undefined,
       positions: selected ? new Set(selected.positions ?? []) : undefined,
-      markerDraggable: isAdmin && selected?.status !== "completed",
+      markerDraggable: isAdmin && !!selected && !ENDED.has(selected.status),
       onMarkerDrop: isAdmin && selected ? (id: string) => { if (!selected.positions.includes(id)) { setMoveTo(id); setReason(""); } } : undefined,
     }),
     [catalogue, lang, counts, selected, path, isAdmin],
@@ -146,6 +141,38 @@ function Running({ flowKey }: { flowKey: string }) {
     () => (selected ? edges.map((e) => (path.edgesOn.has(e.id) ? { ...e, className: "on-path", animated: true } : e)) : edges),
     [edges, path, selected],
   );
+
+  async function refreshSelected(id: string) {
+    const list = await loadInstances();
+    const row = list.find((i) => i.id === id);
+    if (row) await open(row);
+    else if (selected) await open(selected);
+    if (version !== null) setCounts(await api.counts(flowKey, version).catch(() => ({})));
+  }
+
+  async function retry() {
+    if (!selected) return;
+    setError("");
+    try {
+      const after = await api.retryInstance(selected.id);
+      setNotice(after.status === "failed" ? t("wRetriedFailed") : t("wRetriedOk", { status: statusText(t, after.status) }));
+    } catch (e) {
+      setError(e instanceof ApiError ? e.detail : String(e));
+    }
+    await refreshSelected(selected.id);
+  }
+
+  async function cancel(reason: string) {
+    if (!selected) return;
+    try {
+      await api.cancelInstance(selected.id, reason);
+      setCancelling(false);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.detail : String(e));
+      setCancelling(false);
+    }
+    await refreshSelected(selected.id);
+  }
 
   async function doMove() {
     if (!selected || !moveTo) return;
@@ -190,7 +217,7 @@ function Running({ flowKey }: { flowKey: string }) {
                 <div key={inst.id} className={`list-item ${selected?.id === inst.id ? "on" : ""}`} onClick={() => void open(inst)} data-instance={inst.id}>
                   <div className="title">{inst.subject_key ?? inst.subject_id}</div>
                   <div className="muted small-text">
-                    v{inst.version} · {inst.status} · {(inst.positions ?? []).map(nodeName).join(", ") || "—"}
+                    v{inst.version} · {statusText(t, inst.status)} · {(inst.positions ?? []).map(nodeName).join(", ") || "—"}
                   </div>
                 </div>
               ))}
@@ -220,22 +247,24 @@ function Running({ flowKey }: { flowKey: string }) {
             <aside className="running-side" data-testid="instance-detail">
               <div className="params-panel">
                 <div className="panel-head"><div className="panel-type">{selected.subject_key ?? selected.subject_id}</div><div className="muted small-text">{selected.id}</div></div>
-                <div>{t("status")}: <strong>{selected.status}</strong> · v{selected.version}</div>
+                <div>{t("status")}: <strong data-testid="instance-status">{statusText(t, selected.status)}</strong> · v{selected.version}</div>
                 <div>{t("path")}: {(selected.positions ?? []).map(nodeName).join(", ") || "—"}</div>
-                {isAdmin && selected.status !== "completed" && <div className="hint small-text">{t("dragMarker")}</div>}
+                {selected.status === "failed" && <FailureBox error={selected.error} failedNode={selected.failed_node} nodeLabel={nodeName} />}
+                {notice && <div className="work-notice" role="status">{notice}</div>}
+                {isAdmin && (mayRetry(selected.status) || mayCancel(selected.status)) && (
+                  <div className="row-actions" style={{ justifyContent: "flex-start" }}>
+                    {mayRetry(selected.status) && <button className="primary" onClick={() => void retry()} data-action="retry">{t("wRetry")}</button>}
+                    {mayCancel(selected.status) && <button className="danger" onClick={() => setCancelling(true)} data-action="cancel">{t("wCancelInstance")}</button>}
+                  </div>
+                )}
+                {isAdmin && !ENDED.has(selected.status) && <div className="hint small-text">{t("dragMarker")}</div>}
                 <h3 style={{ margin: "8px 0 0" }}>{t("history")}</h3>
-                <ul className="history-list" data-testid="history">
-                  {history.map((h) => (
-                    <li key={h.seq}>
-                      <div><strong>{h.kind}</strong> {h.node ? <code>{h.node}</code> : null}{h.port ? <> → <code>{h.port}</code></> : null}{h.to_node ? <> → <code>{h.to_node}</code></> : null}</div>
-                      <div className="muted small-text">{when(h.at, lang)} · {h.actor}{h.reason ? ` · “${h.reason}”` : ""}</div>
-                    </li>
-                  ))}
-                </ul>
+                <HistoryList entries={history} nodeLabel={nodeName} />
               </div>
             </aside>
           )}
         </div>
+        {cancelling && selected && <CancelDialog count={1} onCancel={() => setCancelling(false)} onDone={cancel} />}
         {moveTo && selected && (
           <div className="modal-backdrop">
             <form className="modal" onSubmit={(e) => { e.preventDefault(); void doMove(); }} data-testid="move-dialog">

@@ -1,0 +1,194 @@
+"""The work screens in real Chromium against `procedo serve --demo`, as the demo admin.
+
+All tasks: anna's approval is there and goes to ben. Instances: a flow whose email
+prints a field the debtor lacks fails; its error shows in words; the admin fills the
+field and retries, and it completes. In the running view another failed instance is
+cancelled with a reason, and the history shows it. In German none of the work
+screens' English texts show.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.browser.conftest import ROOT, Server
+
+FLOW_KEY = "phone-reminder"
+WORK_TEXTS = ROOT / "designer" / "src" / "texts" / "work.ts"
+
+
+def log_in(page: Any, server: Server) -> None:
+    page.goto("/")
+    page.fill("input[name=tenant]", server.tenant)
+    page.fill("input[name=email]", server.email)
+    page.fill("input[name=password]", server.password)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".topbar nav")
+
+
+def api(page: Any, method: str, path: str, body: Any = None) -> Any:
+    """A call as the logged-in user (session cookie plus the CSRF header)."""
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "procedo_csrf")
+    response = page.request.fetch(
+        f"/api/v1{path}",
+        method=method,
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+        data=json.dumps(body) if body is not None else None,
+    )
+    assert response.ok, f"{method} {path}: {response.status} {response.text()}"
+    text = response.text()
+    return json.loads(text) if text else None
+
+
+def go(page: Any, path: str) -> None:
+    """Open a page through the top bar's navigation."""
+    page.click(f".topbar nav a[href='{path}']")
+
+
+def phone_reminder() -> dict[str, Any]:
+    """A debtor flow whose email prints the phone number, which the demo debtors lack."""
+    return {
+        "format": "procedo.flow/1",
+        "key": FLOW_KEY,
+        "name": "Phone reminder",
+        "subject_type": "debtor",
+        "trigger": {"kind": "manual"},
+        "nodes": [
+            {"id": "start", "type": "start"},
+            {
+                "id": "mail",
+                "type": "email",
+                "label": "Send reminder",
+                "params": {
+                    "to": {"kind": "address", "address": "desk@demo.example"},
+                    "subject": "Call us",
+                    "body": "Please call us back on {{ subject.phone }}.",
+                },
+            },
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "source_port": "next", "target": "mail"},
+            {"id": "e2", "source": "mail", "source_port": "sent", "target": "end"},
+        ],
+    }
+
+
+def debtor(page: Any, key: str) -> dict[str, Any]:
+    (found,) = api(page, "GET", f"/subjects?type=debtor&key={key}")
+    return dict(found)
+
+
+def test_all_tasks_reassign_failed_instances_retry_and_cancel(page: Any, server: Server) -> None:
+    log_in(page, server)
+
+    # All tasks: narrowed to anna, her approval; given to ben.
+    go(page, "/tasks")
+    page.wait_for_selector("[data-testid=tasks-page] [data-task]")
+    page.select_option("select[name=user]", "anna@demo.example")
+    row = page.locator("[data-task]", has_text="Approve invoice INV-2026-0042")
+    page.wait_for_function("() => document.querySelectorAll('[data-task]').length === 1")
+    row.wait_for()
+    row.locator("input[type=checkbox]").check()
+    page.click("[data-testid=reassign]")
+    dialog = page.locator("[data-testid=reassign-dialog]")
+    dialog.locator("select[name=target]").select_option("ben@demo.example")
+    dialog.locator("input[name=reason]").fill("Anna is on holiday")
+    dialog.locator("button[type=submit]").click()
+    page.wait_for_selector("[role=status]:has-text('1 of 1 tasks reassigned')")
+    # Not anna's any more: ben's.
+    page.wait_for_selector("text=No open tasks match.")
+    page.select_option("select[name=user]", "ben@demo.example")
+    row = page.locator("[data-task]", has_text="Approve invoice INV-2026-0042")
+    row.wait_for()
+    assert "Ben Jansen" in row.locator("[data-testid=waits-for]").inner_text()
+
+    # A flow that fails: its email prints a field the debtors have no value for.
+    api(page, "POST", "/flows", phone_reminder())
+    api(page, "POST", f"/flows/{FLOW_KEY}/publish", {})
+    first, second = debtor(page, "D-1001"), debtor(page, "D-1002")
+    failed = api(page, "POST", "/instances", {"flow": FLOW_KEY, "subject_id": first["id"]})
+    other = api(page, "POST", "/instances", {"flow": FLOW_KEY, "subject_id": second["id"]})
+    assert failed["status"] == other["status"] == "failed"
+
+    # Instances: failed ones first, each with its error in words.
+    go(page, "/instances")
+    row = page.locator(f"[data-instance='{failed['id']}']")
+    # Named by its label once the flow version is read.
+    error = row.locator("[data-testid=error]", has_text="Send reminder")
+    error.wait_for()
+    text = error.inner_text()
+    assert "“Send reminder”" in text, text
+    assert "“phone”" in text, text
+    assert "no attribute 'phone'" in (error.get_attribute("title") or "")
+    statuses = page.locator("[data-instance] .badge").all_inner_texts()
+    assert statuses[:2] == ["Failed", "Failed"], statuses
+
+    # The admin fills in the field and retries: the instance runs on to its end.
+    api(page, "PATCH", f"/subjects/{first['id']}", {"fields": {"phone": "+31 10 123 4567"}})
+    row.locator("[data-action=retry]").click()
+    page.wait_for_selector("[role=status]:has-text('Retried: the instance is Completed now.')")
+    page.locator(f"[data-instance='{failed['id']}']").wait_for(state="detached")  # not open
+    page.select_option("select[name=status]", "completed")
+    done = page.locator(f"[data-instance='{failed['id']}']")
+    done.wait_for()
+    assert done.locator(".badge").inner_text() == "Completed"
+
+    # The other one, in the running view: its error, and a cancel with a reason.
+    page.select_option("select[name=status]", "failed")
+    opener = "button[aria-label='Open in the running view']"
+    page.locator(f"[data-instance='{other['id']}'] {opener}").click()
+    detail = page.locator("[data-testid=instance-detail]")
+    detail.locator("[data-testid=failure-text]").wait_for()
+    assert "“phone”" in detail.locator("[data-testid=failure-text]").inner_text()
+    detail.locator("[data-action=cancel]").click()
+    cancel = page.locator("[data-testid=cancel-dialog]")
+    assert cancel.locator("button[type=submit]").is_disabled()  # a reason is required
+    cancel.locator("input[name=reason]").fill("Debtor called us already")
+    cancel.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=instance-status]:has-text('Cancelled')")
+    history = detail.locator("[data-testid=history]")
+    history.locator("text=“Debtor called us already”").wait_for()
+    last = api(page, "GET", f"/instances/{other['id']}/history")[-1]
+    assert (last["kind"], last["reason"]) == ("instance_cancelled", "Debtor called us already")
+
+
+def english_only_texts() -> list[str]:
+    """The work screens' English texts that German writes differently (placeholders cut)."""
+    triples = re.findall(r'^\s+\w+: \["(.*?)", "(.*?)", "(.*?)"\],$', WORK_TEXTS.read_text(), re.M)
+    found = []
+    for en, _nl, de in triples:
+        text = re.split(r"\{\w+\}", en)[0].strip(" :…")
+        if en != de and len(text) >= 5:
+            found.append(text)
+    return found
+
+
+def test_the_work_pages_show_no_english_in_german(page: Any, server: Server) -> None:
+    log_in(page, server)
+    page.click("button[data-lang=de]")
+    texts = english_only_texts()
+    assert len(texts) > 40
+    for path, ready in (
+        ("/tasks", "[data-task]"),
+        ("/instances", "[data-instance]"),
+    ):
+        go(page, path)
+        page.wait_for_selector(ready)
+        if path == "/instances":
+            page.locator(ready).first.click()
+            page.wait_for_selector("[data-testid=history] li")
+        body = page.locator("main").inner_text()
+        shown = [text for text in texts if re.search(rf"(?<!\w){re.escape(text)}(?!\w)", body)]
+        assert not shown, f"English on {path} in German: {shown}"
+    assert "Alle Aufgaben" in page.locator(".topbar").inner_text()
+
+
+def test_english_texts_are_read_from_the_texts_file() -> None:
+    assert "Only administrators see everyone's tasks. Your own are in the inbox." in (
+        english_only_texts()
+    )
+    assert Path(WORK_TEXTS).is_file()
