@@ -111,16 +111,18 @@ export function OutboxPage() {
   );
 }
 
-function StateCell({ m }: { m: OutboxItem }) {
+function StateCell({ m, withError = true }: { m: OutboxItem; withError?: boolean }) {
   const { t, lang } = useT();
+  // A letter that went out was printed; an email was sent.
+  const label: TextKey = m.kind === "letter" && m.status === "sent" ? "opsPrinted" : (STATE_TEXT[m.status] ?? "opsQueued");
   return (
     <div>
-      <span className={`badge ${STATE_BADGE[m.status] ?? ""}`} data-testid="message-status">{t(STATE_TEXT[m.status] ?? "opsQueued")}</span>
+      <span className={`badge ${STATE_BADGE[m.status] ?? ""}`} data-testid="message-status">{t(label)}</span>
       {m.status === "sent" && m.sent_at && <div className="muted small-text">{t("opsSentAt", { when: when(m.sent_at, lang) })}</div>}
       {m.status === "queued" && m.last_error && (
         <div className="small-text ops-warn">{t("opsRetrying", { n: m.attempts, when: when(m.next_attempt_at, lang) })}</div>
       )}
-      {m.status === "failed" && m.last_error && <div className="small-text ops-error-line" title={m.last_error} data-i18n-skip>{m.last_error}</div>}
+      {withError && m.status === "failed" && m.last_error && <div className="small-text ops-error-line" title={m.last_error} data-i18n-skip>{m.last_error}</div>}
     </div>
   );
 }
@@ -185,7 +187,7 @@ function MessageDialog({ id, onClose, onChanged }: { id: string; onClose: () => 
               <tbody>
                 <tr><td>{t("opsSubjectLine")}</td><td><strong data-i18n-skip data-testid="message-subject">{message.subject}</strong></td></tr>
                 <tr><td>{t("opsTo")}</td><td data-i18n-skip={message.recipients.length ? "" : undefined}>{message.recipients.join(", ") || t("opsNoRecipient")}</td></tr>
-                <tr><td>{t("status")}</td><td><StateCell m={message} /></td></tr>
+                <tr><td>{t("status")}</td><td><StateCell m={message} withError={false} /></td></tr>
                 <tr><td>{t("opsWhen")}</td><td>{when(message.created_at, lang)}</td></tr>
                 <tr><td>{t("opsAttempts")}</td><td>{message.attempts}</td></tr>
                 {message.template && <tr><td>{t("opsTemplate")}</td><td><code>{message.template}</code></td></tr>}
@@ -193,6 +195,9 @@ function MessageDialog({ id, onClose, onChanged }: { id: string; onClose: () => 
                 {message.last_error && <tr><td>{t("opsError")}</td><td><code className="ops-error-text">{message.last_error}</code></td></tr>}
               </tbody>
             </table>
+            {message.kind === "letter" && (
+              <p><a href={`/api/v1/letters/${message.id}/pdf`} target="_blank" rel="noopener" data-testid="letter-pdf">{t("opsLetterPdf")}</a></p>
+            )}
             {message.status === "failed" && message.kind === "email" && user?.access === "admin" && (
               <div className="ops-resend">
                 <button className="primary" onClick={resend}>{t("opsResend")}</button>

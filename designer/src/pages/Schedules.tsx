@@ -93,9 +93,11 @@ export function SchedulesPage() {
                 </td>
                 <td>{s.active ? when(s.next_run_at, lang) : <span className="muted">—</span>}</td>
                 <td>{s.active ? <span className="badge ok">{t("opsActive")}</span> : <span className="badge readonly">{t("opsInactive")}</span>}</td>
-                <td className="row-actions">
-                  <button className="small" disabled={busy !== null} onClick={() => setAsking(s)}>{t("opsRunNow")}</button>
-                  <button className="small" disabled={busy !== null} onClick={() => toggle(s)}>{s.active ? t("opsDeactivate") : t("opsActivate")}</button>
+                <td>
+                  <div className="row-actions">
+                    <button className="small" disabled={busy !== null} onClick={() => setAsking(s)}>{t("opsRunNow")}</button>
+                    <button className="small" disabled={busy !== null} onClick={() => toggle(s)}>{s.active ? t("opsDeactivate") : t("opsActivate")}</button>
+                  </div>
                 </td>
               </tr>
             ))}

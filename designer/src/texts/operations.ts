@@ -88,6 +88,8 @@ export const operations = {
   opsSent: ["Sent", "Verzonden", "Gesendet"],
   opsFailed: ["Failed", "Mislukt", "Fehlgeschlagen"],
   opsReady: ["Ready to print", "Klaar om te printen", "Druckbereit"],
+  opsPrinted: ["Printed", "Geprint", "Gedruckt"],
+  opsLetterPdf: ["Open the letter as PDF", "Brief openen als pdf", "Brief als PDF öffnen"],
   opsAllKinds: ["Emails and letters", "E-mails en brieven", "E-Mails und Briefe"],
   opsEmail: ["Email", "E-mail", "E-Mail"],
   opsLetter: ["Letter", "Brief", "Brief"],
