@@ -49,7 +49,7 @@ export interface NodeTypeInfo {
   category: string;
   params_schema: JsonSchema;
   ports: PortInfo[];
-  ports_help?: string | null;
+  ports_help?: Labels | null;
   waits?: boolean | null;
   terminal?: boolean | null;
   input_ports?: string[] | null;
