@@ -197,6 +197,8 @@ def test_members_say_who_and_for_which_subject(backend: Backend, base_url: str) 
     assert [s["key"] for s in by_key] == ["C-2001", "C-2002"]
     assert ok(acme.http.get("/roles/subjects", params={"q": "%"})) == []
     assert acme.http.get("/roles/subjects", params={"q": ""}).status_code == 400
+    # Without a search: the subjects with members of their own.
+    assert [s["key"] for s in ok(acme.http.get("/roles/subjects"))] == ["C-2001"]
 
     roles = {r["name"]: r for r in ok(acme.http.get("/roles"))}
     (office_member,) = roles["Fiscaal"]["members"]

@@ -48,6 +48,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/schedules/{key:str}/deactivate"): None,
     ("POST", "/schedules/{key:str}/activate"): None,
     ("PATCH", "/roles/{name:str}"): {"name": "Taken"},
+    ("PATCH", "/users/{user_id:uuid}"): {"active": False},
+    ("POST", "/users/{user_id:uuid}/password-reset"): None,
     ("POST", "/flows/{key:str}/start-bulk"): {"subject_ids": []},
     ("PUT", "/flows/{key:str}/plans/{subject_id:uuid}"): {"starts_on": "2026-12-01"},
     ("PUT", "/templates/{template:str}"): {
@@ -86,6 +88,7 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         acme.http.post("/instances", json={"flow": "review", "subject_id": subject["id"]}), 201
     )
     token = ok(acme.http.post("/tokens", json={"name": "a's integration"}), 201)
+    user = ok(acme.http.post("/users", json={"email": "eva@acme-office.example"}), 201)
     partner = office(rt, base_url, "Third Office")
     grant = ok(
         acme.http.post(
@@ -134,6 +137,7 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         "instance_id": instance["id"],
         "task_id": instance["tasks"][0]["id"],
         "token_id": token["id"],
+        "user_id": user["user"]["id"],
         "partnership_id": grant["id"],
         "name": "Acme Auditors",
         "subject_type_name": "retainer",
@@ -187,6 +191,7 @@ def test_tenant_b_gets_404_on_every_route_with_a_ids(backend: Backend) -> None:
             "roles": ok(acme.http.get("/roles")),
             "grants": ok(acme.http.get("/partnerships")),
             "tokens": ok(acme.http.get("/tokens")),
+            "users": ok(acme.http.get("/users")),
             "template": ok(acme.http.get("/templates/rejected")),
         }
         walked = 0
@@ -225,4 +230,5 @@ def test_tenant_b_gets_404_on_every_route_with_a_ids(backend: Backend) -> None:
         assert ok(acme.http.get("/roles")) == before["roles"]
         assert ok(acme.http.get("/partnerships")) == before["grants"]
         assert ok(acme.http.get("/tokens")) == before["tokens"]
+        assert ok(acme.http.get("/users")) == before["users"]
         assert ok(acme.http.get("/templates/rejected")) == before["template"]

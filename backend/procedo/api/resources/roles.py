@@ -153,18 +153,28 @@ class RoleController(Controller):
         self,
         caller: CallerDep,
         rt: RuntimeDep,
-        q: Annotated[str, QueryParameter(min_length=1, max_length=200)],
+        q: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
         type_name: Annotated[str | None, QueryParameter(name="type", max_length=64)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
     ) -> list[SubjectRef]:
-        """Subjects to give per-subject members (admin): key or name containing ``q``."""
+        """The roles page's subject picker (admin): subjects whose key or name contains
+        ``q``; without ``q``, the subjects that have members of their own."""
         caller.require()
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        name = m.Subject.fields["name"].as_string()
-        query = sa.select(m.Subject).where(
-            m.Subject.tenant_id == caller.tenant_id,
-            sa.or_(m.Subject.key.ilike(pattern, escape="\\"), name.ilike(pattern, escape="\\")),
-        )
+        query = sa.select(m.Subject).where(m.Subject.tenant_id == caller.tenant_id)
+        if q is None:
+            with_own = sa.select(m.RoleMember.subject_id).where(
+                m.RoleMember.tenant_id == caller.tenant_id, m.RoleMember.subject_id.is_not(None)
+            )
+            query = query.where(m.Subject.id.in_(with_own))
+        else:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            name = m.Subject.fields["name"].as_string()
+            query = query.where(
+                sa.or_(
+                    m.Subject.key.ilike(pattern, escape="\\"),
+                    name.ilike(pattern, escape="\\"),
+                )
+            )
         if type_name is not None:
             query = query.where(m.Subject.type == type_name)
         query = query.order_by(m.Subject.type, m.Subject.key).limit(limit)
