@@ -237,7 +237,11 @@ NODE = NodeType(
     category="people",
     params=AssignRoleParams,
     ports=ports,
-    ports_help="one per outcome, plus overdue when a due time is set",
+    ports_help=Labels(
+        "one per outcome, plus overdue when a due time is set",
+        "één per uitkomst, plus te laat als er een termijn is",
+        "einer pro Ergebnis, plus überfällig bei einer Frist",
+    ),
     enter=enter,
     resume=resume,
     check=check,

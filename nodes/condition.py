@@ -115,7 +115,11 @@ NODE = NodeType(
     category="logic",
     params=ConditionParams,
     ports=ports,
-    ports_help="one per branch, then else",
+    ports_help=Labels(
+        "one per branch, then else",
+        "één per tak, dan anders",
+        "einer pro Zweig, dann sonst",
+    ),
     enter=enter,
     check=check,
     example={

@@ -224,7 +224,11 @@ NODE = NodeType(
     category="messages",
     params=EmailParams,
     ports=ports,
-    ports_help="sent, plus no_address unless the address is fixed",
+    ports_help=Labels(
+        "sent, plus no_address unless the address is fixed",
+        "verstuurd, plus geen adres tenzij het adres vast is",
+        "gesendet, plus keine Adresse, außer bei fester Adresse",
+    ),
     enter=enter,
     check=check,
     roles=lambda params: [params.to.role] if isinstance(params.to, RoleRecipient) else [],

@@ -135,7 +135,11 @@ NODE = NodeType(
     category="people",
     params=EscalateParams,
     ports=lambda params: [],
-    ports_help="none: runs beside the open task until it completes",
+    ports_help=Labels(
+        "none: runs beside the open task until it completes",
+        "geen: loopt naast de open taak tot die klaar is",
+        "keiner: läuft neben der offenen Aufgabe, bis sie erledigt ist",
+    ),
     enter=enter,
     resume=resume,
     check=check,

@@ -28,10 +28,10 @@ Status = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 # The kinds of value a field can be set to, as the type choice reads them.
 VALUE_TYPES = (
-    ("string", Labels("Text", "Tekst", "Text")),
     ("decimal", Labels("Number", "Getal", "Zahl")),
     ("date", Labels("Date", "Datum", "Datum")),
     ("datetime", Labels("Date and time", "Datum en tijd", "Datum und Uhrzeit")),
+    ("string", Labels("Text", "Tekst", "Text")),
     ("bool", Labels("Yes or no", "Ja of nee", "Ja oder nein")),
 )
 

@@ -297,7 +297,11 @@ NODE = NodeType(
     category="time",
     params=WaitParams,
     ports=ports,
-    ports_help="next, plus timeout when a timeout is set (event, condition, rule)",
+    ports_help=Labels(
+        "next, plus timeout when a timeout is set (event, condition, rule)",
+        "volgende, plus verlopen als er een termijn is (gebeurtenis, voorwaarde, regel)",
+        "weiter, plus Zeit abgelaufen bei einer Frist (Ereignis, Bedingung, Regel)",
+    ),
     enter=enter,
     resume=resume,
     check=check,

@@ -63,6 +63,15 @@ def test_the_catalogue_serves_titles_pickers_and_options(backend: Backend, base_
         "checkpoints",
         "due",
     ]
+    # ... also where JSON is written with sorted keys (procedo nodes --json).
+    assert listed["assign_role"]["params_schema"]["$defs"]["AssignRoleParams"]["x-order"] == [
+        "title",
+        "instructions",
+        "assignee",
+        "outcomes",
+        "checkpoints",
+        "due",
+    ]
     # Programmers' class names are no form's words.
     assert "title" not in listed["assign_role"]["params_schema"]["$defs"]["AssignRoleParams"]
 

@@ -25,7 +25,7 @@ class NodeTypeInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     params_schema: dict[str, Any]
     # Ports for the example params; ``ports_help`` says how they follow from params.
     ports: list[PortInfo]
-    ports_help: str = ""
+    ports_help: Labels | None = None
     waits: bool = False
     terminal: bool = False
     input_ports: list[str] | None = None

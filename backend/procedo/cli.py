@@ -127,7 +127,7 @@ def nodes(as_json: bool, language: str) -> None:
     width = max(len(info.type) for info in infos)
     for info in infos:
         ports = ", ".join(p.name for p in info.ports) or "(none: ends a branch)"
-        note = f" [{info.ports_help}]" if info.ports_help else ""
+        note = f" [{info.ports_help.get(language)}]" if info.ports_help else ""
         click.echo(
             f"{info.type:<{width}}  {info.category:<8}  {info.labels.get(language):<24}  "
             f"ports: {ports}{note}"

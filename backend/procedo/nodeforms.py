@@ -79,13 +79,17 @@ def untitled_params(schema: Mapping[str, Any], skip: Collection[str] = ()) -> It
                 yield f"{name}.{prop_name}"
 
 
-def without_class_names(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema without the titles and docstrings msgspec takes from Python classes.
+def for_forms(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as forms read it: params in declared order, no class names.
 
-    They are a programmer's words ("AssignRoleParams"), not a form's; the form's
-    words are the params' own ``form(...)`` titles.
+    ``x-order`` keeps the order the params are declared in, which JSON readers that
+    sort keys (``procedo nodes --json`` writes canonical JSON) would lose. Titles and
+    docstrings msgspec takes from Python classes are a programmer's words
+    ("AssignRoleParams"), not a form's: the params' own ``form(...)`` titles are.
     """
     for definition in schema.get("$defs", {}).values():
         definition.pop("title", None)
         definition.pop("description", None)
+        if "properties" in definition:
+            definition["x-order"] = list(definition["properties"])
     return schema

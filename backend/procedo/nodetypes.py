@@ -19,7 +19,7 @@ from typing import Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
 import msgspec
 
-from procedo.nodeforms import form, untitled_params, without_class_names
+from procedo.nodeforms import for_forms, form, untitled_params
 from procedo.rules.model import Rule, Value
 from procedo.subjects import Labels, SubjectType
 
@@ -272,7 +272,7 @@ class NodeType(Generic[P]):
     # Roles whose members' addresses a decision reads from Context.roles (email to a role).
     roles: Callable[[P], Sequence[str]] | None = None
     # How ports follow from params, for the catalogue ("one per outcome, plus overdue").
-    ports_help: str = ""
+    ports_help: Labels | None = None
     example: Mapping[str, Any] = field(default_factory=dict)
 
     def parse_params(self, raw: Mapping[str, Any]) -> P:
@@ -281,7 +281,7 @@ class NodeType(Generic[P]):
 
     def json_schema(self) -> dict[str, Any]:
         """The params' JSON Schema with their form titles, help, options and pickers."""
-        return without_class_names(msgspec.json.schema(self.params))
+        return for_forms(msgspec.json.schema(self.params))
 
     def untitled_params(self) -> list[str]:
         """Params without titles in en, nl and de (``Def.param``); the registry refuses them."""

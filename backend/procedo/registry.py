@@ -59,6 +59,11 @@ def check_declaration(node_type: object, source: str) -> NodeType[Any]:
         labels = getattr(node_type, attr)
         if not isinstance(labels, Labels) or not all((labels.en, labels.nl, labels.de)):
             raise fail(f"'{attr}' needs a text in en, nl and de")
+    help_ = node_type.ports_help
+    if help_ is not None and not (
+        isinstance(help_, Labels) and all((help_.en, help_.nl, help_.de))
+    ):
+        raise fail("'ports_help' needs a text in en, nl and de")
     if node_type.category not in CATEGORIES:
         raise fail(f"category {node_type.category!r} is not one of {', '.join(CATEGORIES)}")
     params = node_type.params

@@ -58,8 +58,9 @@ describe("the order of choices and fields", () => {
   const settings = flowSettingsSchema(flowSchema);
 
   it("lists weekdays Monday to Sunday and time units by size, not alphabetically", () => {
-    const weekday = settings.$defs.ScheduleTrigger.properties.weekday.anyOf[0].enum;
-    expect(weekday).toEqual(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]);
+    // "No weekday" is the empty choice of the same drop-down (flow/schema.ts collapseNullable).
+    const weekday = settings.$defs.ScheduleTrigger.properties.weekday.enum;
+    expect(weekday).toEqual([null, "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]);
     const wait = prepareSchema(catalogue.get("wait")!.params_schema);
     expect(wait.$defs.Duration.properties.unit.enum).toEqual(["seconds", "minutes", "hours", "days", "business_days", "weeks", "months"]);
   });

@@ -6,7 +6,8 @@ import type { RJSFSchema } from "@rjsf/utils";
 import flowSchema from "../../../docs/flow.schema.json";
 import { useT } from "../i18n";
 import { stableJson } from "../flow/diff";
-import { pruneDefaults, uiSchemaFor } from "../flow/schema";
+import { localizeErrors, pruneDefaults, uiSchemaFor } from "../flow/schema";
+import { formStrings } from "../flow/formStrings";
 import { validator } from "../flow/validator";
 import { flowSettingsSchema } from "../flow/declared";
 import { ruleFields as ruleFieldsForFlow } from "./ParamsPanel";
@@ -14,10 +15,12 @@ import type { RuleContext } from "./RuleBuilder";
 import type { Flow, JsonSchema } from "../types";
 
 export function FlowSettings({ meta, readOnly, ruleContext, onChange, hint }: { meta: Flow; readOnly: boolean; ruleContext: RuleContext; onChange: (m: Flow) => void; hint: string }) {
-  const { t } = useT();
+  const { t, lang } = useT();
   // The flow-level form comes from the flow format's own JSON Schema (docs/flow.schema.json).
   // The triggers' fields in the order the format declares them, not the file's sorted one.
-  const schema = useMemo(() => flowSettingsSchema(flowSchema as JsonSchema), []);
+  // Its words in the user's language come from flow/declared.ts (the format's schema is English).
+  const schema = useMemo(() => flowSettingsSchema(flowSchema as JsonSchema, lang), [lang]);
+  const translateString = useMemo(() => formStrings(lang), [lang]);
   const uiSchema = useMemo(() => ({ ...uiSchemaFor(schema), "ui:submitButtonOptions": { norender: true } }), [schema]);
   const formData = useMemo(() => {
     const d: Record<string, unknown> = { trigger: meta.trigger };
@@ -40,6 +43,8 @@ export function FlowSettings({ meta, readOnly, ruleContext, onChange, hint }: { 
         formContext={ruleContext}
         fields={ruleFieldsForFlow}
         showErrorList={false}
+        translateString={translateString}
+        transformErrors={(errors) => localizeErrors(errors, lang)}
         noHtml5Validate
         onChange={(e) => {
           if (readOnly) return;

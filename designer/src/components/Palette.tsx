@@ -1,17 +1,17 @@
 import { useMemo, useState } from "react";
-import { pick, useT } from "../i18n";
+import { pick, useT, type TextKey } from "../i18n";
 import type { NodeTypeInfo } from "../types";
 import { CATEGORY_COLORS } from "./NodeView";
 import { CategoryIcon } from "./Icon";
 
 const ORDER = ["flow", "logic", "people", "time", "messages", "data"];
-const CATEGORY_NAMES: Record<string, [string, string, string]> = {
-  flow: ["Flow", "Flow", "Ablauf"],
-  logic: ["Logic", "Logica", "Logik"],
-  people: ["People", "Mensen", "Personen"],
-  time: ["Time", "Tijd", "Zeit"],
-  messages: ["Messages", "Berichten", "Nachrichten"],
-  data: ["Data", "Gegevens", "Daten"],
+const CATEGORY_NAMES: Record<string, TextKey> = {
+  flow: "catFlow",
+  logic: "catLogic",
+  people: "catPeople",
+  time: "catTime",
+  messages: "catMessages",
+  data: "catData",
 };
 
 export function Palette({ catalogue, onAdd }: { catalogue: Map<string, NodeTypeInfo>; onAdd: (type: string) => void }) {
@@ -29,7 +29,6 @@ export function Palette({ catalogue, onAdd }: { catalogue: Map<string, NodeTypeI
     }
     return [...byCat.entries()].sort(([a], [b]) => (ORDER.indexOf(a) + 99) % 99 - (ORDER.indexOf(b) + 99) % 99);
   }, [catalogue, query, lang]);
-  const idx = lang === "nl" ? 1 : lang === "de" ? 2 : 0;
   return (
     <aside className="palette" data-testid="palette">
       <div className="palette-head">{t("palette")}</div>
@@ -37,7 +36,7 @@ export function Palette({ catalogue, onAdd }: { catalogue: Map<string, NodeTypeI
       <div className="palette-list">
         {groups.map(([category, items]) => (
           <div key={category} className="palette-group">
-            <div className="palette-cat">{CATEGORY_NAMES[category]?.[idx] ?? category}</div>
+            <div className="palette-cat">{CATEGORY_NAMES[category] ? t(CATEGORY_NAMES[category]!) : category}</div>
             {items.map((info) => (
               <div
                 key={info.type}

@@ -1,29 +1,34 @@
 // The side panel: a node's label and its params form, rendered from the node
-// type's params JSON Schema by @rjsf/core. No per-node-type form code: the only
-// custom piece is the rule builder, used wherever the schema holds a rule tree.
+// type's params JSON Schema by @rjsf/core, in the user's language: titles, help,
+// choices and pickers are declared by each node type (procedo.nodeforms). No
+// per-node-type form code: the custom pieces are the rule builder, wherever the
+// schema holds a rule tree, and the pickers, wherever a param declares one.
 import { memo, useMemo } from "react";
 import Form from "@rjsf/core";
 import { validator } from "../flow/validator";
 import type { FieldProps, RJSFSchema, WidgetProps } from "@rjsf/utils";
 import { pick, useT } from "../i18n";
-import { errorSchemaFor, humanize, prepareSchema, pruneDefaults, uiSchemaFor } from "../flow/schema";
+import { errorSchemaFor, localizeErrors, prepareSchema, pruneDefaults, titleAt, uiSchemaFor } from "../flow/schema";
+import { formStrings } from "../flow/formStrings";
+import { pickerFields } from "./pickers/PickerField";
 import { RuleBuilder, type RuleContext } from "./RuleBuilder";
 import type { FlowNode, NodeTypeInfo, Problem, Rule } from "../types";
 import { CATEGORY_COLORS } from "./NodeView";
 
 function RuleField(props: FieldProps) {
+  const { t } = useT();
   const ctx = (props.registry.formContext ?? { subjectType: "", fields: [] }) as RuleContext;
   const nullable = Array.isArray(props.schema.anyOf) && props.schema.anyOf.some((m) => typeof m === "object" && m.type === "null");
   const empty = props.formData === null || props.formData === undefined;
   const editable = !(props.readonly || props.disabled);
   return (
     <div className="rule-field">
-      <label className="control-label">{humanize(props.name)}</label>
+      <label className="control-label">{props.schema.title ?? props.name}</label>
       {nullable && empty ? (
-        editable ? <button type="button" className="small" onClick={() => props.onChange({ kind: "compare", field: ctx.fields[0]?.path ?? "subject.status", op: "is_set" } as never, props.fieldPathId.path)}>+ rule</button> : <div className="muted">—</div>
+        editable ? <button type="button" className="small" onClick={() => props.onChange({ kind: "compare", field: ctx.fields[0]?.path ?? "subject.status", op: "is_set" } as never, props.fieldPathId.path)}>{t("ruleAdd")}</button> : <div className="muted">—</div>
       ) : (
       <>
-      {nullable && editable && <button type="button" className="small rb-clear" onClick={() => props.onChange(null as never, props.fieldPathId.path)}>× no rule</button>}
+      {nullable && editable && <button type="button" className="small rb-clear" onClick={() => props.onChange(null as never, props.fieldPathId.path)}>{t("ruleClear")}</button>}
       <RuleBuilder
         value={props.formData as Rule | undefined}
         ctx={ctx}
@@ -36,7 +41,7 @@ function RuleField(props: FieldProps) {
   );
 }
 
-export const ruleFields = { rule: RuleField };
+export const ruleFields = { rule: RuleField, ...pickerFields };
 
 /** A field path (subject.… / vars.…) with the subject type's fields offered. */
 function FieldPathWidget(props: WidgetProps) {
@@ -70,7 +75,8 @@ interface Props {
 
 function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChange }: Props) {
   const { t, lang } = useT();
-  const schema = useMemo(() => (info ? prepareSchema(info.params_schema) : {}), [info]);
+  const schema = useMemo(() => (info ? prepareSchema(info.params_schema, lang) : {}), [info, lang]);
+  const translateString = useMemo(() => formStrings(lang), [lang]);
   const uiSchema = useMemo(() => ({ ...uiSchemaFor(schema), "ui:submitButtonOptions": { norender: true } }), [schema]);
   const hasFields = Boolean(
     info && (() => {
@@ -98,10 +104,13 @@ function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChang
           }}
         />
       </label>
-      <div className="field muted small-text">{t("nodeId")}: <code>{node.id}</code>{info?.ports_help ? ` · ports: ${info.ports_help}` : ""}</div>
+      <div className="field muted small-text">{t("nodeId")}: <code>{node.id}</code>{info?.ports_help ? ` · ${t("portsHelp")}: ${pick(info.ports_help, lang)}` : ""}</div>
       {problems.length > 0 && (
         <ul className="panel-problems">
-          {problems.map((p, i) => (<li key={i}><code>{p.code}</code> {p.message}{p.path ? <span className="muted"> ({p.path})</span> : null}</li>))}
+          {problems.map((p, i) => {
+            const where = titleAt(schema, p.path);
+            return (<li key={i}>{where ? <strong>{where}: </strong> : null}{p.message} <code className="muted" title={p.path ?? ""}>{p.code}</code></li>);
+          })}
         </ul>
       )}
       <datalist id="params-fields">
@@ -119,6 +128,8 @@ function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChang
           formContext={ruleContext}
           readonly={readOnly}
           liveValidate="onChange"
+          translateString={translateString}
+          transformErrors={(errors) => localizeErrors(errors, lang)}
           extraErrors={errorSchemaFor(problems) as never}
           showErrorList={false}
           noHtml5Validate

@@ -1,6 +1,7 @@
 // Generic preparation of a node type's params JSON Schema for the form library.
 // Nothing here knows a node type: it works on JSON Schema shapes only.
-import type { JsonSchema } from "../types";
+import type { JsonSchema, Lang } from "../types";
+import { translate, type TextKey } from "../i18n";
 
 function resolve(schema: JsonSchema, root: JsonSchema): JsonSchema {
   let s = schema;
@@ -22,7 +23,9 @@ export function isRuleSchema(schema: JsonSchema | undefined): boolean {
 
 /**
  * The uiSchema for a params schema: rule trees get the rule builder, single-value
- * enums (discriminator tags such as "kind") are hidden, long texts get a textarea.
+ * enums (discriminator tags such as "kind") are hidden, long texts get a textarea,
+ * a param that declares a picker ("x-picker": "role") gets the picker field, an
+ * enum with labels shows them, and fields come in their declared order.
  */
 export function uiSchemaFor(schema: JsonSchema, root: JsonSchema = schema, depth = 0): JsonSchema {
   const ui: JsonSchema = {};
@@ -42,10 +45,15 @@ export function uiSchemaFor(schema: JsonSchema, root: JsonSchema = schema, depth
       }
     }
   }
+  if (Array.isArray(s["x-enum-labels"])) ui["ui:enumNames"] = s["x-enum-labels"];
   if (s.type === "object" && s.properties) {
-    const order = Object.keys(s.properties).sort((a, b) => rank(s, a) - rank(s, b));
-    ui["ui:order"] = [...order, "*"];
+    ui["ui:order"] = [...declaredOrder(s), "*"];
     for (const [name, prop] of Object.entries<JsonSchema>(s.properties)) {
+      const own = pickerUi(prop);
+      if (own) {
+        ui[name] = own;
+        continue;
+      }
       const p = resolve(prop, root);
       if (Array.isArray(p.enum) && p.enum.length === 1) {
         ui[name] = { "ui:widget": "hidden" };
@@ -59,7 +67,7 @@ export function uiSchemaFor(schema: JsonSchema, root: JsonSchema = schema, depth
         ui[name] = { "ui:widget": "textarea", "ui:options": { rows: 5 } };
         continue;
       }
-      const child = uiSchemaFor(p, root, depth + 1);
+      const child = uiSchemaFor(prop.$ref ? p : prop, root, depth + 1);
       if (Object.keys(child).length) ui[name] = child;
     }
   }
@@ -70,41 +78,85 @@ export function uiSchemaFor(schema: JsonSchema, root: JsonSchema = schema, depth
   return ui;
 }
 
-// Required fields first, then the rest, in the schema's order (the declared one: flow/declared.ts).
-function rank(s: JsonSchema, name: string): number {
-  const required: string[] = s.required ?? [];
-  const i = required.indexOf(name);
-  return i >= 0 ? i : 100;
+/** The picker a param declares ("x-picker"), as the picker field's uiSchema. */
+function pickerUi(prop: JsonSchema): JsonSchema | null {
+  const picker = prop?.["x-picker"];
+  if (typeof picker !== "string") return null;
+  const options: JsonSchema = { picker };
+  if (Array.isArray(prop["x-field-types"])) options.fieldTypes = prop["x-field-types"];
+  return { "ui:field": "picker", "ui:fieldReplacesAnyOrOneOf": true, "ui:options": options };
 }
 
+// The order the node type declares its params in ("x-order": JSON writers may sort keys).
+function declaredOrder(s: JsonSchema): string[] {
+  const names = Object.keys(s.properties ?? {});
+  const declared: string[] = Array.isArray(s["x-order"]) ? s["x-order"] : [];
+  return [...declared.filter((n) => names.includes(n)), ...names.filter((n) => !declared.includes(n))];
+}
+
+type Triple = Partial<Record<Lang, string>>;
+const inLang = (labels: unknown, lang: Lang): string | undefined => {
+  if (!labels || typeof labels !== "object") return undefined;
+  const l = labels as Triple;
+  return l[lang] || l.en || undefined;
+};
+
 /**
- * A copy of the schema the form library can render well: a `null` option in a
- * union gets a readable title, so "no due time" can be chosen, and
- * discriminated members get their tag's value as title.
+ * A copy of the schema the form library can render well, in the user's language:
+ * titles and help from the params' declared "x-title"/"x-help", an enum's values in
+ * their declared order with their labels ("x-options"), a union's members titled by
+ * their tag's label, a `null` option in a union named "none" so it can be chosen.
  */
-export function prepareSchema(schema: JsonSchema): JsonSchema {
+export function prepareSchema(schema: JsonSchema, lang: Lang = "en"): JsonSchema {
   const copy: JsonSchema = JSON.parse(JSON.stringify(schema ?? {}));
   const root = copy;
   const seen = new Set<JsonSchema>();
+  const words = { none: translate(lang, "formNone"), some: translate(lang, "formSet"), value: translate(lang, "formValue") };
   const walk = (s: JsonSchema) => {
     if (!s || typeof s !== "object" || seen.has(s)) return;
     seen.add(s);
-    if (Array.isArray(s.enum)) s.enum = naturalOrder(s.enum);
-    if (Array.isArray(s.anyOf)) {
-      for (const member of s.anyOf as JsonSchema[]) {
-        if (member && member.type === "null" && !member.title) member.title = "—";
-        else if (member && !member.title && !member.$ref && !member.anyOf) member.title = "Value";
-      }
+    collapseNullable(s, words.none, lang);
+    const title = inLang(s["x-title"], lang);
+    if (title) s.title = title;
+    const help = inLang(s["x-help"], lang);
+    if (help) s.description = help;
+    const options = Array.isArray(s["x-options"]) ? (s["x-options"] as { value: string; label: Triple }[]) : [];
+    if (Array.isArray(s.enum) && !Array.isArray(s["x-enum-labels"])) {
+      if (options.length) {
+        const order = options.map((o) => o.value);
+        s.enum = [...order.filter((v) => s.enum.includes(v)), ...s.enum.filter((v: string) => !order.includes(v))];
+        s["x-enum-labels"] = s.enum.map((v: string) => inLang(options.find((o) => o.value === v)?.label, lang) ?? v);
+      } else s.enum = naturalOrder(s.enum);
     }
     if (s.discriminator && s.discriminator.mapping && !isRuleSchema(s)) {
       const prop = s.discriminator.propertyName;
-      for (const [tag, ref] of Object.entries<string>(s.discriminator.mapping)) {
+      const mapping = s.discriminator.mapping as Record<string, string>;
+      // Members in the declared order of their labels, each titled by its label.
+      if (options.length && Array.isArray(s.anyOf)) {
+        const rank = (m: JsonSchema) => {
+          const i = options.findIndex((o) => mapping[o.value] === m.$ref);
+          return i < 0 ? 99 : i;
+        };
+        s.anyOf = [...s.anyOf].sort((a: JsonSchema, b: JsonSchema) => rank(a) - rank(b));
+      }
+      for (const [tag, ref] of Object.entries(mapping)) {
         const target = resolve({ $ref: ref }, root);
-        if (target && !target.__tagged) {
-          target.__tagged = true;
-          target.title = humanize(tag);
-          if (target.properties?.[prop] && !("default" in target.properties[prop])) target.properties[prop].default = tag;
-        }
+        if (!target || target.__tagged) continue;
+        target.__tagged = true;
+        const label = inLang(options.find((o) => o.value === tag)?.label, lang);
+        target.title = label ?? humanize(tag);
+        if (target.properties?.[prop] && !("default" in target.properties[prop])) target.properties[prop].default = tag;
+        // A member holding one value ({type: "decimal", value}): the value reads as the member.
+        const shown = Object.entries<JsonSchema>(target.properties ?? {}).filter(([k]) => k !== prop);
+        if (label && shown.length === 1 && !shown[0]![1]["x-title"]) shown[0]![1].title = label;
+      }
+    }
+    if (Array.isArray(s.anyOf)) {
+      const nullable = s.anyOf.some((m: JsonSchema) => m?.type === "null");
+      for (const member of s.anyOf as JsonSchema[]) {
+        if (member && member.type === "null") member.title = words.none;
+        else if (member && nullable && !member.anyOf) member.title = words.some;
+        else if (member && !member.title && !member.$ref && !member.anyOf) member.title = words.value;
       }
     }
     for (const value of Object.values(s)) {
@@ -113,7 +165,7 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
     }
   };
   walk(copy);
-  // Field titles for people: "stop_when" reads "Stop when"; the root object needs no title.
+  // A param without a declared title (a node pack's) reads its name: "stop_when" as "Stop when".
   const titled = new Set<JsonSchema>();
   const title = (s: JsonSchema) => {
     if (!s || typeof s !== "object" || titled.has(s)) return;
@@ -141,6 +193,29 @@ export function prepareSchema(schema: JsonSchema): JsonSchema {
   };
   strip(copy);
   return copy;
+}
+
+/**
+ * "A value or nothing" as one field: `anyOf: [{type: "integer"}, {type: "null"}]` would
+ * show a chooser ("none" / "set") before the field; an empty field is "nothing" anyway.
+ */
+function collapseNullable(s: JsonSchema, none: string, lang: Lang): void {
+  const members = s.anyOf as JsonSchema[] | undefined;
+  if (!Array.isArray(members) || members.length !== 2 || s.discriminator) return;
+  const value = members.find((m) => m?.type !== "null");
+  if (!value || !members.some((m) => m?.type === "null") || value.$ref || value.anyOf) return;
+  delete s.anyOf;
+  if (Array.isArray(value.enum)) {
+    const options = Array.isArray(s["x-options"]) ? s["x-options"] : value["x-options"];
+    const ordered = options ? options.map((o: { value: string }) => o.value).filter((v: string) => value.enum.includes(v)) : naturalOrder(value.enum);
+    s.enum = [null, ...ordered];
+    s["x-enum-labels"] = [none, ...ordered.map((v: string) => inLang(options?.find((o: { value: string }) => o.value === v)?.label, lang) ?? v)];
+    s.type = ["string", "null"];
+    return;
+  }
+  if (typeof value.type !== "string") return;
+  for (const [k, v] of Object.entries(value)) if (!(k in s)) s[k] = v;
+  s.type = [value.type, "null"];
 }
 
 // JSON Schema generators list a Literal's values sorted (friday, monday, ...); some
@@ -277,4 +352,111 @@ export function errorSchemaFor(problems: { message: string; path?: string | null
     at.__errors = errors;
   }
   return root;
+}
+
+/** What a form error says, in the user's language: the validator's own messages are English. */
+export interface FormError {
+  name?: string;
+  property?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+  stack: string;
+  schemaPath?: string;
+}
+
+// Patterns whose meaning people know by name; others get the general "expected form".
+const PATTERN_TEXTS: [RegExp, TextKey][] = [
+  [/^\^\[a-z\]\[a-z0-9_\]/, "errKey"],
+  [/^\^\(\[01\]\[0-9\]\|2\[0-3\]\)/, "errClock"],
+  [/\(\\\.\[a-z\]\[a-z0-9_\]\*\)\+\$$/, "errEvent"],
+  [/@/, "errEmail"],
+];
+
+/**
+ * The validator's errors in the user's language, without the noise of unions ("must
+ * match a schema in anyOf"): the chosen member's own errors say what is wrong.
+ */
+export function localizeErrors<E extends FormError>(errors: E[], lang: Lang): E[] {
+  const number = (v: unknown) => new Intl.NumberFormat(lang).format(Number(v));
+  const say = (key: TextKey, vars: Record<string, string | number> = {}) => translate(lang, key, vars);
+  const out: E[] = [];
+  for (const error of errors) {
+    const p = error.params ?? {};
+    let message: string | null;
+    switch (error.name) {
+      case "anyOf":
+      case "oneOf":
+      case "const":
+      case "if":
+      case "discriminator":
+        message = null;
+        break;
+      case "required":
+        message = say("errRequired");
+        break;
+      case "minLength":
+        message = Number(p.limit) <= 1 ? say("errRequired") : say("errMinLength", { n: number(p.limit) });
+        break;
+      case "maxLength":
+        message = say("errMaxLength", { n: number(p.limit) });
+        break;
+      case "minimum":
+      case "exclusiveMinimum":
+        message = say("errMinimum", { n: number(p.limit) });
+        break;
+      case "maximum":
+      case "exclusiveMaximum":
+        message = say("errMaximum", { n: number(p.limit) });
+        break;
+      case "minItems":
+        message = say("errMinItems", { n: number(p.limit) });
+        break;
+      case "maxItems":
+        message = say("errMaxItems", { n: number(p.limit) });
+        break;
+      case "enum":
+        message = say("errEnum");
+        break;
+      case "type":
+        message = p.type === "integer" || p.type === "number" ? say("errNumber") : say("errInvalid");
+        break;
+      case "format":
+        message = p.format === "date" ? say("errDate") : p.format === "decimal" ? say("errDecimal") : say("errInvalid");
+        break;
+      case "pattern": {
+        const found = PATTERN_TEXTS.find(([re]) => re.test(String(p.pattern ?? "")));
+        message = say(found ? found[1] : "errPattern");
+        break;
+      }
+      case "additionalProperties":
+        message = say("errUnknownField", { name: String(p.additionalProperty ?? "") });
+        break;
+      default:
+        message = say("errInvalid");
+    }
+    if (message === null) continue;
+    out.push({ ...error, message, stack: `${error.property ?? ""} ${message}`.trim() });
+  }
+  return out;
+}
+
+/** A param's title in the user's language for a problem's JSON path ("$.assignee.role" → "Rolle"). */
+export function titleAt(schema: JsonSchema, path: string | null | undefined): string | null {
+  if (!path || !path.startsWith("$.")) return null;
+  const parts = path.slice(2).replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean);
+  let at: JsonSchema | undefined = resolve(schema, schema);
+  let title: string | null = null;
+  for (const part of parts) {
+    if (!at) return title;
+    if (/^\d+$/.test(part)) {
+      const items = itemsOf(at, schema);
+      at = items ? resolve(items, schema) : undefined;
+      continue;
+    }
+    const prop: JsonSchema | undefined = propertiesOf(at, schema)[part];
+    if (!prop) return title;
+    title = typeof prop.title === "string" ? prop.title : title;
+    at = prop;
+  }
+  return title;
 }
