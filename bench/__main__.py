@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -27,6 +28,9 @@ from procedo.flow.codec import decode_flow, encode_flow
 from procedo.flow.validate import check_flow
 from procedo.registry import default_registry
 from procedo.subjects import builtin_subject_types
+
+if TYPE_CHECKING:
+    from bench.designer import SubjectListRun
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 POSTGRES = os.environ.get(
@@ -172,7 +176,7 @@ def ingest_section(invoices: int, runs: int) -> list[str]:
 
 
 def designer_section(runs: int) -> list[str]:
-    from bench.designer import CHROMIUM, NODES, designer_run
+    from bench.designer import CHROMIUM, NODES, SUBJECTS, designer_run, subject_list_run
 
     title = f"### The designer with a {NODES}-node flow ({runs} openings, Chromium)"
     if not Path(CHROMIUM).exists():
@@ -187,6 +191,25 @@ def designer_section(runs: int) -> list[str]:
         f"| {spread(run.render_ms, 'ms', 0)} | under 1000 ms |",
         f"| validation round trip of the whole flow | {spread(run.validate_ms, 'ms', 0)} "
         "| under 150 ms |",
+        "",
+        *subject_list_rows(subject_list_run(runs), SUBJECTS),
+    ]
+
+
+def subject_list_rows(listed: SubjectListRun, count: int) -> list[str]:
+    return [
+        f"The Subjects page with {count:,} subjects (SQLite, as `procedo serve --demo`): "
+        "requests timed from the page, and choosing a type until the new rows are drawn.",
+        "",
+        "| what | time | target |",
+        "| --- | --- | --- |",
+        f"| first page, every type, with the count | {spread(listed.first_page_ms, 'ms', 0)} "
+        "| under 300 ms |",
+        f"| type and status filter | {spread(listed.filter_ms, 'ms', 0)} | under 300 ms |",
+        f"| search, a common name | {spread(listed.search_ms, 'ms', 0)} | under 300 ms |",
+        f"| search matching nothing (every row read) | {spread(listed.search_rare_ms, 'ms', 0)} "
+        "| under 300 ms |",
+        f"| type chosen until the rows are redrawn | {spread(listed.redraw_ms, 'ms', 0)} | |",
         "",
     ]
 

@@ -1,5 +1,7 @@
 // The HTTP API client (docs/api.md): same origin, session cookie, CSRF header on unsafe requests.
 import type {
+  FlowCheck,
+  RuleParse,
   Access,
   AdminRole,
   RoleChanged,
@@ -174,6 +176,13 @@ export const api = {
     ),
   validate: (flow: Flow) =>
     request<{ problems: Problem[] }>("/flows/validate", { method: "POST", body: flow }).then((r) => r.data.problems ?? []),
+  // the problems and each node's ports as the server derives them (flow/ports.ts)
+  checkFlow: (flow: Flow) =>
+    request<Partial<FlowCheck>>("/flows/validate", { method: "POST", body: flow }).then((r): FlowCheck => ({ problems: r.data.problems ?? [], ports: r.data.ports ?? {} })),
+  // the one rule parser: procedo.rules.text on the server (components/RuleBuilder.tsx)
+  parseRule: (text: string, subject_type?: string) =>
+    request<RuleParse>("/rules/parse", { method: "POST", body: subject_type ? { text, subject_type } : { text } }).then((r) => r.data),
+  formatRule: (rule: Rule) => request<{ text: string }>("/rules/format", { method: "POST", body: { rule } }).then((r) => r.data.text),
   publish: (key: string) =>
     request<VersionInfo>(`/flows/${encodeURIComponent(key)}/publish`, { method: "POST", body: {} }).then((r) => r.data),
   versions: (key: string) => get<VersionInfo[]>(`/flows/${encodeURIComponent(key)}/versions`),

@@ -69,6 +69,19 @@ export interface Problem {
   column?: number | null;
 }
 
+/** POST /flows/validate: every problem, and each node's output ports as its type derives them. */
+export interface FlowCheck {
+  problems: Problem[];
+  ports: Record<string, PortInfo[]>;
+}
+
+/** POST /rules/parse: the tree and its canonical text, or a `rule.syntax` problem with its place. */
+export interface RuleParse {
+  rule: Rule | null;
+  text: string | null;
+  problems: Problem[];
+}
+
 // ---- rules (backend/procedo/rules/model.py)
 export type ScalarValue =
   | { type: "decimal"; value: string }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { probeFlow, validateAll } from "../src/flow/probe";
-import type { Flow, Problem } from "../src/types";
+import type { Flow, FlowCheck, Problem } from "../src/types";
 
 const flow: Flow = {
   format: "procedo.flow/1",
@@ -17,17 +17,18 @@ const UNCONNECTED: Problem = { code: "node.port.unconnected", message: "leads no
 const NO_END: Problem = { code: "flow.end.missing", message: "add one" };
 
 /** The server as it is: a document that does not decode gets its first decode problem only. */
-function server(f: Flow): Promise<Problem[]> {
+const PORTS = { start: [{ name: "next", label: { en: "Next", nl: "Volgende", de: "Weiter" } }] };
+function server(f: Flow): Promise<FlowCheck> {
   const trigger = f.trigger as { kind: string; every?: string };
-  if (trigger.kind === "schedule" && !trigger.every) return Promise.resolve([EVERY]);
-  if (!f.name) return Promise.resolve([NAME]);
-  return Promise.resolve([UNCONNECTED, NO_END]);
+  if (trigger.kind === "schedule" && !trigger.every) return Promise.resolve({ problems: [EVERY], ports: {} });
+  if (!f.name) return Promise.resolve({ problems: [NAME], ports: {} });
+  return Promise.resolve({ problems: [UNCONNECTED, NO_END], ports: PORTS });
 }
 
 describe("every problem, not only the first", () => {
   it("lists the nodes' and the graph's problems beside a missing trigger field and an empty name", async () => {
-    expect(await validateAll(flow, server)).toEqual([EVERY, NAME, UNCONNECTED, NO_END]);
-    expect(await validateAll({ ...flow, name: "n" }, server)).toEqual([EVERY, UNCONNECTED, NO_END]);
+    expect(await validateAll(flow, server)).toEqual({ problems: [EVERY, NAME, UNCONNECTED, NO_END], ports: PORTS });
+    expect((await validateAll({ ...flow, name: "n" }, server)).problems).toEqual([EVERY, UNCONNECTED, NO_END]);
   });
 
   it("stands in for each part that fails in turn", async () => {

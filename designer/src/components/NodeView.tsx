@@ -1,7 +1,7 @@
 import { createContext, memo, useContext, useEffect, useRef } from "react";
 import { Handle, Position, useUpdateNodeInternals, type NodeProps } from "@xyflow/react";
 import { pick } from "../i18n";
-import { portsFor } from "../flow/ports";
+import { portsFor, type PortsByNode } from "../flow/ports";
 import type { CanvasNode } from "../flow/mapping";
 import { CategoryIcon } from "./Icon";
 import type { Lang, NodeTypeInfo, Problem } from "../types";
@@ -12,6 +12,8 @@ export interface CanvasContextValue {
   problemsByNode: Map<string, Problem[]>;
   /** ports used by edges, per node: shown even when the params no longer derive them */
   usedPorts: Map<string, Set<string>>;
+  /** each node's ports as the server derived them (flow/ports.ts); else the catalogue's */
+  ports?: PortsByNode;
   counts?: Record<string, number>;
   changed?: Map<string, "added" | "changed" | "removed">;
   path?: Set<string>;
@@ -56,7 +58,7 @@ function ProcedoNodeViewInner({ id, data, selected }: NodeProps<CanvasNode>) {
   const ctx = useContext(CanvasContext);
   const node = data.node;
   const info = ctx.catalogue.get(node.type);
-  const ports = portsFor(info, node.params);
+  const ports = portsFor(info, node, ctx.ports?.get(id));
   const names = new Set(ports.map((p) => p.name));
   const stray = [...(ctx.usedPorts.get(id) ?? [])].filter((p) => !names.has(p));
   const problems = ctx.problemsByNode.get(id) ?? [];

@@ -1,12 +1,13 @@
 // The rule builder: the one custom widget of the parameter forms.
 // Edits a rule tree (backend/procedo/rules/model.py) as AND/OR groups of
 // comparisons, or as text in the expression syntax, and shows how many of the
-// tenant's subjects the rule matches.
-import { useEffect, useMemo, useState } from "react";
+// tenant's subjects the rule matches. The text is read and written by the server
+// (POST /rules/parse and /rules/format: procedo.rules.text), the one rule parser.
+import { useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError } from "../api";
 import { pick, useT } from "../i18n";
-import { formatRule, parseRule, RuleSyntaxError } from "../rules/text";
-import type { CompareOp, Labels, Rule, ScalarValue, Value } from "../types";
+import { describeProblem } from "../flow/problems";
+import type { CompareOp, Labels, Problem, Rule, ScalarValue, Value } from "../types";
 
 export interface FieldOption {
   path: string;
@@ -27,6 +28,7 @@ export function fieldsFrom(subjectType: Record<string, unknown> | null, lang: "e
     label: pick(f.label as Labels | string | undefined, lang) || String(f.name),
   }));
   if (!fields.some((f) => f.path === "subject.status")) fields.push({ path: "subject.status", type: "string", label: "Status" });
+  fields.sort((a, b) => a.label.localeCompare(b.label, lang));
   return fields;
 }
 
@@ -70,11 +72,12 @@ function fitValue(op: CompareOp, fieldType: string, old: Value | null | undefine
 }
 
 function ScalarInput({ value, onChange }: { value: ScalarValue; onChange: (v: ScalarValue) => void }) {
+  const { t } = useT();
   if (value.type === "bool") {
     return (
-      <select className="rb-value" value={String(value.value)} onChange={(e) => onChange({ type: "bool", value: e.target.value === "true" })}>
-        <option value="true">true</option>
-        <option value="false">false</option>
+      <select className="rb-value" aria-label={t("rbValue")} value={String(value.value)} onChange={(e) => onChange({ type: "bool", value: e.target.value === "true" })}>
+        <option value="true">{t("rbYes")}</option>
+        <option value="false">{t("rbNo")}</option>
       </select>
     );
   }
@@ -82,6 +85,7 @@ function ScalarInput({ value, onChange }: { value: ScalarValue; onChange: (v: Sc
   return (
     <input
       className="rb-value"
+      aria-label={t("rbValue")}
       type={inputType}
       inputMode={value.type === "decimal" ? "decimal" : undefined}
       placeholder={value.type === "decimal" ? "0.00" : ""}
@@ -92,7 +96,7 @@ function ScalarInput({ value, onChange }: { value: ScalarValue; onChange: (v: Sc
 }
 
 function CompareEditor({ rule, ctx, onChange }: { rule: Extract<Rule, { kind: "compare" }>; ctx: RuleContext; onChange: (r: Rule) => void }) {
-  const { lang } = useT();
+  const { t, lang } = useT();
   const field = ctx.fields.find((f) => f.path === rule.field);
   const fieldType = field?.type ?? (rule.value && rule.value.type !== "list" ? rule.value.type : "string");
   const ops = OPS.filter((o) => !o.types || o.types.includes(fieldType) || o.op === rule.op);
@@ -106,15 +110,11 @@ function CompareEditor({ rule, ctx, onChange }: { rule: Extract<Rule, { kind: "c
   const v = rule.value;
   return (
     <div className="rb-compare">
-      <input
-        className="rb-field"
-        list="rb-fields"
-        value={rule.field}
-        aria-label="field"
-        onChange={(e) => set({ field: e.target.value })}
-        title={field ? `${field.label} (${field.type})` : "subject.… or vars.…"}
-      />
-      <select className="rb-op" value={rule.op} aria-label="operator" onChange={(e) => set({ op: e.target.value as CompareOp })}>
+      <select className="rb-field" value={rule.field} aria-label={t("rbField")} onChange={(e) => set({ field: e.target.value })} title={rule.field}>
+        {!field && <option value={rule.field}>{rule.field}</option>}
+        {ctx.fields.map((f) => <option key={f.path} value={f.path}>{f.label}</option>)}
+      </select>
+      <select className="rb-op" value={rule.op} aria-label={t("rbOperator")} onChange={(e) => set({ op: e.target.value as CompareOp })}>
         {ops.map((o) => <option key={o.op} value={o.op}>{o.text[LANG_INDEX[lang]]}</option>)}
       </select>
       {v && v.type !== "list" && <ScalarInput value={v} onChange={(nv) => onChange({ ...rule, value: nv })} />}
@@ -122,15 +122,15 @@ function CompareEditor({ rule, ctx, onChange }: { rule: Extract<Rule, { kind: "c
         <span className="rb-list">
           {v.items.map((item, i) => (
             <span key={i} className="rb-list-item">
-              {i > 0 && <span className="muted">{rule.op === "between" ? "and" : ","}</span>}
+              {i > 0 && <span className="muted">{rule.op === "between" ? t("rbAnd") : ","}</span>}
               <ScalarInput value={item} onChange={(nv) => onChange({ ...rule, value: { type: "list", items: v.items.map((x, j) => (j === i ? nv : x)) } })} />
               {rule.op === "in" && v.items.length > 1 && (
-                <button type="button" className="icon" title="remove" onClick={() => onChange({ ...rule, value: { type: "list", items: v.items.filter((_, j) => j !== i) } })}>×</button>
+                <button type="button" className="icon" title={t("rbRemove")} onClick={() => onChange({ ...rule, value: { type: "list", items: v.items.filter((_, j) => j !== i) } })}>×</button>
               )}
             </span>
           ))}
           {rule.op === "in" && (
-            <button type="button" className="icon" title="add a value" onClick={() => onChange({ ...rule, value: { type: "list", items: [...v.items, blank(valueType(fieldType))] } })}>+</button>
+            <button type="button" className="icon" title={t("rbAddValue")} onClick={() => onChange({ ...rule, value: { type: "list", items: [...v.items, blank(valueType(fieldType))] } })}>+</button>
           )}
         </span>
       )}
@@ -152,14 +152,14 @@ function RuleNodeEditor({ rule, ctx, onChange, onRemove, depth }: { rule: Rule; 
       <div className="rb-row">
         <CompareEditor rule={rule} ctx={ctx} onChange={onChange} />
         <span className="rb-row-actions">
-          <button type="button" className="icon" title="NOT" onClick={() => onChange({ kind: "not", rule })}>¬</button>
+          <button type="button" className="icon" title={t("rbNot")} onClick={() => onChange({ kind: "not", rule })}>¬</button>
           {depth === 0 && (
             <>
-              <button type="button" className="small" onClick={() => onChange({ kind: "all", rules: [rule, newCompare(ctx)] })}>+ AND</button>
-              <button type="button" className="small" onClick={() => onChange({ kind: "any", rules: [rule, newCompare(ctx)] })}>+ OR</button>
+              <button type="button" className="small" onClick={() => onChange({ kind: "all", rules: [rule, newCompare(ctx)] })}>{t("rbPlusAnd")}</button>
+              <button type="button" className="small" onClick={() => onChange({ kind: "any", rules: [rule, newCompare(ctx)] })}>{t("rbPlusOr")}</button>
             </>
           )}
-          {onRemove && <button type="button" className="icon danger" title="remove" onClick={onRemove}>×</button>}
+          {onRemove && <button type="button" className="icon danger" title={t("rbRemove")} onClick={onRemove}>×</button>}
         </span>
       </div>
     );
@@ -169,8 +169,8 @@ function RuleNodeEditor({ rule, ctx, onChange, onRemove, depth }: { rule: Rule; 
       <div className="rb-group rb-not">
         <div className="rb-group-head">
           <span className="rb-kind">{t("notGroup")}</span>
-          <button type="button" className="small" onClick={() => onChange(rule.rule)}>remove NOT</button>
-          {onRemove && <button type="button" className="icon danger" title="remove" onClick={onRemove}>×</button>}
+          <button type="button" className="small" onClick={() => onChange(rule.rule)}>{t("rbRemoveNot")}</button>
+          {onRemove && <button type="button" className="icon danger" title={t("rbRemove")} onClick={onRemove}>×</button>}
         </div>
         <RuleNodeEditor rule={rule.rule} ctx={ctx} depth={depth + 1} onChange={(r) => onChange({ kind: "not", rule: r })} />
       </div>
@@ -180,14 +180,14 @@ function RuleNodeEditor({ rule, ctx, onChange, onRemove, depth }: { rule: Rule; 
   return (
     <div className={`rb-group rb-${rule.kind}`}>
       <div className="rb-group-head">
-        <select className="rb-kind" value={rule.kind} aria-label="group" onChange={(e) => onChange({ kind: e.target.value as "all" | "any", rules: rule.rules })}>
+        <select className="rb-kind" value={rule.kind} aria-label={t("rbGroup")} onChange={(e) => onChange({ kind: e.target.value as "all" | "any", rules: rule.rules })}>
           <option value="all">{t("allOf")}</option>
           <option value="any">{t("anyOf")}</option>
         </select>
         <button type="button" className="small" onClick={() => set([...rule.rules, newCompare(ctx)])}>{t("addCondition")}</button>
         <button type="button" className="small" onClick={() => set([...rule.rules, { kind: rule.kind === "all" ? "any" : "all", rules: [newCompare(ctx)] }])}>{t("addGroup")}</button>
-        <button type="button" className="icon" title="NOT" onClick={() => onChange({ kind: "not", rule })}>¬</button>
-        {onRemove && <button type="button" className="icon danger" title="remove" onClick={onRemove}>×</button>}
+        <button type="button" className="icon" title={t("rbNot")} onClick={() => onChange({ kind: "not", rule })}>¬</button>
+        {onRemove && <button type="button" className="icon danger" title={t("rbRemove")} onClick={onRemove}>×</button>}
       </div>
       <div className="rb-children">
         {rule.rules.map((child, i) => (
@@ -200,7 +200,7 @@ function RuleNodeEditor({ rule, ctx, onChange, onRemove, depth }: { rule: Rule; 
             onRemove={() => set(rule.rules.filter((_, j) => j !== i))}
           />
         ))}
-        {rule.rules.length === 0 && <div className="muted small-text">{rule.kind === "all" ? "always true" : "always false"}</div>}
+        {rule.rules.length === 0 && <div className="muted small-text">{rule.kind === "all" ? t("rbAlwaysTrue") : t("rbAlwaysFalse")}</div>}
       </div>
     </div>
   );
@@ -215,28 +215,52 @@ export function isRule(value: unknown): value is Rule {
   return false;
 }
 
+/** A text-mode problem as a sentence (the server's message and code on hover). */
+function sayProblem(p: Problem, lang: "en" | "nl" | "de", ruleWord: string): { text: string; code: string } {
+  return describeProblem({ ...p, node: "rule", path: null }, lang, { nodeLabel: () => ruleWord, fieldTitle: () => null, portLabel: (_n, port) => port, edges: [] });
+}
+
 export function RuleBuilder({ value, onChange, ctx, readOnly }: { value: Rule | null | undefined; onChange: (r: Rule) => void; ctx: RuleContext; readOnly?: boolean }) {
-  const { t } = useT();
+  const { t, lang } = useT();
   const [mode, setMode] = useState<"builder" | "text">("builder");
   const [text, setText] = useState("");
-  const [textError, setTextError] = useState("");
+  // "formatting": the server writes the rule as text; "parsing": it reads what was typed.
+  const [textState, setTextState] = useState<"ready" | "formatting" | "parsing" | "error">("ready");
+  const [textProblems, setTextProblems] = useState<Problem[]>([]);
   const [match, setMatch] = useState<{ matched: number; total: number } | null>(null);
   const [matchError, setMatchError] = useState("");
   // A value that is not a rule yet (a new branch) shows a first comparison to fill in.
   const rule = isRule(value) ? value : newCompare(ctx);
   const ruleJson = useMemo(() => JSON.stringify(rule), [rule]);
+  // The server's text for the rule as it is, fetched ahead so the text mode opens at once.
+  const formatted = useRef<{ json: string; text: string } | null>(null);
+  const asked = useRef(0);
 
-  // The text is set in the same update that shows the text box (not in an effect after
-  // it), so nothing typed into the box right away is overwritten by the formatted rule.
+  useEffect(() => {
+    if (mode !== "builder") return;
+    const timer = setTimeout(() => {
+      api.formatRule(JSON.parse(ruleJson) as Rule).then((text) => { formatted.current = { json: ruleJson, text }; }, () => undefined);
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [ruleJson, mode]);
+
   function showText() {
     if (mode === "text") return;
-    try {
-      setText(formatRule(rule));
-    } catch {
-      setText("");
-    }
-    setTextError("");
     setMode("text");
+    setTextProblems([]);
+    if (formatted.current?.json === ruleJson) {
+      setText(formatted.current.text);
+      setTextState("ready");
+      return;
+    }
+    // The box stays read-only until the server's text is in, so nothing typed is overwritten.
+    setText("");
+    setTextState("formatting");
+    const ask = ++asked.current;
+    api.formatRule(rule).then(
+      (answer) => { if (ask === asked.current) { setText(answer); setTextState("ready"); } },
+      () => { if (ask === asked.current) setTextState("ready"); },
+    );
   }
 
   useEffect(() => {
@@ -250,22 +274,36 @@ export function RuleBuilder({ value, onChange, ctx, readOnly }: { value: Rule | 
     return () => clearTimeout(timer);
   }, [ruleJson, ctx.subjectType]);
 
+  // What was typed goes to the server's parser after a short pause; the latest answer wins.
+  const typed = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => { if (typed.current) clearTimeout(typed.current); }, []);
   function applyText(next: string) {
     setText(next);
-    try {
-      const parsed = parseRule(next);
-      setTextError("");
-      onChange(parsed);
-    } catch (e) {
-      setTextError(e instanceof RuleSyntaxError ? e.message : String(e));
-    }
+    setTextState("parsing");
+    if (typed.current) clearTimeout(typed.current);
+    const ask = ++asked.current;
+    typed.current = setTimeout(() => {
+      api.parseRule(next, ctx.subjectType || undefined).then(
+        (answer) => {
+          if (ask !== asked.current) return;
+          setTextProblems(answer.problems);
+          if (answer.rule) {
+            setTextState("ready");
+            if (answer.text) formatted.current = { json: JSON.stringify(answer.rule), text: answer.text };
+            if (JSON.stringify(answer.rule) !== ruleJson) onChange(answer.rule);
+          } else setTextState("error");
+        },
+        (e) => {
+          if (ask !== asked.current) return;
+          setTextState("error");
+          setTextProblems([{ code: "rule.syntax", message: e instanceof ApiError ? e.detail : String(e) }]);
+        },
+      );
+    }, 350);
   }
 
   return (
     <div className="rule-builder" data-testid="rule-builder">
-      <datalist id="rb-fields">
-        {ctx.fields.map((f) => <option key={f.path} value={f.path}>{`${f.label} (${f.type})`}</option>)}
-      </datalist>
       <div className="rb-top">
         <div className="seg">
           <button type="button" className={mode === "builder" ? "on" : ""} onClick={() => setMode("builder")}>{t("builderMode")}</button>
@@ -280,8 +318,21 @@ export function RuleBuilder({ value, onChange, ctx, readOnly }: { value: Rule | 
           <RuleNodeEditor rule={rule} ctx={ctx} onChange={onChange} depth={0} />
         ) : (
           <>
-            <textarea className="rb-text" rows={3} spellCheck={false} value={text} onChange={(e) => applyText(e.target.value)} aria-label="rule text" />
-            {textError && <div className="error small-text">{textError}</div>}
+            <textarea
+              className="rb-text"
+              rows={3}
+              spellCheck={false}
+              value={text}
+              readOnly={textState === "formatting"}
+              placeholder={textState === "formatting" ? t("rbLoading") : ""}
+              onChange={(e) => applyText(e.target.value)}
+              aria-label={t("rbText")}
+              data-state={textState}
+            />
+            {textProblems.map((p, i) => {
+              const said = sayProblem(p, lang, t("rbText"));
+              return <div key={i} className={`${textState === "error" ? "error" : "warn"} small-text`} data-testid="rule-text-problem" data-code={p.code} title={said.code}>{said.text}</div>;
+            })}
           </>
         )}
       </fieldset>

@@ -2,7 +2,7 @@
 // The server's validation says the same things on save; refusing them while
 // dragging keeps the user from drawing what can never be valid.
 import type { FlowEdge, FlowNode, NodeTypeInfo } from "../types";
-import { portsFor } from "./ports";
+import { portsFor, type PortsByNode } from "./ports";
 
 export interface ConnectionAttempt {
   source: string | null;
@@ -16,6 +16,7 @@ export function connectionProblem(
   nodes: FlowNode[],
   edges: FlowEdge[],
   catalogue: Map<string, NodeTypeInfo>,
+  known?: PortsByNode,
 ): string | null {
   const { source, target } = attempt;
   if (!source || !target) return "connect an output port to a node";
@@ -25,7 +26,7 @@ export function connectionProblem(
   if (!from || !to) return "both nodes must exist";
   if (to.type === "start") return "nothing may lead into the start node";
   const port = attempt.sourceHandle ?? null;
-  const ports = portsFor(catalogue.get(from.type), from.params);
+  const ports = portsFor(catalogue.get(from.type), from, known?.get(from.id));
   if (!port || !ports.some((p) => p.name === port)) return `'${from.id}' has no output port '${port}'`;
   const toInfo = catalogue.get(to.type);
   if (toInfo?.input_ports && toInfo.input_ports.length > 0 && !toInfo.input_ports.includes(port)) {

@@ -2,7 +2,7 @@
 // the flow document decodes, so one flow-level field not filled in yet (a schedule's
 // "every", an empty name) used to hide all other problems. The designer then asks again
 // with a stand-in for just the parts that failed to decode, and lists both answers.
-import type { Flow, Problem } from "../types";
+import type { Flow, FlowCheck, Problem } from "../types";
 
 const DECODE = "flow.invalid";
 
@@ -37,11 +37,15 @@ export function probeFlow(flow: Flow, problems: Problem[]): { probe: Flow; parts
 }
 
 /**
- * The server's problems for the flow: when the first answer stopped at a flow-level field,
- * asked again with stand-ins (round by round, as each answer names the next such field).
+ * The server's problems for the flow, and its nodes' ports: when the first answer stopped
+ * at a flow-level field, asked again with stand-ins (round by round, as each answer names
+ * the next such field). The stand-ins touch no node, so the nodes' ports of an answer
+ * with stand-ins are the flow's.
  */
-export async function validateAll(flow: Flow, validate: (f: Flow) => Promise<Problem[]>, rounds = 4): Promise<Problem[]> {
-  const all = await validate(flow);
+export async function validateAll(flow: Flow, validate: (f: Flow) => Promise<FlowCheck>, rounds = 4): Promise<FlowCheck> {
+  const first = await validate(flow);
+  const all = [...first.problems];
+  const ports = { ...first.ports };
   const seen = new Set(all.map((p) => JSON.stringify(p)));
   let decode = all.filter((p) => p.code === DECODE);
   for (let round = 0; round < rounds; round += 1) {
@@ -49,7 +53,9 @@ export async function validateAll(flow: Flow, validate: (f: Flow) => Promise<Pro
     if (!probing) break;
     let more: Problem[];
     try {
-      more = await validate(probing.probe);
+      const answer = await validate(probing.probe);
+      more = answer.problems;
+      for (const [node, found] of Object.entries(answer.ports)) ports[node] ??= found;
     } catch {
       break; // what was found so far stands
     }
@@ -65,5 +71,5 @@ export async function validateAll(flow: Flow, validate: (f: Flow) => Promise<Pro
     if (!next.length) break;
     decode = [...decode, ...next];
   }
-  return all;
+  return { problems: all, ports };
 }

@@ -17,7 +17,7 @@ import {
 } from "@xyflow/react";
 import { api, ApiError } from "../api";
 import { loadSubjectType, loadSubjectTypes, useCatalogue } from "../catalogue";
-import { useT } from "../i18n";
+import { pick, useT } from "../i18n";
 import { navigate } from "../router";
 import { useUser } from "../user";
 import {
@@ -37,6 +37,8 @@ import { boxOf, freeSpot, NEW_NODE_SIZE } from "../flow/placement";
 import { fitExample, otherTypeWords, type SubjectTypeInfo } from "../flow/defaults";
 import { publishState } from "../flow/publish";
 import { validateAll } from "../flow/probe";
+import { knownPorts, portsFor, type PortsByNode } from "../flow/ports";
+import { describeProblem, paramTitle, type ProblemContext } from "../flow/problems";
 import { autoLayout } from "../flow/layout";
 import { copyFragment, pasteFragment, readFragment, type Fragment } from "../flow/clipboard";
 import { diffFlows, stableJson, type Change } from "../flow/diff";
@@ -48,8 +50,8 @@ const ParamsPanel = lazy(() => import("../components/ParamsPanel").then((m) => (
 const FlowSettings = lazy(() => import("../components/FlowSettings").then((m) => ({ default: m.FlowSettings })));
 import { fieldsFrom, type RuleContext } from "../components/RuleBuilder";
 import { docOf } from "../flow/document";
-import type { Flow, FlowNode, Problem, VersionInfo } from "../types";
-import { download, problemPlace, when } from "../util";
+import type { Flow, FlowCheck, FlowNode, Problem, VersionInfo } from "../types";
+import { download, when } from "../util";
 
 const BIG_FLOW = 150;
 
@@ -59,11 +61,12 @@ interface Snapshot {
   edges: CanvasEdge[];
 }
 
-const SHORTCUTS: [string, [string, string, string]][] = [
-  ["Drag from palette / double-click", ["add a node", "blok toevoegen", "Baustein hinzufügen"]],
-  ["Drag from a port to a node", ["connect", "verbinden", "verbinden"]],
-  ["Click, Ctrl/⌘+click, Shift+drag", ["select, multi-select, box-select", "selecteren, meer selecteren, kader", "auswählen, mehrere, Rahmen"]],
-  ["Delete / Backspace", ["delete the selection", "selectie verwijderen", "Auswahl löschen"]],
+type Said = [string, string, string];
+const SHORTCUTS: [string | Said, Said][] = [
+  [["Drag from the palette / double-click", "Slepen uit het palet / dubbelklikken", "Aus der Palette ziehen / Doppelklick"], ["add a node", "blok toevoegen", "Baustein hinzufügen"]],
+  [["Drag from a port to a node", "Slepen van een uitgang naar een blok", "Von einem Ausgang auf einen Baustein ziehen"], ["connect", "verbinden", "verbinden"]],
+  [["Click, Ctrl/⌘+click, Shift+drag", "Klik, Ctrl/⌘+klik, Shift+slepen", "Klick, Strg/⌘+Klick, Umschalt+Ziehen"], ["select, multi-select, box-select", "selecteren, meer selecteren, kader", "auswählen, mehrere, Rahmen"]],
+  [["Delete / Backspace", "Delete / Backspace", "Entf / Rücktaste"], ["delete the selection", "selectie verwijderen", "Auswahl löschen"]],
   ["Ctrl/⌘+Z", ["undo", "ongedaan maken", "rückgängig"]],
   ["Ctrl/⌘+Shift+Z, Ctrl/⌘+Y", ["redo", "opnieuw", "wiederholen"]],
   ["Ctrl/⌘+C / X / V", ["copy / cut / paste (JSON text, also between flows)", "kopiëren / knippen / plakken (JSON-tekst, ook tussen flows)", "kopieren / ausschneiden / einfügen (JSON-Text, auch zwischen Abläufen)"]],
@@ -82,10 +85,10 @@ function typing(target: EventTarget | null): boolean {
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
 }
 
-/** The server's problems for a flow, whether it answers them as a result or as an error. */
-function validateFlow(flow: Flow): Promise<Problem[]> {
-  return api.validate(flow).catch((e: unknown) => {
-    if (e instanceof ApiError && e.problems.length) return e.problems;
+/** The server's problems and ports for a flow, whether it answers as a result or as an error. */
+function checkFlow(flow: Flow): Promise<FlowCheck> {
+  return api.checkFlow(flow).catch((e: unknown) => {
+    if (e instanceof ApiError && e.problems.length) return { problems: e.problems, ports: {} };
     throw e;
   });
 }
@@ -106,6 +109,16 @@ async function publishedVersionJson(
   } catch {
     return null; // unknown: Publish stays offered, and the server has the last word
   }
+}
+
+/** Why a connection is refused (flow/connections.ts), in the user's language. */
+function connectText(reason: string, t: ReturnType<typeof useT>["t"]): string {
+  if (/start/.test(reason)) return t("edIntoStart");
+  if (/itself/.test(reason)) return t("edSelfLoop");
+  if (/no output port/.test(reason)) return t("edNoPort");
+  if (/can only follow/.test(reason)) return t("edOnlyAfter");
+  if (/already connected/.test(reason)) return t("edTwice");
+  return t("edConnectPort");
 }
 
 export function EditorPage(props: { flowKey: string; version?: number }) {
@@ -132,6 +145,10 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const [etag, setEtag] = useState("");
   const [record, setRecord] = useState<{ latest_version: number | null; updated_at: string | null; updated_by: string | null } | null>(null);
   const [problems, setProblems] = useState<Problem[]>([]);
+  // Each node's ports as the server derived them; read by the canvas and the connection check.
+  const [serverPorts, setServerPorts] = useState<PortsByNode>(new Map());
+  const portsRef = useRef(serverPorts);
+  portsRef.current = serverPorts;
   const [validating, setValidating] = useState(false);
   const [savedJson, setSavedJson] = useState("");
   // The latest published version as stable JSON: Publish is offered only when the flow differs.
@@ -280,16 +297,19 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
 
   const validated = useRef("");
   useEffect(() => {
-    if (!currentJson || readOnly || currentJson === validated.current) return;
+    // A read-only version is checked too: the server says its nodes' ports.
+    if (!currentJson || currentJson === validated.current) return;
     let cancelled = false;
     const timer = setTimeout(() => {
       validated.current = currentJson;
       setValidating(true);
       // Every problem: asked again with stand-ins when a flow-level field stopped the check early.
-      validateAll(JSON.parse(currentJson) as Flow, validateFlow).then(
+      const checking = JSON.parse(currentJson) as Flow;
+      validateAll(checking, checkFlow).then(
         (found) => {
           if (cancelled) return;
-          setProblems(found);
+          if (!readOnly) setProblems(found.problems);
+          setServerPorts((before) => new Map([...before, ...knownPorts(checking, found.ports)]));
           setValidating(false);
           answered.current = validated.current;
           if (latest.current === validated.current) setPending(false);
@@ -332,8 +352,8 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   }, [edges]);
 
   const ctxValue: CanvasContextValue = useMemo(
-    () => ({ catalogue: catalogue ?? new Map(), lang, problemsByNode, usedPorts, changed: diff?.changes as Map<string, "added" | "changed" | "removed"> | undefined }),
-    [catalogue, lang, problemsByNode, usedPorts, diff],
+    () => ({ catalogue: catalogue ?? new Map(), lang, problemsByNode, usedPorts, ports: serverPorts, changed: diff?.changes as Map<string, "added" | "changed" | "removed"> | undefined }),
+    [catalogue, lang, problemsByNode, usedPorts, serverPorts, diff],
   );
 
   const shownEdges = useMemo(
@@ -385,16 +405,16 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
   const flowEdges = () => (state.current?.edges ?? []).map(fromCanvasEdge);
 
   const isValidConnection: IsValidConnection<CanvasEdge> = useCallback(
-    (c) => connectionProblem({ source: c.source, sourceHandle: c.sourceHandle, target: c.target }, flowNodes(), flowEdges(), catalogue ?? new Map()) === null,
+    (c) => connectionProblem({ source: c.source, sourceHandle: c.sourceHandle, target: c.target }, flowNodes(), flowEdges(), catalogue ?? new Map(), portsRef.current) === null,
     [catalogue],
   );
 
   const [connectHint, setConnectHint] = useState("");
   const onConnect = useCallback(
     (c: Connection) => {
-      const problem = connectionProblem(c, flowNodes(), flowEdges(), catalogue ?? new Map());
+      const problem = connectionProblem(c, flowNodes(), flowEdges(), catalogue ?? new Map(), portsRef.current);
       if (problem) {
-        setConnectHint(problem);
+        setConnectHint(connectText(problem, t));
         return;
       }
       remember();
@@ -413,7 +433,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       const current = state.current;
       if (!current) return;
       if (type === "start" && current.nodes.some((n) => n.data.node.type === "start")) {
-        setMessage({ kind: "error", text: "a flow has exactly one start" });
+        setMessage({ kind: "error", text: t("edOneStart") });
         return;
       }
       remember();
@@ -699,6 +719,25 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
     [meta?.subject_type, subjectType, lang],
   );
 
+  const problemContext: ProblemContext = {
+    nodeLabel: (id) => {
+      const node = nodes.find((n) => n.id === id)?.data.node;
+      const info = node ? catalogue?.get(node.type) : undefined;
+      return node?.label || (info ? pick(info.labels, lang) : id);
+    },
+    fieldTitle: (id, path) => {
+      const node = nodes.find((n) => n.id === id)?.data.node;
+      const schema = node ? catalogue?.get(node.type)?.params_schema : undefined;
+      return schema ? paramTitle(schema, path, lang) : null;
+    },
+    portLabel: (id, port) => {
+      const node = nodes.find((n) => n.id === id)?.data.node;
+      const found = node ? portsFor(catalogue?.get(node.type), node, serverPorts.get(id)).find((p) => p.name === port) : undefined;
+      return found ? pick(found.label, lang) : port;
+    },
+    edges: edges.map(fromCanvasEdge),
+  };
+
   if (loadError) {
     return (
       <div className="page">
@@ -829,13 +868,15 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
                   <div className="muted small-text">{t("noProblems")}</div>
                 ) : (
                   <ul>
-                    {problems.map((p, i) => (
-                      <li key={i} onClick={() => jumpTo(p)} className="problem-item" data-code={p.code}>
-                        <div><code>{p.code}</code></div>
-                        <div>{p.message}</div>
-                        <div className="muted small-text">{problemPlace(p)}</div>
-                      </li>
-                    ))}
+                    {problems.map((p, i) => {
+                      const said = describeProblem(p, lang, problemContext);
+                      return (
+                        <li key={i} onClick={() => jumpTo(p)} className="problem-item" data-code={p.code} title={said.code}>
+                          <div className="problem-text">{said.text}</div>
+                          <div className="muted small-text problem-code">{t("problemCodeHint")}: <code>{p.code}</code></div>
+                        </li>
+                      );
+                    })}
                   </ul>
                 )}
               </div>
@@ -845,7 +886,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
             <div className="overlay-panel" data-testid="shortcuts">
               <div className="overlay-head">{t("shortcuts")}<button className="ghost" onClick={() => setPanel("none")}>×</button></div>
               <table className="shortcuts">
-                <tbody>{SHORTCUTS.map(([k, v]) => <tr key={k}><td><kbd>{k}</kbd></td><td>{v[lang === "nl" ? 1 : lang === "de" ? 2 : 0]}</td></tr>)}</tbody>
+                <tbody>{SHORTCUTS.map(([k, v]) => { const i = lang === "nl" ? 1 : lang === "de" ? 2 : 0; const keys = typeof k === "string" ? k : k[i]; return <tr key={keys}><td><kbd>{keys}</kbd></td><td>{v[i]}</td></tr>; })}</tbody>
               </table>
             </div>
           )}
@@ -855,9 +896,9 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
               <p className="muted small-text">{t("jsonHelp")}</p>
               <textarea className="json-text" spellCheck={false} value={jsonText} onChange={(e) => setJsonText(e.target.value)} />
               <div className="modal-actions">
-                <button onClick={() => navigator.clipboard?.writeText(jsonText).catch(() => undefined)}>Copy</button>
+                <button onClick={() => navigator.clipboard?.writeText(jsonText).catch(() => undefined)}>{t("edCopy")}</button>
                 {!readOnly && (
-                  <button className="primary" onClick={() => { const f = readFragment(jsonText); if (f) { paste(f); setPanel("none"); } else setMessage({ kind: "error", text: "not flow JSON: expected {\"nodes\": [...], \"edges\": [...]}" }); }}>{t("pasteJson")}</button>
+                  <button className="primary" onClick={() => { const f = readFragment(jsonText); if (f) { paste(f); setPanel("none"); } else setMessage({ kind: "error", text: t("edNotFlowJson") }); }}>{t("pasteJson")}</button>
                 )}
               </div>
             </div>
@@ -911,9 +952,9 @@ function VersionsPanel(props: {
         ))}
       </ul>
       <div className="compare-row">
-        <select value={String(a)} onChange={(e) => setA(parse(e.target.value))} aria-label="from">{options.map((o) => <option key={o} value={String(o)}>{label(o)}</option>)}</select>
+        <select value={String(a)} onChange={(e) => setA(parse(e.target.value))} aria-label={t("edFrom")}>{options.map((o) => <option key={o} value={String(o)}>{label(o)}</option>)}</select>
         →
-        <select value={String(b)} onChange={(e) => setB(parse(e.target.value))} aria-label="to">{options.map((o) => <option key={o} value={String(o)}>{label(o)}</option>)}</select>
+        <select value={String(b)} onChange={(e) => setB(parse(e.target.value))} aria-label={t("edTo")}>{options.map((o) => <option key={o} value={String(o)}>{label(o)}</option>)}</select>
         <button onClick={() => props.onCompare(a, b)}>{t("compare")}</button>
       </div>
       {props.diff && (
@@ -922,7 +963,7 @@ function VersionsPanel(props: {
           {props.diff.changes.size === 0 && <div className="muted">—</div>}
           <ul>
             {[...props.diff.changes.entries()].map(([id, change]) => (
-              <li key={id} className={`diff-item diff-${change}`} onClick={() => props.onJump(id)}><span className="badge">{change}</span> <code>{id}</code></li>
+              <li key={id} className={`diff-item diff-${change}`} onClick={() => props.onJump(id)}><span className="badge">{t(change === "added" ? "edAdded" : change === "removed" ? "edRemoved" : change === "moved" ? "edMoved" : "edChanged")}</span> <code>{id}</code></li>
             ))}
           </ul>
         </div>
