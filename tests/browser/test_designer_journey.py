@@ -176,7 +176,9 @@ def test_journey(page: Any, server: Server, tmp_path: Path) -> None:
     # The task: for the Reviewer role.
     panel = select(page, task)
     panel.locator("#root_title").fill("Approve invoice {{ subject.invoice_number }}")
-    panel.locator("#root_assignee_role").fill(ROLE)
+    # A role the office does not have yet: "Other…" in the role picker, then its name.
+    panel.locator("select#root_assignee_role").select_option(label="Other…")
+    panel.locator("input#root_assignee_role").fill(ROLE)
     panel.locator("#root_instructions").fill("Check the order and the delivery.")
     panel.locator("#root_checkpoints__add").click()
     panel.locator("#root_checkpoints_0_id").fill("order_checked")
@@ -552,7 +554,7 @@ def test_a_missing_trigger_field_hides_no_other_problem(page: Any, server: Serve
     log_in(page, server)
     new_flow(page, "all-problems", "debtor")
     wait_validated(page)
-    page.select_option("#root_trigger__anyof_select", label="Schedule")  # "every" not chosen yet
+    page.select_option("#root_trigger__anyof_select", label="On a schedule")  # no "every" yet
     page.wait_for_selector(".problem-item[data-code='flow.invalid']")
     wait_validated(page)
     codes = page.locator("[data-testid=problems] .problem-item").evaluate_all(
@@ -569,7 +571,7 @@ def test_a_new_set_field_value_keeps_its_type(page: Any, server: Server) -> None
     page.dblclick(".palette-item[data-type='status_change']")
     panel = select(page, "status_change")
     panel.locator("#root_set__add").click()
-    panel.locator("#root_set_0_field").fill("debt_amount")
+    panel.locator("#root_set_0_field").select_option("credit_limit")  # the field picker
     panel.locator("#root_set_0_value_value").fill("12")
     page.wait_for_timeout(400)
     assert "anyOf" not in panel.inner_text(), panel.inner_text()
@@ -578,5 +580,5 @@ def test_a_new_set_field_value_keeps_its_type(page: Any, server: Server) -> None
     draft = api(page, "GET", "/flows/set-field")["draft"]
     (node,) = [n for n in draft["nodes"] if n["id"] == "status_change"]
     assert node["params"]["set"] == [
-        {"field": "debt_amount", "value": {"type": "decimal", "value": "12"}}
+        {"field": "credit_limit", "value": {"type": "decimal", "value": "12"}}
     ], node["params"]
