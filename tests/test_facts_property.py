@@ -4,7 +4,8 @@ Generated debtors (stored fields, open items, history rows) at generated moments
 around midnight and the daylight-saving switches in Europe/Amsterdam: the facts
 ``facts.python`` computes for each debtor equal those ``facts.sql`` computes for
 all of them at once, and a rule over the facts selects in SQL exactly the debtors
-``evaluate`` accepts with the facts merged over the stored fields.
+``evaluate`` accepts with the facts merged over the stored fields, also when it
+compares dates with ``today`` (``subject.oldest_due_date < today - 14``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from procedo.rules.model import (
     ListValue,
     Rule,
     StringValue,
+    TodayValue,
 )
+from procedo.rules.today import today_is
 from tests.facts_store import DEBTOR, CallTask, Debtor, FactStore, Item, Note, facts_store
 
 __all__ = ["facts_store"]
@@ -106,23 +109,28 @@ debtors = st.lists(
 LITERALS: dict[str, st.SearchStrategy[Any]] = {
     "integer": st.integers(-40, 400).map(lambda n: DecimalValue(Decimal(n))),
     "decimal": cents.map(DecimalValue),
-    "date": dates.map(DateValue),
+    "date": st.one_of(dates.map(DateValue), st.integers(-20, 20).map(TodayValue)),
     "bool": st.booleans().map(BoolValue),
 }
 BY_NAME = {f.name: f for f in DEBTOR}
+# Stored date fields, compared with today as the facts' dates are.
+STORED_DATES = ["promised_payment_date", "last_successful_call_date"]
 
 
 @st.composite
 def comparisons(draw: st.DrawFn) -> Compare:
     fact = draw(st.sampled_from(DEBTOR))
+    name, field_type = fact.name, fact.type
+    if draw(st.integers(0, 5)) == 0:
+        name, field_type = draw(st.sampled_from(STORED_DATES)), "date"
     op = draw(st.sampled_from(["=", "!=", "<", ">", "<=", ">=", "is_set", "is_empty", "in"]))
-    field = f"subject.{fact.name}"
+    field = f"subject.{name}"
     if op in ("is_set", "is_empty"):
         return Compare(field=field, op=op)
     # Now and then a literal of another type, which never matches (as in evaluate).
     literal = draw(
         st.one_of(
-            LITERALS[fact.type],
+            LITERALS[field_type],
             st.sampled_from(
                 [
                     StringValue("7"),
@@ -133,7 +141,7 @@ def comparisons(draw: st.DrawFn) -> Compare:
         )
     )
     if op == "in":
-        return Compare(field=field, op=op, value=ListValue([literal, draw(LITERALS[fact.type])]))
+        return Compare(field=field, op=op, value=ListValue([literal, draw(LITERALS[field_type])]))
     return Compare(field=field, op=op, value=literal)
 
 
@@ -153,11 +161,12 @@ def test_python_and_sql_compute_the_same_facts(
     facts_store.fill(debtors)
     python = facts_store.python_facts(calendar)
     assert python == facts_store.sql_facts(calendar)
-    accepted = {
-        subject_id
-        for subject_id, (status, fields) in facts_store.fields().items()
-        if evaluate(rule, {**fields, **python[subject_id], "status": status}, {})
-    }
+    with today_is(calendar.today):  # as a step of a flow evaluates it (engine.run)
+        accepted = {
+            subject_id
+            for subject_id, (status, fields) in facts_store.fields().items()
+            if evaluate(rule, {**fields, **python[subject_id], "status": status}, {})
+        }
     assert facts_store.select(rule, calendar) == accepted
 
 

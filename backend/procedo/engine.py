@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal, TypeAlias
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -37,6 +38,7 @@ from procedo.nodetypes import (
 )
 from procedo.rules.evaluate import evaluate
 from procedo.rules.model import Rule
+from procedo.rules.today import today_is
 
 # A step that visits more nodes than this is a runaway loop, whatever validation said.
 MAX_VISITS_PER_STEP = 10_000
@@ -206,7 +208,9 @@ class Inputs:
 
 
 def run(inputs: Inputs, state: State, event: EngineEvent) -> Step:
-    return _Run(inputs, state).handle(event)
+    # A rule's ``today`` is the tenant's date at the step's moment (rules/today.py).
+    with today_is(inputs.now.astimezone(ZoneInfo(inputs.timezone)).date()):
+        return _Run(inputs, state).handle(event)
 
 
 # --- The interpreter ----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from procedo.facts.declared import Computed, computed_fields
 from procedo.facts.model import Age, Aggregate, Exceeds
-from procedo.rules.model import Rule, compares
+from procedo.rules.model import Compare, ListValue, Rule, TodayValue, compares
 from procedo.subjects import SubjectType
 
 
@@ -30,7 +30,20 @@ def clock_fields(computed: Sequence[Computed]) -> frozenset[str]:
 
 
 def rule_clock_fields(rule: Rule, subject_type: SubjectType) -> list[str]:
-    """The fields a rule names that move with the clock, in reading order."""
+    """The fields a rule names that move with the clock, in reading order: computed facts
+    that do, and any field compared with ``today`` (``subject.due_date < today - 14``)."""
     moving = clock_fields(computed_fields(subject_type))
-    named = [c.field.removeprefix("subject.") for c in compares(rule)]
-    return list(dict.fromkeys(name for name in named if name in moving))
+    named = [
+        c.field.removeprefix("subject.")
+        for c in compares(rule)
+        if c.field.removeprefix("subject.") in moving or _with_today(c)
+    ]
+    return list(dict.fromkeys(named))
+
+
+def _with_today(compare: Compare) -> bool:
+    value = compare.value
+    items = value.items if isinstance(value, ListValue) else [value]
+    return compare.field.startswith("subject.") and any(
+        isinstance(item, TodayValue) for item in items
+    )

@@ -36,6 +36,7 @@ from procedo.facts.declared import Computed
 from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Fact, Tasks
 from procedo.rules.model import Rule, compares
 from procedo.rules.sql import ComputedValue, _field, to_sql
+from procedo.rules.today import today_is
 
 __all__ = ["fact_expressions", "select_matching", "with_facts"]
 
@@ -88,11 +89,12 @@ def select_matching(
         subjects.c.tenant_id == tenant_id, subjects.c.type == subject_type
     )
     if not used:
-        return sa.select(subjects.c.id).where(
-            subjects.c.tenant_id == tenant_id,
-            subjects.c.type == subject_type,
-            to_sql(rule, subjects),
-        )
+        with today_is(calendar.today):
+            return sa.select(subjects.c.id).where(
+                subjects.c.tenant_id == tenant_id,
+                subjects.c.type == subject_type,
+                to_sql(rule, subjects),
+            )
     filtered = base.subquery("subjects_of_type")
     expressions = fact_expressions(computed, calendar, filtered)
     inner = sa.select(
@@ -102,7 +104,8 @@ def select_matching(
         *(expressions[f.name].label(f"fact_{f.name}") for f in used),
     ).subquery("subject_facts")
     readings = {f.name: rule_value(inner.c[f"fact_{f.name}"], f.type) for f in used}
-    return sa.select(inner.c.id).where(to_sql(rule, inner, computed=readings))
+    with today_is(calendar.today):  # the rule's today is the facts' today
+        return sa.select(inner.c.id).where(to_sql(rule, inner, computed=readings))
 
 
 def rule_value(column: Expr, field_type: str) -> ComputedValue:

@@ -29,7 +29,8 @@ from procedo.facts.model import Activity, Age, Aggregate, Tasks
 from procedo.facts.moving import clock_fields
 from procedo.facts.python import ItemRow, compute
 from procedo.rules.evaluate import _FAIL, _to_date, evaluate
-from procedo.rules.model import Rule, compares, literal_python
+from procedo.rules.model import ListValue, Rule, TodayValue, compares, has_today, literal_python
+from procedo.rules.today import today_is
 
 # Farther ahead than this a wake-up is not planned (a rule that holds in 10 years).
 HORIZON_DAYS: Final = 3660
@@ -103,6 +104,7 @@ class Projection:
         if self.due_filters:
             for item in self.items:
                 found.update((item.due_date, item.due_date + dt.timedelta(days=1)))
+        found.update(_today_flips(rule, values))
         for name in self.ages:
             value = values.get(name)
             if isinstance(value, int):
@@ -114,6 +116,24 @@ class Projection:
         return {d for d in found if d > day}
 
 
+def _today_flips(rule: Rule, values: Mapping[str, Any]) -> set[dt.date]:
+    """The days around which ``field < today - n`` and the like change their answer."""
+    found: set[dt.date] = set()
+    for compare in compares(rule):
+        value = compare.value
+        items = value.items if isinstance(value, ListValue) else [value]
+        moved = [item.days for item in items if isinstance(item, TodayValue)]
+        if not moved or not compare.field.startswith("subject."):
+            continue
+        day = _to_date(values.get(compare.field.removeprefix("subject.")))
+        if day is _FAIL or day is None:
+            continue
+        for days in moved:
+            flip = day - dt.timedelta(days=days)  # the day on which today + days == day
+            found.update(flip + dt.timedelta(days=k) for k in (-1, 0, 1))
+    return found
+
+
 def next_true_day(
     rule: Rule,
     variables: Mapping[str, Any],
@@ -123,7 +143,7 @@ def next_true_day(
 ) -> dt.date | None:
     """The first day after today on which ``rule`` holds, or None (not by the clock alone)."""
     named = {c.field.removeprefix("subject.") for c in compares(rule)}
-    if not named & projection.moving:
+    if not named & projection.moving and not has_today(rule):
         return None  # only a change of the subject's rows can make it true
     day, values = today, projection.on(today)
     last = today + dt.timedelta(days=HORIZON_DAYS)
@@ -135,6 +155,7 @@ def next_true_day(
         if day > last:
             return None
         values = projection.on(day)
-        if evaluate(rule, {**values, "status": status}, variables):
-            return day
+        with today_is(day):
+            if evaluate(rule, {**values, "status": status}, variables):
+                return day
     return None

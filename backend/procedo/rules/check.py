@@ -23,6 +23,7 @@ from procedo.rules.model import (
     Rule,
     ScalarValue,
     StringValue,
+    TodayValue,
     decimal_problem,
     depth,
 )
@@ -33,6 +34,7 @@ _FITS: dict[type[ScalarValue], frozenset[str]] = {
     DecimalValue: frozenset({"decimal", "integer"}),
     DateValue: frozenset({"date", "datetime"}),
     DateTimeValue: frozenset({"datetime"}),
+    TodayValue: frozenset({"date", "datetime"}),
     StringValue: TEXT_TYPES | {"list"},
     BoolValue: frozenset({"bool"}),
 }
@@ -40,6 +42,7 @@ _LITERAL_NAMES = {
     DecimalValue: "decimal",
     DateValue: "date",
     DateTimeValue: "datetime",
+    TodayValue: "date (today)",
     StringValue: "string",
     BoolValue: "bool",
 }

@@ -45,6 +45,7 @@ from procedo.rules.model import (
     Rule,
     ScalarValue,
     StringValue,
+    TodayValue,
     depth,
 )
 
@@ -97,7 +98,7 @@ def compile_rule(rule: Rule) -> Predicate:
     while stack:
         node, children_done = stack.pop()
         if isinstance(node, Compare):
-            built.append(_compile_compare(node))
+            built.append(_compile_today(node) if _names_today(node) else _compile_compare(node))
         elif not children_done:
             stack.append((node, True))
             children = [node.rule] if isinstance(node, Not) else node.rules
@@ -110,6 +111,22 @@ def compile_rule(rule: Rule) -> Predicate:
             del built[len(built) - count :]
             built.append(_all(parts) if isinstance(node, All) else _any(parts))
     return built[0]
+
+
+def _names_today(compare: Compare) -> bool:
+    value = compare.value
+    items = value.items if isinstance(value, ListValue) else [value]
+    return any(isinstance(item, TodayValue) for item in items)
+
+
+def _compile_today(compare: Compare) -> Predicate:
+    """A comparison with ``today``: its date is read at each evaluation (rules/today.py)."""
+    _compile_compare(compare)  # a malformed comparison is refused now, as any other
+
+    def run(subject: Mapping[str, Any], variables: Mapping[str, Any]) -> bool:
+        return _compile_compare(compare)(subject, variables)
+
+    return run
 
 
 def _negate(inner: Predicate) -> Predicate:
@@ -232,7 +249,7 @@ def _literal(item: ScalarValue) -> tuple[_Coerce, Any]:
         coerce = _to_decimal
     elif isinstance(item, DateTimeValue):
         coerce = _to_datetime
-    elif isinstance(item, DateValue):
+    elif isinstance(item, DateValue | TodayValue):
         coerce = _to_date
     elif isinstance(item, StringValue):
         coerce = _to_string

@@ -48,6 +48,25 @@ class DateTimeValue(_Literal, tag="datetime", frozen=True):
     value: dt.datetime
 
 
+# How far ``today`` may be moved, in days, either way: a hundred years.
+MAX_TODAY_DAYS = 36_600
+
+
+class TodayValue(_Literal, tag="today", frozen=True):
+    """The tenant's date when the rule is evaluated, moved by ``days`` (today - 14: -14).
+
+    Compares like a date literal (rules/today.py says which date it is).
+    """
+
+    days: Annotated[int, msgspec.Meta(ge=-MAX_TODAY_DAYS, le=MAX_TODAY_DAYS)] = 0
+
+    @property
+    def value(self) -> dt.date:
+        from procedo.rules.today import today
+
+        return today() + dt.timedelta(days=self.days)
+
+
 class StringValue(_Literal, tag="string", frozen=True):
     value: str
 
@@ -56,7 +75,9 @@ class BoolValue(_Literal, tag="bool", frozen=True):
     value: bool
 
 
-ScalarValue: TypeAlias = DecimalValue | DateValue | DateTimeValue | StringValue | BoolValue
+ScalarValue: TypeAlias = (
+    DecimalValue | DateValue | DateTimeValue | TodayValue | StringValue | BoolValue
+)
 
 
 class ListValue(_Literal, tag="list", frozen=True):
@@ -112,6 +133,16 @@ def decimal_problem(number: Decimal) -> str | None:
             f"{MAX_DECIMAL_DIGITS} digits"
         )
     return None
+
+
+def has_today(rule: Rule) -> bool:
+    """Whether a comparison of the rule names ``today`` (its answer moves with the date)."""
+    for compare in compares(rule):
+        value = compare.value
+        items = value.items if isinstance(value, ListValue) else [value]
+        if any(isinstance(item, TodayValue) for item in items):
+            return True
+    return False
 
 
 def literal_python(value: Value) -> object:

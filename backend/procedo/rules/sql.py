@@ -102,6 +102,7 @@ from procedo.rules.model import (
     Rule,
     ScalarValue,
     StringValue,
+    TodayValue,
     depth,
 )
 
@@ -371,7 +372,8 @@ def _bind(item: ScalarValue) -> tuple[_Kind, Expr]:
     if isinstance(item, DateTimeValue):
         micros = (expected - _EPOCH) // _MICROSECOND
         return "datetime", sa.literal(micros, sa.BigInteger())
-    if isinstance(item, DateValue):
+    if isinstance(item, DateValue | TodayValue):
+        # today is bound as the date it is while the query is built (rules/today.py).
         return "date", sa.literal(_date_key(expected), sa.BigInteger())
     if isinstance(item, StringValue):
         return "string", sa.literal(expected, sa.String())

@@ -30,6 +30,7 @@ tree                                  text
 decimal / string / bool literal       ``-3.50`` / ``"a\\"b"`` / ``true``
 date / datetime literal               ``date("2024-01-31")`` /
                                       ``timestamp("2024-01-31T10:00:00+01:00")``
+today literal (days 0 / -14 / 3)      ``today`` / ``today - 14`` / ``today + 3``
 ====================================  ============================================
 
 A group (``All``/``AnyOf``) with two or more children inside another group or a
@@ -59,6 +60,7 @@ from procedo.rules.model import (
     FIELD_PATH_PATTERN,
     LIST_OPS,
     MAX_RULE_DEPTH,
+    MAX_TODAY_DAYS,
     UNARY_OPS,
     All,
     AnyOf,
@@ -73,6 +75,7 @@ from procedo.rules.model import (
     Rule,
     ScalarValue,
     StringValue,
+    TodayValue,
     Value,
     depth,
 )
@@ -100,6 +103,7 @@ _METHODS: Final = ("contains", "between", "isEmpty", "isSet")
 _FUNCTIONS: Final = ("date", "timestamp")
 _KNOWN_FUNCTIONS: Final = ", ".join(_METHODS + _FUNCTIONS)
 _ROOTS: Final = ("subject", "vars")
+_TODAY: Final = "today"
 _EXAMPLE: Final = 'e.g. subject.payable_amount > 500 && subject.currency == "EUR"'
 
 _METHOD_OPS: Final[dict[str, CompareOp]] = {
@@ -322,7 +326,9 @@ def _prescan(text: str) -> None:
                 )
             total_nots -= nots[-1]
             nots[-1] = 0
-        elif value in ("*", "/", "%", "+"):
+        elif value in ("*", "/", "%", "+") and not (
+            value == "+" and previous is not None and str(previous.value) == _TODAY
+        ):
             raise _error(
                 f"arithmetic ('{value}') is not supported",
                 token,
@@ -371,6 +377,14 @@ def _check_identifier(token: Token, previous: Token | None, following: Token | N
         raise _error(
             f"'{name}' is Python, not rule syntax", token, "write a condition, " + _EXAMPLE
         )
+    if name == _TODAY:
+        if is_call or (following is not None and str(following.value) == "."):
+            raise _error(
+                "today is a date, not a function or a field",
+                token,
+                "compare a date field with it, e.g. subject.due_date < today - 14",
+            )
+        return
     if is_call:
         if name in _METHODS:
             raise _error(
@@ -659,9 +673,14 @@ def _operand(node: Any) -> str | Value:
     """A comparison operand: a field path (str) or a literal value."""
     node = _skip(node)
     kind = node.data if isinstance(node, Tree) else None
-    if kind in ("member_dot", "ident"):
+    if kind == "member_dot" or (kind == "ident" and _ident_name(node) != _TODAY):
         return _field_path(node)
     return _value(node)
+
+
+def _ident_name(node: Any) -> str:
+    token: Any = node.children[0]
+    return str(token.value)
 
 
 def _field_path(node: Any) -> str:
@@ -706,6 +725,10 @@ def _value(node: Any) -> Value:
         raise _error("'-' must be followed by a number", node, "e.g. -3.5")
     if kind == "ident_arg":
         return _function_value(node)
+    if kind == "ident" and _ident_name(node) == _TODAY:
+        return TodayValue()
+    if kind == "addition" and len(node.children) == 2:
+        return _today_moved(node)
     if kind == "list_lit":
         items: list[ScalarValue] = []
         if node.children:
@@ -722,6 +745,33 @@ def _value(node: Any) -> Value:
             'use a value such as 500 or "EUR"',
         )
     raise _unsupported(node)
+
+
+def _today_moved(node: Any) -> TodayValue:
+    """``today - 14`` or ``today + 3``: the only arithmetic a rule has.
+
+    ``node`` is CEL's ``addition``: the operator (holding the left side), then the right.
+    """
+    operator_node, amount = node.children[0], _skip(node.children[1])
+    base = _skip(operator_node.children[0]) if operator_node.children else None
+    token: Any = (
+        amount.children[0] if isinstance(amount, Tree) and amount.data == "literal" else None
+    )
+    is_today = isinstance(base, Tree) and base.data == "ident" and _ident_name(base) == _TODAY
+    if not is_today or token is None or token.type not in ("INT_LIT", "UINT_LIT"):
+        raise _error(
+            "arithmetic is not supported",
+            node,
+            "only today can be moved, by a whole number of days: today - 14 or today + 3",
+        )
+    days = int(str(token.value).rstrip("uU"), 0)
+    if abs(days) > MAX_TODAY_DAYS:
+        raise _error(
+            f"today can be moved by at most {MAX_TODAY_DAYS:,} days",
+            token,
+            "write a smaller number of days",
+        )
+    return TodayValue(days=-days if operator_node.data == "addition_sub" else days)
 
 
 def _literal(token: Token) -> ScalarValue:
@@ -937,6 +987,10 @@ def _format_scalar(value: object) -> str:
         return _quote(value.value)
     if isinstance(value, BoolValue):
         return "true" if value.value else "false"
+    if isinstance(value, TodayValue):
+        if value.days == 0:
+            return _TODAY
+        return f"{_TODAY} {'-' if value.days < 0 else '+'} {abs(value.days)}"
     if isinstance(value, DateTimeValue):
         return f'timestamp("{value.value.isoformat()}")'
     if isinstance(value, DateValue):
