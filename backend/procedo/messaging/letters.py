@@ -26,7 +26,7 @@ from typing import Final
 
 from fpdf import FPDF
 
-from procedo.messaging.epc import payload, qr_png
+from procedo.messaging.epc import payload, qr_image
 
 LEFT: Final = 25.0
 RIGHT: Final = 20.0
@@ -252,7 +252,7 @@ def _pay_block(pdf: _Paper, letter: Letter, head: Letterhead) -> None:
         pdf.add_page()
     pdf.ln(6)
     top = pdf.get_y()
-    pdf.image(qr_png(data), x=LEFT, y=top, w=32, h=32)
+    pdf.image(qr_image(data), x=LEFT, y=top, w=32, h=32)
     pdf.set_xy(LEFT + 36, top + 4)
     pdf.set_font(pdf.family, "", 9)
     lines = [
