@@ -42,9 +42,16 @@ CONFIG = SchemathesisConfig.from_dict(
 # Flow documents are left out: generating documents of the flow format's schema is far too
 # slow for hypothesis, and their decoder has its own tests (every invalid example, limits).
 FLOW_FILES = r"^/api/v1/flows(/validate|/import|/\{key\}/draft)?$"
-# What would end the run's own credentials: revoking a token (the run lists its own) and
-# changing the password (which revokes every token of the user).
-REVOKING = [("DELETE", "/api/v1/tokens/{token_id}"), ("POST", "/api/v1/auth/password")]
+# What would end the run's own credentials: revoking a token (the run lists its own),
+# changing the password (which revokes every token of the user), an admin's reset of it,
+# and changing a user (the run lists itself: deactivated or demoted once it made another
+# admin).
+REVOKING = [
+    ("DELETE", "/api/v1/tokens/{token_id}"),
+    ("POST", "/api/v1/auth/password"),
+    ("POST", "/api/v1/users/{user_id}/password-reset"),
+    ("PATCH", "/api/v1/users/{user_id}"),
+]
 
 
 @schemathesis.serializer("application/pdf")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { holdingsFor, roleLabel, subjectsWithOwnMembers } from "../src/admin/roles";
+import { byLabel, holdingsFor, roleLabel, subjectsWithOwnMembers } from "../src/admin/roles";
 import { accessKey, userError } from "../src/admin/users";
 import { ApiError } from "../src/api";
 import { translate } from "../src/i18n";
@@ -22,6 +22,16 @@ describe("role labels", () => {
     expect(roleLabel(fiscaal, "de")).toBe("Steuerberater");
     expect(roleLabel(fiscaal, "nl")).toBe("Fiscaal medewerker");
     expect(roleLabel(fiscaal, "en")).toBe("Tax adviser");
+  });
+
+  it("orders roles by their label in the user's language", () => {
+    const roles = [
+      role("Accountant", [], "Accountant", { nl: "Accountant", de: "Wirtschaftsprüfer", en: "Accountant" }),
+      role("Fiscaal", [], "Tax adviser", FISCAAL),
+      role("Collections", [], "Collections"),
+    ];
+    expect(byLabel(roles, "de").map((r) => r.name)).toEqual(["Collections", "Fiscaal", "Accountant"]);
+    expect(byLabel(roles, "en").map((r) => r.name)).toEqual(["Accountant", "Collections", "Fiscaal"]);
   });
 
   it("keeps the label an office gave a role, in every language", () => {

@@ -1,6 +1,6 @@
 """The roles and users pages in real Chromium against `procedo serve --demo` (issue 13, K1).
 
-The demo admin adds a user (the one-time password logs in), gives them a role,
+The demo admin adds a user with a role (the one-time password logs in), gives them another,
 deactivates them (the password no longer logs in); creates, relabels and deletes a
 role, and is told why a role a flow uses cannot go; sets who holds a role for one
 client. A designer gets a plain "no access" page. In German neither page shows an
@@ -94,6 +94,7 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
     dialog.locator("input[name=email]").fill(NEW_USER)
     dialog.locator("input[name=name]").fill("Dirk Bakker")
     dialog.locator("input[name=access][value=member]").check()
+    dialog.locator("input[name=role][value=Secretariaat]").check()
     dialog.locator("button[type=submit]").click()
     shown = page.locator("[data-testid='password-dialog']")
     shown.locator("text=Dirk Bakker is added").wait_for()
@@ -105,6 +106,7 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
     row = page.locator(f"tr[data-user='{NEW_USER}']")
     assert "Team member" in row.inner_text()
     assert "Active" in row.inner_text()
+    assert "Office support" in row.inner_text()  # the role ticked when adding
     other = browser.new_context(base_url=server.url)
     try:
         assert login_status(other.new_page(), server, NEW_USER, password) == 200
@@ -127,7 +129,7 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
     assert login_status(page, server, NEW_USER, password) == 401
     users = {u["email"]: u for u in api(page, "GET", "/users")}
     assert users[NEW_USER]["active"] is False
-    assert users[NEW_USER]["roles"] == ["Fiscaal"]
+    assert users[NEW_USER]["roles"] == ["Fiscaal", "Secretariaat"]
 
     # The admin cannot demote themselves while the last active administrator.
     me = page.locator(f"tr[data-user='{server.email}']")

@@ -8,6 +8,11 @@ export function roleLabel(role: Pick<AdminRole, "name" | "label" | "labels">, la
   return role.label || role.name;
 }
 
+/** Roles in the order of their labels in `lang` (the names are Dutch, the labels are not). */
+export function byLabel(roles: AdminRole[], lang: Lang): AdminRole[] {
+  return [...roles].sort((a, b) => roleLabel(a, lang).localeCompare(roleLabel(b, lang), lang));
+}
+
 export const officeMembers = (role: AdminRole): RoleMember[] => role.members.filter((m) => m.subject_id === null);
 
 export const subjectMembers = (role: AdminRole, subjectId: string): RoleMember[] =>

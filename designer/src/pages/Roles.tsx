@@ -1,7 +1,7 @@
 // Roles and their members (admin): office-wide, and per client or debtor (K1).
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError } from "../api";
-import { holdingsFor, officeMembers, roleLabel, subjectTitle, subjectsWithOwnMembers } from "../admin/roles";
+import { byLabel, holdingsFor, officeMembers, roleLabel, subjectTitle, subjectsWithOwnMembers } from "../admin/roles";
 import { NoAccess } from "../components/NoAccess";
 import { useT } from "../i18n";
 import type { TextKey } from "../i18n";
@@ -28,7 +28,8 @@ export function RolesPage() {
 
 function Roles() {
   const { t, lang } = useT();
-  const [roles, setRoles] = useState<AdminRole[] | null>(null);
+  const [unsorted, setRoles] = useState<AdminRole[] | null>(null);
+  const roles = useMemo(() => (unsorted ? byLabel(unsorted, lang) : null), [unsorted, lang]);
   const [users, setUsers] = useState<UserRow[]>([]);
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
@@ -248,7 +249,7 @@ function PerSubject(props: {
                     {h.office.length ? h.office.map(who).join(", ") : <span className="muted">—</span>}
                   </td>
                   <td>
-                    <Members t={t} members={h.own} onRemove={(m) => props.onRemove(h.role, m)} role={label(h.role)} />
+                    {h.own.length > 0 && <Members t={t} members={h.own} onRemove={(m) => props.onRemove(h.role, m)} role={label(h.role)} />}
                     {h.own.some((m) => m.active) ? (
                       <div className="small-text ok-text">{t("admTakesOver")}</div>
                     ) : (

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError } from "../api";
 import { accessKey, accessHelpKey, ACCESS_LEVELS, userError } from "../admin/users";
-import { roleLabel } from "../admin/roles";
+import { byLabel, roleLabel } from "../admin/roles";
 import { NoAccess } from "../components/NoAccess";
 import { useT } from "../i18n";
 import type { TextKey } from "../i18n";
@@ -134,6 +134,8 @@ function Users({ me }: { me: string }) {
           t={t}
           user={dialog.mode === "edit" ? dialog.user : null}
           me={me}
+          roles={byLabel(roles, lang)}
+          label={(r) => roleLabel(r, lang)}
           onClose={() => setDialog(null)}
           onAdded={async (u, password) => {
             setDialog({ mode: "password", user: u, password, fresh: true });
@@ -155,6 +157,8 @@ function UserDialog(props: {
   t: T;
   user: UserRow | null;
   me: string;
+  roles: AdminRole[];
+  label: (r: AdminRole) => string;
   onClose: () => void;
   onAdded: (u: UserRow, password: string) => void;
   onSaved: (u: UserRow) => void;
@@ -163,6 +167,7 @@ function UserDialog(props: {
   const [email, setEmail] = useState("");
   const [name, setName] = useState(user?.name ?? "");
   const [access, setAccess] = useState<Access>(user?.access ?? "member");
+  const [held, setHeld] = useState<string[]>(user?.roles ?? []);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
@@ -174,13 +179,20 @@ function UserDialog(props: {
     try {
       if (!user) {
         const made = await api.addUser(email.trim(), name.trim(), access);
-        props.onAdded(made.user, made.password);
+        for (const role of held) await api.addMember(role, made.user.email);
+        props.onAdded({ ...made.user, roles: held }, made.password);
       } else {
         const change: { name?: string; access?: Access } = {};
         if (name.trim() !== user.name) change.name = name.trim();
         if (access !== user.access) change.access = access;
-        if (change.name === undefined && change.access === undefined) return props.onClose();
-        props.onSaved(await api.changeUser(user.id, change));
+        const gained = held.filter((r) => !user.roles.includes(r));
+        const lost = user.roles.filter((r) => !held.includes(r));
+        if (change.name === undefined && change.access === undefined && !gained.length && !lost.length) return props.onClose();
+        const saved = change.name !== undefined || change.access !== undefined ? await api.changeUser(user.id, change) : user;
+        // Office-wide memberships only; members for one client are set on the roles page.
+        for (const role of gained) await api.addMember(role, user.email);
+        for (const role of lost) await api.removeMember(role, user.email);
+        props.onSaved(saved);
       }
     } catch (err) {
       setError(userError(t, err, user && user.email !== me ? who(user) : undefined));
@@ -212,6 +224,23 @@ function UserDialog(props: {
             </label>
           ))}
         </fieldset>
+        {props.roles.length > 0 && (
+          <fieldset className="role-choice">
+            <legend>{t("admRoles")}</legend>
+            {props.roles.map((r) => (
+              <label key={r.name} className="check">
+                <input
+                  type="checkbox"
+                  name="role"
+                  value={r.name}
+                  checked={held.includes(r.name)}
+                  onChange={(e) => setHeld(e.target.checked ? [...held, r.name] : held.filter((x) => x !== r.name))}
+                />
+                {props.label(r)}
+              </label>
+            ))}
+          </fieldset>
+        )}
         {error && <div className="error" role="alert">{error}</div>}
         <div className="modal-actions">
           <button type="button" onClick={props.onClose}>{t("cancel")}</button>
