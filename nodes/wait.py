@@ -109,6 +109,7 @@ class ForEvent(_Mode, tag="event", frozen=True):
                 "De naam, zoals payment.received.",
                 "Sein Name, etwa payment.received.",
             ),
+            picker="event",
         ),
     ]
     timeout: Annotated[Duration | None, _TIMEOUT] = None

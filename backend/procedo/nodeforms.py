@@ -9,7 +9,8 @@ registry's declaration check all read the same words:
 - ``x-title``/``x-help``: the same in en, nl and de, for the designer;
 - ``x-options``: the values of an enum (or the tags of a union) with their labels,
   in the order people expect (weekdays Monday first), not the schema's sorted one;
-- ``x-picker``: what the value names (a role, a user, a status, a field, a template),
+- ``x-picker``: what the value names (a role, a user, a status, a field, a template,
+  an event),
   so the designer offers a list instead of a text box; ``x-field-types`` narrows a
   field picker to fields of those types.
 """
@@ -23,7 +24,7 @@ import msgspec
 
 from procedo.subjects import Labels
 
-Picker = Literal["role", "user", "status", "field", "field_path", "template", "flow"]
+Picker = Literal["role", "user", "status", "field", "field_path", "template", "flow", "event"]
 LANGUAGES = ("en", "nl", "de")
 
 

@@ -93,6 +93,10 @@ describe("pickers", () => {
     expect(uiSchemaFor(params("email", "en")).template["ui:options"].picker).toBe("template");
     const wait = uiSchemaFor(params("wait", "en"));
     expect(wait.until.field["ui:options"]).toEqual({ picker: "field_path", fieldTypes: ["date", "datetime"] });
+    expect(wait.until.event["ui:options"]).toEqual({ picker: "event" });
+    expect(uiSchemaFor(flowSettingsSchema(flowSchema, "en")).trigger.event["ui:options"]).toEqual({ picker: "event" });
+    const events = choicesFor("event", {}, "de").map(optionText);
+    expect(events).toContain("Zahlung eingegangen (payment.received)");
   });
 
   it("offer labels with technical names, fitting the flow's subject type", () => {

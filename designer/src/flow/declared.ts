@@ -30,6 +30,7 @@ export function inDeclaredOrder(defs: Record<string, JsonSchema>): Record<string
 interface Words {
   title: TextKey;
   help?: TextKey;
+  picker?: string;
   options?: [string, TextKey][];
 }
 const WEEKDAYS: [string, TextKey][] = [
@@ -44,7 +45,7 @@ const WEEKDAYS: [string, TextKey][] = [
 export const FLOW_WORDS: Record<string, Words> = {
   "Flow.trigger": { title: "trgTrigger", options: [["manual", "trgManual"], ["event", "trgEvent"], ["schedule", "trgSchedule"]] },
   "Flow.stop_when": { title: "trgStopWhen", help: "trgStopWhenHelp" },
-  "EventTrigger.event": { title: "trgEventName", help: "trgEventHelp" },
+  "EventTrigger.event": { title: "trgEventName", help: "trgEventHelp", picker: "event" },
   "EventTrigger.when": { title: "trgWhen" },
   "ScheduleTrigger.every": {
     title: "trgEvery",
@@ -75,6 +76,7 @@ export function withFlowWords(defs: Record<string, JsonSchema>): Record<string, 
     if (!target) continue;
     target["x-title"] = triple(words.title);
     if (words.help) target["x-help"] = triple(words.help);
+    if (words.picker) target["x-picker"] = words.picker;
     if (words.options) target["x-options"] = words.options.map(([value, key]) => ({ value, label: triple(key) }));
   }
   return out;

@@ -18,6 +18,17 @@ export const forms = {
   pickTypeName: ["Type a name", "Typ een naam", "Namen eingeben"],
   pickNoStatuses: ["This subject type declares no statuses: type one.", "Dit onderwerptype kent geen statussen: typ er een.", "Dieser Objekttyp kennt keine Status: einen eingeben."],
   pickLoading: ["Loading…", "Laden…", "Laden…"],
+  pickNewEvent: ["Event name, such as payment.received", "Naam van de gebeurtenis, zoals payment.received", "Name des Ereignisses, etwa payment.received"],
+  evSubjectCreated: ["Subject created", "Onderwerp aangemaakt", "Objekt angelegt"],
+  evSubjectChanged: ["Subject changed", "Onderwerp gewijzigd", "Objekt geändert"],
+  evStatusChanged: ["Status changed", "Status gewijzigd", "Status geändert"],
+  evInvoiceReceived: ["Invoice received", "Factuur ontvangen", "Rechnung eingegangen"],
+  evPaymentReceived: ["Payment received", "Betaling ontvangen", "Zahlung eingegangen"],
+  evOpenItemPaid: ["Open item paid", "Openstaande post betaald", "Offener Posten bezahlt"],
+  evPortalPaid: ["Debtor reports having paid (portal)", "Debiteur meldt betaald te hebben (portaal)", "Debitor meldet Zahlung (Portal)"],
+  evPortalPromise: ["Debtor promises to pay (portal)", "Debiteur belooft te betalen (portaal)", "Debitor sagt Zahlung zu (Portal)"],
+  evPortalArrangement: ["Debtor proposes a payment plan (portal)", "Debiteur stelt een betalingsregeling voor (portaal)", "Debitor schlägt Ratenzahlung vor (Portal)"],
+  evPortalCopy: ["Debtor asks for a copy (portal)", "Debiteur vraagt een kopie (portaal)", "Debitor bittet um eine Kopie (Portal)"],
 
   // Form validation, in place of the validator's English
   errRequired: ["Fill this in.", "Vul dit in.", "Bitte ausfüllen."],

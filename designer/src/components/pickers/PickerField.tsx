@@ -55,7 +55,7 @@ export function PickerField(props: FieldProps) {
             className="form-control"
             value={value}
             disabled={!editable}
-            placeholder={kind === "role" ? t("pickNewRole") : t("pickTypeName")}
+            placeholder={kind === "role" ? t("pickNewRole") : kind === "event" ? t("pickNewEvent") : t("pickTypeName")}
             onChange={(e) => set(e.target.value)}
             onBlur={() => props.onBlur(id, value)}
           />

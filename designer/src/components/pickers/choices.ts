@@ -1,9 +1,24 @@
 // What a picker offers: the tenant's roles, users and templates, the flow's subject
 // type's statuses and fields. Pure: the lists come in, the choices go out (Vitest).
-import { pick } from "../../i18n";
+import { pick, translate, type TextKey } from "../../i18n";
 import type { Lang } from "../../types";
 
-export type PickerKind = "role" | "user" | "status" | "field" | "field_path" | "template" | "flow";
+export type PickerKind = "role" | "user" | "status" | "field" | "field_path" | "template" | "flow" | "event";
+
+// The events Procedo itself posts (runtime, payments, the debtor portal, UBL intake);
+// a flow may also wait for one an integration posts (POST /subjects/{id}/events).
+const EVENTS: [string, TextKey][] = [
+  ["subject.created", "evSubjectCreated"],
+  ["subject.changed", "evSubjectChanged"],
+  ["subject.status_changed", "evStatusChanged"],
+  ["invoice.received", "evInvoiceReceived"],
+  ["payment.received", "evPaymentReceived"],
+  ["open_item.paid", "evOpenItemPaid"],
+  ["portal.paid_reported", "evPortalPaid"],
+  ["portal.promise_made", "evPortalPromise"],
+  ["portal.arrangement_proposed", "evPortalArrangement"],
+  ["portal.copy_requested", "evPortalCopy"],
+];
 
 export interface Choice {
   value: string;
@@ -38,6 +53,8 @@ export function choicesFor(kind: PickerKind, sources: PickerSources, lang: Lang,
       const prefix = kind === "field_path" ? "subject." : "";
       return fields.map((f) => ({ value: `${prefix}${f.name}`, label: pick(f.label as never, lang) || f.name }));
     }
+    case "event":
+      return EVENTS.map(([value, key]) => ({ value, label: translate(lang, key) }));
     case "template":
       return (sources.templates ?? [])
         .filter((t) => !st?.name || t.subject_type === st.name)
@@ -49,7 +66,7 @@ export function choicesFor(kind: PickerKind, sources: PickerSources, lang: Lang,
 
 /** Whether a value outside the list makes sense: a new role, a variable (vars.x). */
 export function allowsOther(kind: PickerKind, choices: Choice[]): boolean {
-  return kind === "role" || kind === "field_path" || choices.length === 0;
+  return kind === "role" || kind === "field_path" || kind === "event" || choices.length === 0;
 }
 
 /** An option's text: the label with the technical name, once when they are the same. */
