@@ -9,6 +9,12 @@ column; at the end a file with bad rows is rolled back (nothing stored) unless
 Upserts are by number, so the nightly export of an ERP can be imported again:
 a debtor's columns in the file replace those fields (an empty cell clears one),
 other fields stay; an open item is replaced whole.
+
+Every debtor the file touched that a flow is running on gets a ``subject.changed``
+event in the same transaction (its fields or its facts may have changed), so waits
+on conditions look again; debtors no flow runs on get none, so a nightly import of
+a million rows writes events only for the few that matter. The events are pending
+rows that the scheduler's sweeper hands to a worker (the command has no broker).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from procedo.db.models import Subject, utcnow
+from procedo.db.models import Event, Instance, Subject, utcnow
 from procedo.db.receivables import OpenItem
 from procedo.ids import new_id
 from procedo.receivables.csvfile import (
@@ -144,6 +150,7 @@ def _import(
                 raise _Refused from None
             if report.problems and not skip_bad:
                 raise _Refused
+            _announce_changes(connection, tenant_id, writer)
     except _Refused:
         report.refused, report.stored = True, 0
     report.problems.sort(key=lambda problem: problem.line)
@@ -164,12 +171,65 @@ def _batches(rows: Iterator[Row | CsvProblem], report: ImportReport) -> Iterator
         yield batch
 
 
+def _announce_changes(connection: sa.Connection, tenant_id: uuid.UUID, writer: _Writer) -> None:
+    """``subject.changed`` for each touched debtor with a running flow (a query per 5,000)."""
+    numbers = sorted(writer.touched)
+    now = utcnow()
+    for start in range(0, len(numbers), _ANNOUNCED_PER_QUERY):
+        chunk = numbers[start : start + _ANNOUNCED_PER_QUERY]
+        if connection.dialect.name == "postgresql":
+            found = connection.execute(
+                _PG_RUNNING, {"tenant_id": tenant_id, "type": DEBTOR, "numbers": chunk}
+            )
+        else:
+            subjects, instances = Subject.__table__, Instance.__table__
+            found = connection.execute(
+                sa.select(subjects.c.id, subjects.c.status).where(
+                    subjects.c.tenant_id == tenant_id,
+                    subjects.c.type == DEBTOR,
+                    subjects.c.key.in_(chunk),
+                    sa.exists().where(
+                        instances.c.subject_id == subjects.c.id, instances.c.status == "running"
+                    ),
+                )
+            )
+        events = [
+            {
+                "id": new_id(),
+                "tenant_id": tenant_id,
+                "subject_id": debtor_id,
+                "name": "subject.changed",
+                "data": {"from": status, "to": status, "cause": "import"},
+                "status": "pending",
+                "created_at": now,
+                "processed_at": None,
+            }
+            for debtor_id, status in found
+        ]
+        if events:
+            connection.execute(Event.__table__.insert(), events)
+
+
+_ANNOUNCED_PER_QUERY: Final = 5000
+_PG_RUNNING: Final = sa.text(
+    """
+    SELECT subjects.id, subjects.status
+    FROM unnest(CAST(:numbers AS text[])) AS wanted(key)
+    JOIN subjects ON subjects.tenant_id = :tenant_id AND subjects.type = :type
+                 AND subjects.key = wanted.key
+    WHERE EXISTS (SELECT 1 FROM instances
+                  WHERE instances.subject_id = subjects.id AND instances.status = 'running')
+    """
+)
+
+
 class _Writer:
     def __init__(self, connection: sa.Connection, tenant_id: uuid.UUID) -> None:
         self.connection = connection
         self.tenant_id = tenant_id
         self.dialect = connection.dialect.name
         self.seen: dict[str, int] = {}  # number -> line, to refuse a number given twice
+        self.touched: set[str] = set()  # the numbers of the debtors the file changed
 
     def write(self, rows: Sequence[Row], problems: list[CsvProblem]) -> int:
         raise NotImplementedError
@@ -199,6 +259,7 @@ class _DebtorWriter(_Writer):
         rows = self.unique(rows, problems)
         if not rows:
             return 0
+        self.touched.update(row.values["number"] for row in rows)
         now = utcnow()
         table = Subject.__table__
         named = [c.name for c in DEBTOR_COLUMNS if c.name != "number"]
@@ -287,6 +348,7 @@ class _ItemWriter(_Writer):
                 )
                 continue
             item = row.values
+            self.touched.add(row.values["debtor_number"])
             values.append(
                 {
                     "id": new_id(),
