@@ -207,7 +207,7 @@ def _announce_changes(connection: sa.Connection, tenant_id: uuid.UUID, writer: _
             for debtor_id, status in found
         ]
         if events:
-            connection.execute(Event.__table__.insert(), events)
+            connection.execute(sa.insert(Event), events)
 
 
 _ANNOUNCED_PER_QUERY: Final = 5000
