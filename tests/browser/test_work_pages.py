@@ -1,10 +1,12 @@
 """The work screens in real Chromium against `procedo serve --demo`, as the demo admin.
 
-All tasks: anna's approval is there and goes to ben. Instances: a flow whose email
+All tasks: anna's task is there and goes to ben. Instances: a flow whose email
 prints a field the debtor lacks fails; its error shows in words; the admin fills the
 field and retries, and it completes. In the running view another failed instance is
-cancelled with a reason, and the history shows it. In German none of the work
-screens' English texts show.
+cancelled with a reason, and the history shows it; a third, failed after its task,
+is moved back to its start by dragging its marker. In German none of the work screens' English
+texts show. The tests make their own flows and subjects: the other browser tests
+share the demo tenant.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 from tests.browser.conftest import ROOT, Server
 
 FLOW_KEY = "phone-reminder"
+CHECKED_KEY = "checked-phone-reminder"
+ANNA_KEY = "anna-review"
 WORK_TEXTS = ROOT / "designer" / "src" / "texts" / "work.ts"
 
 
@@ -77,19 +81,79 @@ def phone_reminder() -> dict[str, Any]:
     }
 
 
-def debtor(page: Any, key: str) -> dict[str, Any]:
-    (found,) = api(page, "GET", f"/subjects?type=debtor&key={key}")
-    return dict(found)
+def checked_reminder() -> dict[str, Any]:
+    """The same email after a task: when it fails, the instance still waits at the task."""
+    flow = phone_reminder()
+    flow |= {"key": CHECKED_KEY, "name": "Checked phone reminder"}
+    flow["nodes"].insert(1, task_node("check", "Check the debtor", "Accountant"))
+    flow["edges"] = [
+        {"id": "e1", "source": "start", "source_port": "next", "target": "check"},
+        {"id": "e2", "source": "check", "source_port": "done", "target": "mail"},
+        {"id": "e3", "source": "mail", "source_port": "sent", "target": "end"},
+    ]
+    return flow
+
+
+def anna_review() -> dict[str, Any]:
+    """An invoice flow with one task for anna's role, Management A."""
+    return {
+        "format": "procedo.flow/1",
+        "key": ANNA_KEY,
+        "name": "Contract review",
+        "subject_type": "invoice",
+        "trigger": {"kind": "manual"},
+        "nodes": [
+            {"id": "start", "type": "start"},
+            task_node("review", "Review the contract", "Management A"),
+            {"id": "end", "type": "end"},
+        ],
+        "edges": [
+            {"id": "e1", "source": "start", "source_port": "next", "target": "review"},
+            {"id": "e2", "source": "review", "source_port": "done", "target": "end"},
+        ],
+    }
+
+
+def task_node(node_id: str, title: str, role: str) -> dict[str, Any]:
+    return {
+        "id": node_id,
+        "type": "assign_role",
+        "label": title,
+        "params": {
+            "title": title,
+            "assignee": {"role": role},
+            "outcomes": [{"port": "done", "label": "Done"}],
+        },
+    }
+
+
+def publish(page: Any, flow: dict[str, Any]) -> None:
+    api(page, "POST", "/flows", flow)
+    api(page, "POST", f"/flows/{flow['key']}/publish", {})
+
+
+def subject(page: Any, subject_type: str, key: str) -> dict[str, Any]:
+    fields = {"name": f"Work test {key}"} if subject_type == "debtor" else {}
+    body = {"type": subject_type, "key": key, "fields": fields}
+    return dict(api(page, "POST", "/subjects", body))
+
+
+def start(page: Any, flow: str, subject_id: str) -> dict[str, Any]:
+    return dict(api(page, "POST", "/instances", {"flow": flow, "subject_id": subject_id}))
 
 
 def test_all_tasks_reassign_failed_instances_retry_and_cancel(page: Any, server: Server) -> None:
     log_in(page, server)
 
-    # All tasks: narrowed to anna, her approval; given to ben.
+    publish(page, anna_review())
+    start(page, ANNA_KEY, subject(page, "invoice", "INV-WORK-1")["id"])
+
+    # All tasks: narrowed to the flow and to anna, her task; given to ben.
     go(page, "/tasks")
     page.wait_for_selector("[data-testid=tasks-page] [data-task]")
+    page.select_option("select[name=flow]", ANNA_KEY)
     page.select_option("select[name=user]", "anna@demo.example")
-    row = page.locator("[data-task]", has_text="Approve invoice INV-2026-0042")
+    row = page.locator("[data-task]", has_text="Review the contract")
     page.wait_for_function("() => document.querySelectorAll('[data-task]').length === 1")
     row.wait_for()
     row.locator("input[type=checkbox]").check()
@@ -102,16 +166,15 @@ def test_all_tasks_reassign_failed_instances_retry_and_cancel(page: Any, server:
     # Not anna's any more: ben's.
     page.wait_for_selector("text=No open tasks match.")
     page.select_option("select[name=user]", "ben@demo.example")
-    row = page.locator("[data-task]", has_text="Approve invoice INV-2026-0042")
+    row = page.locator("[data-task]", has_text="Review the contract")
     row.wait_for()
     assert "Ben Jansen" in row.locator("[data-testid=waits-for]").inner_text()
 
     # A flow that fails: its email prints a field the debtors have no value for.
-    api(page, "POST", "/flows", phone_reminder())
-    api(page, "POST", f"/flows/{FLOW_KEY}/publish", {})
-    first, second = debtor(page, "D-1001"), debtor(page, "D-1002")
-    failed = api(page, "POST", "/instances", {"flow": FLOW_KEY, "subject_id": first["id"]})
-    other = api(page, "POST", "/instances", {"flow": FLOW_KEY, "subject_id": second["id"]})
+    publish(page, phone_reminder())
+    first, second = subject(page, "debtor", "D-WORK-1"), subject(page, "debtor", "D-WORK-2")
+    failed = start(page, FLOW_KEY, first["id"])
+    other = start(page, FLOW_KEY, second["id"])
     assert failed["status"] == other["status"] == "failed"
 
     # Instances: failed ones first, each with its error in words.
@@ -151,7 +214,7 @@ def test_all_tasks_reassign_failed_instances_retry_and_cancel(page: Any, server:
     cancel.locator("button[type=submit]").click()
     page.wait_for_selector("[data-testid=instance-status]:has-text('Cancelled')")
     history = detail.locator("[data-testid=history]")
-    history.locator("text=“Debtor called us already”").wait_for()
+    history.locator("li:has-text('“Debtor called us already”')").first.wait_for()
     last = api(page, "GET", f"/instances/{other['id']}/history")[-1]
     assert (last["kind"], last["reason"]) == ("instance_cancelled", "Debtor called us already")
 
@@ -192,3 +255,31 @@ def test_english_texts_are_read_from_the_texts_file() -> None:
         english_only_texts()
     )
     assert Path(WORK_TEXTS).is_file()
+
+
+def test_a_failed_instance_moves_on_when_its_marker_is_dragged(page: Any, server: Server) -> None:
+    log_in(page, server)
+    publish(page, checked_reminder())
+    started = start(page, CHECKED_KEY, subject(page, "debtor", "D-WORK-3")["id"])
+    (task,) = started["tasks"]
+    api(page, "POST", f"/tasks/{task['id']}/complete", {"outcome": "done"})
+    assert api(page, "GET", f"/instances/{started['id']}")["status"] == "failed"
+
+    page.goto(f"/running/{CHECKED_KEY}?instance={started['id']}")
+    detail = page.locator("[data-testid=instance-detail]")
+    detail.locator("[data-testid=failure-text]").wait_for()
+    marker = ".react-flow__node[data-id='check'] [data-testid=instance-marker]"
+    page.wait_for_selector(marker)
+    page.wait_for_timeout(300)  # the canvas fits the view once drawn
+    # Back to an earlier node: the failed step is dropped and the flow runs from there.
+    page.drag_and_drop(marker, ".react-flow__node[data-id='start'] .pnode-head")
+    dialog = page.locator("[data-testid=move-dialog]")
+    dialog.locator("input[name=reason]").fill("check the debtor again")
+    dialog.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=instance-status]:has-text('Running')")
+    moved = detail.locator("[data-testid=history] li:has-text('check the debtor again')")
+    moved.first.wait_for()
+    assert detail.locator("[data-testid=failure]").count() == 0
+    again = api(page, "GET", f"/instances/{started['id']}")
+    assert (again["status"], again["positions"], again["error"]) == ("running", ["check"], None)
+    assert [t["title"] for t in again["tasks"]] == ["Check the debtor"]
