@@ -122,6 +122,17 @@ def _item(row: Any) -> OutboxItem:
     )
 
 
+def _matching(text: str) -> sa.ColumnElement[bool]:
+    """A recipient or the subject line contains ``text`` (any case; % and _ are just text)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+    pattern = f"%{escaped}%"
+    recipients = sa.func.lower(sa.cast(m.Outbox.recipients, sa.String))
+    return sa.or_(
+        recipients.like(pattern, escape="\\"),
+        sa.func.lower(m.Outbox.subject).like(pattern, escape="\\"),
+    )
+
+
 def _staff(caller: Caller) -> None:
     # Messages to debtors and clients: for the office's staff, not for every member.
     caller.internal()
@@ -165,32 +176,31 @@ class OutboxController(Controller):
         `kind`: email or letter; `q`: part of a recipient or of the subject line.
         """
         _staff(caller)
-        query = _LIST.where(m.Outbox.tenant_id == caller.tenant_id)
+        # The page's ids first (one sort over the outbox alone), then their flow and subject.
+        page = sa.select(m.Outbox.id).where(m.Outbox.tenant_id == caller.tenant_id)
         if status is not None:
             if status not in STORED:
                 raise ApiError(400, f"status: one of {', '.join(STORED)} (was '{status}')")
-            query = query.where(m.Outbox.status.in_(STORED[status]))
+            page = page.where(m.Outbox.status.in_(STORED[status]))
         if kind is not None:
             if kind not in ("email", "letter"):
                 raise ApiError(400, f"kind: email or letter (was '{kind}')")
-            query = query.where(m.Outbox.kind == kind)
+            page = page.where(m.Outbox.kind == kind)
         if subject_id is not None:
-            query = query.where(m.Instance.subject_id == subject_id)
-        if instance_id is not None:
-            query = query.where(m.Outbox.instance_id == instance_id)
-        if q is not None:
-            pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-            pattern += "%"
-            recipients = sa.func.lower(sa.cast(m.Outbox.recipients, sa.String))
-            query = query.where(
-                sa.or_(
-                    recipients.like(pattern, escape="\\"),
-                    sa.func.lower(m.Outbox.subject).like(pattern, escape="\\"),
-                )
+            runs = sa.select(m.Instance.id).where(
+                m.Instance.tenant_id == caller.tenant_id, m.Instance.subject_id == subject_id
             )
-        query = query.order_by(m.Outbox.created_at.desc(), m.Outbox.id.desc())
+            page = page.where(m.Outbox.instance_id.in_(runs))
+        if instance_id is not None:
+            page = page.where(m.Outbox.instance_id == instance_id)
+        if q is not None:
+            page = page.where(_matching(q))
+        newest_first = (m.Outbox.created_at.desc(), m.Outbox.id.desc())
         with rt.db.read() as session:
-            rows = session.execute(query.limit(limit).offset(offset)).all()
+            ids = list(session.scalars(page.order_by(*newest_first).limit(limit).offset(offset)))
+            if not ids:
+                return []
+            rows = session.execute(_LIST.where(m.Outbox.id.in_(ids)).order_by(*newest_first)).all()
         return [_item(row) for row in rows]
 
     @get("/{message_id:uuid}", sync_to_thread=True)
