@@ -114,7 +114,7 @@ def test_start_a_flow_for_two_debtors_and_read_the_timeline(page: Any, server: S
     on_subject = set(page.evaluate(VISIBLE_TEXTS)) & english
     assert not on_subject, on_subject
     assert "Abläufe zu diesem Objekt" in page.inner_text("[data-testid=timeline]")
-    page.go_back()
+    page.click("[data-testid=subject-page] .back-link")
     page.wait_for_selector("[data-testid=subjects-table]")
     page.wait_for_load_state("networkidle")
     assert page.input_value("[data-testid=subjects-page] select[name=type]") == "debtor"

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api";
 import { HistoryList } from "../components/HistoryList";
 import { StartFlowDialog } from "../components/StartFlowDialog";
+import { LAST_LIST } from "./Subjects";
 import { docOf } from "../flow/document";
 import { pick, useT } from "../i18n";
 import { navigate } from "../router";
@@ -145,7 +146,7 @@ export function SubjectPage({ id }: { id: string }) {
 function BackLink() {
   const { t } = useT();
   return (
-    <a className="back-link" href="/subjects" onClick={(e) => { e.preventDefault(); history.back(); if (!location.pathname.startsWith("/subjects")) navigate("/subjects"); }}>
+    <a className="back-link" href="/subjects" onClick={(e) => { e.preventDefault(); navigate(sessionStorage.getItem(LAST_LIST) ?? "/subjects"); }}>
       ← {t("subjBack")}
     </a>
   );

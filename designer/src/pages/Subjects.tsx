@@ -39,8 +39,13 @@ function filtersToUrl(f: Filters): void {
   if (f.q) query.set("q", f.q);
   if (f.offset) query.set("offset", String(f.offset));
   const search = query.toString();
-  history.replaceState(null, "", `/subjects${search ? `?${search}` : ""}`);
+  const url = `/subjects${search ? `?${search}` : ""}`;
+  history.replaceState(null, "", url);
+  sessionStorage.setItem(LAST_LIST, url);
 }
+
+/** The list as last filtered in this tab: a subject's page links back to it. */
+export const LAST_LIST = "procedo.subjects.list";
 
 export function SubjectsPage() {
   const { t, lang } = useT();

@@ -51,7 +51,7 @@ export const subjects = {
   sfPeriodHelp: ["A month like 2026-11 or a quarter like 2026-Q4: one run per subject and period.", "Een maand zoals 2026-11 of een kwartaal zoals 2026-Q4: één run per onderwerp en periode.", "Ein Monat wie 2026-11 oder ein Quartal wie 2026-Q4: ein Lauf je Objekt und Zeitraum."],
   sfPeriodBad: ["Period: write a month as 2026-11 or a quarter as 2026-Q4.", "Periode: schrijf een maand als 2026-11 of een kwartaal als 2026-Q4.", "Zeitraum: einen Monat als 2026-11 oder ein Quartal als 2026-Q4 schreiben."],
   sfTest: ["Test run: messages go to me, not to the subjects (1 to 5 subjects)", "Testrun: berichten gaan naar mij, niet naar de onderwerpen (1 tot 5 onderwerpen)", "Testlauf: Nachrichten gehen an mich, nicht an die Objekte (1 bis 5 Objekte)"],
-  sfStart: ["Start", "Starten", "Starten"],
+  sfStart: ["Start", "Start", "Start"],
   sfStarting: ["Starting…", "Bezig met starten…", "Wird gestartet…"],
   sfResult: ["{flow}, version {version}", "{flow}, versie {version}", "{flow}, Version {version}"],
   sfStartedN: ["Started: {n}", "Gestart: {n}", "Gestartet: {n}"],
