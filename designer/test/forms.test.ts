@@ -112,6 +112,9 @@ describe("pickers", () => {
     const roles = [{ name: "Accountant", label: "Accountant", labels: { nl: "Accountant", de: "Buchhalter" } }];
     expect(choicesFor("role", { roles }, "de").map(optionText)).toEqual(["Buchhalter (Accountant)"]);
     expect(choicesFor("status", { subjectType }, "de").map((c) => c.value)).toEqual(["active", "dispute"]);
+    const dispute = choicesFor("status", { subjectType }, "de")[1]!;
+    expect(optionText(dispute)).toMatch(/^[^(]+ \(dispute\)$/); // the status in words, then its name
+    expect(dispute.label).not.toBe("dispute");
     // A counter is a number field people fill in; a date to wait for may be computed.
     expect(choicesFor("field", { subjectType }, "de", ["integer", "decimal"]).map(optionText)).toEqual(["Mahnstufe (dunning_level)"]);
     expect(choicesFor("field_path", { subjectType }, "nl", ["date", "datetime"]).map(optionText)).toEqual(["Oudste vervaldatum (subject.oldest_due)"]);

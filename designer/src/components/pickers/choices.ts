@@ -1,6 +1,7 @@
 // What a picker offers: the tenant's roles, users and templates, the flow's subject
 // type's statuses and fields. Pure: the lists come in, the choices go out (Vitest).
 import { pick, translate, type TextKey } from "../../i18n";
+import { subjectStatusKey } from "../../subjects/status";
 import type { Lang } from "../../types";
 
 export type PickerKind = "role" | "user" | "status" | "field" | "field_path" | "template" | "flow" | "event";
@@ -45,7 +46,11 @@ export function choicesFor(kind: PickerKind, sources: PickerSources, lang: Lang,
     case "user":
       return (sources.users ?? []).filter((u) => u.active !== false).map((u) => ({ value: u.email, label: u.name || u.email }));
     case "status":
-      return (st?.statuses ?? []).map((s) => ({ value: s, label: s }));
+      // Statuses in words where the designer knows them (texts/subjects.ts), else as named.
+      return (st?.statuses ?? []).map((s) => {
+        const key = subjectStatusKey(s);
+        return { value: s, label: key ? translate(lang, key) : s };
+      });
     case "field":
     case "field_path": {
       // A field the flow sets must be one people fill in; one it reads may be computed.
