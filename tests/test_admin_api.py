@@ -16,6 +16,9 @@ import httpx
 from procedo.api import accounts
 from procedo.api.server import Backend
 from tests.api_helpers import Office, office, ok
+from tests.conftest import dumps, minimal_flow
+
+JSON = {"Content-Type": "application/json"}
 
 
 def _login(base_url: str, acme: Office, email: str, password: str) -> httpx.Client:
@@ -61,6 +64,7 @@ def test_only_administrators_manage_users_and_roles(backend: Backend, base_url: 
             http.delete("/roles/Salaris"),
             http.post("/roles/Fiscaal/members", json={"email": "target@acme.example"}),
             http.get("/roles/subjects", params={"q": "C"}),
+            http.get("/roles/Fiscaal/use"),
         ]
         assert [r.status_code for r in refused] == [403] * len(refused), access
         assert "this needs admin access" in refused[0].json()["detail"]
@@ -213,3 +217,15 @@ def test_members_say_who_and_for_which_subject(backend: Backend, base_url: str) 
     assert client_member["active"] is True
     eva = _users(acme)["eva@acme.example"]
     assert (eva["roles"], eva["subject_roles"]) == (["Fiscaal"], 1)
+
+
+def test_what_keeps_a_role_is_said_before_deleting(backend: Backend, base_url: str) -> None:
+    acme = office(backend.runtime, base_url, "Acme Office")
+    flow = minimal_flow(key="vat", subject_type="client")
+    flow["nodes"][1]["params"]["assignee"] = {"role": "Fiscaal"}
+    ok(acme.http.post("/flows/import", content=dumps(flow), headers=JSON), 201)
+    assert ok(acme.http.get("/roles/Fiscaal/use")) == {"flows": ["vat"], "open_tasks": 0}
+    assert ok(acme.http.get("/roles/Salaris/use")) == {"flows": [], "open_tasks": 0}
+    assert acme.http.get("/roles/Nobody/use").status_code == 404
+    assert acme.http.delete("/roles/Fiscaal").status_code == 409
+    assert acme.http.delete("/roles/Salaris").status_code == 204

@@ -237,6 +237,7 @@ export const api = {
   changeRole: (name: string, change: { name?: string; label?: string }) =>
     request<RoleChanged>(`/roles/${encodeURIComponent(name)}`, { method: "PATCH", body: change }).then((r) => r.data),
   deleteRole: (name: string) => request(`/roles/${encodeURIComponent(name)}`, { method: "DELETE" }),
+  roleUse: (name: string) => get<{ flows: string[]; open_tasks: number }>(`/roles/${encodeURIComponent(name)}/use`),
   addMember: (role: string, email: string, subject_id?: string) =>
     request<RoleMember[]>(`/roles/${encodeURIComponent(role)}/members`, { method: "POST", body: subject_id ? { email, subject_id } : { email } }).then((r) => r.data),
   removeMember: (role: string, email: string, subject_id?: string) =>

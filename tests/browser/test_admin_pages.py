@@ -163,7 +163,7 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
     refusal = page.locator(".error-box[role=alert]")
     refusal.wait_for()
     assert "The role Collections cannot be deleted" in refusal.inner_text()
-    assert "collection-procedure" in refusal.inner_text()
+    assert "Flows that name it: collection-procedure" in refusal.inner_text()
     assert page.locator("tr[data-role='Collections']").count() == 1
 
     # Per client: who holds the Accountant role for Studio Noord.

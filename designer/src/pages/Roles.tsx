@@ -65,6 +65,18 @@ function Roles() {
   const label = (role: AdminRole) => roleLabel(role, lang);
 
   async function remove(role: AdminRole) {
+    setError("");
+    setNotice("");
+    try {
+      const use = await api.roleUse(role.name);
+      const needs = [
+        use.flows.length ? t("admNeededByFlows", { flows: use.flows.join(", ") }) : "",
+        use.open_tasks ? t("admNeededByTasks", { n: use.open_tasks }) : "",
+      ].filter(Boolean);
+      if (needs.length) return setError(`${t("admRoleStillNeeded", { role: label(role) })} ${needs.join(" ")}`);
+    } catch (e) {
+      return setError(t("admFailed", { detail: detail(e) }));
+    }
     if (!confirm(t("admDeleteRole", { role: label(role) }))) return;
     await act(() => api.deleteRole(role.name), t("admRoleDeleted", { role: label(role) }), (e) =>
       e.status === 409 ? `${t("admRoleStillNeeded", { role: label(role) })} ${e.detail}` : t("admFailed", { detail: e.detail }),

@@ -21,6 +21,8 @@ export const admin = {
   admRenameRoleTitle: ["Rename role {role}", "Rol {role} hernoemen", "Rolle {role} umbenennen"],
   admDeleteRole: ["Delete role {role}? Its members are removed from it.", "Rol {role} verwijderen? De leden worden eruit gehaald.", "Rolle {role} löschen? Ihre Mitglieder werden daraus entfernt."],
   admRoleStillNeeded: ["The role {role} cannot be deleted: flows or open tasks still need it.", "De rol {role} kan niet worden verwijderd: flows of open taken hebben hem nog nodig.", "Die Rolle {role} kann nicht gelöscht werden: Abläufe oder offene Aufgaben brauchen sie noch."],
+  admNeededByFlows: ["Flows that name it: {flows} (change them first).", "Flows die hem noemen: {flows} (pas die eerst aan).", "Abläufe, die sie nennen: {flows} (ändern Sie diese zuerst)."],
+  admNeededByTasks: ["Open tasks for it: {n} (complete or reassign them first).", "Open taken ervoor: {n} (rond ze eerst af of wijs ze anders toe).", "Offene Aufgaben dafür: {n} (erledigen oder übertragen Sie sie zuerst)."],
   admRoleTaken: ["A role with this name exists already.", "Er bestaat al een rol met deze naam.", "Eine Rolle mit diesem Namen gibt es schon."],
   admRoleNameMissing: ["Give the role a name.", "Geef de rol een naam.", "Geben Sie der Rolle einen Namen."],
   admRoleCreated: ["Role {role} created.", "Rol {role} aangemaakt.", "Rolle {role} erstellt."],

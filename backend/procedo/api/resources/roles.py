@@ -42,6 +42,13 @@ class RoleChanged(msgspec.Struct):
     to_publish: list[str]
 
 
+class RoleUseOut(msgspec.Struct):
+    """What still needs a role: flows naming it (a draft or a version in use), open tasks."""
+
+    flows: list[str]
+    open_tasks: int
+
+
 class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
     # For one subject only; omitted: tenant-wide.
@@ -192,6 +199,16 @@ class RoleController(Controller):
             rt, caller.tenant_id, name, data.name, data.label, caller.actor
         )
         return RoleChanged(done.name, done.label, done.drafts_updated, done.to_publish)
+
+    @get("/{name:str}/use", sync_to_thread=True)
+    def role_use(self, name: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> RoleUseOut:
+        """What keeps a role from being deleted (admin): empty flows and no open tasks
+        mean DELETE may go ahead."""
+        caller.require()
+        with rt.db.read() as session:
+            _role(session, caller.tenant_id, name)
+            use = standard_roles.role_use(session, caller.tenant_id, name)
+        return RoleUseOut(use.flows, use.open_tasks)
 
     @delete("/{name:str}", sync_to_thread=True)
     def remove_role(self, name: FromPath[str], caller: CallerDep, rt: RuntimeDep) -> None:
