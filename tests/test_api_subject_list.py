@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from procedo.api.server import Backend
+from procedo.db.receivables import OpenItem
 from tests.api_helpers import Office, office, ok
+from tests.receivables_helpers import add_open_items
 
 DEBTORS = {
     "D-001": {"name": "Bakkerij Jansen"},
@@ -72,3 +77,33 @@ def test_bad_search_is_refused_naming_the_parameter(backend: Backend, base_url: 
         assert "q" in answer.json()["detail"] + str(answer.json().get("extra", ""))
     anonymous = httpx.get(f"{base_url}/api/v1/subjects", params={"q": "jansen"})
     assert anonymous.status_code == 401
+
+
+def test_a_debtors_open_items_open_first(backend: Backend, base_url: str) -> None:
+    acme, other = (office(backend.runtime, base_url, n) for n in ("Acme Office", "Other Office"))
+    _fill(acme)
+    debtor = _id(acme, "D-001")
+    day = dt.date(2026, 11, 1)
+    add_open_items(
+        backend.runtime,
+        acme.tenant_id,
+        uuid.UUID(debtor),
+        [
+            ("F-3", day, "30.00"),
+            ("F-1", day + dt.timedelta(days=9), "10.00"),
+            ("F-2", day, "20.00"),
+        ],
+    )
+    with backend.runtime.db.transaction() as session:
+        session.execute(
+            sa.update(OpenItem).where(OpenItem.number == "F-3").values(status="paid", open_amount=0)
+        )
+    items = ok(acme.http.get(f"/subjects/{debtor}/open-items"))
+    assert [(i["number"], i["status"]) for i in items] == [
+        ("F-2", "open"),
+        ("F-1", "open"),
+        ("F-3", "paid"),
+    ]
+    assert items[0]["open_amount"] == "20.00"
+    assert items[0]["due_date"] == "2026-11-01"
+    assert other.http.get(f"/subjects/{debtor}/open-items").status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -16,6 +17,7 @@ from procedo.api.errors import ApiError
 from procedo.api.paging import Limit, Offset
 from procedo.api.views import HistoryOut, SubjectOut, history_out, subject_out
 from procedo.db import models as m
+from procedo.db.receivables import OpenItem
 from procedo.runtime import admin, creation, setup
 from procedo.runtime.context import NotFound
 from procedo.ubl import MAX_BYTES as UBL_MAX_BYTES
@@ -86,6 +88,18 @@ class TimelineInstance(msgspec.Struct):
     started_at: dt.datetime
     ended_at: dt.datetime | None
     history: list[HistoryOut]
+
+
+class OpenItemOut(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+    number: str
+    issue_date: dt.date
+    due_date: dt.date
+    amount: Decimal
+    open_amount: Decimal
+    currency: str
+    status: str
 
 
 def owned_subject(rt: RuntimeDep, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> m.Subject:
@@ -236,6 +250,42 @@ class SubjectController(Controller):
         caller.require("designer")
         event = admin.post_event(rt, caller.tenant_id, subject_id, data.name, data.data)
         return EventOut(event.id, event.name, event.created_at)
+
+    @get("/{subject_id:uuid}/open-items", sync_to_thread=True)
+    def open_items(
+        self,
+        subject_id: FromPath[uuid.UUID],
+        caller: CallerDep,
+        rt: RuntimeDep,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[OpenItemOut]:
+        """A debtor's invoices and credit notes: the open ones first, each by due date."""
+        caller.internal()
+        owned_subject(rt, caller.tenant_id, subject_id)
+        settled = sa.case((OpenItem.status == "paid", 1), else_=0)
+        with rt.db.read() as session:
+            items = session.scalars(
+                sa.select(OpenItem)
+                .where(OpenItem.debtor_id == subject_id, OpenItem.tenant_id == caller.tenant_id)
+                .order_by(settled, OpenItem.due_date, OpenItem.number)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+        return [
+            OpenItemOut(
+                i.id,
+                i.kind,
+                i.number,
+                i.issue_date,
+                i.due_date,
+                i.amount,
+                i.open_amount,
+                i.currency,
+                i.status,
+            )
+            for i in items
+        ]
 
     @get("/{subject_id:uuid}/timeline", sync_to_thread=True)
     def timeline(
