@@ -124,7 +124,7 @@ export function App() {
 
 export function LangSwitch({ lang, setLang }: { lang: Lang; setLang: (l: Lang) => void }) {
   return (
-    <div className="langs" role="group" aria-label="Language">
+    <div className="langs" role="group" aria-label={translate(lang, "language")}>
       {LANGS.map((l) => (
         <button key={l} className={l === lang ? "on" : ""} onClick={() => setLang(l)} aria-pressed={l === lang} data-lang={l}>
           {l.toUpperCase()}
