@@ -268,3 +268,56 @@ def test_in_german_the_operations_pages_show_no_english(page: Any, server: Serve
     patterns = [re.compile(rf"(?<!\w){re.escape(en)}(?!\w)") for en in english]
     left = sorted({text for text in seen for pattern in patterns if pattern.search(text)})
     assert not left, f"English on the German pages: {left}"
+
+
+def test_an_admin_writes_a_template_previews_it_and_bounds_the_portal(
+    page: Any, server: Server
+) -> None:
+    log_in(page, server)
+    name = f"reminder-{uuid.uuid4().hex[:6]}"
+    open_from_menu(page, "/settings")
+    page.click("[data-tab=templates]")
+    page.get_by_role("button", name="New template").click()
+    editor = page.locator("[data-testid=template-editor]")
+    editor.locator("input[name=template_name]").fill(name)
+    editor.locator("select[name=subject_type]").select_option("debtor")
+    editor.locator("input[name=description]").fill("First reminder")
+    editor.locator("[data-lang-tab=nl]").click()
+    editor.locator("input[name=mail_subject]").fill("Herinnering voor {{ subject.name }}")
+    # Half a text is refused before anything is sent.
+    editor.get_by_role("button", name="Save").click()
+    assert "give both a subject line and a message" in editor.locator("[role=alert]").inner_text()
+    editor.locator("textarea[name=mail_html]").fill(
+        "<p>Beste {{ subject.name }}, u heeft een open post.</p>"
+    )
+    editor.get_by_role("button", name="Save").click()
+    editor.locator("[role=status]", has_text="Saved.").wait_for()
+    assert api(page, "GET", f"/templates/{name}")["languages"] == ["nl"]
+
+    preview = page.locator("[data-testid=template-preview]")
+    preview.locator("select[name=preview_subject]").select_option(label="D-1002")
+    preview.get_by_role("button", name="Preview (NL)").click()
+    assert preview.locator("[data-testid=preview-subject]").inner_text() == (
+        "Herinnering voor Garage Van Dijk"
+    )
+    frame = preview.frame_locator("[data-testid=preview-body]")
+    assert "Beste Garage Van Dijk" in frame.locator("body").inner_text()
+    page.get_by_role("button", name="All templates").click()
+    assert "First reminder" in page.locator(f"tr[data-template='{name}']").inner_text()
+
+    # The portal: a bound out of range is named at its field, a good one is stored.
+    before = api(page, "GET", "/portal/settings")
+    page.click("[data-tab=portal]")
+    portal = page.locator("[data-testid=portal-settings]")
+    portal.locator("input[name=max_instalments]").fill("70")
+    portal.get_by_role("button", name="Save").click()
+    assert "From 1 to 60." in portal.locator("[data-field-error=max_instalments]").inner_text()
+    assert api(page, "GET", "/portal/settings")["max_instalments"] == before["max_instalments"]
+    portal.locator("input[name=max_instalments]").fill("6")
+    portal.locator("input[name=reaction-promise]").uncheck()
+    portal.get_by_role("button", name="Save").click()
+    portal.locator("[data-testid=portal-save-message]", has_text="Saved.").wait_for()
+    after = api(page, "GET", "/portal/settings")
+    assert (after["max_instalments"], "promise" in after["reactions"]) == (6, False)
+    keep = {k: before[k] for k in before if k not in ("updated_at", "updated_by")}
+    api(page, "PUT", "/portal/settings", keep)

@@ -32,6 +32,8 @@ export function TemplateLibrary() {
   const [list, setList] = useState<TemplateSummary[] | null>(null);
   const [types, setTypes] = useState<SubjectTypeInfo[]>([]);
   const [editing, setEditing] = useState<MessageTemplate | "new" | null>(null);
+  // A new template opens again under its name once created (a new editor): it says it was saved.
+  const [justSaved, setJustSaved] = useState(false);
   const [error, setError] = useState("");
 
   const load = useCallback(() => {
@@ -44,6 +46,7 @@ export function TemplateLibrary() {
   const typeLabel = (name: string) => pick(types.find((x) => x.name === name)?.label, lang) || name;
 
   async function open(name: string) {
+    setJustSaved(false);
     try {
       setEditing(await api.template(name));
     } catch (e) {
@@ -58,8 +61,9 @@ export function TemplateLibrary() {
         template={editing === "new" ? null : editing}
         types={types}
         typeLabel={typeLabel}
+        saved={justSaved}
         onBack={() => { setEditing(null); load(); }}
-        onSaved={(saved) => setEditing(saved)}
+        onSaved={(saved) => { setJustSaved(true); setEditing(saved); }}
       />
     );
   }
@@ -67,7 +71,7 @@ export function TemplateLibrary() {
     <div className="ops-section" data-testid="template-library">
       <div className="ops-inline ops-between">
         <p className="muted ops-help">{t("opsTemplatesHelp")}</p>
-        <button className="primary" onClick={() => setEditing("new")}>{t("opsNewTemplate")}</button>
+        <button className="primary" onClick={() => { setJustSaved(false); setEditing("new"); }}>{t("opsNewTemplate")}</button>
       </div>
       {error && <div className="error-box" role="alert">{error}</div>}
       {list === null ? (
@@ -101,6 +105,7 @@ function TemplateEditor(props: {
   template: MessageTemplate | null;
   types: SubjectTypeInfo[];
   typeLabel: (name: string) => string;
+  saved: boolean;
   onBack: () => void;
   onSaved: (t: MessageTemplate) => void;
 }) {
@@ -113,7 +118,7 @@ function TemplateEditor(props: {
   const [tab, setTab] = useState<Lang>(existing?.languages[0] ?? lang);
   const [error, setError] = useState("");
   const [problems, setProblems] = useState<Problem[]>([]);
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState(props.saved);
 
   const current = texts[tab] ?? { subject: "", html: "", text: "" };
   const setText = (key: keyof TemplateText, value: string) => {
