@@ -39,7 +39,9 @@ def _login_status(base_url: str, acme: Office, email: str, password: str) -> int
 
 
 def _user(acme: Office, email: str, access: str = "member") -> dict[str, Any]:
-    made = ok(acme.http.post("/users", json={"email": email, "access": access}), 201)
+    made: dict[str, Any] = ok(
+        acme.http.post("/users", json={"email": email, "access": access}), 201
+    )
     assert len(made["password"]) >= 12
     return made
 
