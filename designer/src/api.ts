@@ -34,7 +34,7 @@ import type {
   Schedule,
   TemplateSummary,
 } from "./types";
-import type { BulkReport, Payment, RoleInfo, Subject, SubjectFacts, SubjectPage, SubjectTypeInfo, TimelineInstance } from "./subjects/model";
+import type { BulkReport, OpenItem, Payment, RoleInfo, Subject, SubjectFacts, SubjectPage, SubjectTypeInfo, TimelineInstance } from "./subjects/model";
 
 export const BASE = "/api/v1";
 
@@ -147,6 +147,7 @@ export const api = {
   subjectFacts: (id: string) => get<SubjectFacts>(`/subjects/${encodeURIComponent(id)}/facts`),
   subjectTimeline: (id: string) => get<TimelineInstance[]>(`/subjects/${encodeURIComponent(id)}/timeline`),
   debtorPayments: (id: string) => get<Payment[]>(`/payments?${new URLSearchParams({ debtor: id })}`),
+  openItems: (id: string) => get<OpenItem[]>(`/subjects/${encodeURIComponent(id)}/open-items`),
   startBulk: (flow: string, body: { subject_ids: string[]; period?: string; test?: boolean }) =>
     request<BulkReport>(`/flows/${encodeURIComponent(flow)}/start-bulk`, { method: "POST", body }).then((r) => r.data),
   rolesWithMembers: () => getAll<RoleInfo>("/roles", 100),

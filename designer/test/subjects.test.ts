@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { displayName, fieldValue, formatValue, listColumns, MAX_COLUMNS, pageRange, KNOWN_STATUSES } from "../src/subjects/columns";
-import { instanceStatusKey, subjectStatusKey } from "../src/subjects/status";
+import { instanceStatusKey, itemStatusKey, subjectStatusKey } from "../src/subjects/status";
 import { reasonText } from "../src/components/StartFlowDialog";
 import type { Subject, SubjectTypeInfo } from "../src/subjects/model";
 import { translate } from "../src/i18n";
@@ -78,6 +78,10 @@ describe("statuses and refusals in words", () => {
     }
     expect(subjectStatusKey("our_own_status")).toBeNull();
     expect(instanceStatusKey("running")).toBe("stRunning");
+    // every status an open item can have (backend/procedo/db/receivables.py ITEM_STATUSES)
+    for (const status of ["open", "dispute", "promise", "payment_plan", "outsourced", "paid"]) {
+      expect(itemStatusKey(status), status).not.toBeNull();
+    }
   });
 
   it("reads the server's refusal reasons", () => {

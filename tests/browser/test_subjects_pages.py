@@ -99,6 +99,7 @@ def test_start_a_flow_for_two_debtors_and_read_the_timeline(page: Any, server: S
     fields = page.inner_text("[data-testid=subject-fields]")
     assert "Name" in fields
     assert "Other fields" not in fields  # every stored field is one the type declares
+    page.locator("[data-testid=subject-open-items]").wait_for()  # a debtor's invoices
     timeline = page.locator("[data-testid=timeline]")
     timeline.locator(
         f".timeline-instance:has-text('{FLOW}') [data-testid=history] li"

@@ -10,8 +10,8 @@ import { pick, useT } from "../i18n";
 import { navigate } from "../router";
 import { useUser } from "../user";
 import { displayName, fieldValue, formatValue } from "../subjects/columns";
-import type { Payment, RoleInfo, Subject, SubjectFacts, SubjectFieldInfo, SubjectTypeInfo, TimelineInstance } from "../subjects/model";
-import { instanceStatusKey, subjectStatusKey } from "../subjects/status";
+import type { OpenItem, Payment, RoleInfo, Subject, SubjectFacts, SubjectFieldInfo, SubjectTypeInfo, TimelineInstance } from "../subjects/model";
+import { instanceStatusKey, itemStatusKey, subjectStatusKey } from "../subjects/status";
 import { when } from "../util";
 
 const message = (e: unknown) => (e instanceof ApiError ? e.detail : String(e));
@@ -27,6 +27,7 @@ export function SubjectPage({ id }: { id: string }) {
   const [timeline, setTimeline] = useState<TimelineInstance[]>([]);
   const [labels, setLabels] = useState<Record<string, Record<string, string>>>({});
   const [payments, setPayments] = useState<Payment[] | null>(null);
+  const [items, setItems] = useState<OpenItem[] | null>(null);
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState("");
 
@@ -57,7 +58,10 @@ export function SubjectPage({ id }: { id: string }) {
         setType(found);
         setSubject(s);
         if (found?.fields.some((f) => f.computed)) api.subjectFacts(id).then(setFacts, () => undefined);
-        if (s.type === "debtor") api.debtorPayments(id).then(setPayments, () => setPayments(null));
+        if (s.type === "debtor") {
+          api.debtorPayments(id).then(setPayments, () => setPayments(null));
+          api.openItems(id).then(setItems, () => setItems(null));
+        }
       },
       (e) => {
         if (e instanceof ApiError && e.status === 404) setMissing(true);
@@ -102,6 +106,7 @@ export function SubjectPage({ id }: { id: string }) {
         <div>
           <FieldsCard subject={subject} type={type} />
           {facts && type && <FactsCard facts={facts} type={type} currency={fieldValue(subject.fields, "currency")} />}
+          {items && <OpenItemsCard items={items} />}
           {payments && <PaymentsCard payments={payments} />}
           <RolesCard subjectId={subject.id} canChange={user?.access === "admin"} />
         </div>
@@ -211,6 +216,37 @@ function FactsCard({ facts, type, currency }: { facts: SubjectFacts; type: Subje
           })}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+function OpenItemsCard({ items }: { items: OpenItem[] }) {
+  const { t, lang } = useT();
+  const words = useWords();
+  return (
+    <section className="card" data-testid="subject-open-items">
+      <h3>{t("subjOpenItems")}</h3>
+      {items.length === 0 ? (
+        <div className="muted">{t("subjNoOpenItems")}</div>
+      ) : (
+        <table className="fields-table">
+          <thead><tr><th>{t("subjNumber")}</th><th>{t("subjDue")}</th><th>{t("subjAmount")}</th><th>{t("subjOpenAmount")}</th><th>{t("status")}</th></tr></thead>
+          <tbody>
+            {items.map((i) => {
+              const key = itemStatusKey(i.status);
+              return (
+                <tr key={i.id} data-item={i.number}>
+                  <td>{i.number}{i.kind === "credit_note" ? <span className="muted small-text"> ({t("subjCreditNote")})</span> : null}</td>
+                  <td>{formatValue(i.due_date, "date", lang, words)}</td>
+                  <td>{formatValue(i.amount, "decimal", lang, words, i.currency)}</td>
+                  <td>{formatValue(i.open_amount, "decimal", lang, words, i.currency)}</td>
+                  <td>{key ? t(key) : i.status}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
     </section>
   );
 }

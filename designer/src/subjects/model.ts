@@ -76,3 +76,15 @@ export interface Payment {
   open_item: string | null;
   remittance: string;
 }
+
+export interface OpenItem {
+  id: string;
+  kind: "invoice" | "credit_note" | string;
+  number: string;
+  issue_date: string;
+  due_date: string;
+  amount: string;
+  open_amount: string;
+  currency: string;
+  status: string;
+}

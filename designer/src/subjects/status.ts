@@ -17,3 +17,9 @@ export function instanceStatusKey(status: string): TextKey | null {
   const key = `st${camel(status)}`;
   return key in history ? (key as TextKey) : null;
 }
+
+/** The text key for an open item's status (open, dispute, paid ...), or null. */
+export function itemStatusKey(status: string): TextKey | null {
+  const key = `ist${camel(status)}`;
+  return key in subjects ? (key as TextKey) : null;
+}
