@@ -219,19 +219,23 @@ def test_an_admin_sets_the_mail_server_and_sends_a_test_email(
         sink.stop()
 
 
-def english_only() -> set[str]:
-    """The English texts of these pages whose German differs (placeholders cut out)."""
+def english_only(lang: str) -> set[str]:
+    """The English texts of these pages whose translation differs (placeholders cut out)."""
     found: set[str] = set()
-    for _key, en, _nl, de in ENTRY.findall(TEXTS.read_text()):
-        if en != de:
+    for _key, en, nl, de in ENTRY.findall(TEXTS.read_text()):
+        if en != {"nl": nl, "de": de}[lang]:
             found.update(part.strip() for part in re.split(r"\{\w+\}", en) if len(part.strip()) > 3)
     return found
 
 
-def test_in_german_the_operations_pages_show_no_english(page: Any, server: Server) -> None:
+@pytest.mark.parametrize(
+    ("lang", "title"), [("de", "Geplante Workflows"), ("nl", "Geplande workflows")]
+)
+def test_in_dutch_and_german_the_operations_pages_show_no_english(
+    page: Any, server: Server, lang: str, title: str
+) -> None:
     log_in(page, server)
-    page.click("[data-lang=de]")
-    english = english_only()
+    page.click(f"[data-lang={lang}]")
     seen: list[str] = []
 
     def look() -> None:
@@ -241,9 +245,9 @@ def test_in_german_the_operations_pages_show_no_english(page: Any, server: Serve
     open_from_menu(page, "/schedules")
     page.locator("tr[data-schedule]").first.wait_for()
     look()
-    page.locator("tr[data-schedule] button", has_text="Jetzt ausführen").first.click()
+    page.locator("tr[data-schedule] .row-actions button").first.click()
     look()
-    page.locator("[data-testid=run-now-dialog] button", has_text="Abbrechen").click()
+    page.locator("[data-testid=run-now-dialog] .modal-actions button:not(.primary)").click()
     open_from_menu(page, "/outbox")
     page.locator("tr[data-message]").first.wait_for()
     look()
@@ -260,14 +264,15 @@ def test_in_german_the_operations_pages_show_no_english(page: Any, server: Serve
     page.click("[data-tab=templates]")
     page.locator("[data-testid=template-library]").wait_for()
     look()
-    page.locator("[data-testid=template-library] button", has_text="Neue Vorlage").click()
+    page.locator("[data-testid=template-library] button.primary").click()
     page.locator("[data-testid=template-editor]").wait_for()
     look()
 
-    assert "Geplante Workflows" in seen
+    assert title in seen
+    english = english_only(lang)
     patterns = [re.compile(rf"(?<!\w){re.escape(en)}(?!\w)") for en in english]
     left = sorted({text for text in seen for pattern in patterns if pattern.search(text)})
-    assert not left, f"English on the German pages: {left}"
+    assert not left, f"English on the {lang} pages: {left}"
 
 
 def test_an_admin_writes_a_template_previews_it_and_bounds_the_portal(
