@@ -155,6 +155,7 @@ def _with_body(flow: dict[str, Any], node_id: str, **params: str) -> dict[str, A
         ("Dear {{ subject.supplier.nmae }}", "template.field.unknown"),
         ("Total {{ subject.payable_amount | money }}", "template.filter.unknown"),
         ("{% if subject.currency == 'EUR' %}euro", "template.syntax"),
+        ("Period {{ vars.periode }}", "template.vars.unknown"),
     ],
 )
 def test_a_template_that_would_fail_at_run_time_is_a_problem_of_its_node_and_field(
@@ -167,6 +168,9 @@ def test_a_template_that_would_fail_at_run_time_is_a_problem_of_its_node_and_fie
     assert found[0]["node"] == "reject_mail"
     assert found[0]["path"] == "$.params.body"
     # and publishing such a flow is refused
+    guarded = _with_body(flow, "reject_mail", body="{{ vars.periode | default('') }}")
+    answer = ok(acme.http.post("/flows/validate", json=guarded))
+    assert answer["problems"] == []
     ok(acme.http.post("/flows/import", json=_with_body(flow, "reject_mail", body="x")), 201)
     bad = _with_body(flow, "reject_mail", body=body)
     stored = acme.http.get(f"/flows/{flow['key']}")

@@ -47,6 +47,11 @@ from procedo.nodetypes import ParamProblem
 from procedo.subjects import SubjectType
 
 NAMES = frozenset({"subject", "vars"})
+# The variables a run can have: a period's (a monthly or quarterly run, or a start for a
+# period; runtime/periods.py) and a test run's (runtime/test_runs.py).
+KNOWN_VARIABLES = frozenset({"period", "period_start", "period_end", "test_run", "test_recipient"})
+# How a variable's path is kept among the guarded subject paths (no field is named so).
+_VARS = "$vars:"
 MAX_TEMPLATE_CHARS = 100_000
 MAX_OUTPUT_CHARS = 100_000
 MAX_HEADER_CHARS = 998  # the longest line RFC 5322 allows
@@ -415,11 +420,16 @@ def _chain(node: nodes.Node) -> tuple[str, list[str]] | None:
             return None
 
 
+def _scoped(root: str, chain: list[str]) -> list[str]:
+    """A subject path as it is; a variable's with its first name marked as a variable."""
+    return chain if root == "subject" or not chain else [_VARS + chain[0], *chain[1:]]
+
+
 def _guarded(node: nodes.Node) -> set[str]:
     chain = _chain(node)
-    if chain is None or chain[0] != "subject" or not chain[1]:
+    if chain is None or chain[0] not in NAMES or not chain[1]:
         return set()
-    return {".".join(chain[1])}
+    return {".".join(_scoped(chain[0], chain[1]))}
 
 
 def _with_prefixes(paths: set[str]) -> frozenset[str]:
@@ -516,13 +526,14 @@ class _Walker:
             self._visit_all(list(node.iter_child_nodes()), present)
             return
         root, chain = found
-        dotted = ".".join(chain)
+        scoped = _scoped(root, chain)
+        dotted = ".".join(scoped)
         exposed = (
             ()
             if asked or dotted in present
-            else tuple(p for p in _prefixes(chain) if p not in present)
+            else tuple(p for p in _prefixes(scoped) if p not in present)
         )
-        exposed = exposed if root == "subject" else ()
+        exposed = exposed if root in NAMES else ()
         self.uses.append(_Use(root, chain, node.lineno, exposed, self.one_line > 0))
 
     def _condition(
@@ -692,6 +703,29 @@ def check_template(
     if subject_type is not None:
         problems += _field_problems(uses, subject_type, path, header)
     return problems
+
+
+def unknown_variables(template: str) -> list[tuple[str, int]]:
+    """Variables no run has that ``template`` prints unguarded, with their lines.
+
+    Printing a missing variable fails the render, so a flow whose template does this
+    fails every run there; ``| default(...)``, ``{% if vars.x %}`` and ``is defined``
+    guard it. A template that does not parse has no uses to report (check_template
+    says why).
+    """
+    uses = _simple_uses(template)
+    if uses is None:
+        try:
+            walker = _Walker()
+            walker.visit(_parse(template), frozenset())
+        except jinja2.TemplateSyntaxError:
+            return []
+        uses = walker.uses
+    found: dict[str, int] = {}
+    for root, chain, line, exposed, _one_line in uses:
+        if root == "vars" and chain and chain[0] not in KNOWN_VARIABLES and exposed:
+            found.setdefault(chain[0], line)
+    return list(found.items())
 
 
 def _field_problems(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from procedo.nodetypes import CheckContext, NodeType, Params, Port
 from procedo.registry import Registry, default_registry
 from procedo.rules.check import check_rule
 from procedo.subjects import SubjectType, builtin_subject_types
+from procedo.templates import KNOWN_VARIABLES, MAX_TEMPLATE_CHARS, unknown_variables
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,42 @@ def _check_node(
                     path="$.params" + problem.path[1:],
                 )
             )
+    problems.extend(_variable_problems(node))
     ports = tuple(node_type.ports(params))
     return CheckedNode(node, node_type, params, ports, frozenset(p.name for p in ports))
+
+
+def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every text in a node's params with its JSON path, without recursion."""
+    stack = [(value, path)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, str):
+            yield item, at
+        elif isinstance(item, dict):
+            stack.extend((v, f"{at}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{at}[{i}]") for i, v in enumerate(item))
+
+
+def _variable_problems(node: Node) -> list[Problem]:
+    """Texts (email, letter, task title) printing a variable no run has: each run would fail."""
+    found = []
+    for text, path in _texts(node.params, "$.params"):
+        if "vars" not in text or len(text) > MAX_TEMPLATE_CHARS or "{" not in text:
+            continue
+        for name, line in unknown_variables(text):
+            found.append(
+                Problem(
+                    code="template.vars.unknown",
+                    message=f"line {line}: no run has the variable '{name}' (runs have "
+                    f"{', '.join(sorted(KNOWN_VARIABLES))}); fix the name, or say what to "
+                    f"print without it: {{{{ vars.{name} | default('...') }}}}",
+                    node=node.id,
+                    path=path,
+                )
+            )
+    return found
 
 
 def _check_edges(
