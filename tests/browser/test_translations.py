@@ -24,7 +24,9 @@ from tests.browser.test_designer_journey import api, log_in
 
 TEXTS = ROOT / "designer" / "src" / "texts"
 QUOTED = r'"((?:[^"\\]|\\.)*)"'
-ENTRY = re.compile(rf"(\w+):\s*\[\s*{QUOTED}\s*,\s*{QUOTED}\s*,\s*{QUOTED}\s*,?\s*\]", re.S)
+ENTRY = re.compile(
+    rf"(\w+|\"[^\"]+\"):\s*\[\s*{QUOTED}\s*,\s*{QUOTED}\s*,\s*{QUOTED}\s*,?\s*\]", re.S
+)
 LANGS = ("en", "nl", "de")
 
 # Everything the page shows as text: text nodes, placeholders, tooltips, labels, options.
