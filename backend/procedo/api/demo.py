@@ -1,4 +1,5 @@
-"""The demo tenant for `procedo serve --demo`: example flows published, subjects, roles, people.
+"""The demo tenant for `procedo serve --demo`: example flows published, subjects, roles, people,
+and a few hundred debtors with invoices, notices and payments (receivables/demo_data.py).
 
 Made once; on every later start the passwords of the admin and of each demo person
 are renewed and printed (never stored in clear), so a newcomer can act as each.
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from procedo.api import accounts, security
 from procedo.db import models as m
 from procedo.flow.problems import FlowError
+from procedo.receivables.demo_data import add_demo_receivables
 from procedo.runtime import admin, setup
 from procedo.runtime.context import Runtime
 from procedo.runtime.trial import read_subject
@@ -37,24 +39,6 @@ PEOPLE: dict[str, tuple[str, str, list[str]]] = {
         "member",
         ["Accountant", "Administratie", "Collections", "Conversion", "Deputy", "Management B"],
     ),
-}
-DEBTORS: dict[str, dict[str, Any]] = {
-    "D-1001": {
-        "name": "Bakkerij Het Zoete Brood",
-        "email": "info@zoetebrood.example",
-        "problematic": False,
-        "dunning_notices": 0,
-        "debt_amount": "845.50",
-        "oldest_overdue_days": 9,
-    },
-    "D-1002": {
-        "name": "Garage Van Dijk",
-        "email": "admin@garagevandijk.example",
-        "problematic": False,
-        "dunning_notices": 2,
-        "debt_amount": "2310.00",
-        "days_since_last_dunning": 15,
-    },
 }
 CLIENTS: dict[str, dict[str, Any]] = {
     "C-2001": {
@@ -153,6 +137,31 @@ def _renew(rt: Runtime, tenant_id: Any, email: str) -> PersonLogin | None:
     return _person(email, password)
 
 
+def _receivables(rt: Runtime, tenant_id: Any) -> None:
+    """Debtors with invoices, notices a workflow sent and payments (receivables/demo_data.py),
+    so the dunning flows select someone on their first run."""
+    with rt.db.transaction() as session:
+        tenant = session.get(m.Tenant, tenant_id)
+        assert tenant is not None
+        notices_version = session.scalar(
+            sa.select(m.FlowVersion.id)
+            .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
+            .where(m.Flow.tenant_id == tenant_id, m.Flow.key == "dunning-level-1")
+            .order_by(m.FlowVersion.number.desc())
+            .limit(1)
+        )
+        made = add_demo_receivables(
+            session, tenant_id, rt.clock.now(), tenant.timezone, notices_version
+        )
+    log.info(
+        "demo receivables: %d debtors, %d open items, %d notices, %d payments",
+        made.debtors,
+        made.items,
+        made.notices,
+        made.payments,
+    )
+
+
 def _fill(rt: Runtime, tenant_id: Any) -> list[PersonLogin]:
     people = []
     for email, (name, access, roles) in PEOPLE.items():
@@ -173,8 +182,7 @@ def _fill(rt: Runtime, tenant_id: Any) -> list[PersonLogin]:
         )
         # The invoice approval flow starts on this event, so tasks wait in the inboxes.
         admin.post_event(rt, tenant_id, subject.id, "invoice.received")
-    for key, fields in DEBTORS.items():
-        setup.upsert_subject(rt, tenant_id, "debtor", key, fields, "active")
+    _receivables(rt, tenant_id)
     for key, fields in CLIENTS.items():
         setup.upsert_subject(rt, tenant_id, "client", key, fields, "active")
     return people
