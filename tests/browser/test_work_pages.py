@@ -247,6 +247,12 @@ def test_the_work_pages_show_no_english_in_german(page: Any, server: Server) -> 
         body = page.locator("main").inner_text()
         shown = [text for text in texts if re.search(rf"(?<!\w){re.escape(text)}(?!\w)", body)]
         assert not shown, f"English on {path} in German: {shown}"
+    # The running view of the instance shown last (its detail, buttons and history).
+    page.locator("[data-instance] td .row-actions button").last.click()
+    page.wait_for_selector("[data-testid=instance-detail] [data-testid=history] li")
+    body = page.locator("main").inner_text()
+    shown = [text for text in texts if re.search(rf"(?<!\w){re.escape(text)}(?!\w)", body)]
+    assert not shown, f"English in the running view in German: {shown}"
     assert "Alle Aufgaben" in page.locator(".topbar").inner_text()
 
 

@@ -165,19 +165,19 @@ export function InstancesPage() {
               return (
                 <tr key={r.id} data-instance={r.id} className={`${r.status === "failed" ? "failed" : ""} ${shown?.id === r.id ? "on" : ""}`} onClick={() => void showHistory(r)}>
                   {isAdmin && <td onClick={(e) => e.stopPropagation()}><input type="checkbox" aria-label={t("wSelectRow")} checked={selected.has(r.id)} onChange={() => toggle(r.id)} /></td>}
-                  <td><a href={`/subjects/${r.subject_id}`} onClick={(e) => { e.preventDefault(); e.stopPropagation(); navigate(`/subjects/${r.subject_id}`); }} title={t("wOpenSubject")}>{r.subject_key}</a></td>
+                  <td className="nowrap"><a href={`/subjects/${r.subject_id}`} onClick={(e) => { e.preventDefault(); e.stopPropagation(); navigate(`/subjects/${r.subject_id}`); }} title={t("wOpenSubject")}>{r.subject_key}</a></td>
                   <td>{flowName(r.flow)} <span className="muted small-text">v{r.version}</span></td>
                   <td><span className={`badge ${r.status === "failed" ? "bad" : r.status === "running" ? "ok" : "readonly"}`}>{statusText(t, r.status)}</span></td>
                   <td>
                     {r.positions.map(nodeLabel).join(", ") || (r.status === "failed" && r.failed_node ? nodeLabel(r.failed_node) : "—")}
                     {why && <div className="work-error" data-testid="error" title={why.code}>{why.text}</div>}
                   </td>
-                  <td className="muted">{when(r.updated_at, lang)}</td>
-                  <td className="row-actions" onClick={(e) => e.stopPropagation()}>
+                  <td className="muted nowrap">{when(r.updated_at, lang)}</td>
+                  <td onClick={(e) => e.stopPropagation()}><div className="row-actions">
                     {isAdmin && mayRetry(r.status) && <button className="small primary" onClick={() => void retry([r])} data-action="retry">{t("wRetry")}</button>}
                     {isAdmin && mayCancel(r.status) && <button className="small danger" onClick={() => setCancelling([r])} data-action="cancel">{t("wCancelInstance")}</button>}
                     <button className="small" onClick={() => openRunning(r)} title={t("wOpenInstance")} aria-label={t("wOpenInstance")}>↗</button>
-                  </td>
+                  </div></td>
                 </tr>
               );
             })}

@@ -143,15 +143,15 @@ function AllTasks() {
           {tasks?.map((x) => (
             <tr key={x.id} data-task={x.id} className={x.overdue ? "overdue" : ""}>
               <td><input type="checkbox" aria-label={t("wSelectRow")} checked={selected.has(x.id)} onChange={() => toggle(x.id)} /></td>
-              <td><a href={`/subjects/${x.subject.id}`} onClick={(e) => { e.preventDefault(); navigate(`/subjects/${x.subject.id}`); }} title={t("wOpenSubject")}>{x.subject.key}</a></td>
+              <td className="nowrap"><a href={`/subjects/${x.subject.id}`} onClick={(e) => { e.preventDefault(); navigate(`/subjects/${x.subject.id}`); }} title={t("wOpenSubject")}>{x.subject.key}</a></td>
               <td>{x.title}</td>
               <td data-testid="waits-for">
                 {x.assignee ? waitsFor(x, names) : roleLabel(x.role)}
                 {x.assignee && x.role ? <div className="muted small-text">{roleLabel(x.role)}</div> : null}
               </td>
               <td>{x.due ? when(x.due, lang) : <span className="muted">{t("wNoDue")}</span>} {x.overdue && <span className="overdue-tag">{t("overdue")}</span>}</td>
-              <td className="muted">{when(x.created_at, lang)}</td>
-              <td className="row-actions"><InstanceLink instanceId={x.instance_id} /></td>
+              <td className="muted nowrap">{when(x.created_at, lang)}</td>
+              <td><div className="row-actions"><InstanceLink instanceId={x.instance_id} /></div></td>
             </tr>
           ))}
         </tbody>
