@@ -3,8 +3,8 @@
 The demo admin adds a user with a role (the one-time password logs in), gives them another,
 deactivates them (the password no longer logs in); creates, relabels and deletes a
 role, and is told why a role a flow uses cannot go; sets who holds a role for one
-client. A designer gets a plain "no access" page. In German neither page shows an
-English text of the admin texts file.
+client. A designer gets a plain "no access" page. In German and Dutch neither page
+shows an English text of the admin texts file.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+import pytest
 
 from tests.browser.conftest import ROOT, Server
 from tests.browser.test_designer_journey import api, log_in
@@ -189,36 +191,55 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
     ).wait_for()
 
 
-def test_in_german_the_admin_pages_show_no_english(page: Any, server: Server) -> None:
+# Per language: the Roles and Users headings, Fiscaal's label, New role, Cancel, Add user.
+SHOWN = {
+    "de": ("Rollen", "Benutzer", "Steuerberater", "Neue Rolle", "Abbrechen", "Benutzer hinzufügen"),
+    "nl": (
+        "Rollen",
+        "Gebruikers",
+        "Fiscaal medewerker",
+        "Nieuwe rol",
+        "Annuleren",
+        "Gebruiker toevoegen",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["de", "nl"])
+def test_the_admin_pages_show_no_english(page: Any, server: Server, lang: str) -> None:
+    roles, users, fiscaal, new_role, cancel, add_user = SHOWN[lang]
     log_in(page, server)
-    page.click("[data-lang='de']")
-    page.wait_for_function("document.documentElement.lang === 'de'")
-    patterns = english_of_admin_texts(2)
+    page.click(f"[data-lang='{lang}']")
+    page.wait_for_function(f"document.documentElement.lang === '{lang}'")
+    patterns = english_of_admin_texts(("en", "nl", "de").index(lang))
     seen: dict[str, list[str]] = {}
 
     open_manage(page, "/roles")
-    page.locator("h1", has_text="Rollen").wait_for()
-    page.locator("tr[data-role='Fiscaal'] strong", has_text="Steuerberater").wait_for()
+    page.locator("h1", has_text=roles).wait_for()
+    page.locator("tr[data-role='Fiscaal'] strong", has_text=fiscaal).wait_for()
     seen["/roles"] = page.evaluate(VISIBLE_TEXTS)
     page.locator("[data-testid='subject-search']").fill("C-200")
     page.locator(".search-results button").first.click()
     page.locator("[data-testid='chosen-subject']").wait_for()
     seen["/roles per client"] = page.evaluate(VISIBLE_TEXTS)
-    page.click("text=Neue Rolle")
+    page.click(f"text={new_role}")
     seen["/roles new role"] = page.evaluate(VISIBLE_TEXTS)
-    page.locator("[data-testid='role-dialog'] button", has_text="Abbrechen").click()
+    page.locator("[data-testid='role-dialog'] button", has_text=cancel).click()
 
     open_manage(page, "/users")
-    page.locator("h1", has_text="Benutzer").wait_for()
+    page.locator("h1", has_text=users).wait_for()
     seen["/users"] = page.evaluate(VISIBLE_TEXTS)
-    page.click("text=Benutzer hinzufügen")
+    page.click(f"text={add_user}")
     seen["/users add"] = page.evaluate(VISIBLE_TEXTS)
+    page.locator("[data-testid='user-dialog'] button", has_text=cancel).click()
+    page.locator("tr[data-user='ben@demo.example'] button").first.click()
+    seen["/users edit"] = page.evaluate(VISIBLE_TEXTS)
 
     leaks = {
         where: sorted({text for text in texts for p in patterns if p.match(text)})
         for where, texts in seen.items()
     }
-    assert not any(leaks.values()), f"English on the German admin pages: {leaks}"
+    assert not any(leaks.values()), f"English on the admin pages in {lang}: {leaks}"
 
 
 def test_others_get_a_plain_no_access_page(page: Any, server: Server) -> None:
