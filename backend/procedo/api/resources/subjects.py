@@ -141,6 +141,8 @@ class SubjectController(Controller):
         if key is not None:
             where.append(m.Subject.key == key)
         if q is not None:
+            if "\x00" in q:  # PostgreSQL refuses NUL in any text
+                raise ApiError(400, "q: a search cannot hold the NUL character; remove it")
             where.append(search_condition(q, rt.db.is_sqlite))
         query = (
             sa.select(m.Subject)
