@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { dayText, rhythmText, weekdayName } from "../src/operations/schedule";
 import { fieldOfPath, formOf, toInput } from "../src/operations/emailForm";
+import { textsToSave } from "../src/operations/TemplateLibrary";
 import type { EmailSettings } from "../src/types";
 
 describe("a schedule as people read it (D1)", () => {
@@ -65,5 +66,17 @@ describe("the email settings form", () => {
     expect(fieldOfPath("$.host")).toBe("host");
     expect(fieldOfPath("$.texts.de")).toBeNull();
     expect(fieldOfPath(undefined)).toBeNull();
+  });
+});
+
+describe("a template's texts to store", () => {
+  it("keeps a language with a subject line and a message, leaves empty ones out, names half ones", () => {
+    const { texts, half } = textsToSave({
+      nl: { subject: "Herinnering", html: "<p>Beste {{ subject.name }}</p>", text: "" },
+      de: { subject: "Erinnerung", html: "  " },
+      en: { subject: "", html: "" },
+    });
+    expect(texts).toEqual({ nl: { subject: "Herinnering", html: "<p>Beste {{ subject.name }}</p>" } });
+    expect(half).toEqual(["de"]);
   });
 });
