@@ -188,3 +188,33 @@ def test_a_wait_on_today_wakes_the_day_the_rule_becomes_true() -> None:
     projection = Projection(computed, stored, {}, items, "Europe/Amsterdam", "NL")
     # Before the 13th, 10 < 13 - 2 is false; on the 13th it holds.
     assert next_true_day(rule, {}, "", projection, dt.date(2026, 1, 5)) == dt.date(2026, 1, 13)
+
+
+def test_an_event_trigger_compares_with_the_tenants_today(world: World) -> None:
+    document: dict[str, Any] = {
+        "format": "procedo.flow/1",
+        "key": "broken-promise",
+        "name": "Broken promise",
+        "subject_type": "debtor",
+        "trigger": {
+            "kind": "event",
+            "event": "promise.check",
+            "when": msgspec.to_builtins(parse_rule("subject.promised_payment_date < today")),
+        },
+        "nodes": [{"id": "start", "type": "start"}, {"id": "end", "type": "end"}],
+        "edges": [{"id": "a", "source": "start", "source_port": "next", "target": "end"}],
+    }
+    setup.publish(world.rt, world.tenant, json.dumps(document), "consultant")
+    # The clock starts on Monday 5 January 2026.
+    kept = world.subject("debtor", "kept", {"name": "A", "promised_payment_date": "2026-01-05"})
+    broken = world.subject("debtor", "broken", {"name": "B", "promised_payment_date": "2026-01-04"})
+    for subject in (kept, broken):
+        admin.post_event(world.rt, world.tenant, subject.id, "promise.check")
+    world.runner.drain()
+    with world.rt.db.read() as session:
+        started = set(
+            session.scalars(
+                sa.select(m.Subject.key).join(m.Instance, m.Instance.subject_id == m.Subject.id)
+            )
+        )
+    assert started == {"broken"}

@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,6 +22,8 @@ from procedo import engine as eng
 from procedo.db import models as m
 from procedo.nodetypes import EventReceived, TimerFired
 from procedo.rules.evaluate import evaluate
+from procedo.rules.model import Rule
+from procedo.rules.today import today_is
 from procedo.runtime.admin import create_instance, run_start
 from procedo.runtime.buffer import Conflict
 from procedo.runtime.context import Outgoing, Runtime
@@ -203,11 +206,21 @@ def _start_triggered(
         compiled = rt.compiled(session, version.id)
         trigger = compiled.checked.flow.trigger
         rule = getattr(trigger, "when", None)
-        if rule is not None and not evaluate(rule, subject_view(subject), {}):
+        view = subject_view(subject)
+        if rule is not None and not _accepts(rt, session, event.tenant_id, rule, view):
             continue
         actor = f"event {event.name}"
         instance = create_instance(rt, session, version, subject.id, subject.type, actor)
         run_start(rt, session, out, instance, actor)
+
+
+def _accepts(
+    rt: Runtime, session: Session, tenant_id: uuid.UUID, rule: Rule, subject: dict[str, Any]
+) -> bool:
+    """An event trigger's ``when``, with ``today`` the tenant's date (rules/today.py)."""
+    timezone, _country = rt.tenant_calendar(session, tenant_id)
+    with today_is(rt.clock.now().astimezone(ZoneInfo(timezone)).date()):
+        return evaluate(rule, subject, {})
 
 
 def _resume_waiting(rt: Runtime, session: Session, out: Outgoing, event: m.Event) -> None:
