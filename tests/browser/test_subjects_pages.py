@@ -107,6 +107,18 @@ def test_start_a_flow_for_two_debtors_and_read_the_timeline(page: Any, server: S
     link = timeline.locator(".timeline-instance a").first
     assert link.get_attribute("href") == f"/running/{FLOW}"
 
+    # An admin sets a person for one role on this subject only, and takes them off again.
+    roles = page.locator("[data-testid=subject-roles]")
+    roles.locator("select").nth(0).select_option(index=1)
+    roles.locator("select").nth(1).select_option(index=1)
+    person = roles.locator("select").nth(1).locator("option:checked").inner_text()
+    roles.locator("button[type=submit]").click()
+    member = roles.locator("tbody tr")
+    member.first.wait_for()
+    assert person.split(" (")[0] in member.first.inner_text()
+    member.first.locator("button").click()
+    roles.get_by_text("Nobody in particular").wait_for()
+
     # In German: no English of the subjects' texts on either page.
     page.click("[data-lang='de']")
     page.wait_for_function("document.documentElement.lang === 'de'")
