@@ -123,6 +123,9 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
     page.locator("[role=status]", has_text="Dirk Bakker is now in Tax adviser.").wait_for()
     open_manage(page, "/users")
     assert "Tax adviser" in page.locator(f"tr[data-user='{NEW_USER}']").inner_text()
+    page.fill("input.user-filter", "bakker")  # found by name among the office's users
+    page.wait_for_function("document.querySelectorAll('.users-table tbody tr').length === 1")
+    page.fill("input.user-filter", "")
 
     # Deactivate them: the badge says so and the password no longer logs in.
     page.locator(f"tr[data-user='{NEW_USER}'] button", has_text="Deactivate").click()

@@ -13,6 +13,10 @@ type T = (key: TextKey, vars?: Record<string, string | number>) => string;
 type Dialog = null | { mode: "add" } | { mode: "edit"; user: UserRow } | { mode: "password"; user: UserRow; password: string; fresh: boolean };
 
 const who = (u: { name: string; email: string }) => u.name || u.email;
+const matches = (u: UserRow, filter: string) => {
+  const text = filter.trim().toLowerCase();
+  return !text || u.name.toLowerCase().includes(text) || u.email.includes(text);
+};
 
 export function UsersPage() {
   const user = useUser();
@@ -27,6 +31,7 @@ function Users({ me }: { me: string }) {
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
   const [dialog, setDialog] = useState<Dialog>(null);
+  const [filter, setFilter] = useState("");
 
   const load = useCallback(async () => {
     try {
@@ -90,6 +95,7 @@ function Users({ me }: { me: string }) {
         <button className="primary" onClick={() => setDialog({ mode: "add" })}>{t("admAddUser")}</button>
       </div>
       <p className="muted page-help">{t("admUsersHelp")}</p>
+      <input type="search" className="user-filter" value={filter} placeholder={t("admFilterUsers")} aria-label={t("admFilterUsers")} onChange={(e) => setFilter(e.target.value)} />
       {error && <div className="error-box" role="alert">{error}</div>}
       {notice && <div className="notice-box" role="status">{notice}</div>}
       {users === null ? (
@@ -100,7 +106,7 @@ function Users({ me }: { me: string }) {
             <tr><th>{t("name")}</th><th>{t("email")}</th><th>{t("admAccess")}</th><th>{t("status")}</th><th>{t("admRoles")}</th><th>{t("admAdded")}</th><th /></tr>
           </thead>
           <tbody>
-            {users.map((u) => (
+            {users.filter((u) => matches(u, filter)).map((u) => (
               <tr key={u.id} data-user={u.email} className={u.active ? "" : "inactive-row"}>
                 <td>
                   <strong>{u.name || "—"}</strong>

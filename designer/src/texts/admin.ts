@@ -51,6 +51,7 @@ export const admin = {
 
   // users
   admUsersHelp: ["The people who log in to this organisation. Edit gives a user roles for the whole office; members for one client or debtor are set on the Roles page.", "De mensen die inloggen bij deze organisatie. Via Bewerken geef je iemand rollen voor het hele kantoor; leden voor één klant of debiteur stel je in op de pagina Rollen.", "Die Personen, die sich bei dieser Organisation anmelden. Über Bearbeiten erhält jemand Rollen für das ganze Büro; Mitglieder für einen Mandanten oder Schuldner legen Sie auf der Seite Rollen fest."],
+  admFilterUsers: ["Filter by name or email…", "Filter op naam of e-mail…", "Nach Name oder E-Mail filtern…"],
   admAddUser: ["Add user", "Gebruiker toevoegen", "Benutzer hinzufügen"],
   admAccess: ["Access", "Toegang", "Zugriff"],
   admAccessAdmin: ["Administrator", "Beheerder", "Administrator"],
