@@ -327,7 +327,11 @@ class Outbox(Base):
     """An email or letter leaving Procedo, written in the same transaction as its step."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The outbox page: a tenant's messages, newest first.
+        sa.Index("ix_outbox_tenant_created", "tenant_id", "created_at"),
+    )
     id: Mapped[uuid.UUID] = _id()
     tenant_id: Mapped[uuid.UUID] = _tenant()
     instance_id: Mapped[uuid.UUID | None] = mapped_column(

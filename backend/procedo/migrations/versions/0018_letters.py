@@ -1,4 +1,6 @@
-"""letters: each tenant's letterhead, print batches, and a letter's PDF and batch on the outbox
+"""letters: each tenant's letterhead, print batches, a letter's PDF and batch on the outbox
+
+Also the outbox's index for its page: a tenant's messages, newest first.
 
 Revision ID: 0018
 Revises: 0015
@@ -75,6 +77,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("batch_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("document", sa.LargeBinary(), nullable=True))
         batch_op.create_index(batch_op.f("ix_outbox_batch_id"), ["batch_id"])
+        batch_op.create_index("ix_outbox_tenant_created", ["tenant_id", "created_at"])
         batch_op.create_foreign_key(
             batch_op.f("fk_outbox_batch_id_print_batches"),
             "print_batches",
@@ -95,6 +98,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_outbox_batch_id_print_batches"), type_="foreignkey")
+        batch_op.drop_index("ix_outbox_tenant_created")
         batch_op.drop_index(batch_op.f("ix_outbox_batch_id"))
         batch_op.drop_column("document")
         batch_op.drop_column("batch_id")
