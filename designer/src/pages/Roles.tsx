@@ -337,6 +337,8 @@ function RoleDialog({ t, dialog, label, onClose, onDone }: { t: T; dialog: Exclu
         const change: { name?: string; label?: string } = {};
         if (name.trim() !== renaming.name) change.name = name.trim();
         if (text.trim() && text.trim() !== label) change.label = text.trim();
+        // A renamed standard role loses its labels per language: keep the one shown.
+        if (change.name && renaming.labels?.en !== undefined && text.trim()) change.label = text.trim();
         if (!change.name && !change.label) return onClose();
         const done = await api.changeRole(renaming.name, change);
         const publish = done.to_publish.length ? ` ${t("admRenameToPublish", { flows: done.to_publish.join(", ") })}` : "";
