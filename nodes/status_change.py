@@ -31,6 +31,7 @@ VALUE_TYPES = (
     ("decimal", Labels("Number", "Getal", "Zahl")),
     ("date", Labels("Date", "Datum", "Datum")),
     ("datetime", Labels("Date and time", "Datum en tijd", "Datum und Uhrzeit")),
+    ("today", Labels("Today (± days)", "Vandaag (± dagen)", "Heute (± Tage)")),
     ("string", Labels("Text", "Tekst", "Text")),
     ("bool", Labels("Yes or no", "Ja of nee", "Ja oder nein")),
 )

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from procedo.api.server import Backend
+from procedo.nodeforms import untitled_params
+from procedo.nodetypes import RULE_DEFINITIONS
 from procedo.registry import load_registry
 from tests.api_helpers import office, ok
 from tests.test_registry import _procedo, _write_pack
@@ -116,6 +118,17 @@ UNTITLED_PACK = """
         enter=lambda params, context: go("next"),
     )
 """
+
+
+def test_every_choice_a_param_offers_has_a_label() -> None:
+    """A union gaining a member (a rule value such as "today") must not show an English tag."""
+    schema = load_registry()["status_change"].json_schema()
+    value = schema["$defs"]["FieldValue"]["properties"]["value"]
+    assert value["x-options"][-1]["value"] == "bool"
+    value["x-options"] = value["x-options"][:-1]
+    assert list(untitled_params(schema, skip=RULE_DEFINITIONS)) == [
+        "FieldValue.value (choice 'bool')"
+    ]
 
 
 def test_a_node_type_with_an_untitled_param_is_refused_naming_it(tmp_path: Path) -> None:

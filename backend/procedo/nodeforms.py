@@ -78,6 +78,20 @@ def untitled_params(schema: Mapping[str, Any], skip: Collection[str] = ()) -> It
             titles = prop.get("x-title")
             if not isinstance(titles, dict) or not all(titles.get(lang) for lang in LANGUAGES):
                 yield f"{name}.{prop_name}"
+            elif "x-options" in prop:
+                labelled = {option["value"] for option in prop["x-options"]}
+                for value in sorted(_choices(prop) - labelled):
+                    yield f"{name}.{prop_name} (choice '{value}')"
+
+
+def _choices(prop: Mapping[str, Any]) -> set[str]:
+    """The values a param offers: an enum's, or a tagged union's tags."""
+    members = [prop, *prop.get("anyOf", [])]
+    found: set[str] = set()
+    for member in members:
+        found.update(v for v in member.get("enum", []) if isinstance(v, str))
+        found.update(member.get("discriminator", {}).get("mapping", {}))
+    return found
 
 
 def for_forms(schema: dict[str, Any]) -> dict[str, Any]:
