@@ -8,6 +8,7 @@ exists (and fails here until it has a sample request). The answer is always
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from litestar.routes import HTTPRoute
@@ -56,6 +57,8 @@ BODIES: dict[tuple[str, str], Any] = {
         "subject_type": "invoice",
         "texts": {"en": {"subject": "Taken", "html": "<p>taken</p>"}},
     },
+    ("POST", "/outbox/{message_id:uuid}/resend"): None,
+    ("POST", "/letters/batches/{batch_id:uuid}/printed"): None,
     ("POST", "/templates/{template:str}/preview"): {
         "subject_id": "00000000-0000-7000-8000-000000000000"
     },
@@ -128,7 +131,26 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         ),
         201,
     )
+    # A letter waiting for print, then in a print batch of A's.
+    letter_id = uuid.uuid4()
+    with rt.db.transaction() as session:
+        session.add(
+            m.Outbox(
+                id=letter_id,
+                tenant_id=acme.tenant_id,
+                instance_id=uuid.UUID(instance["id"]),
+                kind="letter",
+                message_id=f"<{letter_id}@tenancy>",
+                subject="A's letter",
+                body="Dear A",
+                status="ready",
+            )
+        )
+    batch = ok(acme.http.post("/letters/batches"), 201)
     return {
+        "message_id": str(letter_id),
+        "letter_id": str(letter_id),
+        "batch_id": batch["id"],
         "payment_id": payment["id"],
         "key": "review",
         "template": "rejected",

@@ -1,38 +1,40 @@
 // The HTTP API client (docs/api.md): same origin, session cookie, CSRF header on unsafe requests.
 import type {
-  FlowCheck,
-  RuleParse,
   Access,
+  LetterSummary,
+  PrintBatch,
   AdminRole,
   RoleChanged,
   RoleMember,
   SubjectRef,
   UserRow,
+  FlowCheck,
+  RuleParse,
+  EmailSettings,
+  EmailSettingsInput,
   Flow,
   FlowRecord,
   FlowSummary,
   InstanceDetail,
   InstanceSummary,
-  NodeTypeInfo,
-  PersonChoice,
-  Problem,
-  RoleChoice,
-  Rule,
-  User,
-  VersionInfo,
-  WorkTask,
-  EmailSettings,
-  EmailSettingsInput,
   Lang,
   MailTestResult,
   MessageTemplate,
+  NodeTypeInfo,
+  PersonChoice,
   OutboxItem,
   OutboxMessage,
   PortalSettings,
+  Problem,
   RenderedTemplate,
+  RoleChoice,
+  Rule,
   RunNowResult,
   Schedule,
   TemplateSummary,
+  User,
+  VersionInfo,
+  WorkTask,
 } from "./types";
 import type { BulkReport, OpenItem, Payment, RoleInfo, Subject, SubjectFacts, SubjectPage, SubjectTypeInfo, TimelineInstance } from "./subjects/model";
 
@@ -219,19 +221,6 @@ export const api = {
   claim: (id: string) => request(`/tasks/${encodeURIComponent(id)}/claim`, { method: "POST", body: {} }),
   complete: (id: string, outcome: string, checkpoints: string[]) =>
     request(`/tasks/${encodeURIComponent(id)}/complete`, { method: "POST", body: { outcome, checkpoints } }),
-  // work: everyone's tasks, instances across flows
-  allTasks: (query: URLSearchParams) => get<WorkTask[]>(`/tasks?${query}`),
-  reassignTask: (id: string, to: { user: string } | { role: string }, reason: string) =>
-    request<WorkTask>(`/tasks/${encodeURIComponent(id)}/reassign`, { method: "POST", body: { ...to, ...(reason ? { reason } : {}) } }).then(
-      (r) => r.data,
-    ),
-  instanceList: (params: Record<string, string>) => get<InstanceSummary[]>(`/instances?${new URLSearchParams(params)}`),
-  retryInstance: (id: string) =>
-    request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/retry`, { method: "POST" }).then((r) => r.data),
-  cancelInstance: (id: string, reason: string) =>
-    request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/cancel`, { method: "POST", body: { reason } }).then((r) => r.data),
-  roleChoices: () => getAll<RoleChoice>("/roles"),
-  personChoices: () => getAll<PersonChoice>("/users"),
   // roles and users (admin)
   roles: () => getAll<AdminRole>("/roles"),
   createRole: (name: string, label: string) => request<AdminRole>("/roles", { method: "POST", body: { name, label } }).then((r) => r.data),
@@ -251,6 +240,19 @@ export const api = {
     request<UserRow>(`/users/${encodeURIComponent(id)}`, { method: "PATCH", body: change }).then((r) => r.data),
   resetPassword: (id: string) =>
     request<{ user: UserRow; password: string }>(`/users/${encodeURIComponent(id)}/password-reset`, { method: "POST" }).then((r) => r.data),
+  // work: everyone's tasks, instances across flows
+  allTasks: (query: URLSearchParams) => get<WorkTask[]>(`/tasks?${query}`),
+  reassignTask: (id: string, to: { user: string } | { role: string }, reason: string) =>
+    request<WorkTask>(`/tasks/${encodeURIComponent(id)}/reassign`, { method: "POST", body: { ...to, ...(reason ? { reason } : {}) } }).then(
+      (r) => r.data,
+    ),
+  instanceList: (params: Record<string, string>) => get<InstanceSummary[]>(`/instances?${new URLSearchParams(params)}`),
+  retryInstance: (id: string) =>
+    request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/retry`, { method: "POST" }).then((r) => r.data),
+  cancelInstance: (id: string, reason: string) =>
+    request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/cancel`, { method: "POST", body: { reason } }).then((r) => r.data),
+  roleChoices: () => getAll<RoleChoice>("/roles"),
+  personChoices: () => getAll<PersonChoice>("/users"),
   // operations: schedules, outbox, settings, templates
   schedules: () => getAll<Schedule>("/schedules"),
   runSchedule: (key: string) =>
@@ -261,6 +263,11 @@ export const api = {
     ),
   outbox: (params: Record<string, string>) => get<OutboxItem[]>(`/outbox?${new URLSearchParams(params)}`),
   outboxMessage: (id: string) => get<OutboxMessage>(`/outbox/${encodeURIComponent(id)}`),
+  letters: (params: Record<string, string>) => get<LetterSummary[]>(`/letters?${new URLSearchParams(params)}`),
+  printBatches: () => get<PrintBatch[]>("/letters/batches"),
+  createPrintBatch: () => request<PrintBatch>("/letters/batches", { method: "POST" }).then((r) => r.data),
+  markPrinted: (id: string) =>
+    request<PrintBatch>(`/letters/batches/${encodeURIComponent(id)}/printed`, { method: "POST" }).then((r) => r.data),
   resend: (id: string) => request<OutboxMessage>(`/outbox/${encodeURIComponent(id)}/resend`, { method: "POST" }).then((r) => r.data),
   emailSettings: () => get<EmailSettings>("/settings/email"),
   saveEmailSettings: (body: EmailSettingsInput) =>

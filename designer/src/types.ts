@@ -277,6 +277,51 @@ export interface RenderedTemplate {
   text: string;
 }
 
+// ---- work: all tasks, instances (docs/api.md)
+export interface WorkTask {
+  id: string;
+  instance_id: string;
+  node: string;
+  title: string;
+  role: string | null;
+  assignee: string | null;
+  candidates: string[];
+  status: string;
+  due: string | null;
+  overdue: boolean;
+  created_at: string;
+  subject: { id: string; type: string; key: string; status: string };
+}
+export interface InstanceSummary {
+  id: string;
+  flow: string;
+  version: number;
+  subject_id: string;
+  subject_key: string;
+  status: string;
+  positions: string[];
+  started_at: string;
+  updated_at: string;
+  error?: string | null;
+  failed_node?: string | null;
+}
+export interface InstanceDetail extends Omit<InstanceSummary, "subject_id" | "subject_key"> {
+  subject: { id: string; type: string; key: string; status: string };
+  error: string | null;
+  ended_at: string | null;
+}
+/** A role or a person to give tasks to (GET /roles, GET /users). */
+export interface RoleChoice {
+  name: string;
+  label: string;
+  labels?: Partial<Record<Lang, string>>;
+}
+export interface PersonChoice {
+  email: string;
+  name?: string | null;
+  access: string;
+}
+
 // ---- roles and users (admin; backend/procedo/api/resources/roles.py, users.py)
 export interface SubjectRef {
   id: string;
@@ -322,47 +367,24 @@ export interface UserRow {
   subject_roles: number;
 }
 
-// ---- work: all tasks, instances (docs/api.md)
-export interface WorkTask {
+// ---- letters (docs/messages.md)
+export interface LetterSummary {
   id: string;
-  instance_id: string;
-  node: string;
+  subject_key: string | null;
+  subject_id: string | null;
+  instance_id: string | null;
   title: string;
-  role: string | null;
-  assignee: string | null;
-  candidates: string[];
-  status: string;
-  due: string | null;
-  overdue: boolean;
+  status: "ready" | "sent" | string;
+  batch_id: string | null;
   created_at: string;
-  subject: { id: string; type: string; key: string; status: string };
+  sent_at: string | null;
 }
-export interface InstanceSummary {
+
+export interface PrintBatch {
   id: string;
-  flow: string;
-  version: number;
-  subject_id: string;
-  subject_key: string;
-  status: string;
-  positions: string[];
-  started_at: string;
-  updated_at: string;
-  error?: string | null;
-  failed_node?: string | null;
-}
-export interface InstanceDetail extends Omit<InstanceSummary, "subject_id" | "subject_key"> {
-  subject: { id: string; type: string; key: string; status: string };
-  error: string | null;
-  ended_at: string | null;
-}
-/** A role or a person to give tasks to (GET /roles, GET /users). */
-export interface RoleChoice {
-  name: string;
-  label: string;
-  labels?: Partial<Record<Lang, string>>;
-}
-export interface PersonChoice {
-  email: string;
-  name?: string | null;
-  access: string;
+  letters: number;
+  created_at: string;
+  created_by: string;
+  printed_at: string | null;
+  printed_by: string | null;
 }

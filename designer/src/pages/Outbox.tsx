@@ -6,6 +6,7 @@ import { navigate } from "../router";
 import type { OutboxItem, OutboxMessage, OutboxState } from "../types";
 import { useUser } from "../user";
 import { when } from "../util";
+import { PrintBatches } from "../operations/PrintBatches";
 
 const PAGE = 50;
 const STATES: { value: OutboxState | ""; text: TextKey }[] = [
@@ -58,6 +59,7 @@ export function OutboxPage() {
     <div className="page ops-page" data-testid="outbox-page">
       <div className="page-head"><h1>{t("opsOutboxTitle")}</h1></div>
       <p className="muted ops-help">{t("opsOutboxHelp")}</p>
+      <PrintBatches onChange={load} />
       <div className="ops-filters">
         <div className="seg" role="group" aria-label={t("status")}>
           {STATES.map((s) => (
