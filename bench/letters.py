@@ -22,7 +22,7 @@ from decimal import Decimal
 
 import jinja2
 
-from procedo.messaging import letters
+import procedo.messaging.letters as letters
 
 HEAD = letters.Letterhead(
     "Acme Incasso BV", "Keizersgracht 1\n1015 AA Amsterdam", "NL91ABNA0417164300", "ABNANL2A"
