@@ -142,7 +142,7 @@ export function InboxPage() {
           <button className={scope === "mine" ? "on" : ""} onClick={() => setScope("mine")} data-scope="mine">{t("myTasks")}</button>
           <button className={scope === "roles" ? "on" : ""} onClick={() => setScope("roles")} data-scope="roles">{t("roleTasks")}</button>
           <div className="spacer" />
-          <button className="ghost" onClick={() => void load()} title="refresh" data-testid="refresh">⟳</button>
+          <button className="ghost" onClick={() => void load()} title={t("refresh")} aria-label={t("refresh")} data-testid="refresh">⟳</button>
         </div>
         {tasks === null && <div className="list-item muted">{t("loading")}</div>}
         {tasks?.length === 0 && <div className="list-item muted">{t("noTasks")}</div>}

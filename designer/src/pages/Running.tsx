@@ -10,6 +10,7 @@ import { navigate, useLocation } from "../router";
 import { useUser } from "../user";
 import { flowToCanvas, type CanvasEdge, type CanvasNode } from "../flow/mapping";
 import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
+import { useFlowPorts } from "../flow/ports";
 import { docOf } from "../flow/document";
 import type { Flow, InstanceSummary, VersionInfo } from "../types";
 import { HistoryList } from "../components/HistoryList";
@@ -122,9 +123,11 @@ function Running({ flowKey }: { flowKey: string }) {
     return { nodesOn, edgesOn };
   }, [history, doc]);
 
+  const flowPorts = useFlowPorts(doc);
   const ctx: CanvasContextValue = useMemo(
     () => ({
       catalogue: catalogue ?? new Map(),
+      ports: flowPorts,
       lang,
       problemsByNode: new Map(),
       usedPorts: new Map(),
@@ -134,7 +137,7 @@ function Running({ flowKey }: { flowKey: string }) {
       markerDraggable: isAdmin && !!selected && !ENDED.has(selected.status),
       onMarkerDrop: isAdmin && selected ? (id: string) => { if (!selected.positions.includes(id)) { setMoveTo(id); setReason(""); } } : undefined,
     }),
-    [catalogue, lang, counts, selected, path, isAdmin],
+    [catalogue, flowPorts, lang, counts, selected, path, isAdmin],
   );
 
   const shownEdges = useMemo(
@@ -198,7 +201,7 @@ function Running({ flowKey }: { flowKey: string }) {
           <div className="spacer" />
           <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
             {t("version")}
-            <select value={version ?? ""} onChange={(e) => setVersion(Number(e.target.value))} aria-label="version">
+            <select value={version ?? ""} onChange={(e) => setVersion(Number(e.target.value))} aria-label={t("version")}>
               {[...versions].sort((a, b) => b.number - a.number).map((v) => <option key={v.number} value={v.number}>{v.number}</option>)}
             </select>
           </label>

@@ -96,6 +96,7 @@ export const core = {
   checking: ["Still checking the flow…", "De flow wordt nog gecontroleerd…", "Der Ablauf wird noch geprüft…"],
   notFound: ["Page not found", "Pagina niet gevonden", "Seite nicht gefunden"],
   notFoundHelp: ["There is no page at {path}.", "Er is geen pagina op {path}.", "Unter {path} gibt es keine Seite."],
+  refresh: ["Refresh", "Vernieuwen", "Aktualisieren"],
   language: ["Language", "Taal", "Sprache"],
   navSubjects: ["Subjects", "Onderwerpen", "Objekte"],
   navTasks: ["All tasks", "Alle taken", "Alle Aufgaben"],
