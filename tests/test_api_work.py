@@ -31,9 +31,9 @@ def _client(backend: Backend, base_url: str, of: Office, name: str, access: str)
     )
 
 
-def _publish(of: Office, flow: dict[str, Any]) -> None:
+def _publish(of: Office, flow: dict[str, Any], new: bool = True) -> None:
     headers = {"Content-Type": "application/json"}
-    ok(of.http.post("/flows/import", content=dumps(flow), headers=headers), 201)
+    ok(of.http.post("/flows/import", content=dumps(flow), headers=headers), 201 if new else 200)
     ok(of.http.post(f"/flows/{flow['key']}/publish"), 201)
 
 
@@ -167,6 +167,60 @@ def test_a_failed_instance_shows_its_error_and_completes_when_retried_after_the_
     refused = acme.http.post(f"/instances/{instance['id']}/retry")
     assert refused.status_code == 409
     assert "only a failed instance" in refused.json()["detail"]
+
+
+def test_a_failed_instance_is_retried_on_the_version_that_fixed_its_template(
+    backend: Backend, base_url: str
+) -> None:
+    acme = office(backend.runtime, base_url, "Acme Fixed Flow")
+    ok(acme.http.post("/roles/Accountant/members", json={"email": acme.email}), 201)
+    broken = _mail_flow()
+    _publish(acme, broken)
+    instance = _start(acme, "reminder", "D-1", "debtor")
+    _approve(acme, instance)
+    assert ok(acme.http.get(f"/instances/{instance['id']}"))["status"] == "failed"
+
+    fixed = _mail_flow()
+    mail = next(n for n in fixed["nodes"] if n["id"] == "mail")
+    mail["params"]["body"] = "Please call us back."
+    _publish(acme, fixed, new=False)  # version 2, the template fixed
+    nowhere = acme.http.post(f"/instances/{instance['id']}/retry", json={"version": 7})
+    assert nowhere.status_code == 409
+    assert "no published version 7" in nowhere.json()["detail"]
+    # Retrying on its own version still fails: the text there still prints the phone.
+    again = ok(acme.http.post(f"/instances/{instance['id']}/retry"))
+    assert again["status"] == "failed"
+    assert again["version"] == 1
+
+    done = ok(acme.http.post(f"/instances/{instance['id']}/retry", json={"version": 2}))
+    assert done["status"] == "completed"
+    assert done["version"] == 2
+    upgraded = [row for row in _history(acme, instance["id"]) if row["kind"] == "instance_upgraded"]
+    assert [(row["data"], row["actor"]) for row in upgraded] == [({"from": 1, "to": 2}, acme.email)]
+
+
+def test_a_failed_instance_is_not_put_on_a_version_without_its_node(
+    backend: Backend, base_url: str
+) -> None:
+    acme = office(backend.runtime, base_url, "Acme Other Shape")
+    ok(acme.http.post("/roles/Accountant/members", json={"email": acme.email}), 201)
+    _publish(acme, _mail_flow())
+    instance = _start(acme, "reminder", "D-1", "debtor")
+    _approve(acme, instance)
+    # Version 2 calls the task it stands at (after its completion failed) another name.
+    reshaped = _mail_flow()
+    for node in reshaped["nodes"]:
+        if node["id"] == "task":
+            node["id"] = "review"
+    for edge in reshaped["edges"]:
+        edge["source"] = "review" if edge["source"] == "task" else edge["source"]
+        edge["target"] = "review" if edge["target"] == "task" else edge["target"]
+    _publish(acme, reshaped, new=False)
+    refused = acme.http.post(f"/instances/{instance['id']}/retry", json={"version": 2})
+    assert refused.status_code == 409, refused.text
+    assert "'task'" in refused.json()["detail"]
+    assert "retry on its own version or move it first" in refused.json()["detail"]
+    assert ok(acme.http.get(f"/instances/{instance['id']}"))["version"] == 1
 
 
 def test_cancel_keeps_its_reason_in_the_history_for_running_and_failed_instances(

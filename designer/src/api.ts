@@ -247,8 +247,11 @@ export const api = {
       (r) => r.data,
     ),
   instanceList: (params: Record<string, string>) => get<InstanceSummary[]>(`/instances?${new URLSearchParams(params)}`),
-  retryInstance: (id: string) =>
-    request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/retry`, { method: "POST" }).then((r) => r.data),
+  retryInstance: (id: string, onVersion?: number) =>
+    request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/retry`, {
+      method: "POST",
+      body: onVersion === undefined ? undefined : { version: onVersion },
+    }).then((r) => r.data),
   cancelInstance: (id: string, reason: string) =>
     request<InstanceDetail>(`/instances/${encodeURIComponent(id)}/cancel`, { method: "POST", body: { reason } }).then((r) => r.data),
   roleChoices: () => getAll<RoleChoice>("/roles"),

@@ -332,11 +332,74 @@ def cancel(
     )
 
 
-def retry(rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID, actor: str) -> InstanceRow:
-    """Run the failed step again (after the template or data was fixed)."""
+def retry(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    instance_id: uuid.UUID,
+    actor: str,
+    on_version: int | None = None,
+) -> InstanceRow:
+    """Run the failed step again, after the data was fixed or, on a newer version of the
+    flow (`on_version`), after the flow itself was fixed and published."""
     with rt.db.read() as session:
         instance = _owned_instance(session, instance_id, tenant_id, lock=False)
         if instance.status != "failed" or instance.failed_event is None:
             raise Refusal(f"only a failed instance can be retried; this one is {instance.status}")
         event = decode_event(instance.failed_event)
+    if on_version is not None:
+        _switch_version(rt, tenant_id, instance_id, on_version, actor)
     return _admin_step(rt, tenant_id, instance_id, event, actor, "retry", ("failed",))
+
+
+def _switch_version(
+    rt: Runtime, tenant_id: uuid.UUID, instance_id: uuid.UUID, number: int, actor: str
+) -> None:
+    """Put a failed instance on another published version of its flow, where it stands.
+
+    Refused unless every node the instance stands on, and each open task's node, is in
+    that version with the same type: the engine then goes on there as if it had always
+    run it. Recorded in the history (`instance_upgraded`).
+    """
+    with rt.transaction() as (session, _out):
+        row = session.get(m.Instance, instance_id, with_for_update=not rt.db.is_sqlite)
+        if row is None or row.tenant_id != tenant_id or row.status != "failed":
+            raise Refusal("only a failed instance can be retried")
+        current = session.get_one(m.FlowVersion, row.flow_version_id)
+        target = session.scalar(
+            sa.select(m.FlowVersion).where(
+                m.FlowVersion.flow_id == current.flow_id, m.FlowVersion.number == number
+            )
+        )
+        if target is None:
+            raise Refusal(f"this flow has no published version {number}")
+        if target.id == current.id:
+            return
+        old = rt.compiled(session, current.id).checked.nodes
+        new = rt.compiled(session, target.id).checked.nodes
+        standing = set(
+            session.scalars(sa.select(m.Token.node_id).where(m.Token.instance_id == instance_id))
+        )
+        standing |= set(
+            session.scalars(
+                sa.select(m.Task.node_id).where(
+                    m.Task.instance_id == instance_id, m.Task.status == "open"
+                )
+            )
+        )
+        for node in sorted(standing):
+            if node not in new or new[node].node_type.type != old[node].node_type.type:
+                raise Refusal(
+                    f"version {number} has no {old[node].node_type.type} node '{node}', where "
+                    "the instance stands: retry on its own version or move it first"
+                )
+        row.flow_version_id = target.id
+        session.add(
+            m.History(
+                tenant_id=tenant_id,
+                instance_id=instance_id,
+                subject_id=row.subject_id,
+                actor=actor,
+                kind="instance_upgraded",
+                data={"from": current.number, "to": number},
+            )
+        )

@@ -108,6 +108,7 @@ export const KIND_TEXTS: Record<string, TextKey> = {
   instance_cancelled: "hInstanceCancelled",
   instance_stopped: "hInstanceStopped",
   instance_retried: "hInstanceRetried",
+  instance_upgraded: "hInstanceUpgraded",
   retried: "hInstanceRetried",
   failed: "hFailed",
   entered: "hEntered",
@@ -171,6 +172,10 @@ export function describeHistory(
   switch (entry.kind) {
     case "instance_started":
       vars.version = shown(data.version);
+      break;
+    case "instance_upgraded":
+      vars.from = shown(data.from);
+      vars.version = shown(data.to);
       break;
     case "instance_completed":
       if (!entry.node) key = "hInstanceCompletedNowhere";

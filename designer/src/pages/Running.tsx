@@ -124,6 +124,7 @@ function Running({ flowKey }: { flowKey: string }) {
   }, [history, doc]);
 
   const flowPorts = useFlowPorts(doc);
+  const latestVersion = versions.length ? Math.max(...versions.map((v) => v.number)) : null;
   const ctx: CanvasContextValue = useMemo(
     () => ({
       catalogue: catalogue ?? new Map(),
@@ -153,11 +154,11 @@ function Running({ flowKey }: { flowKey: string }) {
     if (version !== null) setCounts(await api.counts(flowKey, version).catch(() => ({})));
   }
 
-  async function retry() {
+  async function retry(onVersion?: number) {
     if (!selected) return;
     setError("");
     try {
-      const after = await api.retryInstance(selected.id);
+      const after = await api.retryInstance(selected.id, onVersion);
       setNotice(after.status === "failed" ? t("wRetriedFailed") : t("wRetriedOk", { status: statusText(t, after.status) }));
     } catch (e) {
       setError(e instanceof ApiError ? e.detail : String(e));
@@ -257,6 +258,9 @@ function Running({ flowKey }: { flowKey: string }) {
                 {isAdmin && (mayRetry(selected.status) || mayCancel(selected.status)) && (
                   <div className="row-actions" style={{ justifyContent: "flex-start" }}>
                     {mayRetry(selected.status) && <button className="primary" onClick={() => void retry()} data-action="retry">{t("wRetry")}</button>}
+                    {mayRetry(selected.status) && latestVersion !== null && latestVersion > selected.version && (
+                      <button onClick={() => void retry(latestVersion)} data-action="retry-latest" title={t("wRetryLatestHelp")}>{t("wRetryLatest", { n: latestVersion })}</button>
+                    )}
                     {mayCancel(selected.status) && <button className="danger" onClick={() => setCancelling(true)} data-action="cancel">{t("wCancelInstance")}</button>}
                   </div>
                 )}

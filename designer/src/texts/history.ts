@@ -13,6 +13,7 @@ export const history = {
   hInstanceCompletedNowhere: ["The flow finished", "De flow is afgerond", "Der Ablauf wurde abgeschlossen"],
   hInstanceCancelled: ["{actor} cancelled the flow", "{actor} heeft de flow geannuleerd", "{actor} hat den Ablauf abgebrochen"],
   hInstanceStopped: ["The flow stopped: its stop rule holds", "De flow is gestopt: de stopregel geldt", "Der Ablauf wurde beendet: seine Stopp-Regel trifft zu"],
+  hInstanceUpgraded: ["{actor} put the instance on version {version} (was {from})", "{actor} heeft de instantie op versie {version} gezet (was {from})", "{actor} hat die Instanz auf Version {version} gesetzt (vorher {from})"],
   hInstanceRetried: ["{actor} retried the failed step", "{actor} heeft de mislukte stap opnieuw uitgevoerd", "{actor} hat den fehlgeschlagenen Schritt wiederholt"],
   hFailed: ["{node} failed: {error}", "{node} is mislukt: {error}", "{node} ist fehlgeschlagen: {error}"],
   hEntered: ["Arrived at {node}", "Aangekomen bij {node}", "Bei {node} angekommen"],

@@ -52,6 +52,8 @@ export const work = {
   wColChanged: ["Last change", "Laatste wijziging", "Letzte Änderung"],
   wNoInstances: ["No instances match.", "Geen instanties die passen.", "Keine passenden Instanzen."],
   wRetry: ["Retry", "Opnieuw proberen", "Erneut versuchen"],
+  wRetryLatest: ["Retry on version {n}", "Opnieuw op versie {n}", "Erneut mit Version {n}"],
+  wRetryLatestHelp: ["Run the failed step again with the newest published version of the flow (where you fixed it)", "Voer de mislukte stap opnieuw uit met de nieuwste gepubliceerde versie van de flow (waarin u hem hebt verbeterd)", "Den fehlgeschlagenen Schritt mit der neuesten veröffentlichten Version des Ablaufs wiederholen (in der Sie ihn korrigiert haben)"],
   wRetrySelected: ["Retry failed", "Mislukte opnieuw proberen", "Fehlgeschlagene erneut versuchen"],
   wCancelInstance: ["Cancel instance…", "Instantie annuleren…", "Instanz abbrechen…"],
   wCancelSelected: ["Cancel selected…", "Geselecteerde annuleren…", "Ausgewählte abbrechen…"],

@@ -65,6 +65,12 @@ class InstanceSummary(msgspec.Struct):
     failed_node: str | None = None
 
 
+class RetryIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Retry on this published version of the flow instead of the instance's own."""
+
+    version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
 class InstanceOut(msgspec.Struct):
     id: uuid.UUID
     flow: str
@@ -337,9 +343,15 @@ class InstanceController(Controller):
 
     @post("/{instance_id:uuid}/retry", sync_to_thread=True, status_code=200)
     def retry(
-        self, instance_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
+        self,
+        instance_id: FromPath[uuid.UUID],
+        caller: CallerDep,
+        rt: RuntimeDep,
+        data: JSONBody[RetryIn | None] = None,
     ) -> InstanceOut:
-        """Run a failed step again (after its template or data was fixed)."""
+        """Run a failed step again: after its data was fixed, or with `{"version": n}` on a
+        newer published version of the flow (its template fixed), where the instance stands."""
         caller.require()
-        admin.retry(rt, caller.tenant_id, instance_id, caller.actor)
+        on_version = data.version if data is not None else None
+        admin.retry(rt, caller.tenant_id, instance_id, caller.actor, on_version)
         return instance_out(rt, caller.tenant_id, instance_id)
