@@ -68,13 +68,18 @@ def serve(host: str, port: int, data_dir: Path | None, demo: bool, workers: int)
     banner = [f"Procedo at {url} ({mode}); API docs at {url}/schema"]
     if demo:
         from procedo.api.demo import ensure_demo
+        from procedo.messaging.demo_mail import start_demo_mail
 
-        login = ensure_demo(backend.runtime)
+        mail_lines: list[str] = []
+
+        def point_mail(slug: str) -> None:
+            # Embedded: a sink in this process; distributed: Mailpit (docker-compose).
+            if settings.embedded:
+                mail_lines.extend(start_demo_mail(backend.runtime, settings.data_dir, slug))
+
+        login = ensure_demo(backend.runtime, before_events=point_mail)
         banner += login.lines()  # the admin's login, then each demo person's
-        if settings.embedded:  # a sink in this process; distributed: Mailpit (docker-compose)
-            from procedo.messaging.demo_mail import start_demo_mail
-
-            banner += start_demo_mail(backend.runtime, settings.data_dir, login.tenant)
+        banner += mail_lines
 
     def announce() -> None:
         for line in banner:

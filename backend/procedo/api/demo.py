@@ -8,6 +8,7 @@ are renewed and printed (never stored in clear), so a newcomer can act as each.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -100,7 +101,10 @@ def examples_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "docs" / "examples"
 
 
-def ensure_demo(rt: Runtime) -> DemoLogin:
+def ensure_demo(rt: Runtime, before_events: Callable[[str], None] | None = None) -> DemoLogin:
+    """The demo tenant, made on first start; `before_events(slug)` runs once the tenant
+    exists and before its invoices are announced (the demo's mail sink is set there, so
+    the first rejection mail does not fail for want of a mail server)."""
     with rt.db.read() as session:
         tenant = session.scalar(sa.select(m.Tenant).where(m.Tenant.slug == DEMO_SLUG))
         admin_id = (
@@ -111,11 +115,15 @@ def ensure_demo(rt: Runtime) -> DemoLogin:
             else None
         )
     if tenant is not None and admin_id is not None:
+        if before_events is not None:
+            before_events(DEMO_SLUG)
         password = security.new_password()
         accounts.set_password(rt, admin_id, password)
         renewed = [_renew(rt, tenant.id, email) for email in PEOPLE]
         return DemoLogin(DEMO_SLUG, ADMIN, password, False, [p for p in renewed if p])
     made = accounts.create_tenant(rt, "Demo Office", ADMIN, slug=DEMO_SLUG, admin_name="Demo Admin")
+    if before_events is not None:
+        before_events(DEMO_SLUG)
     return DemoLogin(DEMO_SLUG, ADMIN, made.password, True, _fill(rt, made.tenant.id))
 
 

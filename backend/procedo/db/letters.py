@@ -3,7 +3,7 @@
 A letter is an outbox row of kind ``letter`` (models.Outbox) waiting in status
 ``ready``; its PDF is drawn once, on first download or when it joins a batch, and kept
 in ``outbox.document``, so a reprint is the letter that was sent. Tenant-scoped, with
-row-level security on PostgreSQL (migration 0018).
+row-level security on PostgreSQL (migration 0016).
 """
 
 from __future__ import annotations

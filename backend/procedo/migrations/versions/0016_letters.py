@@ -2,7 +2,7 @@
 
 Also the outbox's index for its page: a tenant's messages, newest first.
 
-Revision ID: 0018
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-03 16:00:00
 
@@ -16,7 +16,7 @@ from alembic import op
 
 from procedo.db.models import UtcDateTime
 
-revision = "0018"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
