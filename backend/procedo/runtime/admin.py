@@ -348,7 +348,7 @@ def retry(
         event = decode_event(instance.failed_event)
     if on_version is not None:
         _switch_version(rt, tenant_id, instance_id, on_version, actor)
-    return _admin_step(rt, tenant_id, instance_id, event, actor, "retry", ("failed",))
+    return _admin_step(rt, tenant_id, instance_id, event, actor, None, ("failed",))
 
 
 def _switch_version(

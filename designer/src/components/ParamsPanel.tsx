@@ -71,9 +71,11 @@ interface Props {
   ruleContext: RuleContext;
   readOnly: boolean;
   onChange: (node: FlowNode) => void;
+  /** a problem as a sentence in the user's language (the editor's problem list says it so) */
+  describe?: (problem: Problem) => string;
 }
 
-function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChange }: Props) {
+function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChange, describe }: Props) {
   const { t, lang } = useT();
   const schema = useMemo(() => (info ? prepareSchema(info.params_schema, lang) : {}), [info, lang]);
   const translateString = useMemo(() => formStrings(lang), [lang]);
@@ -108,6 +110,7 @@ function ParamsPanelInner({ node, info, problems, ruleContext, readOnly, onChang
       {problems.length > 0 && (
         <ul className="panel-problems">
           {problems.map((p, i) => {
+            if (describe) return (<li key={i} title={p.message}>{describe(p)} <code className="muted" title={p.path ?? ""}>{p.code}</code></li>);
             const where = titleAt(schema, p.path);
             return (<li key={i}>{where ? <strong>{where}: </strong> : null}{p.message} <code className="muted" title={p.path ?? ""}>{p.code}</code></li>);
           })}

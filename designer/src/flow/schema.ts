@@ -120,6 +120,8 @@ export function prepareSchema(schema: JsonSchema, lang: Lang = "en"): JsonSchema
     if (title) s.title = title;
     const help = inLang(s["x-help"], lang);
     if (help) s.description = help;
+    // A titled param without help of its own: the type's English description is no help.
+    else if (title) delete s.description;
     const options = Array.isArray(s["x-options"]) ? (s["x-options"] as { value: string; label: Triple }[]) : [];
     if (Array.isArray(s.enum) && !Array.isArray(s["x-enum-labels"])) {
       if (options.length) {

@@ -851,6 +851,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
                 ruleContext={ruleContext}
                 readOnly={readOnly}
                 onChange={(node) => updateNode(selectedNode.id, node)}
+                describe={(p) => describeProblem(p, lang, problemContext).text}
               />
             ) : selected.length > 1 ? (
               <div className="params-panel"><div className="muted">{t("manySelected", { n: selected.length })}</div></div>

@@ -5,16 +5,16 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { api, ApiError, asList } from "../api";
 import { useCatalogue } from "../catalogue";
-import { useT } from "../i18n";
+import { pick, useT } from "../i18n";
 import { navigate, useLocation } from "../router";
 import { useUser } from "../user";
 import { flowToCanvas, type CanvasEdge, type CanvasNode } from "../flow/mapping";
 import { CanvasContext, nodeTypes, type CanvasContextValue } from "../components/NodeView";
-import { useFlowPorts } from "../flow/ports";
+import { portsFor, useFlowPorts } from "../flow/ports";
 import { docOf } from "../flow/document";
 import type { Flow, InstanceSummary, VersionInfo } from "../types";
 import { HistoryList } from "../components/HistoryList";
-import type { HistoryEntry } from "../history/describe";
+import type { HistoryEntry, Namers } from "../history/describe";
 import { ENDED, mayCancel, mayRetry } from "../work/logic";
 import { CancelDialog, FailureBox, statusText } from "../work/parts";
 
@@ -192,7 +192,19 @@ function Running({ flowKey }: { flowKey: string }) {
   }
 
   const shown = instances.filter((i) => showAll || !["completed", "cancelled"].includes(i.status));
-  const nodeName = (id: string) => doc?.nodes.find((n) => n.id === id)?.label || id;
+  // A node by its label, else its type's name (not its id); a port by its label.
+  const nodeName = (id: string) => {
+    const node = doc?.nodes.find((n) => n.id === id);
+    return node ? node.label || pick(catalogue?.get(node.type)?.labels, lang) || id : id;
+  };
+  const namers: Namers = {
+    portLabel: (nodeId: string, port: string) => {
+      const node = doc?.nodes.find((n) => n.id === nodeId);
+      const ports = node ? portsFor(catalogue?.get(node.type), node, flowPorts?.get(nodeId)) : [];
+      const found = ports.find((p) => p.name === port);
+      return (found && pick(found.label, lang)) || port;
+    },
+  };
   return (
     <CanvasContext.Provider value={ctx}>
       <div className="editor" data-testid="running">
@@ -266,7 +278,7 @@ function Running({ flowKey }: { flowKey: string }) {
                 )}
                 {isAdmin && !ENDED.has(selected.status) && <div className="hint small-text">{t("dragMarker")}</div>}
                 <h3 style={{ margin: "8px 0 0" }}>{t("history")}</h3>
-                <HistoryList entries={history} nodeLabel={nodeName} />
+                <HistoryList entries={history} nodeLabel={nodeName} namers={namers} />
               </div>
             </aside>
           )}
