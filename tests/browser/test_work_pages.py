@@ -11,40 +11,17 @@ share the demo tenant.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import ROOT, Server
+from tests.browser.test_designer_journey import api, log_in
 
 FLOW_KEY = "phone-reminder"
 CHECKED_KEY = "checked-phone-reminder"
 ANNA_KEY = "anna-review"
 WORK_TEXTS = ROOT / "designer" / "src" / "texts" / "work.ts"
-
-
-def log_in(page: Any, server: Server) -> None:
-    page.goto("/")
-    page.fill("input[name=tenant]", server.tenant)
-    page.fill("input[name=email]", server.email)
-    page.fill("input[name=password]", server.password)
-    page.click("button[type=submit]")
-    page.wait_for_selector(".topbar nav")
-
-
-def api(page: Any, method: str, path: str, body: Any = None) -> Any:
-    """A call as the logged-in user (session cookie plus the CSRF header)."""
-    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "procedo_csrf")
-    response = page.request.fetch(
-        f"/api/v1{path}",
-        method=method,
-        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
-        data=json.dumps(body) if body is not None else None,
-    )
-    assert response.ok, f"{method} {path}: {response.status} {response.text()}"
-    text = response.text()
-    return json.loads(text) if text else None
 
 
 def go(page: Any, path: str) -> None:
