@@ -47,6 +47,13 @@ def person(server: Server, email: str) -> str:
     return str(found[-1])
 
 
+def until(check: Any, what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not in {seconds} s: {what}"
+        time.sleep(0.2)
+
+
 def sign_out(page: Any) -> None:
     page.click("header.topbar button.ghost:has-text('Abmelden')")
     page.wait_for_selector("input[name=tenant]")
@@ -96,6 +103,34 @@ def test_a_consultant_draws_runs_and_repairs_a_dunning_flow_in_german(
     panel.locator("#root_subject").fill("Zahlungserinnerung")
     panel.locator("#root_body").fill("Bitte rufen Sie uns an: {{ subject.phone }}.")
 
+    # D6's rhythm: every two weeks, Tuesday at 16:00, each a choice from a list.
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.wait_for_selector("[data-testid=flow-settings]")
+    page.select_option("#root_trigger__anyof_select", label="Nach Zeitplan")
+    page.select_option("#root_trigger_every", label="Woche")
+    page.fill("#root_trigger_interval", "2")
+    page.select_option("#root_trigger_weekday", label="Dienstag")
+    page.fill("#root_trigger_at", "16:00")
+    # D6's debtors: not problematic, no notice yet, oldest invoice overdue over 6 days.
+    settings = page.locator("[data-testid=flow-settings]")
+    settings.locator(".rule-field").first.locator("button:has-text('+ Regel')").click()
+    rule = settings.locator("[data-testid=rule-builder]").first
+    rule.locator("button:has-text('+ UND')").click()
+    rule.locator("button:has-text('+ Bedingung')").first.click()
+    d6 = (
+        ("subject.problematic", "=", "false"),
+        ("subject.dunning_notices", "=", "0"),
+        ("subject.oldest_overdue_days", ">", "6"),
+    )
+    for i, (field, op, value) in enumerate(d6):
+        rule.locator("select.rb-field").nth(i).select_option(field)
+        rule.locator("select.rb-op").nth(i).select_option(op)
+        box = rule.locator(".rb-value").nth(i)
+        if box.evaluate("e => e.tagName") == "SELECT":
+            box.select_option(value)
+        else:
+            box.fill(value)
+
     connect(page, "start", "next", approve)
     connect(page, approve, "approve", mail)
     connect(page, approve, "reject", end)
@@ -105,10 +140,22 @@ def test_a_consultant_draws_runs_and_repairs_a_dunning_flow_in_german(
     if problem_count(page):
         raise AssertionError(page.locator("[data-testid=problems]").inner_text())
     page.click("[data-testid=publish]")
-    page.wait_for_function(
-        "k => fetch('/api/v1/flows/' + k).then(r => r.json()).then(f => f.latest_version === 1)",
-        arg=key,
-    )
+    until(lambda: api(page, "GET", f"/flows/{key}")["latest_version"] == 1, "published")
+    trigger = api(page, "GET", f"/flows/{key}/versions/1")["trigger"]  # the flow file
+    chosen = [
+        (c["field"], c["op"], str(c["value"]["value"]).lower())
+        for c in trigger.pop("filter")["rules"]
+    ]
+    assert chosen == list(d6), chosen
+    assert trigger == {
+        "kind": "schedule",
+        "every": "week",
+        "interval": 2,
+        "weekday": "tuesday",
+        "at": "16:00",
+    } | {
+        k: v for k, v in trigger.items() if k not in ("kind", "every", "interval", "weekday", "at")
+    }
 
     # ------------------------------------------------------------ start for two debtors
     page.click("header.topbar nav a[href='/subjects']")
@@ -142,10 +189,7 @@ def test_a_consultant_draws_runs_and_repairs_a_dunning_flow_in_german(
 
     # ------------------------------------------------------------ the failure, in words
     log_in_as(page, server, server.email, server.password)
-    deadline = time.monotonic() + 20
-    while api(page, "GET", f"/instances/{failing['id']}")["status"] != "failed":
-        assert time.monotonic() < deadline, "the instance did not fail"
-        time.sleep(0.2)
+    until(lambda: api(page, "GET", f"/instances/{failing['id']}")["status"] == "failed", "failed")
     page.click("header.topbar nav a[href='/instances']")
     row = page.locator("[data-testid=instances-page]").get_by_text(f"R-{tag}-2").first
     row.wait_for()
@@ -159,16 +203,12 @@ def test_a_consultant_draws_runs_and_repairs_a_dunning_flow_in_german(
     panel.locator("#root_body").fill("Bitte zahlen Sie den offenen Betrag.")
     wait_validated(page)
     page.click("[data-testid=publish]")
-    page.wait_for_function(
-        "k => fetch('/api/v1/flows/' + k).then(r => r.json()).then(f => f.latest_version === 2)",
-        arg=key,
-    )
+    until(lambda: api(page, "GET", f"/flows/{key}")["latest_version"] == 2, "version 2")
     page.goto(f"/running/{key}?instance={failing['id']}")
     page.locator("button[data-action=retry-latest]").click()
-    page.wait_for_function(
-        "id => fetch('/api/v1/instances/' + id).then(r => r.json())"
-        ".then(i => i.status === 'completed')",
-        arg=failing["id"],
+    until(
+        lambda: api(page, "GET", f"/instances/{failing['id']}")["status"] == "completed",
+        "the retried instance completed",
     )
 
     # ------------------------------------------------------------ the history, in German
