@@ -283,3 +283,18 @@ def test_a_failed_instance_moves_on_from_where_it_waited_or_is_told_why_not(
     )
     assert refused.status_code == 409, refused.text
     assert "retry it, or cancel it" in refused.json()["detail"]
+
+
+def test_every_filter_combines_with_every_scope(backend: Backend, base_url: str) -> None:
+    """Found by schemathesis: the person filter on the roles inbox answered 500."""
+    acme = office(backend.runtime, base_url, "Acme Filters")
+    ok(acme.http.post("/roles/Accountant/members", json={"email": acme.email}), 201)
+    _publish(acme, _mail_flow())
+    _start(acme, "reminder", "D-1", "debtor")
+    filters = {"flow": "reminder", "role": "Accountant", "user": acme.email, "overdue": "false"}
+    for scope in ("mine", "roles", "all"):
+        for status in ("open", "completed"):
+            answer = acme.http.get("/tasks", params={"scope": scope, "status": status, **filters})
+            assert answer.status_code == 200, (scope, status, answer.text)
+    offered = ok(acme.http.get("/tasks", params={"scope": "roles", **filters}))
+    assert [t["subject"]["key"] for t in offered] == ["D-1"]

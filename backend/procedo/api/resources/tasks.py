@@ -106,11 +106,11 @@ def _filtered(kind: str, flow: bool, role: bool, user: bool, overdue: bool) -> s
         query = query.where(tasks.role == sa.bindparam("role"))
     if user:
         # Who may work on it: given to them, or open to a role of theirs (the candidates).
+        # An alias: the "roles" inbox joins task_candidates already, and the subquery must
+        # not correlate to that join (it would select from nothing).
+        who = m.TaskCandidate.__table__.alias("who")
         query = query.where(
-            sa.exists().where(
-                m.TaskCandidate.task_id == tasks.id,
-                m.TaskCandidate.user_email == sa.bindparam("user"),
-            )
+            sa.exists().where(who.c.task_id == tasks.id, who.c.user_email == sa.bindparam("user"))
         )
     if overdue:
         query = query.where(tasks.due_at < sa.bindparam("now", type_=m.UtcDateTime()))
