@@ -254,4 +254,22 @@ NODE = NodeType(
             {"port": "reject", "label": "Reject"},
         ],
     },
+    examples={
+        "nl": {
+            "title": "Factuur goedkeuren",
+            "assignee": {"role": "Accountant"},
+            "outcomes": [
+                {"port": "approve", "label": "Goedkeuren"},
+                {"port": "reject", "label": "Afwijzen"},
+            ],
+        },
+        "de": {
+            "title": "Rechnung freigeben",
+            "assignee": {"role": "Accountant"},
+            "outcomes": [
+                {"port": "approve", "label": "Freigeben"},
+                {"port": "reject", "label": "Ablehnen"},
+            ],
+        },
+    },
 )

@@ -237,4 +237,16 @@ NODE = NodeType(
         "subject": "Invoice {{ subject.invoice_number }} rejected",
         "body": "The invoice was rejected.",
     },
+    examples={
+        "nl": {
+            "to": {"kind": "address", "address": "finance@example.com"},
+            "subject": "Factuur {{ subject.invoice_number }} afgewezen",
+            "body": "De factuur is afgewezen.",
+        },
+        "de": {
+            "to": {"kind": "address", "address": "finance@example.com"},
+            "subject": "Rechnung {{ subject.invoice_number }} abgelehnt",
+            "body": "Die Rechnung wurde abgelehnt.",
+        },
+    },
 )

@@ -102,4 +102,8 @@ NODE = NodeType(
     enter=enter,
     check=check,
     example={"subject": "Reminder", "body": "Dear {{ subject.name }}, please pay."},
+    examples={
+        "nl": {"subject": "Herinnering", "body": "Beste {{ subject.name }}, graag betalen."},
+        "de": {"subject": "Erinnerung", "body": "Guten Tag {{ subject.name }}, bitte zahlen Sie."},
+    },
 )

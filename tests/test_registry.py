@@ -102,3 +102,35 @@ def test_entry_point_problems_name_the_entry_point(value: str, message: str) -> 
         load_entry_point(entry_point)
     assert value in str(raised.value)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("examples", "message"),
+    [
+        ({"fr": {}}, "not 'fr'"),
+        ({"de": {"outcomes": [{"port": "approve", "label": "Freigeben"}]}}, "de example params"),
+        (
+            {
+                "nl": {
+                    "assignee": {"role": "Accountant"},
+                    "title": "Goedkeuren",
+                    "outcomes": [{"port": "goed", "label": "Goed"}],
+                }
+            },
+            "nl example has other ports",
+        ),
+    ],
+)
+def test_a_translated_example_is_checked_like_the_example(
+    examples: dict[str, dict[str, object]], message: str
+) -> None:
+    """A node's example in nl or de is what a new node starts with there: valid params
+    with the same ports, so a Dutch designer's node is the English one in other words."""
+    import dataclasses
+
+    from procedo.nodes.assign_role import NODE
+    from procedo.registry import check_declaration
+
+    assert check_declaration(NODE, "built in") is NODE
+    with pytest.raises(NodeTypeError, match=message):
+        check_declaration(dataclasses.replace(NODE, examples=examples), "a test")

@@ -30,6 +30,8 @@ class NodeTypeInfo(msgspec.Struct, frozen=True, omit_defaults=True):
     terminal: bool = False
     input_ports: list[str] | None = None
     example: dict[str, Any] = {}
+    # The example in other languages (nl, de): what a new node starts with there.
+    examples: dict[str, dict[str, Any]] = {}
 
 
 def describe(node_type: NodeType[Any]) -> NodeTypeInfo:
@@ -46,6 +48,7 @@ def describe(node_type: NodeType[Any]) -> NodeTypeInfo:
         terminal=node_type.terminal,
         input_ports=sorted(node_type.input_ports) if node_type.input_ports else None,
         example=dict(node_type.example),
+        examples={lang: dict(params) for lang, params in node_type.examples.items()},
     )
 
 

@@ -274,6 +274,9 @@ class NodeType(Generic[P]):
     # How ports follow from params, for the catalogue ("one per outcome, plus overdue").
     ports_help: Labels | None = None
     example: Mapping[str, Any] = field(default_factory=dict)
+    # The example in Dutch and German ("nl", "de"): a node added from the palette starts
+    # with texts (outcomes, titles) in its designer's language. Same params otherwise.
+    examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def parse_params(self, raw: Mapping[str, Any]) -> P:
         """Validate raw JSON params; raises msgspec.ValidationError with a JSON path."""

@@ -88,6 +88,15 @@ def check_declaration(node_type: object, source: str) -> NodeType[Any]:
         ports = node_type.ports(example)
     except (msgspec.ValidationError, TypeError, ValueError) as exc:
         raise fail(f"its example params are invalid: {exc}") from exc
+    for lang, translated_example in node_type.examples.items():
+        if lang not in ("nl", "de"):
+            raise fail(f"examples are given in nl and de (English is `example`), not {lang!r}")
+        try:
+            translated = node_type.ports(node_type.parse_params(translated_example))
+        except (msgspec.ValidationError, TypeError, ValueError) as exc:
+            raise fail(f"its {lang} example params are invalid: {exc}") from exc
+        if [p.name for p in translated] != [p.name for p in ports]:
+            raise fail(f"its {lang} example has other ports than its example")
     names = [port.name for port in ports]
     if len(names) != len(set(names)):
         raise fail(f"ports {names} repeat a name")

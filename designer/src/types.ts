@@ -54,6 +54,8 @@ export interface NodeTypeInfo {
   terminal?: boolean | null;
   input_ports?: string[] | null;
   example?: Record<string, unknown> | null;
+  /** the example in nl and de: a new node's texts in its designer's language */
+  examples?: Partial<Record<Lang, Record<string, unknown>>>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -441,7 +441,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       const id = freshId(type, taken);
       const node: FlowNode = { id, type };
       // The catalogue's example, fitted to this flow's subject type (no invoice fields on a debtor flow).
-      const params = fitExample(info.example, subjectType as SubjectTypeInfo | null, otherTypes);
+      const params = fitExample(info.examples?.[lang] ?? info.example, subjectType as SubjectTypeInfo | null, otherTypes);
       if (params && Object.keys(params).length) node.params = params;
       let want = at;
       if (!want) {
@@ -454,7 +454,7 @@ function Editor({ flowKey, version }: { flowKey: string; version?: number }) {
       setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), canvasNode]);
       setEdges((es) => es.map((e) => (e.selected ? { ...e, selected: false } : e)));
     },
-    [catalogue, otherTypes, readOnly, remember, rf, subjectType],
+    [catalogue, lang, otherTypes, readOnly, remember, rf, subjectType],
   );
 
   const onDrop = useCallback(
