@@ -12,7 +12,7 @@ flow is validated or published (procedo.messaging.library.flow_problems).
 """
 
 import re
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, TypeAlias
 
 import msgspec
 
@@ -23,6 +23,7 @@ from procedo.nodetypes import (
     Context,
     Decision,
     NodeType,
+    NoticeMark,
     ParamProblem,
     Params,
     Port,
@@ -125,25 +126,8 @@ class EmailParams(Params, frozen=True):
         msgspec.Meta(max_length=100_000),
         form(Labels("Message", "Bericht", "Nachricht"), TEXT_HELP),
     ] = ""
-    # What the sent message counts as in the subject's computed facts (docs/receivables.md).
-    mark: Annotated[
-        Literal["", "dunning_notice"],
-        form(
-            Labels("Counts as", "Telt als", "Zählt als"),
-            Labels(
-                "A dunning notice counts in the debtor's number of dunning notices "
-                "(only notices sent by a workflow count).",
-                "Een aanmaning telt mee in het aantal aanmaningen van de debiteur "
-                "(alleen door een workflow verstuurde tellen).",
-                "Eine Mahnung zählt zur Anzahl der Mahnungen des Debitors "
-                "(nur von einem Workflow versandte zählen).",
-            ),
-            options=(
-                ("", Labels("Nothing special", "Niets bijzonders", "Nichts Besonderes")),
-                ("dunning_notice", Labels("Dunning notice", "Aanmaning", "Mahnung")),
-            ),
-        ),
-    ] = ""
+    # What the sent message counts as in the subject's computed facts.
+    mark: NoticeMark = ""
 
 
 SENT = Port("sent", Labels(en="Sent", nl="Verstuurd", de="Gesendet"))

@@ -1,6 +1,6 @@
 """Letter: render a letter for print and post (dunning letters, or "letter when no email")."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
@@ -11,6 +11,7 @@ from procedo.nodetypes import (
     Context,
     Decision,
     NodeType,
+    NoticeMark,
     ParamProblem,
     Params,
     QueueLetter,
@@ -50,25 +51,8 @@ class LetterParams(Params, kw_only=True, frozen=True):
             ),
         ),
     ]
-    # What the sent letter counts as in the subject's computed facts (docs/receivables.md).
-    mark: Annotated[
-        Literal["", "dunning_notice"],
-        form(
-            Labels("Counts as", "Telt als", "Zählt als"),
-            Labels(
-                "A dunning notice counts in the debtor's number of dunning notices "
-                "(only notices sent by a workflow count).",
-                "Een aanmaning telt mee in het aantal aanmaningen van de debiteur "
-                "(alleen door een workflow verstuurde tellen).",
-                "Eine Mahnung zählt zur Anzahl der Mahnungen des Debitors "
-                "(nur von einem Workflow versandte zählen).",
-            ),
-            options=(
-                ("", Labels("Nothing special", "Niets bijzonders", "Nichts Besonderes")),
-                ("dunning_notice", Labels("Dunning notice", "Aanmaning", "Mahnung")),
-            ),
-        ),
-    ] = ""
+    # What the sent letter counts as in the subject's computed facts.
+    mark: NoticeMark = ""
 
 
 def enter(params: LetterParams, context: Context) -> Decision:

@@ -111,6 +111,28 @@ class Increment(msgspec.Struct, frozen=True, tag="increment"):
     by: int = 1
 
 
+# What a sent message counts as in the subject's computed facts (docs/receivables.md):
+# only notices a workflow sent raise the dunning level (D3). Email and letter nodes.
+NoticeMark = Annotated[
+    Literal["", "dunning_notice"],
+    form(
+        Labels("Counts as", "Telt als", "Zählt als"),
+        Labels(
+            "A dunning notice counts in the debtor's number of dunning notices "
+            "(only notices sent by a workflow count).",
+            "Een aanmaning telt mee in het aantal aanmaningen van de debiteur "
+            "(alleen door een workflow verstuurde tellen).",
+            "Eine Mahnung zählt zur Anzahl der Mahnungen des Debitors "
+            "(nur von einem Workflow versandte zählen).",
+        ),
+        options=(
+            ("", Labels("Nothing special", "Niets bijzonders", "Nichts Besonderes")),
+            ("dunning_notice", Labels("Dunning notice", "Aanmaning", "Mahnung")),
+        ),
+    ),
+]
+
+
 class Assignee(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """Who holds a task: a role (resolved per subject) or one user."""
 
