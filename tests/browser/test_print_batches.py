@@ -50,3 +50,13 @@ def test_a_clerk_prints_the_waiting_letters_as_one_batch(page: Any, server: Serv
     assert batch.locator("td").nth(2).inner_text().startswith("geprint ")
     sent = api(page, "GET", "/letters?status=sent")
     assert any(r["subject_key"] == key for r in sent)
+
+    # The debtor's page lists what was sent to them.
+    page.goto(f"/subjects/{debtor['id']}")
+    messages = page.locator("[data-testid=subject-messages] li")
+    messages.first.wait_for()
+    assert messages.count() == 1
+    line = messages.first.inner_text()
+    assert "Brief" in line
+    assert f"Aanmaning {name}" in line
+    assert "Verzonden" in line

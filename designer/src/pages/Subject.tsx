@@ -6,7 +6,8 @@ import { HistoryList } from "../components/HistoryList";
 import { StartFlowDialog } from "../components/StartFlowDialog";
 import { LAST_LIST } from "./Subjects";
 import { docOf } from "../flow/document";
-import { pick, useT } from "../i18n";
+import { pick, useT, type TextKey } from "../i18n";
+import type { OutboxItem } from "../types";
 import { navigate } from "../router";
 import { useUser } from "../user";
 import { displayName, fieldValue, formatValue } from "../subjects/columns";
@@ -109,6 +110,7 @@ export function SubjectPage({ id }: { id: string }) {
           {items && <OpenItemsCard items={items} />}
           {payments && <PaymentsCard payments={payments} />}
           <RolesCard subjectId={subject.id} canChange={user?.access === "admin"} />
+          {staff && <MessagesCard subjectId={subject.id} />}
         </div>
         <div>
           <section className="card" data-testid="timeline">
@@ -247,6 +249,37 @@ function OpenItemsCard({ items }: { items: OpenItem[] }) {
           </tbody>
         </table>
       )}
+    </section>
+  );
+}
+
+const MESSAGE_STATE: Record<string, TextKey> = { queued: "opsQueued", sent: "opsSent", failed: "opsFailed", ready: "opsReady" };
+
+/** What Procedo sent this subject (emails, letters), newest first, as the outbox keeps it. */
+function MessagesCard({ subjectId }: { subjectId: string }) {
+  const { t, lang } = useT();
+  const [messages, setMessages] = useState<OutboxItem[] | null>(null);
+  useEffect(() => {
+    api.outbox({ subject_id: subjectId, limit: "20" }).then(setMessages, () => setMessages([]));
+  }, [subjectId]);
+  if (messages === null) return null;
+  return (
+    <section className="card" data-testid="subject-messages">
+      <h3>{t("subjMessages")}</h3>
+      {messages.length === 0 && <div className="muted">{t("subjNoMessages")}</div>}
+      <ul className="plain-list">
+        {messages.map((msg) => (
+          <li key={msg.id} data-message={msg.id}>
+            <span className="muted">{t(msg.kind === "letter" ? "opsLetter" : "opsEmail")}</span>{" "}
+            <span data-i18n-skip>{msg.subject}</span>{" "}
+            <span className={`badge ${msg.status}`}>{MESSAGE_STATE[msg.status] ? t(MESSAGE_STATE[msg.status]!) : msg.status}</span>{" "}
+            <span className="muted small-text">{when(msg.sent_at ?? msg.created_at, lang)}</span>
+            {msg.kind === "letter" && (
+              <> · <a href={`/api/v1/letters/${msg.id}/pdf`} target="_blank" rel="noopener">{t("opsLetterPdf")}</a></>
+            )}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

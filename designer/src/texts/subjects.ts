@@ -93,4 +93,6 @@ export const subjects = {
   sstPayable: ["Payable", "Te betalen", "Zahlbar"],
   sstConversionCheck: ["Conversion check", "Conversiecontrole", "Konvertierungsprüfung"],
   sstNone: ["(none)", "(geen)", "(keiner)"],
+  subjMessages: ["Messages", "Berichten", "Nachrichten"],
+  subjNoMessages: ["Nothing sent yet.", "Nog niets verstuurd.", "Noch nichts versendet."],
 } satisfies Record<string, [string, string, string]>;
