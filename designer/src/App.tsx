@@ -19,6 +19,8 @@ import { UsersPage } from "./pages/Users";
 import { SchedulesPage } from "./pages/Schedules";
 import { OutboxPage } from "./pages/Outbox";
 import { SettingsPage } from "./pages/Settings";
+import { WorksheetPage } from "./pages/Worksheet";
+import { ApprovalsPage } from "./pages/Approvals";
 import { UserContext } from "./user";
 import type { TextKey } from "./i18n";
 
@@ -29,6 +31,8 @@ const MAIN: { path: string; text: TextKey; staff?: boolean }[] = [
   { path: "/subjects", text: "navSubjects" },
   { path: "/tasks", text: "navTasks", staff: true },
   { path: "/instances", text: "navInstances", staff: true },
+  { path: "/worksheet", text: "navWorksheet", staff: true },
+  { path: "/approvals", text: "navApprovals", staff: true },
 ];
 const MANAGE: { path: string; text: TextKey }[] = [
   { path: "/roles", text: "navRoles" },
@@ -77,6 +81,8 @@ export function App() {
     else if (r.page === "schedules") page = <SchedulesPage />;
     else if (r.page === "outbox") page = <OutboxPage />;
     else if (r.page === "settings") page = <SettingsPage />;
+    else if (r.page === "worksheet") page = <WorksheetPage />;
+    else if (r.page === "approvals") page = <ApprovalsPage />;
     else if (r.page === "flows" || (r.page === "home" && (user.access === "admin" || user.access === "designer"))) page = <FlowsPage />;
     else if (r.page === "home") page = <InboxPage />; // members start in their inbox
     else page = <NotFoundPage path={path} />;

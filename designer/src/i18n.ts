@@ -9,10 +9,21 @@ import { operations } from "./texts/operations";
 import { work } from "./texts/work";
 import { forms } from "./texts/forms";
 import { history } from "./texts/history";
+import { importsTexts } from "./texts/imports";
+import { smsTexts } from "./texts/sms";
+import { priorityTexts } from "./texts/priority";
+import { dunningTexts } from "./texts/dunning";
+import { proceduresTexts } from "./texts/procedures";
+import { portalflowsTexts } from "./texts/portalflows";
+import { phasesTexts } from "./texts/phases";
+import { clientsTexts } from "./texts/clients";
 
 /** Every area's texts; a test checks no key is defined twice and nl/de differ where they must. */
-export const AREAS = { core, subjects, admin, operations, work, forms, history };
-const T = { ...core, ...subjects, ...admin, ...operations, ...work, ...forms, ...history };
+export const AREAS = { core, subjects, admin, operations, work, forms, history, imports: importsTexts, sms: smsTexts, priority: priorityTexts, dunning: dunningTexts, procedures: proceduresTexts, portalflows: portalflowsTexts, phases: phasesTexts, clients: clientsTexts };
+const T = {
+  ...core, ...subjects, ...admin, ...operations, ...work, ...forms, ...history,
+  ...importsTexts, ...smsTexts, ...priorityTexts, ...dunningTexts, ...proceduresTexts, ...portalflowsTexts, ...phasesTexts, ...clientsTexts,
+};
 
 export type TextKey = keyof typeof T;
 const INDEX: Record<Lang, number> = { en: 0, nl: 1, de: 2 };

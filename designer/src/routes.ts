@@ -17,10 +17,12 @@ export type Route =
   | { page: "schedules" }
   | { page: "outbox" }
   | { page: "settings" }
+  | { page: "worksheet" }
+  | { page: "approvals" }
   | { page: "notFound" };
 
 /** Back-office pages without parameters: path -> page. */
-const PLAIN = ["subjects", "tasks", "instances", "roles", "users", "schedules", "outbox", "settings"] as const;
+const PLAIN = ["subjects", "tasks", "instances", "roles", "users", "schedules", "outbox", "settings", "worksheet", "approvals"] as const;
 
 export function route(path: string): Route {
   let params: Record<string, string> | null;

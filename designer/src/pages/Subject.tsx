@@ -14,6 +14,9 @@ import { displayName, fieldValue, formatValue } from "../subjects/columns";
 import type { OpenItem, Payment, RoleInfo, Subject, SubjectFacts, SubjectFieldInfo, SubjectTypeInfo, TimelineInstance } from "../subjects/model";
 import { instanceStatusKey, itemStatusKey, subjectStatusKey } from "../subjects/status";
 import { when } from "../util";
+import { ProcedureTimelineCard } from "../subjects/ProcedureTimeline";
+import { PortalActivityCard } from "../subjects/PortalActivity";
+import { ClientRequestsCard } from "../subjects/ClientRequests";
 
 const message = (e: unknown) => (e instanceof ApiError ? e.detail : String(e));
 
@@ -111,6 +114,9 @@ export function SubjectPage({ id }: { id: string }) {
           {payments && <PaymentsCard payments={payments} />}
           <RolesCard subjectId={subject.id} canChange={user?.access === "admin"} />
           {staff && <MessagesCard subjectId={subject.id} />}
+          {staff && <ProcedureTimelineCard subjectId={subject.id} />}
+          {staff && <PortalActivityCard subjectId={subject.id} />}
+          {staff && <ClientRequestsCard subjectId={subject.id} />}
         </div>
         <div>
           <section className="card" data-testid="timeline">

@@ -100,6 +100,8 @@ export const core = {
   language: ["Language", "Taal", "Sprache"],
   navSubjects: ["Subjects", "Onderwerpen", "Objekte"],
   navTasks: ["All tasks", "Alle taken", "Alle Aufgaben"],
+  navWorksheet: ["Worksheet", "Werkblad", "Arbeitsblatt"],
+  navApprovals: ["Approvals", "Goedkeuringen", "Freigaben"],
   navInstances: ["Instances", "Instanties", "Instanzen"],
   navManage: ["Manage", "Beheer", "Verwaltung"],
   navRoles: ["Roles", "Rollen", "Rollen"],

@@ -1,0 +1,3 @@
+// Texts of sms: [en, nl, de]. Filled by the work on that area.
+export const smsTexts = {
+};
