@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,14 +21,37 @@ from typing import Any, BinaryIO, Final
 
 from procedo.db.receivables import ITEM_KINDS, ITEM_STATUSES
 
+Params = dict[str, str | int]
+
 
 class CsvProblem(ValueError):
-    """A cell (or line) that cannot be read."""
+    """A cell (or line) that cannot be read.
 
-    def __init__(self, line: int, column: int | None, name: str | None, message: str) -> None:
+    ``code`` and ``params`` say the same as ``message`` for a screen that words it in
+    the user's language (the designer's import dialog): ``date`` with ``value``.
+    """
+
+    def __init__(
+        self,
+        line: int,
+        column: int | None,
+        name: str | None,
+        message: str,
+        code: str = "invalid",
+        params: Params | None = None,
+    ) -> None:
         self.line, self.column, self.name = line, column, name
+        self.message, self.code, self.params = message, code, params or {}
         where = f"line {line}" + (f", column {column} ({name})" if column is not None else "")
         super().__init__(f"{where}: {message}")
+
+
+class CellError(ValueError):
+    """A cell's value refused by its column's parser: the message, its code and values."""
+
+    def __init__(self, code: str, message: str, **params: str | int) -> None:
+        super().__init__(message)
+        self.code, self.params = code, params
 
 
 Parse = Callable[[str], Any]
@@ -50,21 +74,25 @@ MAX_TEXT: Final = 1000
 
 def text(value: str) -> str:
     if len(value) > MAX_TEXT:
-        raise ValueError(f"is {len(value)} characters long; at most {MAX_TEXT}")
+        raise CellError(
+            "too_long", f"is {len(value)} characters long; at most {MAX_TEXT}", length=len(value)
+        )
     return value
 
 
 def document_number(value: str) -> str:
     if not _NUMBER.match(value):
-        raise ValueError("must be 1 to 64 characters, without control characters")
+        raise CellError("number", "must be 1 to 64 characters, without control characters")
     return value
 
 
 def amount(value: str) -> Decimal:
     if not _AMOUNT.match(value):
-        raise ValueError(
+        raise CellError(
+            "amount",
             f"{value!r} is no amount; write digits with at most two decimals after a point "
-            "or comma, without thousands separators (1234.50)"
+            "or comma, without thousands separators (1234.50)",
+            value=value,
         )
     return Decimal(value.replace(",", "."))
 
@@ -75,25 +103,32 @@ def iso_date(value: str) -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is no date; write YYYY-MM-DD (2026-03-31)") from None
+        raise CellError(
+            "date", f"{value!r} is no date; write YYYY-MM-DD (2026-03-31)", value=value
+        ) from None
 
 
 def email(value: str) -> str:
     if not _EMAIL.match(value) or len(value) > 254:
-        raise ValueError(f"{value!r} is no email address")
+        raise CellError("email", f"{value!r} is no email address", value=value)
     return value
 
 
 def currency(value: str) -> str:
     if not _CURRENCY.match(value):
-        raise ValueError(f"{value!r} is no currency; write its ISO 4217 code (EUR)")
+        raise CellError(
+            "currency", f"{value!r} is no currency; write its ISO 4217 code (EUR)", value=value
+        )
     return value
 
 
 def one_of(*allowed: str) -> Parse:
     def parse(value: str) -> str:
         if value not in allowed:
-            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+            shown = ", ".join(allowed)
+            raise CellError(
+                "one_of", f"{value!r} is not one of {shown}", value=value, allowed=shown
+            )
         return value
 
     return parse
@@ -105,7 +140,7 @@ def yes_no(value: str) -> bool:
         return True
     if lowered in ("false", "no", "nee", "nein", "0"):
         return False
-    raise ValueError(f"{value!r} is neither yes nor no; write true or false")
+    raise CellError("yes_no", f"{value!r} is neither yes nor no; write true or false", value=value)
 
 
 DEBTOR_COLUMNS: Final = (
@@ -144,14 +179,19 @@ class Row:
         return self.present.index(name) + 1 if name in self.present else None
 
 
-def read_rows(path: Path, columns: tuple[Column, ...]) -> Iterator[Row | CsvProblem]:
-    """Each data line as a Row, or the first problem in it; a bad header stops the file."""
-    with path.open("rb") as raw:
+def read_rows(source: Path | BinaryIO, columns: tuple[Column, ...]) -> Iterator[Row | CsvProblem]:
+    """Each data line as a Row, or the first problem in it; a bad header stops the file.
+
+    ``source`` is a file's path (the command) or an open binary file (an upload).
+    """
+    with source.open("rb") if isinstance(source, Path) else nullcontext(source) as raw:
         lines = _numbered(raw)
         try:
             header_line, header = next(lines)
         except StopIteration:
-            yield CsvProblem(1, None, None, "the file is empty; the first line names the columns")
+            yield CsvProblem(
+                1, None, None, "the file is empty; the first line names the columns", "empty_file"
+            )
             return
         delimiter = ";" if header.count(";") > header.count(",") else ","
         names = next(csv.reader([header], delimiter=delimiter))
@@ -166,7 +206,7 @@ def read_rows(path: Path, columns: tuple[Column, ...]) -> Iterator[Row | CsvProb
             try:
                 cells = next(csv.reader([line], delimiter=delimiter, strict=True))
             except csv.Error as exc:
-                yield CsvProblem(number, None, None, f"cannot be read as CSV ({exc})")
+                yield CsvProblem(number, None, None, f"cannot be read as CSV ({exc})", "not_csv")
                 continue
             yield _row(number, cells, found, columns, present)
 
@@ -182,7 +222,11 @@ def _numbered(raw: BinaryIO) -> Iterator[tuple[int, str]]:
             line = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CsvProblem(
-                number, None, None, f"is not UTF-8 ({exc.reason}); save the file as UTF-8"
+                number,
+                None,
+                None,
+                f"is not UTF-8 ({exc.reason}); save the file as UTF-8",
+                "not_utf8",
             ) from None
         if number == 1:
             line = line.removeprefix("\ufeff")  # the byte-order mark Excel writes
@@ -206,14 +250,27 @@ def _check_header(
         if name not in known:
             expected = ", ".join(column.name for column in columns)
             return CsvProblem(
-                line, index, raw_name, f"is not a column of this file; the columns are {expected}"
+                line,
+                index,
+                raw_name,
+                f"is not a column of this file; the columns are {expected}",
+                "unknown_column",
+                {"expected": expected},
             )
         if known[name] in found:
-            return CsvProblem(line, index, raw_name, "is named twice; keep one")
+            return CsvProblem(line, index, raw_name, "is named twice; keep one", "column_twice")
         found.append(known[name])
     missing = [c.name for c in columns if c.required and c not in found]
     if missing:
-        return CsvProblem(line, None, None, f"the header lacks the column(s) {', '.join(missing)}")
+        shown = ", ".join(missing)
+        return CsvProblem(
+            line,
+            None,
+            None,
+            f"the header lacks the column(s) {shown}",
+            "missing_columns",
+            {"missing": shown},
+        )
     return found
 
 
@@ -226,17 +283,26 @@ def _row(
 ) -> Row | CsvProblem:
     if len(cells) != len(found):
         return CsvProblem(
-            number, None, None, f"has {len(cells)} cells where the header names {len(found)}"
+            number,
+            None,
+            None,
+            f"has {len(cells)} cells where the header names {len(found)}",
+            "cell_count",
+            {"cells": len(cells), "expected": len(found)},
         )
     values: dict[str, Any] = {column.name: None for column in columns}
     for index, (column, cell) in enumerate(zip(found, cells, strict=True), start=1):
         value = cell.strip()
         if not value:
             if column.required:
-                return CsvProblem(number, index, column.name, "is empty; it is required")
+                return CsvProblem(
+                    number, index, column.name, "is empty; it is required", "required"
+                )
             continue
         try:
             values[column.name] = column.parse(value)
+        except CellError as exc:
+            return CsvProblem(number, index, column.name, str(exc), exc.code, exc.params)
         except ValueError as exc:
             return CsvProblem(number, index, column.name, str(exc))
     return Row(number, values, present)
