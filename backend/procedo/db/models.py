@@ -416,6 +416,9 @@ class FlowSchedule(Base):
     # (the rest still had an open instance of the flow). Migration 0015.
     last_selected: Mapped[int | None]
     last_started: Mapped[int | None]
+    # The tenant's priority order of its scheduled flows (D5, migration 0017): flows due
+    # in the same slot run in it, lowest first; kept across republishing.
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ApiToken(Base):

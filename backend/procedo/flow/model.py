@@ -95,6 +95,9 @@ class ScheduleTrigger(_Trigger, tag="schedule", frozen=True):
     starts_on: dt.date | None = None
     timezone: str | None = None
     filter: Rule | None = None
+    # Priority (D5): of the workflows due in one slot, a later one skips the subjects an
+    # earlier one acted on in that slot, unless this says it acts on them as well.
+    also_if_acted_on: bool = False
 
 
 Trigger: TypeAlias = ManualTrigger | EventTrigger | ScheduleTrigger

@@ -23,13 +23,15 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from procedo.db import models as m
+from procedo.db.schedule_runs import ScheduleAct, ScheduleRun, ScheduleRunSubject
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import computed_fields
 from procedo.facts.sql import select_matching
 from procedo.flow.model import ScheduleTrigger
+from procedo.ids import new_id
 from procedo.runtime.bulk import OPEN_STATES, start_in_session
 from procedo.runtime.context import NotFound, Outgoing, Runtime, send_batched
 from procedo.runtime.periods import of_schedule
@@ -78,7 +80,7 @@ def _run_next(rt: Runtime, tried: Sequence[uuid.UUID]) -> tuple[uuid.UUID | None
             if schedule is None:
                 return None, 0
             claimed = schedule.flow_version_id
-            started = _start_flows(rt, session, schedule)
+            started = _start_flows(rt, session, schedule).started
     except Exception as exc:
         if claimed is None:
             raise  # finding due schedules failed: that is the database, not one schedule
@@ -99,8 +101,11 @@ def _claim_next(rt: Runtime, session: Session, tried: Sequence[uuid.UUID]) -> m.
             m.FlowSchedule.active.is_(True),
             m.FlowVersion.active.is_(True),
             m.FlowSchedule.next_run_at <= rt.clock.now(),
+            ~_earlier_one_due(),
         )
-        .order_by(m.FlowSchedule.next_run_at)
+        .order_by(
+            m.FlowSchedule.next_run_at, m.FlowSchedule.position, m.FlowSchedule.flow_version_id
+        )
         .limit(1)
     )
     if tried:
@@ -114,16 +119,55 @@ def _claim_next(rt: Runtime, session: Session, tried: Sequence[uuid.UUID]) -> m.
     return session.scalars(query).first()
 
 
+def _earlier_one_due() -> sa.ColumnElement[bool]:
+    """Another active schedule of the tenant, earlier in its order, due by this one's slot.
+
+    Priority (D5): of the workflows due in a slot, a later one waits until every earlier
+    one has run (moved its next run on), also when another scheduler is running it, so
+    it sees whom they acted on.
+    """
+    other = aliased(m.FlowSchedule)
+    other_version = aliased(m.FlowVersion)
+    return (
+        sa.select(other.flow_version_id)
+        .join(other_version, other_version.id == other.flow_version_id)
+        .where(
+            other.tenant_id == m.FlowSchedule.tenant_id,
+            other.active.is_(True),
+            other_version.active.is_(True),
+            other.next_run_at <= m.FlowSchedule.next_run_at,
+            sa.or_(
+                other.position < m.FlowSchedule.position,
+                sa.and_(
+                    other.position == m.FlowSchedule.position,
+                    other.flow_version_id < m.FlowSchedule.flow_version_id,
+                ),
+            ),
+        )
+        .exists()
+    )
+
+
+class RunDone(NamedTuple):
+    run_id: uuid.UUID
+    selected: int
+    started: list[uuid.UUID]
+
+
 def _start_flows(
     rt: Runtime, session: Session, schedule: m.FlowSchedule, manual: bool = False
-) -> list[uuid.UUID]:
+) -> RunDone:
     """Create an instance per subject the filter selects; move the schedule on.
 
-    A subject on which an instance of the flow (any version) is still open is
-    skipped: one query selects the subjects and tells which are busy. ``manual``
-    (run now) leaves the schedule's rhythm as it is.
+    One query selects the subjects and tells which to skip: an instance of the flow
+    (any version) still open on it; this workflow acted on it in this slot already (a
+    repeated run); an earlier workflow of the tenant's order acted on it in this slot
+    (unless the trigger says ``also_if_acted_on``). The run is recorded with each
+    subject's outcome, and a key per workflow, subject and slot for each one acted
+    on. ``manual`` (run now) is a slot of its own and leaves the rhythm as it is.
     """
     now = rt.clock.now()
+    slot = now if manual else schedule.next_run_at
     version = session.get(m.FlowVersion, schedule.flow_version_id)
     tenant = session.get(m.Tenant, schedule.tenant_id)
     assert version is not None
@@ -146,9 +190,35 @@ def _start_flows(
         )
         .exists()
     )
-    subjects = sa.select(m.Subject.id, open_instance.label("busy")).where(
-        m.Subject.tenant_id == version.tenant_id, m.Subject.type == version.subject_type
+    act = aliased(ScheduleAct)
+    repeated = (
+        sa.select(act.subject_id)
+        .where(
+            act.flow_id == version.flow_id,
+            act.subject_id == m.Subject.id,
+            act.slot_at == slot,
+        )
+        .exists()
     )
+    earlier: sa.ColumnElement[str | None] = sa.literal(None, sa.String())
+    if not trigger.also_if_acted_on:
+        earlier = (
+            sa.select(sa.func.min(m.Flow.name))
+            .join(act, act.flow_id == m.Flow.id)
+            .where(
+                act.tenant_id == version.tenant_id,
+                act.slot_at == slot,
+                act.subject_id == m.Subject.id,
+                act.flow_id != version.flow_id,
+            )
+            .scalar_subquery()
+        )
+    subjects = sa.select(
+        m.Subject.id,
+        open_instance.label("busy"),
+        repeated.label("repeated"),
+        earlier.label("earlier"),
+    ).where(m.Subject.tenant_id == version.tenant_id, m.Subject.type == version.subject_type)
     if trigger.filter is not None:
         subject_type = rt.subject_types(session, tenant.id).get(version.subject_type)
         computed = computed_fields(subject_type) if subject_type is not None else []
@@ -161,13 +231,40 @@ def _start_flows(
     # subject whose run for that period exists already (started in bulk) is skipped.
     period = of_schedule(trigger.every, now, trigger.timezone or tenant.timezone)
     selected = session.execute(subjects).all()
-    subject_ids = [subject_id for subject_id, busy in selected if not busy]
+    outcomes: dict[uuid.UUID, tuple[str, str | None, str | None]] = {}
+    subject_ids: list[uuid.UUID] = []
+    for subject_id, busy, again, by_flow in selected:
+        if again:
+            outcomes[subject_id] = ("repeated", None, None)
+        elif by_flow is not None:
+            outcomes[subject_id] = ("earlier", by_flow, None)
+        elif busy:
+            outcomes[subject_id] = ("open", None, None)
+        else:
+            subject_ids.append(subject_id)
     started: list[uuid.UUID] = []
+    run_id = new_id()
+    acts: list[dict[str, object]] = []
     if subject_ids:
         report = start_in_session(
             rt, session, Outgoing(), version, subject_ids, period, "schedule", alongside=True
         )
-        started = [run.instance_id for run in report.started]
+        for refused in report.refused:
+            outcomes[refused.subject_id] = ("refused", None, refused.reason[:500])
+        for run in report.started:
+            started.append(run.instance_id)
+            outcomes[run.subject_id] = ("acted", None, None)
+            acts.append(
+                {
+                    "flow_id": version.flow_id,
+                    "subject_id": run.subject_id,
+                    "slot_at": slot,
+                    "tenant_id": version.tenant_id,
+                    "run_id": run_id,
+                    "instance_id": run.instance_id,
+                }
+            )
+    _record_run(session, version, run_id, slot, now, manual, len(selected), outcomes, acts)
     schedule.last_run_at = now
     schedule.last_selected, schedule.last_started = len(selected), len(started)
     if not manual:
@@ -175,7 +272,55 @@ def _start_flows(
         # now, in the rhythm counted from its first slot after publishing.
         schedule.next_run_at = next_run(trigger, now, tenant.timezone, anchor=version.published_at)
     schedule.failures, schedule.last_error, schedule.last_error_at = 0, None, None
-    return started
+    return RunDone(run_id, len(selected), started)
+
+
+def _record_run(
+    session: Session,
+    version: m.FlowVersion,
+    run_id: uuid.UUID,
+    slot: dt.datetime,
+    now: dt.datetime,
+    manual: bool,
+    selected: int,
+    outcomes: dict[uuid.UUID, tuple[str, str | None, str | None]],
+    acts: list[dict[str, object]],
+) -> None:
+    """The run, each selected subject's outcome, and the keys of those acted on.
+
+    A key that exists already (another run of this slot committed meanwhile) fails
+    the insert and so the whole run: its instances are rolled back with it.
+    """
+    session.add(
+        ScheduleRun(
+            id=run_id,
+            tenant_id=version.tenant_id,
+            flow_id=version.flow_id,
+            version=version.number,
+            slot_at=slot,
+            ran_at=now,
+            manual=manual,
+            selected=selected,
+            acted=len(acts),
+            skipped=len(outcomes) - len(acts),
+        )
+    )
+    session.flush()
+    if outcomes:
+        rows = [
+            {
+                "run_id": run_id,
+                "subject_id": subject_id,
+                "tenant_id": version.tenant_id,
+                "outcome": outcome,
+                "by_flow": by_flow,
+                "detail": detail,
+            }
+            for subject_id, (outcome, by_flow, detail) in outcomes.items()
+        ]
+        session.execute(sa.insert(ScheduleRunSubject), rows)
+    if acts:
+        session.execute(sa.insert(ScheduleAct), acts)
 
 
 def _record_failure(rt: Runtime, schedule_id: uuid.UUID, error: Exception) -> None:
@@ -220,6 +365,7 @@ class ManualRun(NamedTuple):
     selected: int
     started: int
     error: str | None
+    run_id: uuid.UUID | None = None
 
 
 def run_schedule_now(rt: Runtime, version_id: uuid.UUID) -> ManualRun:
@@ -239,8 +385,8 @@ def run_schedule_now(rt: Runtime, version_id: uuid.UUID) -> ManualRun:
             schedule = session.scalars(query).first()
             if schedule is None:
                 raise _NoSchedule(f"no schedule for flow version {version_id}")
-            started = _start_flows(rt, session, schedule, manual=True)
-            selected = schedule.last_selected or 0
+            done = _start_flows(rt, session, schedule, manual=True)
+            started = done.started
     except _NoSchedule:
         raise
     except Exception as exc:
@@ -248,4 +394,4 @@ def run_schedule_now(rt: Runtime, version_id: uuid.UUID) -> ManualRun:
         _record_failure(rt, version_id, exc)
         return ManualRun(0, 0, describe(exc))
     send_batched(rt.dispatcher, [("advance", ident) for ident in started])
-    return ManualRun(selected, len(started), None)
+    return ManualRun(done.selected, len(started), None, done.run_id)

@@ -182,9 +182,21 @@ def publish(rt: Runtime, tenant_id: uuid.UUID, document: bytes | str, by: str) -
                     last_run_at=before.last_run_at if before is not None else None,
                     last_selected=before.last_selected if before is not None else None,
                     last_started=before.last_started if before is not None else None,
+                    # Its place in the tenant's priority order (D5): kept, or last if new.
+                    position=before.position
+                    if before is not None
+                    else last_position(session, tenant_id) + 1,
                 )
             )
         return version
+
+
+def last_position(session: Session, tenant_id: uuid.UUID) -> int:
+    """The highest place in the tenant's priority order of scheduled flows (0: none yet)."""
+    highest = session.scalar(
+        sa.select(sa.func.max(m.FlowSchedule.position)).where(m.FlowSchedule.tenant_id == tenant_id)
+    )
+    return int(highest or 0)
 
 
 def previous_schedule(
