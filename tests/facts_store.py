@@ -217,8 +217,10 @@ class FactStore:
                 for subject_id, fields in subjects
             }
 
-    def select(self, rule: Rule, calendar: Calendar) -> set[uuid.UUID]:
-        query = select_matching(rule, DEBTOR, calendar, self.tenant_id, "debtor")
+    def select(
+        self, rule: Rule, calendar: Calendar, computed: Sequence[Computed] = DEBTOR
+    ) -> set[uuid.UUID]:
+        query = select_matching(rule, computed, calendar, self.tenant_id, "debtor")
         with self.engine.connect() as connection:
             return set(connection.execute(query).scalars())
 

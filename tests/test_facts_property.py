@@ -11,15 +11,22 @@ compares dates with ``today`` (``subject.oldest_due_date < today - 14``).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql
 
 from procedo.db.receivables import ITEM_STATUSES
 from procedo.facts.calendar import Calendar
-from procedo.facts.model import ItemStatus
+from procedo.facts.declared import Computed
+from procedo.facts.model import Age, ItemStatus
+from procedo.facts.sql import select_matching
+from procedo.flow.codec import decode_flow
+from procedo.flow.model import ScheduleTrigger
 from procedo.rules.evaluate import evaluate
 from procedo.rules.model import (
     All,
@@ -29,6 +36,7 @@ from procedo.rules.model import (
     DateValue,
     DecimalValue,
     ListValue,
+    Not,
     Rule,
     StringValue,
     TodayValue,
@@ -37,6 +45,8 @@ from procedo.rules.today import today_is
 from tests.facts_store import DEBTOR, CallTask, Debtor, FactStore, Item, Note, facts_store
 
 __all__ = ["facts_store"]
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 # Moments whose local date in Amsterdam is about to change, or whose offset is.
 EDGES = [
@@ -170,5 +180,124 @@ def test_python_and_sql_compute_the_same_facts(
     assert facts_store.select(rule, calendar) == accepted
 
 
+# The debtor's facts plus ages in business days, from a minimum and from a maximum date.
+WITH_BUSINESS_DAYS = [
+    *DEBTOR,
+    Computed("overdue_working_days", "integer", Age(since="procedure_due_date", days="business")),
+    Computed(
+        "working_days_since_notice", "integer", Age(since="last_dunning_date", days="business")
+    ),
+]
+# Literals around what the (NOT) EXISTS shortcuts turn on: 0 and 1, halves, negatives.
+near_thresholds = st.one_of(
+    st.integers(-3, 3), st.integers(-45, 50), st.sampled_from([0.5, -0.5, 6.5, 1.5])
+).map(lambda n: DecimalValue(Decimal(str(n))))
+SHORTCUT_FIELDS = [
+    "dunning_notices",
+    "calls",
+    "open_call_tasks",
+    "oldest_overdue_days",
+    "days_since_last_dunning",
+    "overdue_working_days",
+    "working_days_since_notice",
+]
+shortcut_compares = st.one_of(
+    st.builds(
+        lambda name, op, literal: Compare(field=f"subject.{name}", op=op, value=literal),
+        st.sampled_from(SHORTCUT_FIELDS),
+        st.sampled_from(["=", "!=", "<", ">", "<=", ">="]),
+        near_thresholds,
+    ),
+    st.builds(
+        lambda op, value: Compare(field="subject.paid", op=op, value=BoolValue(value)),
+        st.sampled_from(["=", "!="]),
+        st.booleans(),
+    ),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    debtors=debtors,
+    now=moments,
+    parts=st.lists(shortcut_compares, min_size=1, max_size=3),
+    negated=st.booleans(),
+)
+def test_comparisons_answered_by_exists_select_as_python_does(
+    facts_store: FactStore,
+    debtors: list[Debtor],
+    now: dt.datetime,
+    parts: list[Compare],
+    negated: bool,
+) -> None:
+    """facts/shortcuts.py: counts against 0 and 1, ages against day thresholds (calendar and
+    business days, from the oldest item and from the last notice) select what Python does."""
+    calendar = Calendar(now, "Europe/Amsterdam", "NL")
+    facts_store.fill(debtors)
+    python = facts_store.python_facts(calendar, WITH_BUSINESS_DAYS)
+    rule: Rule = All(list(parts))
+    if negated:
+        rule = Not(rule)
+    accepted = {
+        subject_id
+        for subject_id, (status, fields) in facts_store.fields().items()
+        if evaluate(rule, {**fields, **python[subject_id], "status": status}, {})
+    }
+    assert facts_store.select(rule, calendar, WITH_BUSINESS_DAYS) == accepted
+
+
+def test_d6_reads_no_fact_as_a_column() -> None:
+    """The shipped D6 filter compiles to (NOT) EXISTS: no count or minimum per debtor."""
+    trigger = decode_flow((EXAMPLES / "dunning-level-1.json").read_bytes()).trigger
+    assert isinstance(trigger, ScheduleTrigger)
+    assert trigger.filter is not None
+    calendar = Calendar(EDGES[0], "Europe/Amsterdam", "NL")
+    query = select_matching(trigger.filter, DEBTOR, calendar, uuid.uuid4(), "debtor")
+    text = str(query.compile(dialect=postgresql.dialect()))
+    assert "count(" not in text
+    assert "min(" not in text
+    assert text.count("EXISTS") == 2
+
+
 def test_the_item_statuses_are_the_tables() -> None:
     assert set(ItemStatus.__args__) == set(ITEM_STATUSES)  # type: ignore[attr-defined]
+
+
+def test_exists_shortcuts_hold_on_the_exact_day_boundaries(facts_store: FactStore) -> None:
+    """Every age and count at, just below and just above each threshold: debtors whose oldest
+    overdue item is 1-12 days old (across the Christmas holidays in business days) and whose
+    last notice was sent a minute before or after local midnight, days ago."""
+    now = dt.datetime(2026, 12, 29, 9, 0, tzinfo=dt.UTC)  # Tuesday after Christmas
+    calendar = Calendar(now, "Europe/Amsterdam", "NL")
+    midnight = dt.datetime.combine(calendar.today, dt.time(), tzinfo=calendar.zone)
+    debtors = [
+        Debtor(
+            items=[Item(due=calendar.today - dt.timedelta(days=age), open_amount=Decimal(10))],
+            history=[Note("email_queued", midnight - dt.timedelta(days=age % 5, minutes=side))]
+            if age % 3
+            else [],
+        )
+        for age in range(1, 13)
+        for side in (-1, 1)
+    ]
+    facts_store.fill(debtors)
+    python = facts_store.python_facts(calendar, WITH_BUSINESS_DAYS)
+    fields = facts_store.fields()
+    for name in SHORTCUT_FIELDS:
+        for op in ("=", "!=", "<", ">", "<=", ">="):
+            for value in ("-1", "0", "0.5", "1", "2", "4", "6", "6.5", "7"):
+                rule = Compare(field=f"subject.{name}", op=op, value=DecimalValue(Decimal(value)))
+                accepted = {
+                    subject_id
+                    for subject_id, (status, stored) in fields.items()
+                    if evaluate(rule, {**stored, **python[subject_id], "status": status}, {})
+                }
+                assert facts_store.select(rule, calendar, WITH_BUSINESS_DAYS) == accepted, (
+                    name,
+                    op,
+                    value,
+                )

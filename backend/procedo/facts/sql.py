@@ -18,7 +18,8 @@ connection (``db/sqlite_functions.py``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, TypeAlias
 
@@ -34,8 +35,9 @@ from procedo.db.receivables import OpenItem
 from procedo.facts.calendar import DAY_ZERO, Calendar
 from procedo.facts.declared import Computed
 from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Fact, Tasks
-from procedo.rules.model import Rule, compares
-from procedo.rules.sql import ComputedValue, _field, to_sql
+from procedo.facts.shortcuts import shortcut, shortcut_names
+from procedo.rules.model import Rule, Value, compares
+from procedo.rules.sql import ComputedValue, DirectCompare, _field, to_sql
 from procedo.rules.today import today_is
 
 __all__ = ["fact_expressions", "select_matching", "with_facts"]
@@ -95,20 +97,45 @@ def select_matching(
                 subjects.c.type == subject_type,
                 to_sql(rule, subjects),
             )
+    by_name = {f.name: f for f in computed}
+    # Facts only compared as (NOT) EXISTS are not computed per subject (facts/shortcuts.py).
+    answered = shortcut_names(compares(rule), by_name, calendar)
+    as_columns = [f for f in used if f.name not in answered]
     filtered = base.subquery("subjects_of_type")
     expressions = fact_expressions(computed, calendar, filtered)
     inner = sa.select(
         filtered.c.id,
         filtered.c.status,
         filtered.c.fields,
-        *(expressions[f.name].label(f"fact_{f.name}") for f in used),
+        *(expressions[f.name].label(f"fact_{f.name}") for f in as_columns),
     ).subquery("subject_facts")
-    readings = {f.name: rule_value(inner.c[f"fact_{f.name}"], f.type) for f in used}
+    rows = _Context(inner, calendar)
+    readings = {
+        f.name: rule_value(
+            inner.c[f"fact_{f.name}"] if f in as_columns else sa.null(),
+            f.type,
+            functools.partial(_direct, f, by_name=by_name, calendar=calendar, rows=rows),
+        )
+        for f in used
+    }
     with today_is(calendar.today):  # the rule's today is the facts' today
         return sa.select(inner.c.id).where(to_sql(rule, inner, computed=readings))
 
 
-def rule_value(column: Expr, field_type: str) -> ComputedValue:
+def _direct(
+    field: Computed,
+    op: str,
+    literal: Value | None,
+    *,
+    by_name: Mapping[str, Computed],
+    calendar: Calendar,
+    rows: _Context,
+) -> ColumnElement[bool] | None:
+    found = shortcut(field, op, literal, by_name, calendar)
+    return found(rows) if found is not None else None
+
+
+def rule_value(column: Expr, field_type: str, direct: DirectCompare | None = None) -> ComputedValue:
     """A fact column as ``to_sql`` reads it: per literal kind, as evaluate coerces the value."""
     readings: dict[str, Expr]
     if field_type in ("integer", "decimal"):
@@ -117,7 +144,7 @@ def rule_value(column: Expr, field_type: str) -> ComputedValue:
         readings = {"date": _DateKey(column), "datetime": _DateMicros(column)}
     else:
         readings = {"bool": sa.case((column, sa.literal(1)), else_=sa.literal(0))}
-    return ComputedValue(column, readings)
+    return ComputedValue(column, readings, direct)
 
 
 # --------------------------------------------------------------------------- compiling
@@ -145,7 +172,8 @@ class _Context:
             return self.tasks(fact)
         return self.exceeds(fact)
 
-    def aggregate(self, fact: Aggregate) -> Expr:
+    def item_rows(self, fact: Aggregate) -> list[ColumnElement[bool]]:
+        """The subject's open items the fact is made of."""
         items = OpenItem.__table__
         where: list[ColumnElement[bool]] = [items.c.debtor_id == self.subject.c.id]
         if fact.statuses:
@@ -157,6 +185,11 @@ class _Context:
             where.append(due <= self.today)
         elif fact.due == "not_due":
             where.append(due > self.today)
+        return where
+
+    def aggregate(self, fact: Aggregate) -> Expr:
+        items = OpenItem.__table__
+        where = self.item_rows(fact)
         if fact.function == "none":
             return sa.not_(sa.exists().where(*where))
         if fact.function == "count":
@@ -179,7 +212,8 @@ class _Context:
             return _DaysBetween(since, self.today)
         return _business_days(since, self.today, self.calendar.holidays)
 
-    def activity(self, fact: Activity) -> Expr:
+    def history_rows(self, fact: Activity) -> list[ColumnElement[bool]]:
+        """The subject's history rows the fact counts."""
         history = History.__table__
         where: list[ColumnElement[bool]] = [
             history.c.subject_id == self.subject.c.id,
@@ -189,12 +223,21 @@ class _Context:
             where.append(history.c.instance_id.is_not(None))
         if fact.marks:
             where.append(history.c.data["mark"].as_string().in_(fact.marks))
+        return where
+
+    def activity(self, fact: Activity) -> Expr:
+        history = History.__table__
+        where = self.history_rows(fact)
         if fact.function == "count":
             return sa.select(sa.func.count()).where(*where).scalar_subquery()
         last = sa.select(sa.func.max(history.c.at)).where(*where).scalar_subquery()
         return _LocalDate(last, sa.literal(self.calendar.timezone, sa.String()))
 
     def tasks(self, fact: Tasks) -> Expr:
+        return sa.select(sa.func.count()).where(*self.task_rows(fact)).scalar_subquery()
+
+    def task_rows(self, fact: Tasks) -> list[ColumnElement[bool]]:
+        """The subject's tasks the fact counts."""
         tasks, history = Task.__table__, History.__table__
         instances = Instance.__table__
         # Through the subject's instances: tasks have no index on their subject.
@@ -215,7 +258,7 @@ class _Context:
                     history.c.data["mark"].as_string().in_(fact.marks),
                 )
             )
-        return sa.select(sa.func.count()).where(*where).scalar_subquery()
+        return where
 
     def exceeds(self, fact: Exceeds) -> Expr:
         value, limit = self.number(fact.value), self.number(fact.limit)

@@ -103,10 +103,11 @@ from procedo.rules.model import (
     ScalarValue,
     StringValue,
     TodayValue,
+    Value,
     depth,
 )
 
-__all__ = ["ComputedValue", "UnsupportedInSql", "sql_problems", "to_sql"]
+__all__ = ["ComputedValue", "DirectCompare", "UnsupportedInSql", "sql_problems", "to_sql"]
 
 Expr: TypeAlias = ColumnElement[Any]
 _Kind = Literal["decimal", "date", "datetime", "string", "bool"]
@@ -291,6 +292,10 @@ def _compare(
 
     if literal is None or isinstance(literal, ListValue):
         raise ValueError(f"{op} needs a single value, got {literal!r}")
+    if isinstance(value, ComputedValue) and value.direct is not None:
+        direct = value.direct(op, literal)
+        if direct is not None:
+            return direct
     kind, bound = _bind(literal)
 
     if op == "contains":
@@ -490,6 +495,10 @@ class _Value(abc.ABC):
         return None
 
 
+# (op, literal) -> the comparison as SQL, or None to compare the value as usual.
+DirectCompare: TypeAlias = Callable[[str, "Value | None"], "ColumnElement[bool] | None"]
+
+
 class ComputedValue(_Value):
     """A value SQL computes (a computed fact, facts/sql.py) with its reading per literal kind.
 
@@ -497,9 +506,13 @@ class ComputedValue(_Value):
     SQL expression of it; a kind missing there never matches, as in evaluate.
     """
 
-    def __init__(self, value: Expr, readings: Mapping[str, Expr]) -> None:
+    def __init__(
+        self, value: Expr, readings: Mapping[str, Expr], direct: DirectCompare | None = None
+    ) -> None:
         self.value = value
         self.readings = dict(readings)
+        # The comparison answered without the value (EXISTS ...), when its owner can.
+        self.direct = direct
 
     def missing(self) -> ColumnElement[bool]:
         return self.value.is_(None)
