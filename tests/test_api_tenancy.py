@@ -37,6 +37,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/instances/{instance_id:uuid}/retry"): None,
     ("POST", "/tasks/{task_id:uuid}/claim"): None,
     ("POST", "/tasks/{task_id:uuid}/complete"): {"outcome": "approve"},
+    ("POST", "/tasks/{task_id:uuid}/tick"): {"checkpoint": "checked"},
     ("POST", "/tasks/{task_id:uuid}/reassign"): {"role": "Accountant"},
     ("POST", "/roles/{name:str}/members"): {"email": "admin@acme-office.example"},
     ("POST", "/roles/{name:str}/members/bulk"): {

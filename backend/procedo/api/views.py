@@ -52,6 +52,8 @@ class TaskOut(msgspec.Struct):
     checkpoints: list[dict[str, Any]]
     outcome: str | None
     ticked: list[Any]
+    # Who ticked each checkpoint and when: {"bank": {"by": ..., "at": ...}} (K2).
+    ticks: dict[str, Any]
     due: dt.datetime | None
     overdue: bool
     created_at: dt.datetime
@@ -110,6 +112,7 @@ def task_out(task: Any, subject: SubjectOut, candidates: list[str], now: dt.date
         checkpoints=task.checkpoints,
         outcome=task.outcome,
         ticked=task.ticked,
+        ticks=task.ticks or {},
         due=task.due_at,
         overdue=task.status == "open" and task.due_at is not None and task.due_at < now,
         created_at=task.created_at,

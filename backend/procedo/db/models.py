@@ -270,6 +270,8 @@ class Task(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     outcome: Mapped[str | None] = mapped_column(sa.String(64))
     ticked: Mapped[list[Any]] = mapped_column(default=list)
+    # Who ticked each checkpoint and when, by checkpoint id ({"by": ..., "at": ...}).
+    ticks: Mapped[dict[str, Any]] = mapped_column(default=dict)
     completed_by: Mapped[str | None] = mapped_column(sa.String(254))
     due_at: Mapped[dt.datetime | None]
     reminders: Mapped[int] = mapped_column(default=0)

@@ -160,7 +160,7 @@ _CLAIM_TASKS = (
         completed_by=sa.bindparam("by"),
         completed_at=sa.bindparam("now", type_=m.UtcDateTime()),
     )
-    .returning(m.Task.id, m.Task.token_id, m.Task.node_id, m.Task.title)
+    .returning(m.Task.id, m.Task.token_id, m.Task.node_id, m.Task.title, m.Task.ticked)
     .execution_options(synchronize_session=False)
 )
 
@@ -210,7 +210,8 @@ def complete_tasks(
                 status = session.scalar(sa.select(m.Task.status).where(m.Task.id == task_id))
                 raise Refusal(f"the task is {status}, no longer open")
             instance = instances[owners[task_id]]
-            ticked = sorted(set(checkpoints))
+            # Ticked one by one in the inbox before (K2), or named with the completion.
+            ticked = sorted(set(checkpoints) | set(task.ticked or ()))
             buffer(session).complete_task(task_id, outcome, ticked)
             history(
                 session,
@@ -234,7 +235,7 @@ def complete_tasks(
                     }
                 ],
             )
-            signal = TaskCompleted(outcome=outcome, checkpoints=frozenset(checkpoints), by=actor)
+            signal = TaskCompleted(outcome=outcome, checkpoints=frozenset(ticked), by=actor)
             resume = eng.Resume(str(task.token_id), signal)
             try:
                 step_instance(rt, session, out, instance, resume, actor)

@@ -24,6 +24,7 @@ from procedo.nodetypes import EventReceived, TimerFired
 from procedo.rules.evaluate import evaluate
 from procedo.rules.model import Rule
 from procedo.rules.today import today_is
+from procedo.runtime import phases
 from procedo.runtime.admin import create_instance, run_start
 from procedo.runtime.buffer import Conflict
 from procedo.runtime.context import Outgoing, Runtime
@@ -179,6 +180,7 @@ def _dispatch(rt: Runtime, session: Session, out: Outgoing, event_id: uuid.UUID)
         return
     _start_triggered(rt, session, out, event, subject)
     _resume_waiting(rt, session, out, event)
+    phases.on_event(rt, session, out, event)  # client_request.completed: phases re-checked
     if event.name in SUBJECT_EVENTS:
         _subject_updated(rt, session, out, subject)
 

@@ -123,6 +123,8 @@ export const KIND_TEXTS: Record<string, TextKey> = {
   task_claimed: "hTaskClaimed",
   task_reassigned: "hTaskReassigned",
   task_reminded: "hTaskReminded",
+  checkpoint_ticked: "phHistTicked",
+  checkpoint_unticked: "phHistUnticked",
   email_queued: "hEmailQueued",
   letter_queued: "hLetterQueued",
   email_sent: "hEmailSent",
@@ -193,6 +195,10 @@ export function describeHistory(
       break;
     case "task_reminded":
       vars.n = shown(data.reminder);
+      break;
+    case "checkpoint_ticked":
+    case "checkpoint_unticked":
+      vars.label = q(shown(data.label));
       break;
     case "email_queued":
     case "letter_queued":

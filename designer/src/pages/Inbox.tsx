@@ -6,6 +6,10 @@ import { pick, useT } from "../i18n";
 import { loadSubjectType } from "../catalogue";
 import type { Labels } from "../types";
 import { when } from "../util";
+import { dunningApi, type TaskType } from "../dunning/api";
+import { TaskTypeFilter, TaskTypeTag } from "../dunning/TaskType";
+import { tickCheckpoint } from "../phases/api";
+import { openMandatory, progress, tickOf, type Tick } from "../phases/logic";
 
 interface Checkpoint {
   id: string;
@@ -26,10 +30,12 @@ interface Task {
   outcomes: (string | { port: string; label?: string })[];
   checkpoints: Checkpoint[];
   ticked?: string[];
+  ticks?: Record<string, Tick>;
   due: string | null;
   overdue: boolean;
   created_at: string;
   subject: { id: string; type: string; key: string; status: string; fields: Record<string, unknown> };
+  kind?: string;
 }
 
 function flatten(value: unknown, prefix = "", out: [string, string][] = []): [string, string][] {
@@ -68,23 +74,23 @@ function outcomeLabels(task: Task): Promise<Record<string, string>> {
 export function InboxPage() {
   const { t, lang } = useT();
   const [scope, setScope] = useState<"mine" | "roles">("mine");
+  const [taskType, setTaskType] = useState<TaskType | "">("");
   const [tasks, setTasks] = useState<Task[] | null>(null);
   const [selectedId, setSelectedId] = useState<string | null>(null);
-  const [ticked, setTicked] = useState<Set<string>>(new Set());
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
 
   const load = useCallback(async () => {
     setError("");
     try {
-      const list = asList<Task>(await api.tasks(scope), "tasks");
+      const list = asList<Task>(await dunningApi.inbox(scope, taskType), "tasks");
       list.sort((a, b) => Number(b.overdue) - Number(a.overdue) || (a.due ?? "9").localeCompare(b.due ?? "9"));
       setTasks(list);
     } catch (e) {
       setTasks([]);
       setError(e instanceof ApiError ? e.detail : String(e));
     }
-  }, [scope]);
+  }, [scope, taskType]);
   useEffect(() => {
     void load();
     // New tasks arrive while the inbox is open.
@@ -93,9 +99,26 @@ export function InboxPage() {
   }, [load]);
 
   const task = tasks?.find((x) => x.id === selectedId) ?? null;
-  useEffect(() => { setTicked(new Set(task?.ticked ?? [])); }, [task?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Checkpoints are ticked one by one on the server (who and when kept, K2).
+  const ticked = new Set(task?.ticked ?? []);
+  const missing = task ? openMandatory(task) : [];
+  const [ticking, setTicking] = useState("");
 
-  const missing = task ? task.checkpoints.filter((c) => c.mandatory && !ticked.has(c.id)) : [];
+  async function tick(checkpoint: string, on: boolean) {
+    if (!task) return;
+    setError("");
+    setTicking(checkpoint);
+    try {
+      const changed = await tickCheckpoint<Task>(task.id, checkpoint, on);
+      // An automatic phase may have moved on: then the task is no longer open.
+      if (changed.status !== "open") await load();
+      else setTasks((list) => list?.map((x) => (x.id === changed.id ? { ...x, ...changed } : x)) ?? null);
+    } catch (e) {
+      setError(t("phTickFailed", { reason: e instanceof ApiError ? e.detail : String(e) }));
+    } finally {
+      setTicking("");
+    }
+  }
   const [fieldLabels, setFieldLabels] = useState<Record<string, string>>({});
   useEffect(() => {
     if (!task?.subject?.type) return;
@@ -142,13 +165,14 @@ export function InboxPage() {
           <button className={scope === "mine" ? "on" : ""} onClick={() => setScope("mine")} data-scope="mine">{t("myTasks")}</button>
           <button className={scope === "roles" ? "on" : ""} onClick={() => setScope("roles")} data-scope="roles">{t("roleTasks")}</button>
           <div className="spacer" />
+          <TaskTypeFilter value={taskType} onChange={(type) => setTaskType(type as TaskType | "")} />
           <button className="ghost" onClick={() => void load()} title={t("refresh")} aria-label={t("refresh")} data-testid="refresh">⟳</button>
         </div>
         {tasks === null && <div className="list-item muted">{t("loading")}</div>}
         {tasks?.length === 0 && <div className="list-item muted">{t("noTasks")}</div>}
         {tasks?.map((x) => (
           <div key={x.id} className={`list-item ${x.overdue ? "overdue" : ""} ${x.id === selectedId ? "on" : ""}`} onClick={() => setSelectedId(x.id)} data-task={x.id}>
-            <div className="title">{x.title} {x.overdue && <span className="overdue-tag">{t("overdue")}</span>}</div>
+            <div className="title">{x.title} <TaskTypeTag kind={x.kind} /> {x.overdue && <span className="overdue-tag">{t("overdue")}</span>}</div>
             <div className="muted small-text">
               {x.subject?.key} · {x.role ?? x.assignee ?? ""}{x.due ? ` · ${t("due")} ${when(x.due, lang)}` : ""}
             </div>
@@ -177,21 +201,28 @@ export function InboxPage() {
             </div>
             {task.checkpoints.length > 0 && (
               <div className="card" data-testid="checkpoints">
-                <h3>{t("checkpoints")}</h3>
-                {task.checkpoints.map((c) => (
-                  <label key={c.id} className="checkpoint">
-                    <input type="checkbox" checked={ticked.has(c.id)} onChange={(e) => { const next = new Set(ticked); if (e.target.checked) next.add(c.id); else next.delete(c.id); setTicked(next); }} />
-                    {c.label} {c.mandatory && <span className="mandatory">* {t("mandatory")}</span>}
-                  </label>
-                ))}
+                <h3>{t("checkpoints")} <span className="muted small-text" data-testid="checkpoint-progress">{t("phProgress", { done: progress(task) })}</span></h3>
+                {task.checkpoints.map((c) => {
+                  const by = tickOf(task, c.id);
+                  return (
+                    <label key={c.id} className="checkpoint" data-checkpoint={c.id}>
+                      <input type="checkbox" checked={ticked.has(c.id)} disabled={ticking !== ""} onChange={(e) => void tick(c.id, e.target.checked)} />
+                      {c.label} {c.mandatory && <span className="mandatory">* {t("mandatory")}</span>}
+                      {by && <span className="muted small-text" data-testid="ticked-by"> · {t("phTickedBy", { who: by.by, when: when(by.at, lang) })}</span>}
+                    </label>
+                  );
+                })}
               </div>
+            )}
+            {missing.length > 0 && (
+              <div className="muted" role="note" data-testid="complete-blocked">{t("phBlocked", { names: missing.map((m) => m.label).join(", ") })}</div>
             )}
             <div className="outcomes">
               {task.outcomes.map((o) => {
                 const port = typeof o === "string" ? o : o.port;
                 const label = typeof o === "string" ? labels[o] ?? humanize(o) : o.label || labels[o.port] || humanize(o.port);
                 return (
-                  <button key={port} className={port.startsWith("approve") || port === "done" || port === "ok" ? "primary" : ""} disabled={missing.length > 0} title={missing.length ? `${t("mandatory")}: ${missing.map((m) => m.label).join(", ")}` : ""} onClick={() => void complete(port, label)} data-outcome={port}>
+                  <button key={port} className={port.startsWith("approve") || port === "done" || port === "ok" ? "primary" : ""} disabled={missing.length > 0} title={missing.length ? t("phBlocked", { names: missing.map((m) => m.label).join(", ") }) : ""} onClick={() => void complete(port, label)} data-outcome={port}>
                     {label}
                   </button>
                 );

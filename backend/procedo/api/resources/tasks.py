@@ -1,4 +1,4 @@
-"""Tasks: the inbox (mine, my roles', all), claim, complete (outcome, checkpoints), reassign."""
+"""Tasks: the inbox (mine, my roles', all), claim, tick checkpoints, complete, reassign."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from procedo.api.paging import Limit, Offset
 from procedo.api.views import TASK_BY_ID, TASKS_WITH_SUBJECTS, TaskOut, task_rows_out
 from procedo.db import models as m
 from procedo.nodetypes import Assignee
-from procedo.runtime import admin
+from procedo.runtime import admin, phases
 from procedo.runtime.context import NotFound
 
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
@@ -27,6 +27,11 @@ Short = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
 class CompleteIn(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     checkpoints: list[Annotated[str, msgspec.Meta(max_length=64)]] = []
+
+
+class TickIn(msgspec.Struct, forbid_unknown_fields=True):
+    checkpoint: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    ticked: bool = True
 
 
 class ReassignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -193,6 +198,25 @@ class TaskController(Controller):
         admin.complete_task(
             rt, caller.tenant_id, task_id, data.outcome, data.checkpoints, caller.actor
         )
+        return _task(rt, caller, task_id)
+
+    @post("/{task_id:uuid}/tick", sync_to_thread=True, status_code=200)
+    def tick(
+        self,
+        task_id: FromPath[uuid.UUID],
+        data: JSONBody[TickIn],
+        caller: CallerDep,
+        rt: RuntimeDep,
+    ) -> TaskOut:
+        """Tick (``ticked: false``: untick) one checkpoint; who and when is kept (K2).
+
+        A phase that moves on by itself does so once its mandatory checkpoints are ticked.
+        """
+        caller.internal()
+        allowed = taskops.may_work_on(rt, caller.tenant_id, task_id, caller.email)
+        if not allowed and caller.access != "admin":
+            raise _not_yours()
+        phases.tick(rt, caller.tenant_id, task_id, data.checkpoint, data.ticked, caller.actor)
         return _task(rt, caller, task_id)
 
     @post("/{task_id:uuid}/reassign", sync_to_thread=True, status_code=200)
