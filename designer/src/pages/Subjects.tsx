@@ -6,6 +6,7 @@ import { pick, useT } from "../i18n";
 import { navigate } from "../router";
 import { useUser } from "../user";
 import { StartFlowDialog, type Picked } from "../components/StartFlowDialog";
+import { ImportDialog } from "../subjects/ImportDialog";
 import { displayName, fieldValue, formatValue, listColumns, pageRange } from "../subjects/columns";
 import type { Subject, SubjectTypeInfo } from "../subjects/model";
 import { subjectStatusKey } from "../subjects/status";
@@ -60,6 +61,7 @@ export function SubjectsPage() {
   const [error, setError] = useState("");
   const [selected, setSelected] = useState<Map<string, Picked>>(new Map());
   const [starting, setStarting] = useState(false);
+  const [importing, setImporting] = useState(false);
   const asked = useRef(0);
 
   useEffect(() => {
@@ -138,6 +140,7 @@ export function SubjectsPage() {
             <button className="ghost small" onClick={() => setSelected(new Map())}>{t("subjClearSelection")}</button>
           </span>
         )}
+        {staff && <button onClick={() => setImporting(true)}>{t("impOpen")}</button>}
         {staff && (
           <button className="primary" disabled={selected.size === 0} onClick={() => setStarting(true)}>{t("subjStartFlow")}</button>
         )}
@@ -197,6 +200,7 @@ export function SubjectsPage() {
         <button disabled={filters.offset === 0} onClick={() => setFilters({ ...filters, offset: Math.max(0, filters.offset - PAGE) })}>{t("subjPrevious")}</button>
         <button disabled={!more} onClick={() => setFilters({ ...filters, offset: filters.offset + PAGE })}>{t("subjNext")}</button>
       </div>
+      {importing && <ImportDialog onClose={() => setImporting(false)} onImported={() => void load(filters)} />}
       {starting && (
         <StartFlowDialog
           subjects={[...selected.values()]}
