@@ -22,6 +22,7 @@ from procedo.api.resources.auth import AuthController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
 from procedo.api.resources.facts import SubjectFactsController
 from procedo.api.resources.flows import FlowController
+from procedo.api.resources.imports import ImportController
 from procedo.api.resources.instances import InstanceController
 from procedo.api.resources.letters import LetterController, LetterheadController
 from procedo.api.resources.outbox import OutboxController
@@ -64,6 +65,7 @@ CONTROLLERS = [
     EmailSettingsController,
     TemplateController,
     PaymentController,
+    ImportController,
     PortalAdminController,
     OutboxController,
     LetterController,
