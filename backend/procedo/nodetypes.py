@@ -222,6 +222,34 @@ class EscalateTask(msgspec.Struct, frozen=True, tag="escalate_task"):
     reassign_to: Assignee | None = None
 
 
+class RequestItem(msgspec.Struct, frozen=True):
+    """One thing asked of a client: a document to upload or a field to fill."""
+
+    id: str
+    kind: Literal["document", "field"]
+    label: str
+    mandatory: bool = True
+
+
+class ClientRequestAction(msgspec.Struct, frozen=True, tag="client_request"):
+    """Ask the client (open: a request and an email with a link to the client page), remind
+    them, or submit the return they approved (procedo.clientpage.requests, K3 and K4)."""
+
+    action: Literal["open", "remind", "overdue", "submit"]
+    kind: Literal["documents", "filing"] = "documents"
+    title: str = ""
+    items: tuple[RequestItem, ...] = ()
+    contact_email: str = ""
+    contact_name: str = ""
+    language: str = "nl"
+    subject: str = ""
+    body: str = ""
+    mode: str = ""
+    on_behalf_of: str = ""
+    reminder_days: int = 0
+    deadline_at: dt.datetime | None = None
+
+
 Effect: TypeAlias = (
     SetStatus
     | SetField
@@ -233,6 +261,7 @@ Effect: TypeAlias = (
     | AwaitEvent
     | AwaitCondition
     | EscalateTask
+    | ClientRequestAction
 )
 
 

@@ -19,6 +19,7 @@ from procedo.api.errors import EXCEPTION_HANDLERS
 from procedo.api.headers import add_security_headers
 from procedo.api.openapi import document_errors, openapi_document
 from procedo.api.resources.auth import AuthController
+from procedo.api.resources.client_requests import ClientRequestController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
 from procedo.api.resources.facts import SubjectFactsController
 from procedo.api.resources.flows import FlowController
@@ -41,6 +42,7 @@ from procedo.api.resources.tokens import TokenController
 from procedo.api.resources.users import UserController
 from procedo.api.throttle import LoginThrottle
 from procedo.api.web import default_web_dir, web_handler
+from procedo.clientpage.page import client_router
 from procedo.portal.page import portal_router
 from procedo.runtime.context import Runtime
 
@@ -67,6 +69,7 @@ CONTROLLERS = [
     PaymentController,
     ImportController,
     PortalAdminController,
+    ClientRequestController,
     OutboxController,
     LetterController,
     LetterheadController,
@@ -84,8 +87,13 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         before_request=authenticate,
     )
     app = Litestar(
-        # The debtor portal: public, beside the API, reads no staff credential.
-        route_handlers=[api, portal_router(), web_handler(web_dir or default_web_dir())],
+        # The debtor portal and the client page: public, beside the API, read no staff credential.
+        route_handlers=[
+            api,
+            portal_router(),
+            client_router(),
+            web_handler(web_dir or default_web_dir()),
+        ],
         dependencies={
             "rt": Provide(provide_runtime, use_cache=True, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),

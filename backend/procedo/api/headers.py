@@ -52,7 +52,7 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
-    if scope.get("path", "").startswith(PORTAL_PREFIX):
+    if scope.get("path", "").startswith((PORTAL_PREFIX, "/client/")):
         # The debtor portal's address holds its token: no answer there may send it on
         # as a Referer (its pages set their own stricter policy, procedo/portal/page.py).
         headers.setdefault("Referrer-Policy", "no-referrer")

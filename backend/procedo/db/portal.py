@@ -39,6 +39,9 @@ class PortalLink(Base):
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
     created_by: Mapped[str] = mapped_column(sa.String(254), default="system")
+    # Whose page the link opens: a debtor's portal, or a client's requests (migration
+    # 0023); a link of one scope is unknown to the other's page.
+    scope: Mapped[str] = mapped_column(sa.String(16), default="debtor", server_default="debtor")
 
 
 class PortalReaction(Base):

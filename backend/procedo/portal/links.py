@@ -37,6 +37,10 @@ TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 PORTAL_ACTOR = "debtor (portal)"
 
 LinkState = Literal["valid", "expired", "revoked", "unknown"]
+# Whose page a link opens: the debtor portal (/portal/), or a client's requests (/client/,
+# procedo.clientpage). A link of one scope is unknown to the other page.
+Scope = Literal["debtor", "client"]
+PAGE_PATHS: dict[Scope, str] = {"debtor": "/portal/", "client": "/client/"}
 
 
 def public_base_url() -> str:
@@ -44,16 +48,16 @@ def public_base_url() -> str:
     return os.environ.get("PROCEDO_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 
 
-def url_of(token: str) -> str:
-    return f"{public_base_url()}/portal/{token}"
+def url_of(token: str, scope: Scope = "debtor") -> str:
+    return f"{public_base_url()}{PAGE_PATHS[scope]}{token}"
 
 
-_LINK_IN_TEXT = re.compile(r"/portal/[A-Za-z0-9_-]{16,}")
+_LINK_IN_TEXT = re.compile(r"/(portal|client)/[A-Za-z0-9_-]{16,}")
 
 
 def redact(text: str) -> str:
     """``text`` with every portal token cut out: what is kept of a sent message holds no link."""
-    return _LINK_IN_TEXT.sub("/portal/[link]", text)
+    return _LINK_IN_TEXT.sub(r"/\1/[link]", text)
 
 
 def hash_of(token: str) -> str:
@@ -83,10 +87,13 @@ class Link:
         return "expired" if self.expires_at <= now else "valid"
 
 
-def debtor(session: Session, tenant_id: uuid.UUID, debtor_id: uuid.UUID) -> m.Subject:
+def debtor(
+    session: Session, tenant_id: uuid.UUID, debtor_id: uuid.UUID, scope: Scope = "debtor"
+) -> m.Subject:
+    """The tenant's subject a link of ``scope`` may open: a debtor (or a client)."""
     debtor = session.get(m.Subject, debtor_id)
-    if debtor is None or debtor.tenant_id != tenant_id or debtor.type != "debtor":
-        raise NotFound(f"no debtor {debtor_id} in this tenant")
+    if debtor is None or debtor.tenant_id != tenant_id or debtor.type != scope:
+        raise NotFound(f"no {scope} {debtor_id} in this tenant")
     return debtor
 
 
@@ -96,9 +103,13 @@ def mint(
     debtor_id: uuid.UUID,
     now: dt.datetime,
     actor: str = "system",
+    scope: Scope = "debtor",
 ) -> Minted:
-    """A new link for the debtor, valid for the tenant's link lifetime; the token is shown once."""
-    debtor(session, tenant_id, debtor_id)
+    """A new link for the debtor, valid for the tenant's link lifetime; the token is shown once.
+
+    ``scope="client"``: the link opens a client's requests page instead (same lifetime).
+    """
+    debtor(session, tenant_id, debtor_id, scope)
     days = settings.read(session, tenant_id).link_days
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = PortalLink(
@@ -110,14 +121,18 @@ def mint(
         created_at=now,
         expires_at=now + dt.timedelta(days=days),
         created_by=actor,
+        scope=scope,
     )
     session.add(link)
     session.flush()
-    return Minted(link.id, token, url_of(token), link.expires_at)
+    return Minted(link.id, token, url_of(token, scope), link.expires_at)
 
 
-def find(session: Session, token: str) -> Link | None:
-    """The link a token names, in any tenant (the caller is not known yet), or None."""
+def find(session: Session, token: str, scope: Scope = "debtor") -> Link | None:
+    """The link a token names, in any tenant (the caller is not known yet), or None.
+
+    Only links of ``scope``: a client's link opens no debtor portal, and the reverse.
+    """
     if not TOKEN_SHAPE.match(token):
         return None
     row = session.execute(
@@ -128,22 +143,28 @@ def find(session: Session, token: str) -> Link | None:
             PortalLink.csrf,
             PortalLink.expires_at,
             PortalLink.revoked_at,
-        ).where(PortalLink.token_hash == hash_of(token))
+        ).where(PortalLink.token_hash == hash_of(token), PortalLink.scope == scope)
     ).first()
     return None if row is None else Link(*row)
 
 
 def revoke_all(
-    session: Session, tenant_id: uuid.UUID, debtor_id: uuid.UUID, now: dt.datetime, actor: str
+    session: Session,
+    tenant_id: uuid.UUID,
+    debtor_id: uuid.UUID,
+    now: dt.datetime,
+    actor: str,
+    scope: Scope = "debtor",
 ) -> int:
     """Revoke every link of the debtor still open; said in its history. Answers how many."""
-    debtor(session, tenant_id, debtor_id)
+    debtor(session, tenant_id, debtor_id, scope)
     revoked = session.execute(
         sa.update(PortalLink)
         .where(
             PortalLink.tenant_id == tenant_id,
             PortalLink.debtor_id == debtor_id,
             PortalLink.revoked_at.is_(None),
+            PortalLink.scope == scope,
         )
         .values(revoked_at=now)
     )

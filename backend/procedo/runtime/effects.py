@@ -17,6 +17,7 @@ from procedo.db import models as m
 from procedo.ids import new_id
 from procedo.nodetypes import (
     Assignee,
+    ClientRequestAction,
     EscalateTask,
     OpenTask,
     QueueEmail,
@@ -92,6 +93,13 @@ def write_effects(
         elif isinstance(effect, EscalateTask) and emitted.origin is not None:
             notes.extend(
                 escalate(rt, session, out, instance, uuid.UUID(emitted.origin), effect, now)
+            )
+        elif isinstance(effect, ClientRequestAction):
+            # Asking the client, reminding them, filing what they approved (K3, K4).
+            from procedo.clientpage import requests as client_requests
+
+            notes.extend(
+                client_requests.apply(session, out, instance, emitted.node, token, effect, now)
             )
         for note in notes[noted:]:
             note["seq"] = emitted.seq
