@@ -9,7 +9,7 @@ import { prepareSchema } from "./schema";
 export const DECLARED_ORDER: Record<string, string[]> = {
   ManualTrigger: ["kind"],
   EventTrigger: ["kind", "event", "when"],
-  ScheduleTrigger: ["kind", "every", "interval", "weekday", "day_of_month", "at", "starts_on", "timezone", "filter"],
+  ScheduleTrigger: ["kind", "every", "interval", "weekday", "day_of_month", "at", "starts_on", "timezone", "filter", "also_if_acted_on"],
 };
 
 /** A copy of `$defs` with the listed definitions' properties in their declared order. */
@@ -58,6 +58,7 @@ export const FLOW_WORDS: Record<string, Words> = {
   "ScheduleTrigger.starts_on": { title: "trgStartsOn" },
   "ScheduleTrigger.timezone": { title: "trgTimezone", help: "trgTimezoneHelp" },
   "ScheduleTrigger.filter": { title: "trgFilter" },
+  "ScheduleTrigger.also_if_acted_on": { title: "trgAlsoIfActedOn", help: "trgAlsoIfActedOnHelp" },
 };
 
 const triple = (key: TextKey) => Object.fromEntries(LANGS.map((l) => [l, translate(l, key)]));

@@ -1,29 +1,62 @@
-// Scheduled workflows (D1, administrators): rhythm, day, time, last and next run, run now, pause.
+// Scheduled workflows (D1, administrators): rhythm, day, time, last and next run, run now, pause;
+// their priority order (D5), changed by dragging a row (HTML5 drag and drop) or its arrow buttons.
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError } from "../api";
 import { useT } from "../i18n";
+import type { Schedule } from "../types";
 import { navigate } from "../router";
-import type { RunNowResult, Schedule } from "../types";
+import { moved, priorityApi, type OrderedSchedule, type RunNowRecord, type RunSubject } from "../priority/api";
 import { useUser } from "../user";
 import { when } from "../util";
 import { dayText, rhythmText } from "../operations/schedule";
+import "../priority/priority.css";
 
 export function SchedulesPage() {
   const { t, lang } = useT();
   const user = useUser();
-  const [schedules, setSchedules] = useState<Schedule[] | null>(null);
+  const [schedules, setSchedules] = useState<OrderedSchedule[] | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState<string | null>(null);
-  const [asking, setAsking] = useState<Schedule | null>(null);
-  const [result, setResult] = useState<{ name: string; run: RunNowResult } | null>(null);
+  const [asking, setAsking] = useState<OrderedSchedule | null>(null);
+  const [result, setResult] = useState<{ name: string; run: RunNowRecord } | null>(null);
+  const [dragged, setDragged] = useState<string | null>(null);
+  const [announce, setAnnounce] = useState("");
 
   const load = useCallback(() => {
-    api.schedules().then(setSchedules, (e) => setError(e instanceof ApiError ? e.detail : String(e)));
+    api.schedules().then((list) => setSchedules(list as OrderedSchedule[]), (e) => setError(e instanceof ApiError ? e.detail : String(e)));
   }, []);
   useEffect(load, [load]);
 
   function replace(updated: Schedule) {
-    setSchedules((list) => list?.map((s) => (s.flow === updated.flow ? updated : s)) ?? null);
+    setSchedules((list) => list?.map((s) => (s.flow === updated.flow ? { ...s, ...updated } : s)) ?? null);
+  }
+
+  // The shown order is the run order: saved at once, the server's answer shown.
+  async function reorder(from: number, to: number) {
+    if (!schedules || busy !== null) return;
+    const next = moved(schedules, from, to);
+    if (next === schedules) return;
+    const item = next[to]!;
+    setSchedules(next);
+    setBusy(item.flow);
+    setError("");
+    try {
+      setSchedules(await priorityApi.setOrder(next.map((s) => s.flow)));
+      setAnnounce(t("prioMoved", { name: item.name, n: to + 1 }));
+    } catch (e) {
+      setError(e instanceof ApiError ? e.detail : String(e));
+      load();
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  function dropOn(target: string) {
+    if (!schedules || dragged === null) return;
+    const from = schedules.findIndex((s) => s.flow === dragged);
+    const to = schedules.findIndex((s) => s.flow === target);
+    setDragged(null);
+    void reorder(from, to);
   }
 
   async function act(s: Schedule, action: () => Promise<void>) {
@@ -42,7 +75,7 @@ export function SchedulesPage() {
     act(s, async () => {
       setAsking(null);
       setResult(null);
-      const run = await api.runSchedule(s.flow);
+      const run = (await api.runSchedule(s.flow)) as RunNowRecord;
       replace(run.schedule);
       setResult({ name: s.name, run });
     });
@@ -55,7 +88,9 @@ export function SchedulesPage() {
     <div className="page ops-page" data-testid="schedules-page">
       <div className="page-head"><h1>{t("opsSchedulesTitle")}</h1></div>
       <p className="muted ops-help">{t("opsSchedulesHelp")}</p>
+      <p className="muted ops-help">{t("prioHelp")}</p>
       {error && <div className="error-box" role="alert">{error}</div>}
+      <div className="sr-only" role="status" aria-live="polite" data-testid="order-status">{announce}</div>
       {result && <RunResult name={result.name} run={result.run} onClose={() => setResult(null)} />}
       {schedules === null ? (
         <div className="muted">{t("loading")}</div>
@@ -65,16 +100,32 @@ export function SchedulesPage() {
         <table className="table schedules-table">
           <thead>
             <tr>
-              <th>{t("opsWorkflow")}</th><th>{t("opsInterval")}</th><th>{t("opsDay")}</th><th>{t("opsHour")}</th>
+              <th>{t("prioOrder")}</th><th>{t("opsWorkflow")}</th><th>{t("opsInterval")}</th><th>{t("opsDay")}</th><th>{t("opsHour")}</th>
               <th>{t("opsLastRun")}</th><th>{t("opsNextRun")}</th><th>{t("status")}</th><th />
             </tr>
           </thead>
           <tbody>
-            {schedules.map((s) => (
-              <tr key={s.flow} data-schedule={s.flow} className={s.active ? "" : "ops-inactive"}>
+            {schedules.map((s, index) => (
+              <tr
+                key={s.flow}
+                data-schedule={s.flow}
+                className={[s.active ? "" : "ops-inactive", dragged === s.flow ? "prio-dragging" : ""].join(" ").trim()}
+                draggable={busy === null}
+                onDragStart={(e) => { setDragged(s.flow); e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", s.flow); }}
+                onDragOver={(e) => { if (dragged !== null) { e.preventDefault(); e.dataTransfer.dropEffect = "move"; } }}
+                onDrop={(e) => { e.preventDefault(); dropOn(s.flow); }}
+                onDragEnd={() => setDragged(null)}
+              >
+                <td className="prio-cell">
+                  <span className="prio-handle" title={t("prioDrag", { name: s.name })} aria-hidden="true">⠿</span>
+                  <span className="prio-number" data-testid="priority">{index + 1}</span>
+                  <button className="ghost small" disabled={busy !== null || index === 0} onClick={() => void reorder(index, index - 1)} aria-label={t("prioUp", { name: s.name })}>↑</button>
+                  <button className="ghost small" disabled={busy !== null || index === schedules.length - 1} onClick={() => void reorder(index, index + 1)} aria-label={t("prioDown", { name: s.name })}>↓</button>
+                </td>
                 <td>
                   <a href={`/flows/${s.flow}`} onClick={(e) => { e.preventDefault(); navigate(`/flows/${encodeURIComponent(s.flow)}`); }} data-i18n-skip><strong>{s.name}</strong></a>
                   <div className="muted small-text"><code>{s.flow}</code> · {t("version")} {s.version}</div>
+                  {s.also_if_acted_on && <div className="muted small-text">{t("prioAlsoActed")}</div>}
                   {s.failures > 0 && (
                     <div className="ops-failing" data-testid="schedule-error">
                       {t("opsFailing", { n: s.failures, when: when(s.last_error_at, lang) })}
@@ -121,17 +172,38 @@ export function SchedulesPage() {
   );
 }
 
-function RunResult({ name, run, onClose }: { name: string; run: RunNowResult; onClose: () => void }) {
+function RunResult({ name, run, onClose }: { name: string; run: RunNowRecord; onClose: () => void }) {
   const { t } = useT();
   const skipped = run.selected - run.started;
+  const [entries, setEntries] = useState<RunSubject[] | null>(null);
+  const show = () => {
+    if (run.run_id) priorityApi.runSubjects(run.run_id).then((list) => setEntries(list.filter((e) => e.outcome !== "acted")), () => setEntries([]));
+  };
   return (
     <div className={`ops-result ${run.ran ? "ok" : "bad"}`} role="status" data-testid="run-result">
       <div>
-        {run.ran ? t("opsRanNow", { name, selected: run.selected, started: run.started, skipped }) : t("opsRunFailed", { name })}
+        {run.ran ? t("prioRanNow", { name, selected: run.selected, acted: run.started, skipped }) : t("opsRunFailed", { name })}
         {!run.schedule.active && <> {t("opsStaysInactive")}</>}
+        {run.ran && run.run_id && entries === null && skipped > 0 && (
+          <> <button className="link small" onClick={show} data-testid="show-skipped">{t("prioShowSkipped")}</button></>
+        )}
+        {entries !== null && (
+          entries.length === 0 ? <div className="muted small-text">{t("prioNoneSkipped")}</div> : (
+            <ul className="prio-skipped" data-testid="skipped-list">
+              {entries.map((e) => <li key={e.subject_id}><strong>{e.name}</strong> ({e.key}): {skipReason(e, t)}</li>)}
+            </ul>
+          )
+        )}
       </div>
       {run.error && <code className="ops-error-text">{run.error}</code>}
       <button className="ghost small" onClick={onClose} aria-label={t("close")}>×</button>
     </div>
   );
+}
+
+function skipReason(e: RunSubject, t: ReturnType<typeof useT>["t"]): string {
+  if (e.outcome === "earlier") return t("prioSkipEarlier", { flow: e.by_flow ?? "" });
+  if (e.outcome === "repeated") return t("prioSkipRepeated");
+  if (e.outcome === "open") return t("prioSkipOpen");
+  return t("prioSkipRefused", { reason: e.reason ?? "" });
 }
