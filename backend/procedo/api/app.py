@@ -29,6 +29,7 @@ from procedo.api.resources.letters import LetterController, LetterheadController
 from procedo.api.resources.outbox import OutboxController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
 from procedo.api.resources.payments import PaymentController
+from procedo.api.resources.procedures import OpenItemController, ProcedureController
 from procedo.api.resources.portal_admin import PortalAdminController
 from procedo.api.resources.roles import RoleController
 from procedo.api.resources.rules import RuleController
@@ -40,6 +41,7 @@ from procedo.api.resources.tasks import TaskController
 from procedo.api.resources.templates import TemplateController
 from procedo.api.resources.tokens import TokenController
 from procedo.api.resources.users import UserController
+from procedo.api.resources.worksheet import WorksheetController
 from procedo.api.throttle import LoginThrottle
 from procedo.api.web import default_web_dir, web_handler
 from procedo.clientpage.page import client_router
@@ -73,6 +75,9 @@ CONTROLLERS = [
     OutboxController,
     LetterController,
     LetterheadController,
+    WorksheetController,
+    ProcedureController,
+    OpenItemController,
 ]
 
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from procedo.api import accounts, security
 from procedo.db import models as m
 from procedo.flow.problems import FlowError
+from procedo.procedures.demo import set_up_procedures
 from procedo.receivables.demo_data import add_demo_receivables
 from procedo.runtime import admin, setup
 from procedo.runtime.context import Runtime
@@ -29,7 +30,11 @@ DEMO_SLUG = "demo"
 ADMIN = "admin@demo.example"
 # People of the demo office and the roles each holds (every role the example flows use).
 PEOPLE: dict[str, tuple[str, str, list[str]]] = {
-    "anna@demo.example": ("Anna de Vries", "designer", ["Management A", "Relatiebeheerder"]),
+    "anna@demo.example": (
+        "Anna de Vries",
+        "designer",
+        ["Management A", "Relatiebeheerder", "Sales manager"],
+    ),
     "ben@demo.example": (
         "Ben Jansen",
         "member",
@@ -191,6 +196,7 @@ def _fill(rt: Runtime, tenant_id: Any) -> list[PersonLogin]:
         # The invoice approval flow starts on this event, so tasks wait in the inboxes.
         admin.post_event(rt, tenant_id, subject.id, "invoice.received")
     _receivables(rt, tenant_id)
+    set_up_procedures(rt, tenant_id)  # after the receivables: it starts on their facts
     for key, fields in CLIENTS.items():
         setup.upsert_subject(rt, tenant_id, "client", key, fields, "active")
     return people

@@ -110,8 +110,12 @@ class _Builder:
 
     def named_debtors(self) -> None:
         """The two debtors the docs name: one for D6 today, one for D8."""
-        first = self.debtor("D-1001", "Bakkerij Het Zoete Brood", "info@zoetebrood.example", {})
+        # Its sales representative hears of its disputed invoice (the dispute procedure, P5).
+        rep = {"sales_rep_email": "verkoop@demo.example"}
+        first = self.debtor("D-1001", "Bakkerij Het Zoete Brood", "info@zoetebrood.example", rep)
         self.item(first, "2026-D1001-1", self.today - dt.timedelta(days=9), Decimal("845.50"))
+        disputed = self.today - dt.timedelta(days=20)
+        self.item(first, "2026-D1001-2", disputed, Decimal("312.40"), "dispute", Decimal("312.40"))
         second = self.debtor("D-1002", "Garage Van Dijk", "admin@garagevandijk.example", {})
         self.item(second, "2026-D1002-1", self.today - dt.timedelta(days=50), Decimal("2310.00"))
         self.notices(second, "D-1002", [40, 15])
@@ -127,6 +131,8 @@ class _Builder:
             "preferred_contact": rng.choice(["email", "email", "letter", "phone"]),
             "problematic": rng.random() < 0.08,
             "custom_1": rng.choice(REGIONS),
+            # Three sales representatives (not drawn: the seeded draws stay as they were).
+            "sales_rep_email": f"verkoop{number % 3 + 1}@demo.example",
         }
         if rng.random() < 0.7:
             extra["credit_limit"] = rng.choice(["1000.00", "2500.00", "5000.00"])

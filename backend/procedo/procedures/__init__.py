@@ -1,0 +1,1 @@
+"""Collection procedures: the worksheet, primary and secondary procedures, the timeline."""

@@ -1,0 +1,188 @@
+"""Primary and secondary procedures (P5): which procedures run for which debtor.
+
+- **Primary**: a debtor in procedure (an overdue open invoice: its D.I.P. is set) runs
+  at most one. It is the first registered primary, in priority order, whose rule holds;
+  else the default. A debtor is assigned once per overdue episode: a primary that ended
+  (handed over, or stopped when everything was paid) is not started again until a newer
+  invoice becomes the leading one.
+- **Secondary**: started when its rule holds and no instance of it runs for the debtor
+  (an invoice in dispute starts the dispute procedure); the flow's own ``stop_when``
+  stops it (the dispute resolved). Any number run beside the primary.
+
+``reconcile`` applies this to a tenant's debtors, or to some of them, in one transaction:
+each rule is one query over the debtors' facts (``facts.sql.select_matching``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from procedo.db import models as m
+from procedo.db.procedures import Procedure
+from procedo.facts.calendar import Calendar
+from procedo.facts.declared import computed_fields
+from procedo.facts.sql import select_matching
+from procedo.rules.model import Rule
+from procedo.runtime.admin import create_instance, current_version, run_start
+from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
+
+DEBTOR = "debtor"
+# A debtor is in procedure while an overdue open invoice leads its D.I.P.
+IN_PROCEDURE: Rule = msgspec.convert(
+    {"kind": "compare", "field": "subject.procedure_due_date", "op": "is_set"}, Rule
+)
+ACTOR = "procedures"
+
+
+@dataclass
+class Reconciled:
+    started: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+
+
+def rule_of(row: Procedure) -> Rule | None:
+    return msgspec.convert(row.rule, Rule) if row.rule is not None else None
+
+
+def registered(session: Session, tenant_id: uuid.UUID) -> list[Procedure]:
+    """The tenant's procedures: primaries in priority order (the default last), then
+    secondaries by key."""
+    rows = session.scalars(sa.select(Procedure).where(Procedure.tenant_id == tenant_id)).all()
+    return sorted(
+        rows,
+        key=lambda p: (p.kind != "primary", p.is_default, p.priority, p.flow_key),
+    )
+
+
+def _matching(
+    session: Session,
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    rule: Rule,
+    calendar: Calendar,
+    among: set[uuid.UUID] | None,
+) -> set[uuid.UUID]:
+    subject_type = rt.subject_types(session, tenant_id).get(DEBTOR)
+    if subject_type is None:
+        return set()
+    query = select_matching(rule, computed_fields(subject_type), calendar, tenant_id, DEBTOR)
+    if among is not None:
+        query = query.where(query.selected_columns[0].in_(among))
+    return set(session.scalars(query))
+
+
+def _leading_due(
+    session: Session, tenant_id: uuid.UUID, subject_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, dt.date]:
+    from procedo.db.receivables import OpenItem
+
+    ids = list(subject_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(OpenItem.debtor_id, sa.func.min(OpenItem.due_date))
+        .where(
+            OpenItem.tenant_id == tenant_id,
+            OpenItem.debtor_id.in_(ids),
+            OpenItem.status.in_(("open", "promise", "payment_plan", "outsourced")),
+        )
+        .group_by(OpenItem.debtor_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _instances(session: Session, tenant_id: uuid.UUID, flow_keys: Sequence[str]) -> list[Any]:
+    return list(
+        session.execute(
+            sa.select(m.Instance.subject_id, m.Instance.status, m.Instance.started_at, m.Flow.key)
+            .join(m.FlowVersion, m.FlowVersion.id == m.Instance.flow_version_id)
+            .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
+            .where(m.Instance.tenant_id == tenant_id, m.Flow.key.in_(flow_keys))
+        )
+    )
+
+
+def reconcile(
+    rt: Runtime, tenant_id: uuid.UUID, subject_ids: Sequence[uuid.UUID] | None = None
+) -> Reconciled:
+    """Start the primary and secondary procedures the debtors should run and do not."""
+    with rt.transaction() as (session, out):
+        return reconcile_in(rt, session, out, tenant_id, subject_ids)
+
+
+def reconcile_in(
+    rt: Runtime,
+    session: Session,
+    out: Outgoing,
+    tenant_id: uuid.UUID,
+    subject_ids: Sequence[uuid.UUID] | None = None,
+) -> Reconciled:
+    done = Reconciled()
+    procedures = registered(session, tenant_id)
+    if not procedures:
+        return done
+    timezone, country = rt.tenant_calendar(session, tenant_id)
+    calendar = Calendar(rt.clock.now(), timezone, country)
+    among = set(subject_ids) if subject_ids is not None else None
+    keys = [p.flow_key for p in procedures]
+    instances = _instances(session, tenant_id, keys)
+    running = {
+        (row.subject_id, row.key) for row in instances if row.status in ("pending", "running")
+    }
+    primaries = [p for p in procedures if p.kind == "primary"]
+    primary_keys = {p.flow_key for p in primaries}
+    to_start: list[tuple[uuid.UUID, str]] = []
+    if primaries:
+        in_procedure = _matching(session, rt, tenant_id, IN_PROCEDURE, calendar, among)
+        leading = _leading_due(session, tenant_id, in_procedure)
+        last_primary: dict[uuid.UUID, dt.datetime] = {}
+        busy: set[uuid.UUID] = set()
+        for row in instances:
+            if row.key in primary_keys:
+                if row.status in ("pending", "running"):
+                    busy.add(row.subject_id)
+                previous = last_primary.get(row.subject_id)
+                if previous is None or row.started_at > previous:
+                    last_primary[row.subject_id] = row.started_at
+        waiting = {
+            subject_id
+            for subject_id in in_procedure - busy
+            if subject_id not in last_primary
+            or calendar.local_date(last_primary[subject_id]) <= leading.get(subject_id, dt.date.min)
+        }
+        for procedure in primaries:
+            if not waiting:
+                break
+            rule = rule_of(procedure)
+            chosen = (
+                set(waiting)
+                if rule is None
+                else _matching(session, rt, tenant_id, rule, calendar, waiting)
+            )
+            to_start.extend((subject_id, procedure.flow_key) for subject_id in sorted(chosen))
+            waiting -= chosen
+    for procedure in procedures:
+        rule = rule_of(procedure)
+        if procedure.kind != "secondary" or rule is None:
+            continue
+        for subject_id in sorted(_matching(session, rt, tenant_id, rule, calendar, among)):
+            if (subject_id, procedure.flow_key) not in running:
+                to_start.append((subject_id, procedure.flow_key))
+    versions: dict[str, m.FlowVersion] = {}
+    for subject_id, flow_key in to_start:
+        if flow_key not in versions:
+            try:
+                versions[flow_key] = current_version(session, tenant_id, flow_key)
+            except NotFound as missing:  # a registered flow not published (yet)
+                raise Refusal(f"procedure '{flow_key}' has no published version") from missing
+        instance = create_instance(rt, session, versions[flow_key], subject_id, DEBTOR, ACTOR)
+        run_start(rt, session, out, instance, ACTOR)
+        done.started.append((subject_id, flow_key))
+    return done
