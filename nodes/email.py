@@ -9,14 +9,20 @@ tenant's library named by `template` (D2 "E-Mail Vorlage", docs/messages.md):
 the outbox renders that one, in the subject's language, as the message leaves.
 That the tenant has it, with fields the subject type has, is checked when the
 flow is validated or published (procedo.messaging.library.flow_problems).
+
+With ``attach: invoice_document`` the message carries the invoice document of the
+open item the starting event names (``vars.event.document``, M4 copy request); when
+the system has none the flow leaves on ``no_document`` (a task for an employee).
 """
 
 import re
-from typing import Annotated, TypeAlias
+from collections.abc import Mapping
+from typing import Annotated, Literal, TypeAlias
 
 import msgspec
 
 from procedo.mail import safe_links
+from procedo.messaging.attachments import check_size
 from procedo.nodeforms import form
 from procedo.nodetypes import (
     CheckContext,
@@ -128,14 +134,49 @@ class EmailParams(Params, frozen=True):
     ] = ""
     # What the sent message counts as in the subject's computed facts.
     mark: NoticeMark = ""
+    attach: Annotated[
+        Literal["", "invoice_document"],
+        form(
+            Labels("Attachment", "Bijlage", "Anhang"),
+            Labels(
+                "The invoice document of the item the starting event names (a copy request); "
+                "without one the flow leaves on 'no document'.",
+                "Het factuurdocument van de post die de startgebeurtenis noemt (een "
+                "kopieverzoek); zonder document gaat de flow verder via 'geen document'.",
+                "Das Rechnungsdokument des Postens, den das Startereignis nennt (eine "
+                "Kopieanforderung); ohne Dokument geht der Ablauf über 'kein Dokument' weiter.",
+            ),
+            options=(
+                ("", Labels("None", "Geen", "Keiner")),
+                (
+                    "invoice_document",
+                    Labels("The invoice document", "Het factuurdocument", "Das Rechnungsdokument"),
+                ),
+            ),
+        ),
+    ] = ""
 
 
 SENT = Port("sent", Labels(en="Sent", nl="Verstuurd", de="Gesendet"))
 NO_ADDRESS = Port("no_address", Labels(en="No address", nl="Geen adres", de="Keine Adresse"))
+NO_DOCUMENT = Port("no_document", Labels(en="No document", nl="Geen document", de="Kein Dokument"))
 
 
 def ports(params: EmailParams) -> list[Port]:
-    return [SENT] if isinstance(params.to, AddressRecipient) else [SENT, NO_ADDRESS]
+    found = [SENT] if isinstance(params.to, AddressRecipient) else [SENT, NO_ADDRESS]
+    return [*found, NO_DOCUMENT] if params.attach else found
+
+
+def _document(params: EmailParams, context: Context) -> str | None:
+    """The open item whose document goes along, "" for none asked, None: none on file."""
+    if not params.attach:
+        return ""
+    event = context.variables.get("event")
+    document = event.get("document") if isinstance(event, Mapping) else None
+    if not isinstance(document, Mapping) or not document.get("open_item_id"):
+        return None
+    check_size(document, context.node_id)
+    return str(document["open_item_id"])
 
 
 def recipients(params: EmailParams, context: Context) -> tuple[str, ...]:
@@ -154,10 +195,16 @@ def enter(params: EmailParams, context: Context) -> Decision:
     to = recipients(params, context)
     if not to:
         return go("no_address")
+    attach_item = _document(params, context)
+    if attach_item is None:
+        return go("no_document")
     if params.template:
         # Rendered by the outbox from the tenant's library; the row says which until then.
         named = f"(template {params.template})"
-        return go("sent", QueueEmail(to=to, subject=named, body="", template=params.template))
+        queued = QueueEmail(
+            to=to, subject=named, body="", template=params.template, attach_item=attach_item
+        )
+        return go("sent", queued)
     if not params.subject or not params.body:  # check() refuses such a flow
         raise ValueError(f"node '{context.node_id}' has neither a template nor subject and body")
     values = {"subject": context.subject, "vars": context.variables}
@@ -167,6 +214,7 @@ def enter(params: EmailParams, context: Context) -> Decision:
         subject=render_header(params.subject, values, place=f"{node} $.subject"),
         # Links from subject data may only lead to web, mail or phone addresses.
         body=safe_links(render(params.body, values, html=True, place=f"{node} $.body")),
+        attach_item=attach_item,
     )
     return go("sent", message)
 
@@ -209,9 +257,9 @@ NODE = NodeType(
     params=EmailParams,
     ports=ports,
     ports_help=Labels(
-        "sent, plus no_address unless the address is fixed",
-        "verstuurd, plus geen adres tenzij het adres vast is",
-        "gesendet, plus keine Adresse, außer bei fester Adresse",
+        "sent, plus no_address unless the address is fixed, plus no_document with an attachment",
+        "verstuurd, plus geen adres tenzij het adres vast is, plus geen document bij een bijlage",
+        "gesendet, plus keine Adresse, außer bei fester Adresse, plus kein Dokument bei Anhang",
     ),
     enter=enter,
     check=check,

@@ -61,9 +61,9 @@ GOOD_PACK = """
     from procedo.subjects import Labels
 
     NODE = NodeType(
-        type="sms",
-        labels=Labels(en="Send SMS", nl="Sms versturen", de="SMS senden"),
-        description=Labels(en="Texts.", nl="Sms.", de="SMS."),
+        type="fax",
+        labels=Labels(en="Send fax", nl="Fax versturen", de="Fax senden"),
+        description=Labels(en="Faxes.", nl="Faxt.", de="Faxt."),
         category="messages",
         params=NoParams,
         ports=lambda params: [NEXT],
@@ -73,18 +73,18 @@ GOOD_PACK = """
 
 
 def test_a_third_party_pack_adds_a_node_type(tmp_path: Path) -> None:
-    _write_pack(tmp_path, GOOD_PACK, "sms = acme_nodes:NODE")
+    _write_pack(tmp_path, GOOD_PACK, "fax = acme_nodes:NODE")
     result = _procedo(["nodes"], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "sms" in result.stdout
-    assert "Send SMS" in result.stdout
+    assert "fax" in result.stdout
+    assert "Send fax" in result.stdout
 
 
 def test_a_bad_declaration_fails_at_start_up_naming_it(tmp_path: Path) -> None:
-    _write_pack(tmp_path, GOOD_PACK.replace('nl="Sms versturen"', 'nl=""'), "sms = acme_nodes:NODE")
+    _write_pack(tmp_path, GOOD_PACK.replace('nl="Fax versturen"', 'nl=""'), "fax = acme_nodes:NODE")
     result = _procedo(["nodes"], tmp_path)
     assert result.returncode == 1
-    assert "sms = acme_nodes:NODE" in result.stderr
+    assert "fax = acme_nodes:NODE" in result.stderr
     assert "'labels' needs a text in en, nl and de" in result.stderr
 
 

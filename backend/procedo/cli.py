@@ -14,6 +14,7 @@ from procedo.flow.codec import decode_flow, encode_flow, encode_json
 from procedo.flow.problems import FlowError, Problem
 from procedo.flow.schema import flow_schema
 from procedo.messaging.cli import settings_group, templates_group
+from procedo.messaging.sms_cli import sms_group
 from procedo.receivables.bank_cli import import_bank_command
 from procedo.receivables.cli import import_group
 from procedo.registry import NodeTypeError, default_registry
@@ -262,6 +263,7 @@ main.add_command(ingest_command)  # procedo ingest: UBL invoices (procedo/ubl/cl
 import_group.add_command(import_bank_command)  # procedo import bank FILE (CAMT.053)
 main.add_command(import_group)  # procedo import debtors|open-items|bank (procedo/receivables/)
 main.add_command(settings_group)  # procedo settings email (procedo/messaging/cli.py)
+settings_group.add_command(sms_group)  # procedo settings sms (procedo/messaging/sms_cli.py)
 main.add_command(templates_group)  # procedo templates list|import|export (the same)
 
 

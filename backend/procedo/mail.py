@@ -247,6 +247,12 @@ class OutgoingEmail(msgspec.Struct, frozen=True, kw_only=True):
     reply_to: str | None = None
     # The text/plain part; None: made from the HTML (html_to_text).
     body_text: str | None = None
+    # Files sent along (an invoice's PDF): (filename, media type, content).
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
+
+    def __repr__(self) -> str:  # never a document's bytes in a log line or traceback
+        files = [name for name, _type, _content in self.attachments]
+        return f"OutgoingEmail(message_id={self.message_id!r}, attachments={files!r})"
 
 
 class Delivery(msgspec.Struct, frozen=True):
@@ -474,6 +480,11 @@ def build_message(
     html.set_content(body_html, subtype="html")
     del html["MIME-Version"]
     message.attach(html)
+    for filename, media_type, content in email.attachments:
+        _check_header("an attachment's name", filename)
+        maintype, _slash, subtype = media_type.partition("/")
+        # multipart/mixed around the alternative parts; the file base64-encoded.
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 

@@ -112,7 +112,7 @@ class Increment(msgspec.Struct, frozen=True, tag="increment"):
 
 
 # What a sent message counts as in the subject's computed facts (docs/receivables.md):
-# only notices a workflow sent raise the dunning level (D3). Email and letter nodes.
+# only notices a workflow sent raise the dunning level (D3). Email, letter and SMS nodes.
 NoticeMark = Annotated[
     Literal["", "dunning_notice"],
     form(
@@ -194,12 +194,19 @@ class QueueEmail(msgspec.Struct, frozen=True, tag="queue_email"):
     # A template of the tenant's library, rendered by the outbox as the message leaves
     # (procedo.messaging.library); subject and body then only say which.
     template: str = ""
+    # An open item whose invoice document the outbox attaches (messaging/attachments.py).
+    attach_item: str = ""
 
 
 class QueueLetter(msgspec.Struct, frozen=True, tag="queue_letter"):
     template: str
     subject: str
     body: str
+
+
+class QueueSms(msgspec.Struct, frozen=True, tag="queue_sms"):
+    to: str  # E.164, normalised by the node
+    text: str
 
 
 class StartTimer(msgspec.Struct, frozen=True, tag="start_timer"):
@@ -257,6 +264,7 @@ Effect: TypeAlias = (
     | OpenTask
     | QueueEmail
     | QueueLetter
+    | QueueSms
     | StartTimer
     | AwaitEvent
     | AwaitCondition

@@ -48,8 +48,11 @@ from procedo.subjects import SubjectType
 
 NAMES = frozenset({"subject", "vars"})
 # The variables a run can have: a period's (a monthly or quarterly run, or a start for a
-# period; runtime/periods.py) and a test run's (runtime/test_runs.py).
-KNOWN_VARIABLES = frozenset({"period", "period_start", "period_end", "test_run", "test_recipient"})
+# period; runtime/periods.py), a test run's (runtime/test_runs.py) and the data of the
+# event that started it (``event``, runtime/work.py).
+KNOWN_VARIABLES = frozenset(
+    {"period", "period_start", "period_end", "test_run", "test_recipient", "event"}
+)
 # How a variable's path is kept among the guarded subject paths (no field is named so).
 _VARS = "$vars:"
 MAX_TEMPLATE_CHARS = 100_000

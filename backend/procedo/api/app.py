@@ -35,6 +35,7 @@ from procedo.api.resources.roles import RoleController
 from procedo.api.resources.rules import RuleController
 from procedo.api.resources.schedules import ScheduleController
 from procedo.api.resources.settings import EmailSettingsController
+from procedo.api.resources.sms_settings import SmsSettingsController
 from procedo.api.resources.starts import StartController
 from procedo.api.resources.subjects import SubjectController
 from procedo.api.resources.tasks import TaskController
@@ -67,6 +68,7 @@ CONTROLLERS = [
     ScheduleController,
     StartController,
     EmailSettingsController,
+    SmsSettingsController,
     TemplateController,
     PaymentController,
     ImportController,

@@ -339,7 +339,7 @@ class Outbox(Base):
     instance_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("instances.id", ondelete="SET NULL"), index=True
     )
-    kind: Mapped[str] = mapped_column(sa.String(16))  # email, letter
+    kind: Mapped[str] = mapped_column(sa.String(16))  # email, letter, sms
     # Deterministic, so a retry after a crash can be recognised by the receiver.
     message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
     recipients: Mapped[list[Any]] = mapped_column(default=list)
@@ -358,6 +358,8 @@ class Outbox(Base):
         sa.ForeignKey("print_batches.id", ondelete="SET NULL"), index=True
     )
     document: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    # Emails: the open item whose invoice document goes along (messaging/attachments.py).
+    attach_item: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 
 
 class Event(Base):

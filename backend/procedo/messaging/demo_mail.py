@@ -4,19 +4,23 @@ Embedded only: the sink runs in the serving process, on 127.0.0.1, and keeps eve
 message as an .eml file in ``<data dir>/sent-mail/``. The demo tenant is pointed at
 it at every start (the port is new each time), unless an administrator gave the
 demo tenant a server of its own: those settings are left alone.
+
+Its SMS go to the SMS sink (``messaging/sms.py``): JSON files in
+``<data dir>/sent-sms/``, set once when the tenant has no SMS settings.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from procedo.db import messaging as dbm
 from procedo.db import models as m
-from procedo.messaging import channel
+from procedo.messaging import channel, sms
 from procedo.messaging.sink import SINK_FOLDER, MailSink
 from procedo.runtime.context import Runtime
 
@@ -39,16 +43,18 @@ def start_demo_mail(rt: Runtime, data_dir: Path, slug: str) -> list[str]:
         tenant_id = session.scalar(sa.select(m.Tenant.id).where(m.Tenant.slug == slug))
     if tenant_id is None:
         return []
+    lines = _demo_sms(rt, tenant_id, slug)
     own = _own_server(rt, tenant_id)
     if own is not None:
-        return [f"demo mail: tenant '{slug}' sends through its own server {own}"]
+        return [f"demo mail: tenant '{slug}' sends through its own server {own}", *lines]
     folder = data_dir / SINK_FOLDER
     try:
         sink = MailSink.start(folder)
     except ImportError:
         return [
             "demo mail: not sent (aiosmtpd, a development dependency, is missing); "
-            "set a server under Settings, e.g. Mailpit from docker-compose"
+            "set a server under Settings, e.g. Mailpit from docker-compose",
+            *lines,
         ]
     atexit.register(sink.stop)
     settings = channel.EmailSettingsIn(
@@ -60,4 +66,14 @@ def start_demo_mail(rt: Runtime, data_dir: Path, slug: str) -> list[str]:
     )
     channel.save_settings(rt, tenant_id, settings, "demo")
     log.info("demo mail sink on %s:%s writing to %s", sink.host, sink.port, folder)
-    return [f"demo mail: what tenant '{slug}' sends is kept as .eml files in {folder}"]
+    return [f"demo mail: what tenant '{slug}' sends is kept as .eml files in {folder}", *lines]
+
+
+def _demo_sms(rt: Runtime, tenant_id: object, slug: str) -> list[str]:
+    """The SMS sink for a demo tenant without SMS settings; the banner's line about it."""
+    assert isinstance(tenant_id, uuid.UUID)
+    sms.use_sink_unless_set(rt, tenant_id)
+    shown = sms.read_settings(rt, tenant_id)
+    if shown.provider != "sink":
+        return [f"demo SMS: tenant '{slug}' sends through {shown.url}"]
+    return [f"demo SMS: what tenant '{slug}' sends is kept as .json files in {shown.sink_folder}"]

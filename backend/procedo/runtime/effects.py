@@ -22,6 +22,7 @@ from procedo.nodetypes import (
     OpenTask,
     QueueEmail,
     QueueLetter,
+    QueueSms,
     StartTimer,
 )
 from procedo.runtime import test_runs
@@ -73,11 +74,11 @@ def write_effects(
                     },
                 }
             )
-        elif isinstance(effect, QueueEmail | QueueLetter):
+        elif isinstance(effect, QueueEmail | QueueLetter | QueueSms):
             # A test run's messages go to its consultant, not the client (K7).
             row = test_runs.redirect(instance, _queue(instance, effect, index, now))
             buffer(session).insert(m.Outbox, row)
-            if row["kind"] == "email":
+            if row["kind"] in ("email", "sms"):
                 out.add("outbox", row["id"])
             notes.append(
                 {
@@ -242,8 +243,8 @@ def outbox_row(
         "subject": subject,
         "body": body,
         "template": template,
-        # Letters wait for print; emails for the sender.
-        "status": "pending" if kind == "email" else "ready",
+        # Letters wait for print; emails and SMS for the sender.
+        "status": "ready" if kind == "letter" else "pending",
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
@@ -251,13 +252,23 @@ def outbox_row(
 
 
 def _queue(
-    instance: InstanceRow, effect: QueueEmail | QueueLetter, index: int, now: dt.datetime
+    instance: InstanceRow,
+    effect: QueueEmail | QueueLetter | QueueSms,
+    index: int,
+    now: dt.datetime,
 ) -> dict[str, Any]:
     # Deterministic: the same step (same instance version and effect) gives the same id.
     message_id = f"<{instance.id}.{instance.version}.{index}@procedo>"
     if isinstance(effect, QueueEmail):
         to, subject, body = effect.to, effect.subject, effect.body
-        return outbox_row(instance, message_id, to, subject, body, now, "email", effect.template)
+        row = outbox_row(instance, message_id, to, subject, body, now, "email", effect.template)
+        if effect.attach_item:
+            row["attach_item"] = uuid.UUID(effect.attach_item)
+        return row
+    if isinstance(effect, QueueSms):
+        # The text is the body; the subject column shows its start in lists.
+        preview = effect.text if len(effect.text) <= 120 else effect.text[:119] + "…"
+        return outbox_row(instance, message_id, [effect.to], preview, effect.text, now, "sms")
     return outbox_row(
         instance, message_id, [], effect.subject, effect.body, now, "letter", effect.template
     )

@@ -5,21 +5,25 @@ in the row itself (``next_attempt_at``), where the scheduler picks them up again
 no broker message is ever delayed for long. A 5xx is a permanent failure, kept
 in the history. If a worker dies between sending and recording, the sweeper
 sends again with the same Message-ID, so the receiver can tell it is a retry.
+
+SMS rows (kind ``sms``) take the same claim, backoff and history, through the
+tenant's SMS provider (``messaging/sms.py``) instead of its SMTP server.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from procedo import mail
 from procedo.db import models as m
-from procedo.messaging import channel, library
+from procedo.messaging import attachments, channel, library, sms
 from procedo.portal import links as portal_links
 from procedo.runtime.context import Runtime
 from procedo.runtime.steps import history
@@ -67,13 +71,14 @@ def deliver_all(rt: Runtime, outbox_ids: Sequence[uuid.UUID], sender: Sender | N
 
 
 def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> None:
-    """Send one queued email; ``sender`` None: through the tenant's email settings.
+    """Send one queued email or SMS; ``sender`` None: through the tenant's email settings.
 
     The settings (db/messaging.py, the password decrypted) are read in the claiming
     transaction and used for this one send; tenants that never saved any fall back
     to ``tenants.smtp``.
     """
     now = rt.clock.now()
+    rendered: library.Rendered | None = None
     with rt.transaction() as (session, _out):
         claimed = session.execute(
             sa.update(m.Outbox)
@@ -85,44 +90,94 @@ def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> 
             return  # already sent, or being sent: a duplicate message
         row = session.get(m.Outbox, outbox_id)
         assert row is not None
-        tenant = session.get(m.Tenant, row.tenant_id)
-        assert tenant is not None
-        session.expunge(tenant)
-        settings: mail.SmtpSettings | mail.SmtpSettingsError
-        try:
-            settings = channel.smtp_settings(session, tenant)
-        except mail.SmtpSettingsError as exc:
-            settings = exc
-        email = mail.OutgoingEmail(
-            message_id=row.message_id,
-            recipients=tuple(row.recipients),
-            subject=row.subject,
-            body_html=row.body,
-            reply_to=channel.reply_to(session, row.tenant_id),
-        )
-        rendered: library.Rendered | None = None
-        refused: mail.Delivery | None = None
-        if row.kind == "email" and row.template:
-            # A template of the library: rendered at each attempt, for the subject and the
-            # template as they are then; one that cannot be rendered fails, saying why.
-            try:
-                rendered = library.render_for_outbox(session, row)
-            except TemplateError as exc:
-                refused = mail.Delivery(outcome="failed", detail=f"not sent: {exc}")
-            else:
-                email = msgspec.structs.replace(
-                    email,
-                    subject=rendered.subject,
-                    body_html=rendered.html,
-                    body_text=rendered.text,
-                )
         attempts, instance_id = row.attempts, row.instance_id
-    if refused is not None:
-        result = refused
-    elif sender is None:
-        result = _through_settings(settings, email)
-    else:
-        result = sender(tenant, email)
+        if row.kind == "sms":
+            ready: _Ready | mail.Delivery = _sms_of(session, row)
+        else:
+            ready, rendered = _email_of(session, row, sender)
+    result = ready.send() if isinstance(ready, _Ready) else ready
+    _record(rt, outbox_id, attempts, instance_id, result, rendered)
+
+
+class _Ready:
+    """A message ready to leave, sent outside the transaction."""
+
+    def __init__(self, send: Callable[[], mail.Delivery]) -> None:
+        self.send = send
+
+
+def _email_of(
+    session: Session, row: m.Outbox, sender: Sender | None
+) -> tuple[_Ready | mail.Delivery, library.Rendered | None]:
+    """The claimed email as it will leave (template rendered, document attached), or why not."""
+    tenant = session.get(m.Tenant, row.tenant_id)
+    assert tenant is not None
+    session.expunge(tenant)
+    settings: mail.SmtpSettings | mail.SmtpSettingsError
+    try:
+        settings = channel.smtp_settings(session, tenant)
+    except mail.SmtpSettingsError as exc:
+        settings = exc
+    email = mail.OutgoingEmail(
+        message_id=row.message_id,
+        recipients=tuple(row.recipients),
+        subject=row.subject,
+        body_html=row.body,
+        reply_to=channel.reply_to(session, row.tenant_id),
+    )
+    rendered: library.Rendered | None = None
+    if row.kind == "email" and row.template:
+        # A template of the library: rendered at each attempt, for the subject and the
+        # template as they are then; one that cannot be rendered fails, saying why.
+        try:
+            rendered = library.render_for_outbox(session, row)
+        except TemplateError as exc:
+            return mail.Delivery(outcome="failed", detail=f"not sent: {exc}"), None
+        email = msgspec.structs.replace(
+            email, subject=rendered.subject, body_html=rendered.html, body_text=rendered.text
+        )
+    if row.attach_item is not None:
+        # The invoice document, read as the message leaves; missing or too large fails it.
+        try:
+            found = attachments.attachment_for(session, row.tenant_id, str(row.attach_item))
+        except attachments.DocumentError as exc:
+            return mail.Delivery(outcome="failed", detail=f"not sent: {exc}"), rendered
+        files = ((found.filename, found.media_type, found.content),)
+        email = msgspec.structs.replace(email, attachments=files)
+    if sender is None:
+        return _Ready(lambda: _through_settings(settings, email)), rendered
+    return _Ready(lambda: sender(tenant, email)), rendered
+
+
+def _sms_of(session: Session, row: m.Outbox) -> _Ready | mail.Delivery:
+    """The claimed SMS with the tenant's provider, or why it cannot leave (settings missing)."""
+    try:
+        provider = sms.provider_for(session, row.tenant_id)
+    except sms.SmsSettingsError as exc:
+        return mail.Delivery(outcome="failed", detail=str(exc))
+    message = sms.SmsMessage(
+        message_id=row.message_id,
+        to=row.recipients[0] if row.recipients else "",
+        text=row.body,
+        sender=sms.sender_of(session, row.tenant_id),
+    )
+    return _Ready(lambda: provider.send(message))
+
+
+def channel_of(kind: str) -> str:
+    """The history's name for an outbox row's channel: ``sms``, else ``email``."""
+    return "sms" if kind == "sms" else "email"
+
+
+def _record(
+    rt: Runtime,
+    outbox_id: uuid.UUID,
+    attempts: int,
+    instance_id: uuid.UUID | None,
+    result: mail.Delivery,
+    rendered: library.Rendered | None,
+) -> None:
+    """The attempt's outcome on the row: sent, failed (in the history), or pending again."""
     with rt.transaction() as (session, _out):
         row = session.get(m.Outbox, outbox_id)
         assert row is not None
@@ -149,7 +204,8 @@ def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> 
             done,
             [
                 {
-                    "kind": "email_sent" if result.outcome == "sent" else "email_failed",
+                    "kind": channel_of(row.kind)
+                    + ("_sent" if result.outcome == "sent" else "_failed"),
                     "data": {
                         "to": row.recipients,
                         "subject": row.subject,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from procedo import engine as eng
 from procedo.db import models as m
+from procedo.messaging.attachments import event_variables
 from procedo.nodetypes import EventReceived, TimerFired
 from procedo.rules.evaluate import evaluate
 from procedo.rules.model import Rule
@@ -213,6 +214,9 @@ def _start_triggered(
             continue
         actor = f"event {event.name}"
         instance = create_instance(rt, session, version, subject.id, subject.type, actor)
+        # The flow sees what started it: vars.event (and the document of an item it names).
+        event_vars = event_variables(session, event.tenant_id, event.data)
+        instance.variables = {**instance.variables, "event": event_vars}
         run_start(rt, session, out, instance, actor)
 
 
