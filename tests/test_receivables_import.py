@@ -223,3 +223,31 @@ def test_the_command(tmp_path: Path) -> None:
     assert "nothing stored: 5 bad row(s)" in bad.stderr
     skipped = procedo("import", "open-items", "--skip-bad", str(tmp_path / "bad.csv"))
     assert "1 open items stored, 5 bad row(s) skipped" in skipped.stdout
+
+
+def test_progress_per_batch_and_a_late_bad_row_undoes_the_written_batches(
+    tenant: tuple[sa.Engine, uuid.UUID], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, tenant_id = tenant
+    monkeypatch.setattr(imports, "BATCH", 100)
+    lines = ["number,name"] + [f"D{n},Debtor {n}" for n in range(450)]
+    seen: list[int] = []
+    report = import_debtors(
+        engine, tenant_id, write(tmp_path, "\n".join(lines)), progress=seen.append
+    )
+    assert seen == [100, 200, 300, 400, 450]
+    assert (report.stored, report.created, report.updated) == (450, 450, 0)
+
+    # Four batches are written before the bad row on line 452 is read: all are undone.
+    items_csv = ["debtor_number,number,issue_date,due_date,amount,open_amount"] + [
+        f"D{n},F{n},2026-01-01,2026-01-31,10.00,10.00" for n in range(450)
+    ]
+    items_csv.append("D1,F-last,2026-01-01,someday,10.00,10.00")
+    refused = import_open_items(engine, tenant_id, write(tmp_path, "\n".join(items_csv)))
+    assert refused.refused
+    assert [str(p) for p in refused.problems] == [
+        "line 452, column 4 (due_date): 'someday' is no date; write YYYY-MM-DD (2026-03-31)"
+    ]
+    assert items(engine) == {}
+    again = import_debtors(engine, tenant_id, write(tmp_path, "\n".join(lines)))
+    assert (again.stored, again.created, again.updated) == (450, 0, 450)
