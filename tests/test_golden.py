@@ -34,6 +34,8 @@ DEBTOR: dict[str, Any] = {
     "promised_payment_date": "2026-01-08",
     "paid": False,
 }
+# As the portal leaves a debtor who promised to pay on 8 January with 2 grace days.
+PROMISED = {**DEBTOR, "promise_check_date": "2026-01-10", "promise_followup": "task"}
 # The debtor's invoice: its debt and whether it "paid" are computed from it.
 PROMISED_ITEMS = [("P-1", dt.date(2026, 1, 2), "812.40")]
 COLLECTION_ITEMS = [
@@ -133,7 +135,7 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
     "promise-to-pay.kept": (
         "promise-to-pay",
         "debtor",
-        DEBTOR,
+        PROMISED,
         [
             ("open_items", PROMISED_ITEMS),
             ("advance", 2 * DAY),
@@ -144,7 +146,7 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
     "promise-to-pay.broken": (
         "promise-to-pay",
         "debtor",
-        DEBTOR,
+        PROMISED,
         [("open_items", PROMISED_ITEMS), ("advance", 6 * DAY), ("complete", "done")],
     ),
     # Dunning flows print the debt (812.40) computed from the debtor's invoice, and mark

@@ -85,6 +85,10 @@ class PortalSettings(Base):
     min_instalment_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("50.00"))
     max_term_days: Mapped[int] = mapped_column(default=90)
     promise_grace_days: Mapped[int] = mapped_column(default=2)
+    # A promise not kept by its check date: "task" for staff, or "continue" (dunning resumes).
+    broken_promise: Mapped[str] = mapped_column(
+        sa.String(16), default="task", server_default="task"
+    )
     link_days: Mapped[int] = mapped_column(default=30)
     # {language: {intro, new_link}}: the tenant's own words on the page.
     texts: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -25,7 +25,7 @@ from procedo.db import models as m
 from procedo.db.portal import PortalReaction
 from procedo.db.receivables import CENT, OpenItem
 from procedo.ids import new_id
-from procedo.portal import links
+from procedo.portal import links, plans
 from procedo.portal.settings import PortalSettingsOut, Reaction
 from procedo.runtime.context import Outgoing, Runtime
 
@@ -273,6 +273,15 @@ def record(
         created_at=now,
     )
     session.add(reaction)
+    session.flush()
+    # The promise or arrangement itself, and the debtor's fields the flows read, are in
+    # place before the event starts them.
+    if parsed.kind == "promise":
+        plans.take_promise(session, link.tenant_id, link.debtor_id, reaction.id, parsed.data, now)
+    elif parsed.kind == "arrangement":
+        plans.take_arrangement(
+            session, link.tenant_id, link.debtor_id, reaction.id, parsed.data, now
+        )
     data = {"reaction": str(reaction.id), **parsed.data}
     links.log(
         session, link.tenant_id, link.debtor_id, f"portal.{kind}", now, links.PORTAL_ACTOR, data

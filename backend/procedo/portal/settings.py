@@ -20,6 +20,9 @@ from procedo.db.portal import PortalSettings
 Reaction = Literal["copy", "paid", "arrangement", "promise"]
 ALL_REACTIONS: tuple[Reaction, ...] = ("copy", "paid", "arrangement", "promise")
 Language = Literal["nl", "de", "en"]
+# What follows a promise not kept by its check date: a task for staff, or nothing (the
+# pause lapses and the tenant's standard dunning and procedures go on).
+BrokenPromise = Literal["task", "continue"]
 
 
 class Texts(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -36,6 +39,7 @@ class PortalSettingsIn(msgspec.Struct, forbid_unknown_fields=True):
     min_instalment_amount: Annotated[str, msgspec.Meta(pattern=r"^\d{1,12}(\.\d{1,2})?$")] = "50.00"
     max_term_days: Annotated[int, msgspec.Meta(ge=1, le=1830)] = 90
     promise_grace_days: Annotated[int, msgspec.Meta(ge=0, le=60)] = 2
+    broken_promise: BrokenPromise = "task"
     link_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 30
     texts: dict[Language, Texts] = {}
 
@@ -58,6 +62,7 @@ def read(session: Session, tenant_id: uuid.UUID) -> PortalSettingsOut:
         min_instalment_amount=str(row.min_instalment_amount),
         max_term_days=row.max_term_days,
         promise_grace_days=row.promise_grace_days,
+        broken_promise=msgspec.convert(row.broken_promise, BrokenPromise),
         link_days=row.link_days,
         texts=msgspec.convert(row.texts, dict[Language, Texts]),
         updated_at=row.updated_at,
@@ -75,6 +80,7 @@ def save(
         "min_instalment_amount": Decimal(data.min_instalment_amount),
         "max_term_days": data.max_term_days,
         "promise_grace_days": data.promise_grace_days,
+        "broken_promise": data.broken_promise,
         "link_days": data.link_days,
         "texts": msgspec.to_builtins(data.texts),
         "updated_at": now,

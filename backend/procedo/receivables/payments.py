@@ -36,6 +36,7 @@ from procedo.db.bulk import insert_rows
 from procedo.db.receivables import OpenItem, Payment
 from procedo.gcpause import gc_paused
 from procedo.ids import new_id
+from procedo.portal import plans
 from procedo.receivables import matching
 from procedo.receivables.camt import Statement
 from procedo.receivables.matching import Candidate, Candidates, Incoming
@@ -144,6 +145,8 @@ def _record(
             result.payments.append(row)
         insert_rows(session, _PAYMENTS, result.payments)
         _write_items(session, changed.values(), now)
+        # A debtor's payment arrangement and promise follow its paid items (portal/plans.py).
+        plans.after_payments(session, out, tenant_id, events.changed_debtors, now)
         events.flush()
     return result
 
@@ -177,6 +180,7 @@ def match_payment(
         for key in ("debtor_id", "open_item_id", "status", "matched_by", "unapplied"):
             setattr(payment, key, row[key])
         _write_items(session, [candidate], now)
+        plans.after_payments(session, out, tenant_id, events.changed_debtors, now)
         events.flush()
         return row
 

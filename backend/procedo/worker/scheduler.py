@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from procedo.portal import plans as portal_plans
 from procedo.runtime import fact_waits, outbox, work
 from procedo.runtime.context import MessageKind, Runtime, send_batched
 from procedo.runtime.recurrence import run_due_plans
@@ -57,6 +58,8 @@ class Scheduler:
         if time.monotonic() - self._last_fact_pass >= self.fact_pass_every:
             self._last_fact_pass = time.monotonic()
             done += self._phase("waking waits on facts", lambda: fact_waits.wake_all(self.rt))
+            # Portal arrangements with a missed instalment break, promises past due end.
+            done += self._phase("portal plans", lambda: portal_plans.sweep(self.rt))
         return done + self._phase("running start plans", lambda: run_due_plans(self.rt))
 
     def _phase(self, name: str, action: Callable[[], int]) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -17,7 +18,7 @@ from litestar.params import FromPath, JSONBody
 
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.db.portal import PortalReaction
-from procedo.portal import links, settings
+from procedo.portal import links, plans, settings
 from procedo.portal.settings import PortalSettingsIn, PortalSettingsOut
 
 
@@ -36,6 +37,47 @@ class ReactionOut(msgspec.Struct):
     data: dict[str, Any]
     proof_type: str | None
     created_at: dt.datetime
+
+
+class InstalmentOut(msgspec.Struct):
+    number: int
+    due_date: dt.date
+    amount: Decimal
+    paid_amount: Decimal
+    paid_at: dt.datetime | None
+
+
+class ArrangementOut(msgspec.Struct):
+    """A payment arrangement: ``status`` review, active, broken, completed or replaced."""
+
+    id: uuid.UUID
+    status: str
+    amount: Decimal
+    currency: str
+    open_items: list[str]
+    exceeded: list[str]
+    created_at: dt.datetime
+    ended_at: dt.datetime | None
+    instalments: list[InstalmentOut]
+
+
+class PromiseOut(msgspec.Struct):
+    """A promise to pay: ``status`` active, kept, broken or replaced."""
+
+    id: uuid.UUID
+    status: str
+    pay_on: dt.date
+    check_on: dt.date
+    amount: Decimal
+    currency: str
+    open_items: list[str]
+    created_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+class PlansOut(msgspec.Struct):
+    promises: list[PromiseOut]
+    arrangements: list[ArrangementOut]
 
 
 class PortalAdminController(Controller):
@@ -103,3 +145,19 @@ class PortalAdminController(Controller):
                 .order_by(PortalReaction.created_at.desc(), PortalReaction.id.desc())
             ).all()
         return [ReactionOut(*row) for row in rows]
+
+    @get("/debtors/{subject_id:uuid}/plans", sync_to_thread=True)
+    def list_plans(
+        self, subject_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
+    ) -> PlansOut:
+        """The debtor's promises to pay and payment arrangements with their instalments."""
+        caller.internal()
+        with rt.db.read() as session:
+            links.debtor(session, caller.tenant_id, subject_id)
+            promises, arrangements = plans.activity(session, caller.tenant_id, subject_id)
+        return PlansOut(
+            promises=[msgspec.convert(p, PromiseOut, from_attributes=True) for p in promises],
+            arrangements=[
+                msgspec.convert(a, ArrangementOut, from_attributes=True) for a in arrangements
+            ],
+        )
