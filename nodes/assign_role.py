@@ -81,6 +81,15 @@ class Checkpoint(Params, frozen=True):
     ] = False
 
 
+TaskKind = Literal["general", "phone_call", "lawyer_handover", "approval"]
+TASK_KINDS: tuple[tuple[str, Labels], ...] = (
+    ("general", Labels("General task", "Algemene taak", "Allgemeine Aufgabe")),
+    ("phone_call", Labels("Phone call", "Telefoongesprek", "Telefonanruf")),
+    ("lawyer_handover", Labels("Lawyer handover", "Overdracht aan advocaat", "Anwaltsübergabe")),
+    ("approval", Labels("Approval", "Goedkeuring", "Freigabe")),
+)
+
+
 class AssignRoleParams(Params, kw_only=True, frozen=True):
     title: Annotated[
         Title,
@@ -137,6 +146,21 @@ class AssignRoleParams(Params, kw_only=True, frozen=True):
             ),
         ),
     ] = None
+    kind: Annotated[
+        TaskKind,
+        form(
+            Labels("Task type", "Soort taak", "Aufgabentyp"),
+            Labels(
+                "Worklists filter by it. An approval puts what follows its first outcome on "
+                "the approval list; its second outcome rejects.",
+                "Werklijsten filteren erop. Een goedkeuring zet wat na de eerste uitkomst "
+                "volgt op de goedkeuringslijst; de tweede uitkomst wijst af.",
+                "Arbeitslisten filtern danach. Eine Freigabe stellt, was nach dem ersten "
+                "Ergebnis folgt, in die Freigabeliste; das zweite Ergebnis lehnt ab.",
+            ),
+            options=TASK_KINDS,
+        ),
+    ] = "general"
     # What the task counts as in the subject's computed facts (docs/receivables.md).
     mark: Annotated[
         Literal["", "call"],
@@ -176,6 +200,7 @@ def enter(params: AssignRoleParams, context: Context) -> Decision:
         outcomes=tuple(TaskOutcome(o.port, o.label) for o in params.outcomes),
         checkpoints=tuple(TaskCheckpoint(c.id, c.label, c.mandatory) for c in params.checkpoints),
         due_at=due_at,
+        kind=params.kind,
     )
     if due_at is None:
         return wait(task)
@@ -215,6 +240,14 @@ def check(params: AssignRoleParams, context: CheckContext) -> list[ParamProblem]
                     path=f"$.{name}",
                 )
             )
+    if params.kind == "approval" and len(params.outcomes) != 2:
+        problems.append(
+            ParamProblem(
+                code="assign_role.approval.outcomes",
+                message="an approval has two outcomes: the first approves, the second rejects",
+                path="$.outcomes",
+            )
+        )
     if "overdue" in (o.port for o in params.outcomes):
         problems.append(
             ParamProblem(

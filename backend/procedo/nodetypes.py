@@ -185,6 +185,8 @@ class OpenTask(msgspec.Struct, frozen=True, tag="open_task"):
     outcomes: tuple[TaskOutcome, ...]
     checkpoints: tuple[TaskCheckpoint, ...]
     due_at: dt.datetime | None
+    # general, phone_call, lawyer_handover, approval: kept on the task (D2, D4).
+    kind: str = "general"
 
 
 class QueueEmail(msgspec.Struct, frozen=True, tag="queue_email"):

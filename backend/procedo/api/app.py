@@ -18,6 +18,7 @@ from procedo.api.docs_ui import docs_ui
 from procedo.api.errors import EXCEPTION_HANDLERS
 from procedo.api.headers import add_security_headers
 from procedo.api.openapi import document_errors, openapi_document
+from procedo.api.resources.approvals import ApprovalController
 from procedo.api.resources.auth import AuthController
 from procedo.api.resources.client_requests import ClientRequestController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
@@ -62,6 +63,7 @@ CONTROLLERS = [
     SubjectFactsController,
     InstanceController,
     TaskController,
+    ApprovalController,
     RoleController,
     PartnershipController,
     SharedController,

@@ -60,6 +60,8 @@ class TaskOut(msgspec.Struct):
     completed_at: dt.datetime | None
     completed_by: str | None
     subject: SubjectOut
+    # general, phone_call, lawyer_handover, approval (assign_role's task type)
+    kind: str = "general"
 
 
 class TimerOut(msgspec.Struct):
@@ -119,6 +121,7 @@ def task_out(task: Any, subject: SubjectOut, candidates: list[str], now: dt.date
         completed_at=task.completed_at,
         completed_by=task.completed_by,
         subject=subject,
+        kind=task.kind,
     )
 
 

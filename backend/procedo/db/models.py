@@ -266,6 +266,8 @@ class Task(Base):
     assignee: Mapped[str | None] = mapped_column(sa.String(254))
     outcomes: Mapped[list[Any]] = mapped_column(default=list)
     checkpoints: Mapped[list[Any]] = mapped_column(default=list)
+    # general, phone_call, lawyer_handover, approval (assign_role's task type; D2, D4)
+    kind: Mapped[str] = mapped_column(sa.String(32), default="general")
     # open, completed, cancelled
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     outcome: Mapped[str | None] = mapped_column(sa.String(64))

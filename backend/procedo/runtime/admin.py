@@ -160,7 +160,15 @@ _CLAIM_TASKS = (
         completed_by=sa.bindparam("by"),
         completed_at=sa.bindparam("now", type_=m.UtcDateTime()),
     )
-    .returning(m.Task.id, m.Task.token_id, m.Task.node_id, m.Task.title, m.Task.ticked)
+    .returning(
+        m.Task.id,
+        m.Task.token_id,
+        m.Task.node_id,
+        m.Task.title,
+        m.Task.kind,
+        m.Task.outcomes,
+        m.Task.ticked,
+    )
     .execution_options(synchronize_session=False)
 )
 
@@ -221,7 +229,7 @@ def complete_tasks(
                 now,
                 [
                     {
-                        "kind": "task_completed",
+                        "kind": _completed_kind(task.kind),
                         "actor": actor,
                         "node_id": task.node_id,
                         "port": outcome,
@@ -231,6 +239,7 @@ def complete_tasks(
                             **node_mark(
                                 rt.compiled(session, instance.flow_version_id), task.node_id
                             ),
+                            **_decision(task.kind, task.outcomes, outcome),
                         },
                     }
                 ],
@@ -245,6 +254,21 @@ def complete_tasks(
                 raise Refusal("the flow no longer waits for this task") from stale
             except eng.NodeFailed:
                 pass  # the instance is `failed` with the error; the completion itself stands
+
+
+def _completed_kind(task_kind: str) -> str:
+    """An approval's completion reads as a decision in the history (D4): who approved or
+    rejected what."""
+    return "approval_decided" if task_kind == "approval" else "task_completed"
+
+
+def _decision(task_kind: str, outcomes: Sequence[Any], outcome: str) -> dict[str, str]:
+    """``{"decision": "approved" | "rejected"}`` for an approval: its first outcome
+    approves (assign_role's check), the second rejects."""
+    if task_kind != "approval":
+        return {}
+    first = outcomes[0].get("port") if outcomes and isinstance(outcomes[0], dict) else None
+    return {"decision": "approved" if outcome == first else "rejected"}
 
 
 def post_event(

@@ -141,6 +141,7 @@ def _open_task(
             "assignee": effect.assignee.user or None,
             "outcomes": [to_json(outcome) for outcome in effect.outcomes],
             "checkpoints": [to_json(c) for c in effect.checkpoints],
+            "kind": effect.kind,
             "due_at": effect.due_at,
             "created_at": now,
         },

@@ -125,6 +125,7 @@ export const KIND_TEXTS: Record<string, TextKey> = {
   task_reminded: "hTaskReminded",
   checkpoint_ticked: "phHistTicked",
   checkpoint_unticked: "phHistUnticked",
+  approval_decided: "dunHApproved",
   email_queued: "hEmailQueued",
   letter_queued: "hLetterQueued",
   email_sent: "hEmailSent",
@@ -199,6 +200,10 @@ export function describeHistory(
     case "checkpoint_ticked":
     case "checkpoint_unticked":
       vars.label = q(shown(data.label));
+      break;
+    case "approval_decided":
+      vars.title = q(shown(data.title));
+      if (data.decision === "rejected") key = "dunHRejected";
       break;
     case "email_queued":
     case "letter_queued":

@@ -8,6 +8,7 @@ import { useUser } from "../user";
 import type { FlowSummary, PersonChoice, RoleChoice, WorkTask } from "../types";
 import { when } from "../util";
 import { bulkSummary, eachOf, taskQuery, waitsFor, type TaskFilters } from "../work/logic";
+import { TaskTypeFilter, TaskTypeTag } from "../dunning/TaskType";
 
 const PAGE = 100;
 const NO_FILTERS: TaskFilters = { flow: "", role: "", user: "", overdue: false };
@@ -114,6 +115,7 @@ function AllTasks() {
             {people.map((p) => <option key={p.email} value={p.email}>{p.name || p.email}</option>)}
           </select>
         </label>
+        <TaskTypeFilter value={filters.type ?? ""} onChange={(type) => set({ type })} />
         <label className="inline-check">
           <input type="checkbox" name="overdue" checked={filters.overdue} onChange={(e) => set({ overdue: e.target.checked })} />
           {t("wOverdueOnly")}
@@ -144,7 +146,7 @@ function AllTasks() {
             <tr key={x.id} data-task={x.id} className={x.overdue ? "overdue" : ""}>
               <td><input type="checkbox" aria-label={t("wSelectRow")} checked={selected.has(x.id)} onChange={() => toggle(x.id)} /></td>
               <td className="nowrap"><a href={`/subjects/${x.subject.id}`} onClick={(e) => { e.preventDefault(); navigate(`/subjects/${x.subject.id}`); }} title={t("wOpenSubject")}>{x.subject.key}</a></td>
-              <td>{x.title}</td>
+              <td>{x.title} <TaskTypeTag kind={x.kind} /></td>
               <td data-testid="waits-for">
                 {x.assignee ? waitsFor(x, names) : roleLabel(x.role)}
                 {x.assignee && x.role ? <div className="muted small-text">{roleLabel(x.role)}</div> : null}

@@ -78,6 +78,8 @@ export interface TaskFilters {
   role: string;
   user: string;
   overdue: boolean;
+  /** assign_role's task type (phone_call, ...); empty: every type */
+  type?: string;
 }
 
 /** GET /tasks parameters for everyone's open tasks, narrowed by the filters set. */
@@ -87,6 +89,7 @@ export function taskQuery(filters: TaskFilters, limit: number, offset: number): 
   if (filters.role) query.set("role", filters.role);
   if (filters.user) query.set("user", filters.user);
   if (filters.overdue) query.set("overdue", "true");
+  if (filters.type) query.set("type", filters.type);
   return query;
 }
 

@@ -95,7 +95,9 @@ def _filter(description: str, longest: int) -> QueryParameter:
 
 
 @functools.cache
-def _filtered(kind: str, flow: bool, role: bool, user: bool, overdue: bool) -> sa.Select[Any]:
+def _filtered(
+    kind: str, flow: bool, role: bool, user: bool, overdue: bool, task_type: bool = False
+) -> sa.Select[Any]:
     """An inbox statement narrowed by the filters asked for, built once per combination."""
     tasks = m.Task.__table__.c
     query = _INBOX[kind]
@@ -119,6 +121,8 @@ def _filtered(kind: str, flow: bool, role: bool, user: bool, overdue: bool) -> s
         )
     if overdue:
         query = query.where(tasks.due_at < sa.bindparam("now", type_=m.UtcDateTime()))
+    if task_type:
+        query = query.where(tasks.kind == sa.bindparam("type"))
     return query
 
 
@@ -143,6 +147,10 @@ class TaskController(Controller):
         role: Annotated[str | None, _filter("only tasks for this role", 100)] = None,
         user: Annotated[str | None, _filter("only tasks this user may work on", 254)] = None,
         overdue: Annotated[bool, QueryParameter(description="only overdue tasks")] = False,
+        task_type: Annotated[
+            Literal["general", "phone_call", "lawyer_handover", "approval"] | None,
+            QueryParameter(name="type", description="only tasks of this type"),
+        ] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> list[TaskOut]:
@@ -151,7 +159,14 @@ class TaskController(Controller):
         if scope_name == "all":
             caller.require()
         kind = "offered" if (scope_name, status) == ("roles", "open") else scope_name
-        query = _filtered(kind, flow is not None, role is not None, user is not None, overdue)
+        query = _filtered(
+            kind,
+            flow is not None,
+            role is not None,
+            user is not None,
+            overdue,
+            task_type is not None,
+        )
         values = {
             "tenant": caller.tenant_id,
             "email": caller.email,
@@ -160,6 +175,7 @@ class TaskController(Controller):
             "role": role,
             "user": (user or "").lower(),
             "now": rt.clock.now(),
+            "type": task_type,
             "limit": limit,
             "offset": offset,
         }

@@ -1,0 +1,103 @@
+"""What an approval would let out (D4): the engine run as if the approval were given.
+
+An approval is a task of type approval (assign_role); what its first outcome
+leads to (the level set, the email or the letter) is the action on the approval
+list. The list shows that action as it would go out now: the engine is pure, so
+the step the approval would cause is computed from the instance's stored state
+and the subject as it is now, and nothing of it is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from procedo import engine as eng
+from procedo.nodetypes import (
+    Increment,
+    OpenTask,
+    QueueEmail,
+    QueueLetter,
+    SetField,
+    SetStatus,
+    TaskCompleted,
+)
+from procedo.runtime import fact_waits
+from procedo.runtime.context import Runtime
+from procedo.runtime.roles import members_by_role
+from procedo.runtime.rows import load_instance, load_subject
+from procedo.runtime.steps import load_state
+
+
+class ProposedAction(msgspec.Struct, omit_defaults=True):
+    """One thing the approval lets happen: an email, a letter, a field set, a task."""
+
+    kind: str  # email, letter, set_field, increment, status, task
+    node: str
+    to: list[str] = []
+    subject: str = ""
+    body: str = ""  # HTML, as it would be sent; empty for a library template
+    template: str = ""
+    field: str = ""
+    value: Any = None
+
+
+def _action(node: str, effect: object) -> ProposedAction | None:
+    if isinstance(effect, QueueEmail):
+        return ProposedAction(
+            "email", node, list(effect.to), effect.subject, effect.body, effect.template
+        )
+    if isinstance(effect, QueueLetter):
+        return ProposedAction(
+            "letter", node, subject=effect.subject, body=effect.body, template=effect.template
+        )
+    if isinstance(effect, SetField):
+        return ProposedAction("set_field", node, field=effect.field, value=effect.value)
+    if isinstance(effect, Increment):
+        return ProposedAction("increment", node, field=effect.field, value=effect.by)
+    if isinstance(effect, SetStatus):
+        return ProposedAction("status", node, value=effect.status)
+    if isinstance(effect, OpenTask):
+        return ProposedAction("task", node, subject=effect.title)
+    return None
+
+
+def proposal(
+    rt: Runtime,
+    session: Session,
+    instance_id: uuid.UUID,
+    token_id: uuid.UUID,
+    approve_port: str,
+) -> list[ProposedAction]:
+    """The actions completing the approval task at ``token_id`` with ``approve_port``
+    would cause now, in order; empty when the instance no longer waits there."""
+    instance = load_instance(session, instance_id, lock=False)
+    if instance is None:
+        return []
+    subject = load_subject(session, instance.subject_id)
+    if subject is None:
+        return []
+    compiled = rt.compiled(session, instance.flow_version_id)
+    timezone, country = rt.tenant_calendar(session, instance.tenant_id)
+    now = rt.clock.now()
+    roles = compiled.roles_needed
+    facts = fact_waits.load(rt, session, compiled, subject, now, timezone, country)
+    inputs = eng.Inputs(
+        flow=compiled,
+        subject=fact_waits.view(subject, facts),
+        now=now,
+        new_id=rt.new_id,
+        roles=members_by_role(session, instance.tenant_id, subject.id, roles) if roles else {},
+        timezone=timezone,
+        country=country,
+    )
+    event = eng.Resume(str(token_id), TaskCompleted(outcome=approve_port, by="proposal"))
+    try:
+        step = eng.run(inputs, load_state(session, instance), event)
+    except (eng.StaleEvent, eng.NodeFailed, eng.BadEvent):
+        return []
+    found = (_action(emitted.node, emitted.effect) for emitted in step.effects)
+    return [action for action in found if action is not None]
