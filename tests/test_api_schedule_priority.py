@@ -30,7 +30,7 @@ def test_admins_order_the_schedules_over_http(tmp_path: Path) -> None:
         with live_server(rt) as url:
             acme = office(rt, url, "Acme Office")
             for key, name in (("reminder", "Reminder"), ("first-notice", "First notice")):
-                ok(acme.http.post("/flows/import", content=_document(key, name), headers=JSON), 200)
+                ok(acme.http.post("/flows/import", content=_document(key, name), headers=JSON), 201)
                 ok(acme.http.post(f"/flows/{key}/publish"), 201)
             listed = ok(acme.http.get("/schedules"))
             assert [s["flow"] for s in listed] == ["reminder", "first-notice"]  # publishing order
