@@ -249,6 +249,8 @@ export interface PortalSettings {
   min_instalment_amount: string;
   max_term_days: number;
   promise_grace_days: number;
+  // After a promise not kept: a task for staff, or the standard dunning goes on.
+  broken_promise?: "task" | "continue";
   link_days: number;
   texts: Partial<Record<Lang, { intro?: string; new_link?: string }>>;
   updated_at?: string | null;
@@ -293,8 +295,6 @@ export interface WorkTask {
   overdue: boolean;
   created_at: string;
   subject: { id: string; type: string; key: string; status: string };
-  /** general, phone_call, lawyer_handover, approval (assign_role's task type) */
-  kind?: string;
 }
 export interface InstanceSummary {
   id: string;

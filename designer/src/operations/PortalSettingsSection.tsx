@@ -69,7 +69,7 @@ export function PortalSettingsSection() {
       const kept = Object.fromEntries(Object.entries(own).filter(([, v]) => v && v.trim()));
       if (Object.keys(kept).length) texts[l] = kept;
     }
-    const body: PortalSettings = { reactions: draft.reactions, min_instalment_amount: amount, texts, ...numbers };
+    const body: PortalSettings = { reactions: draft.reactions, min_instalment_amount: amount, broken_promise: draft.broken_promise ?? "task", texts, ...numbers };
     try {
       adopt(await api.savePortalSettings(body));
       setMessage({ ok: true, text: t("opsSavedNow") });
@@ -117,6 +117,14 @@ export function PortalSettingsSection() {
             {t("opsMinInstalment")}
             <input name="min_instalment_amount" inputMode="decimal" value={draft.min_instalment_amount} onChange={(e) => change({ min_instalment_amount: e.target.value })} aria-invalid={!!errors.min_instalment_amount} />
             {fieldError("min_instalment_amount")}
+          </label>
+          <label>
+            {t("pfBrokenPromise")}
+            <select name="broken_promise" value={draft.broken_promise ?? "task"} onChange={(e) => change({ broken_promise: e.target.value as "task" | "continue" })}>
+              <option value="task">{t("pfBrokenTask")}</option>
+              <option value="continue">{t("pfBrokenContinue")}</option>
+            </select>
+            <span className="ops-field-help">{t("pfBrokenHelp")}</span>
           </label>
         </div>
       </div>
