@@ -108,12 +108,17 @@ export function InboxPage() {
     if (!task) return;
     setError("");
     setTicking(checkpoint);
+    // Shown at once; the server's answer (with who and when) replaces it.
+    const before = task;
+    const shownTicked = on ? [...(task.ticked ?? []), checkpoint] : (task.ticked ?? []).filter((x) => x !== checkpoint);
+    setTasks((list) => list?.map((x) => (x.id === task.id ? { ...x, ticked: shownTicked } : x)) ?? null);
     try {
       const changed = await tickCheckpoint<Task>(task.id, checkpoint, on);
       // An automatic phase may have moved on: then the task is no longer open.
       if (changed.status !== "open") await load();
       else setTasks((list) => list?.map((x) => (x.id === changed.id ? { ...x, ...changed } : x)) ?? null);
     } catch (e) {
+      setTasks((list) => list?.map((x) => (x.id === before.id ? before : x)) ?? null);
       setError(t("phTickFailed", { reason: e instanceof ApiError ? e.detail : String(e) }));
     } finally {
       setTicking("");
