@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -170,13 +170,11 @@ def _body_problems(body: TemplateBody, subject_types: Mapping[str, SubjectType])
 def flow_problems(
     flow: Flow, library: Mapping[str, Loaded], subject_types: Mapping[str, SubjectType]
 ) -> list[Problem]:
-    """Email nodes naming a template: the tenant has it, for this subject type, fields and all."""
+    """Nodes naming a template (email, a phase's messages on entering): the tenant has it,
+    for this subject type, fields and all."""
     subject_type = subject_types.get(flow.subject_type)
     problems: list[Problem] = []
-    for node in flow.nodes:
-        name = node.params.get("template") if node.type == "email" else None
-        if not isinstance(name, str) or not name:
-            continue
+    for node, name, path in _named_templates(flow):
         template = library.get(name)
         if template is None:
             known = ", ".join(sorted(library)) or "none yet"
@@ -186,7 +184,7 @@ def flow_problems(
                     message=f"no template '{name}' in this tenant's library (known: {known}); "
                     "create it under /templates, or write the subject and body in the node",
                     node=node.id,
-                    path="$.template",
+                    path=path,
                 )
             )
             continue
@@ -197,7 +195,7 @@ def flow_problems(
                     message=f"template '{name}' is for '{template.subject_type}' subjects; "
                     f"this flow runs on '{flow.subject_type}'",
                     node=node.id,
-                    path="$.template",
+                    path=path,
                 )
             )
             continue
@@ -207,7 +205,7 @@ def flow_problems(
                     code=problem.code,
                     message=f"{problem.path}: {problem.message}",
                     node=node.id,
-                    path="$.template",
+                    path=path,
                 )
             )
     return problems
@@ -217,12 +215,7 @@ def tenant_flow_problems(
     session: Session, tenant_id: uuid.UUID, flow: Flow, subject_types: Mapping[str, SubjectType]
 ) -> list[Problem]:
     """:func:`flow_problems` against the tenant's library (read only when a node names one)."""
-    named = {
-        n.params.get("template")
-        for n in flow.nodes
-        if n.type == "email" and n.params.get("template")
-    }
-    if not named:
+    if next(_named_templates(flow), None) is None:
         return []
     return flow_problems(flow, load_all(session, tenant_id), subject_types)
 
@@ -555,3 +548,22 @@ def render_for_outbox(session: Session, row: m.Outbox) -> Rendered:
         session, row.tenant_id, subject, view, (text.subject, text.html, text.text)
     )
     return render_loaded(template, language, {"subject": view, "vars": variables})
+
+
+def _named_templates(flow: Flow) -> Iterator[tuple[Any, str, str]]:
+    """(node, template name, JSON path) of every template of the library a flow names."""
+    for node in flow.nodes:
+        if node.type == "email":
+            named = [(node.params.get("template"), "$.template")]
+        elif node.type == "phase":
+            actions = node.params.get("on_enter") or []
+            named = [
+                (action.get("template"), f"$.on_enter[{index}].template")
+                for index, action in enumerate(actions)
+                if isinstance(action, dict) and action.get("kind") == "message"
+            ]
+        else:
+            continue
+        for name, path in named:
+            if isinstance(name, str) and name:
+                yield node, name, path
