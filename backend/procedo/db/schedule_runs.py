@@ -20,8 +20,8 @@ from procedo.db.models import Base, utcnow
 from procedo.ids import new_id
 
 
-def _tenant(indexed: bool = True) -> Mapped[uuid.UUID]:
-    return mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=indexed)
+def _tenant() -> Mapped[uuid.UUID]:
+    return mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
 
 
 class ScheduleRun(Base):
@@ -53,7 +53,9 @@ class ScheduleRunSubject(Base):
     subject_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
     )
-    tenant_id: Mapped[uuid.UUID] = _tenant(indexed=False)  # read by run_id
+    # The run's tenant (row-level security); no key of its own: the run's cascades. Each
+    # foreign key is a check per row, and a slot of D6's size writes tens of thousands.
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     # acted | open (an instance of the workflow is still open) | earlier (acted on by
     # ``by_flow`` in this slot) | repeated (this workflow acted on it in this slot
     # already) | refused (the start was refused: ``detail`` says why)
@@ -66,14 +68,13 @@ class ScheduleAct(Base):
     """A workflow acted on a customer in a slot: at most once (the primary key)."""
 
     __tablename__ = "schedule_acts"
-    flow_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("flows.id", ondelete="CASCADE"), primary_key=True
-    )
+    # The flow and tenant are the run's (which cascades): no foreign keys of their own.
+    flow_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     subject_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
     )
     slot_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     run_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("schedule_runs.id", ondelete="CASCADE"))
     instance_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 

@@ -81,7 +81,6 @@ def upgrade() -> None:
         sa.Column("detail", sa.String(length=500), nullable=True),
         _fk("schedule_run_subjects", "run_id", "schedule_runs"),
         _fk("schedule_run_subjects", "subject_id", "subjects"),
-        _fk("schedule_run_subjects", "tenant_id", "tenants"),
         sa.PrimaryKeyConstraint("run_id", "subject_id", name=op.f("pk_schedule_run_subjects")),
     )
     op.create_table(
@@ -92,9 +91,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("run_id", sa.Uuid(), nullable=False),
         sa.Column("instance_id", sa.Uuid(), nullable=True),
-        _fk("schedule_acts", "flow_id", "flows"),
         _fk("schedule_acts", "subject_id", "subjects"),
-        _fk("schedule_acts", "tenant_id", "tenants"),
         _fk("schedule_acts", "run_id", "schedule_runs"),
         sa.PrimaryKeyConstraint("flow_id", "subject_id", "slot_at", name=op.f("pk_schedule_acts")),
     )
