@@ -144,6 +144,14 @@ export const KIND_TEXTS: Record<string, TextKey> = {
   "portal.paid_reported": "hPortalPaid",
   "portal.arrangement_proposed": "hPortalArrangement",
   "portal.promise_made": "hPortalPromise",
+  client_page_opened: "crHPageOpened",
+  client_request_opened: "crHOpened",
+  client_request_reminded: "crHReminded",
+  client_request_overdue: "crHOverdue",
+  client_request_received: "crHReceived",
+  return_approved: "crHApproved",
+  return_declined: "crHDeclined",
+  return_submitted: "crHSubmitted",
 };
 
 /** The entry as a sentence in `lang`, and its technical form for support. */
