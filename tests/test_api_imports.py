@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import typing
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,8 +18,10 @@ from procedo.api.resources import imports as import_api
 from procedo.api.server import Backend
 from procedo.db.models import Subject
 from procedo.db.receivables import OpenItem, Payment
+from procedo.untrusted_xml import Refusal
 from tests.api_helpers import Office, office, ok
 from tests.camt_build import Entry, statement
+from tests.conftest import ROOT
 from tests.test_bank_camt import LAUGHS, XXE
 
 DEBTORS = """number;name;email;credit_limit
@@ -176,3 +182,30 @@ def test_bank_statements_in_and_hostile_ones_refused(backend: Backend, base_url:
     assert (again["stored"], again["already_stored"]) == (0, 2)
     skip = upload(acme, "bank", xml, skip_bad="true", name="statement.xml")
     assert "taken whole or not at all" in ok(skip, 400)["detail"]
+
+
+def _codes_in(module: Path) -> set[str]:
+    """The codes a module's CsvProblem(..., code) and CellError(code, ...) calls give."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        position = {"CsvProblem": 4, "CellError": 0}.get(node.func.id)
+        if position is not None and len(node.args) > position:
+            argument = node.args[position]
+            if isinstance(argument, ast.Constant):  # else a code passed on (exc.code)
+                found.add(f"csv.{argument.value}")
+    return found
+
+
+def test_the_designer_words_every_problem_code() -> None:
+    backend = ROOT / "backend" / "procedo"
+    codes = _codes_in(backend / "receivables" / "csvfile.py")
+    codes |= _codes_in(backend / "receivables" / "imports.py")
+    assert {"csv.date", "csv.unknown_debtor", "csv.duplicate", "csv.not_utf8"} <= codes
+    camt = (backend / "receivables" / "camt.py").read_text()
+    codes |= {f"camt.{code}" for code in re.findall(r'"camt\.(\w+)"', camt)}
+    codes |= {f"camt.{kind}" for kind in typing.get_args(Refusal)}
+    texts = (ROOT / "designer" / "src" / "texts" / "imports.ts").read_text()
+    worded = set(re.findall(r'"imp_([a-z]+\.[a-z_0-9]+)":', texts))
+    assert sorted(codes - worded) == []
