@@ -27,7 +27,8 @@ function writtenKinds(): Set<string> {
   const trail = /kind: Literal\[([^\]]+)\]/.exec(engine)![1]!;
   for (const m of trail.matchAll(/"([a-z_]+)"/g)) kinds.add(m[1]!);
   for (const outcome of ["completed", "stopped", "cancelled"]) kinds.add(`instance_${outcome}`);
-  kinds.add("email_queued").add("letter_queued");
+  kinds.add("email_queued").add("letter_queued").add("sms_queued");
+  for (const end of ["sent", "failed", "resent"]) kinds.add(`sms_${end}`);
   const reactions = readFileSync(path.join(ROOT, "backend", "procedo", "portal", "reactions.py"), "utf8");
   const events = /EVENTS[^{]*\{([^}]+)\}/.exec(reactions)![1]!;
   for (const m of events.matchAll(/: "([a-z_]+)"/g)) kinds.add(`portal.${m[1]}`);

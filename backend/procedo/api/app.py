@@ -26,6 +26,7 @@ from procedo.api.resources.facts import SubjectFactsController
 from procedo.api.resources.flows import FlowController
 from procedo.api.resources.imports import ImportController
 from procedo.api.resources.instances import InstanceController
+from procedo.api.resources.item_documents import OpenItemDocumentController
 from procedo.api.resources.letters import LetterController, LetterheadController
 from procedo.api.resources.outbox import OutboxController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
@@ -71,6 +72,7 @@ CONTROLLERS = [
     StartController,
     EmailSettingsController,
     SmsSettingsController,
+    OpenItemDocumentController,
     TemplateController,
     PaymentController,
     ImportController,

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 
 from procedo.db import models as m
 from procedo.db.receivables import OpenItem, Payment
+from procedo.db.sms import OpenItemDocument
 from procedo.ids import new_id
+from procedo.messaging.attachments import PDF, UBL, invoice_pdf, ubl_with_pdf
 
 SEED: Final = 14  # the receivables issue
 DEBTORS: Final = 300
@@ -60,6 +62,7 @@ class _Rows:
     instances: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
 
 
 def add_demo_receivables(
@@ -82,6 +85,7 @@ def add_demo_receivables(
     for model, values in (
         (m.Subject, rows.subjects),
         (OpenItem, rows.items),
+        (OpenItemDocument, rows.documents),
         (m.Instance, rows.instances),
         (m.History, rows.history),
         (Payment, rows.payments),
@@ -113,11 +117,19 @@ class _Builder:
         # Its sales representative hears of its disputed invoice (the dispute procedure, P5).
         rep = {"sales_rep_email": "verkoop@demo.example"}
         first = self.debtor("D-1001", "Bakkerij Het Zoete Brood", "info@zoetebrood.example", rep)
-        self.item(first, "2026-D1001-1", self.today - dt.timedelta(days=9), Decimal("845.50"))
+        due = self.today - dt.timedelta(days=9)
+        item = self.item(first, "2026-D1001-1", due, Decimal("845.50"))
         disputed = self.today - dt.timedelta(days=20)
         self.item(first, "2026-D1001-2", disputed, Decimal("312.40"), "dispute", Decimal("312.40"))
+        # Their invoices' documents, so a copy request (M4) can be answered with the file:
+        # a PDF, and a UBL invoice embedding one; the generated debtors' items have none.
+        pdf = invoice_pdf("2026-D1001-1", "Bakkerij Het Zoete Brood", "845.50", due)
+        self.document(item, "2026-D1001-1.pdf", PDF, pdf)
         second = self.debtor("D-1002", "Garage Van Dijk", "admin@garagevandijk.example", {})
-        self.item(second, "2026-D1002-1", self.today - dt.timedelta(days=50), Decimal("2310.00"))
+        due = self.today - dt.timedelta(days=50)
+        item = self.item(second, "2026-D1002-1", due, Decimal("2310.00"))
+        pdf = invoice_pdf("2026-D1002-1", "Garage Van Dijk", "2310.00", due)
+        self.document(item, "2026-D1002-1.xml", UBL, ubl_with_pdf("2026-D1002-1", pdf))
         self.notices(second, "D-1002", [40, 15])
 
     def generated_debtor(self, number: int) -> None:
@@ -198,7 +210,7 @@ class _Builder:
         amount: Decimal,
         status: str = "open",
         open_amount: Decimal | None = None,
-    ) -> None:
+    ) -> uuid.UUID:
         open_amount = amount if open_amount is None else open_amount
         item_id = new_id()
         self.rows.items.append(
@@ -240,6 +252,20 @@ class _Builder:
                 }
             )
             self.done.payments += 1
+        return item_id
+
+    def document(self, item_id: uuid.UUID, name: str, media_type: str, content: bytes) -> None:
+        self.rows.documents.append(
+            {
+                "open_item_id": item_id,
+                "tenant_id": self.tenant_id,
+                "filename": name,
+                "media_type": media_type,
+                "size": len(content),
+                "content": content,
+                "created_at": self.now,
+            }
+        )
 
     def notices(self, debtor_id: uuid.UUID, key: str, days_ago: list[int]) -> None:
         """Reminders a workflow sent (one completed instance each), oldest first."""

@@ -138,6 +138,12 @@ export const KIND_TEXTS: Record<string, TextKey> = {
   partnership_revoked: "hPartnershipRevoked",
   email_settings_changed: "hEmailSettingsChanged",
   email_settings_removed: "hEmailSettingsRemoved",
+  sms_queued: "smsHQueued",
+  sms_sent: "smsHSent",
+  sms_failed: "smsHFailed",
+  sms_resent: "smsHResent",
+  sms_settings_changed: "smsHSettingsChanged",
+  sms_settings_removed: "smsHSettingsRemoved",
   portal_opened: "hPortalOpened",
   portal_links_revoked: "hPortalLinksRevoked",
   "portal.copy_requested": "hPortalCopy",
@@ -218,6 +224,10 @@ export function describeHistory(
     case "email_sent":
     case "email_failed":
     case "email_resent":
+    case "sms_queued":
+    case "sms_sent":
+    case "sms_failed":
+    case "sms_resent":
       vars.subject = q(shown(data.subject));
       vars.to = list(data.to) || translate(lang, "nobody");
       vars.error = shown(data.detail);

@@ -17,6 +17,7 @@ const STATES: { value: OutboxState | ""; text: TextKey }[] = [
   { value: "ready", text: "opsReady" },
 ];
 const STATE_TEXT: Record<string, TextKey> = { queued: "opsQueued", sent: "opsSent", failed: "opsFailed", ready: "opsReady" };
+const KIND_TEXT: Record<string, TextKey> = { email: "opsEmail", letter: "opsLetter", sms: "smsChannel" };
 const STATE_BADGE: Record<string, string> = { queued: "draft", sent: "ok", failed: "bad", ready: "" };
 
 function link(e: React.MouseEvent, to: string) {
@@ -72,6 +73,7 @@ export function OutboxPage() {
           <option value="">{t("opsAllKinds")}</option>
           <option value="email">{t("opsEmail")}</option>
           <option value="letter">{t("opsLetter")}</option>
+          <option value="sms">{t("smsChannel")}</option>
         </select>
         <input type="search" className="ops-search" value={search} maxLength={200} placeholder={t("opsSearchOutbox")} onChange={(e) => setSearch(e.target.value)} />
       </div>
@@ -89,7 +91,7 @@ export function OutboxPage() {
             {rows.map((m) => (
               <tr key={m.id} data-message={m.id} className="ops-clickable" onClick={() => setOpen(m.id)}>
                 <td className="ops-nowrap">{when(m.created_at, lang)}</td>
-                <td>{m.kind === "letter" ? t("opsLetter") : t("opsEmail")}</td>
+                <td>{t(KIND_TEXT[m.kind] ?? "opsEmail")}</td>
                 <td data-i18n-skip={m.recipients.length ? "" : undefined}>{m.recipients.length ? m.recipients.join(", ") : <span className="muted">{t("opsNoRecipient")}</span>}</td>
                 <td>
                   <a href="#" onClick={(e) => { e.preventDefault(); setOpen(m.id); }} data-i18n-skip={m.template && m.status === "queued" ? undefined : ""}>{m.template && m.status === "queued" ? <span className="muted">{t("opsFromTemplate", { name: m.template })}</span> : m.subject}</a>
@@ -176,7 +178,7 @@ function MessageDialog({ id, onClose, onChanged }: { id: string; onClose: () => 
     <div className="modal-backdrop" onMouseDown={(e) => { if (e.target === e.currentTarget) onClose(); }}>
       <div className="modal ops-message" role="dialog" aria-modal="true" data-testid="outbox-message">
         <div className="overlay-head">
-          <span>{message?.kind === "letter" ? t("opsLetter") : t("opsMessage")}</span>
+          <span>{message?.kind === "letter" ? t("opsLetter") : message?.kind === "sms" ? t("smsChannel") : t("opsMessage")}</span>
           <button className="ghost small" onClick={onClose} aria-label={t("close")}>×</button>
         </div>
         {error && <div className="error-box" role="alert">{error}</div>}
@@ -200,7 +202,7 @@ function MessageDialog({ id, onClose, onChanged }: { id: string; onClose: () => 
             {message.kind === "letter" && (
               <p><a href={`/api/v1/letters/${message.id}/pdf`} target="_blank" rel="noopener" data-testid="letter-pdf">{t("opsLetterPdf")}</a></p>
             )}
-            {message.status === "failed" && message.kind === "email" && user?.access === "admin" && (
+            {message.status === "failed" && (message.kind === "email" || message.kind === "sms") && user?.access === "admin" && (
               <div className="ops-resend">
                 <button className="primary" onClick={resend}>{t("opsResend")}</button>
                 <span className="muted small-text">{t("opsResendHelp")}</span>

@@ -4,11 +4,13 @@ import { useT, type TextKey } from "../i18n";
 import { useUser } from "../user";
 import { EmailSettingsSection } from "../operations/EmailSettingsSection";
 import { PortalSettingsSection } from "../operations/PortalSettingsSection";
+import { SmsSettingsSection } from "../operations/SmsSettingsSection";
 import { TemplateLibrary } from "../operations/TemplateLibrary";
 
-type Tab = "email" | "portal" | "templates";
+type Tab = "email" | "sms" | "portal" | "templates";
 const TABS: { tab: Tab; text: TextKey }[] = [
   { tab: "email", text: "opsTabEmail" },
+  { tab: "sms", text: "smsTab" },
   { tab: "portal", text: "opsTabPortal" },
   { tab: "templates", text: "opsTabTemplates" },
 ];
@@ -31,6 +33,7 @@ export function SettingsPage() {
         ))}
       </div>
       {tab === "email" && <EmailSettingsSection />}
+      {tab === "sms" && <SmsSettingsSection />}
       {tab === "portal" && <PortalSettingsSection />}
       {tab === "templates" && <TemplateLibrary />}
     </div>

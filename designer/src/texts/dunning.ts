@@ -39,12 +39,6 @@ export const dunningTexts = {
   dunType_phone_call: ["Phone call", "Telefoongesprek", "Telefonanruf"],
   dunType_lawyer_handover: ["Lawyer handover", "Overdracht aan advocaat", "Anwaltsübergabe"],
   dunType_approval: ["Approval", "Goedkeuring", "Freigabe"],
-  // problems
-  "problem:assign_role.approval.outcomes": [
-    "{where}: an approval has two outcomes: the first approves, the second rejects.",
-    "{where}: een goedkeuring heeft twee uitkomsten: de eerste keurt goed, de tweede wijst af.",
-    "{where}: Eine Freigabe hat zwei Ergebnisse: das erste gibt frei, das zweite lehnt ab.",
-  ],
   // history
   dunHApproved: ["{actor} approved {title}", "{actor} heeft {title} goedgekeurd", "{actor} hat {title} freigegeben"],
   dunHRejected: ["{actor} rejected {title}", "{actor} heeft {title} afgewezen", "{actor} hat {title} abgelehnt"],

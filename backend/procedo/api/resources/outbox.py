@@ -45,7 +45,7 @@ Search: TypeAlias = Annotated[
 
 class OutboxItem(msgspec.Struct, kw_only=True):
     id: uuid.UUID
-    kind: str  # email, letter
+    kind: str  # email, letter, sms
     status: State
     recipients: list[str]
     subject: str
@@ -173,7 +173,7 @@ class OutboxController(Controller):
         """Emails and letters, newest first (designer or admin).
 
         `status`: queued, sent, failed or ready (a letter waiting to be printed);
-        `kind`: email or letter; `q`: part of a recipient or of the subject line.
+        `kind`: email, letter or sms; `q`: part of a recipient or of the subject line.
         """
         _staff(caller)
         # The page's ids first (one sort over the outbox alone), then their flow and subject.
@@ -183,8 +183,8 @@ class OutboxController(Controller):
                 raise ApiError(400, f"status: one of {', '.join(STORED)} (was '{status}')")
             page = page.where(m.Outbox.status.in_(STORED[status]))
         if kind is not None:
-            if kind not in ("email", "letter"):
-                raise ApiError(400, f"kind: email or letter (was '{kind}')")
+            if kind not in ("email", "letter", "sms"):
+                raise ApiError(400, f"kind: email, letter or sms (was '{kind}')")
             page = page.where(m.Outbox.kind == kind)
         if subject_id is not None:
             runs = sa.select(m.Instance.id).where(
@@ -215,9 +215,9 @@ class OutboxController(Controller):
     def resend(
         self, message_id: FromPath[uuid.UUID], caller: CallerDep, rt: RuntimeDep
     ) -> OutboxMessage:
-        """Send a failed email again now, with the settings as they are now (admin).
+        """Send a failed email or SMS again now, with the settings as they are now (admin).
 
-        The history of its instance keeps who asked; 409 unless it is a failed email.
+        The history of its instance keeps who asked; 409 unless it is a failed email or SMS.
         """
         caller.require()
         with rt.transaction() as (session, out):
@@ -228,10 +228,11 @@ class OutboxController(Controller):
             )
             if row is None:
                 raise NotFound(f"no message {message_id} in this tenant's outbox")
-            if row.kind != "email" or row.status != "failed":
+            if row.kind not in ("email", "sms") or row.status != "failed":
                 state = _STATE_OF.get(row.status, row.status)
                 raise ApiError(
-                    409, f"only a failed email can be sent again; this {row.kind} is {state}"
+                    409,
+                    f"only a failed email or SMS can be sent again; this {row.kind} is {state}",
                 )
             now = rt.clock.now()
             row.status, row.attempts, row.next_attempt_at = "pending", 0, now
@@ -245,7 +246,7 @@ class OutboxController(Controller):
                 now,
                 [
                     {
-                        "kind": "email_resent",
+                        "kind": f"{row.kind}_resent",
                         "actor": caller.actor,
                         "data": {
                             "to": row.recipients,
