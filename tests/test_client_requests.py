@@ -596,3 +596,25 @@ def test_reminders_every_n_days_until_the_deadline_then_overdue(tmp_path: Path) 
     assert len([m for m in sent if m.subject.startswith("Herinnering: ")]) == 3
     world.runner.advance(dt.timedelta(days=10))  # closed: no more reminders
     assert len([m for m in sent if m.subject.startswith("Herinnering: ")]) == 3
+
+
+def test_the_annual_accounts_example_chases_a_client_who_does_not_answer(tmp_path: Path) -> None:
+    from procedo.runtime import admin, setup
+    from tests.conftest import EXAMPLES
+    from tests.runtime_helpers import make_world
+
+    world = make_world(f"sqlite:///{tmp_path / 'annual.db'}")
+    setup.publish(  # the example as shipped
+        world.rt,
+        world.tenant,
+        (EXAMPLES / "annual-accounts-filing.json").read_bytes(),
+        "consultant",
+    )
+    client = world.subject("client", "C9", CLIENT_FIELDS)
+    started = admin.start(world.rt, world.tenant, "annual-accounts-filing", client.id, "x")
+    world.runner.advance(dt.timedelta(days=31))
+    (task,) = world.open_tasks(started.id)
+    assert task.title == "Bel Bakkerij Brood over de stukken voor de jaarrekening"
+    assert task.role == "Relatiebeheerder"
+    reminders = [m for m in world.runner.sender.sent if m.subject.startswith("Herinnering: ")]
+    assert len(reminders) == 4  # days 7, 14, 21 and 28; overdue on day 30
