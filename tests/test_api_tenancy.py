@@ -30,6 +30,12 @@ from tests.test_api_journey import review_flow
 # The debtor portal's public pages: their token is the credential, tested in
 # tests/test_portal_security.py.
 NOT_TENANT_DATA = {"/", "/{path:path}", "/portal/{token:str}", "/portal/{token:str}/{reaction:str}"}
+# The client page, likewise (tests/test_client_requests.py).
+NOT_TENANT_DATA |= {
+    "/client/{token:str}",
+    "/client/{token:str}/requests/{request_id:uuid}/send",
+    "/client/{token:str}/requests/{request_id:uuid}/decide",
+}
 # A valid request body for each route that takes one, so that B's request fails on
 # the tenancy check (404) and not on validation (400).
 BODIES: dict[tuple[str, str], Any] = {
@@ -51,6 +57,7 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/shared/{instance_id:uuid}/status"): {"status": "paid"},
     ("POST", "/portal/debtors/{subject_id:uuid}/links"): None,
+    ("POST", "/clients/{subject_id:uuid}/links"): None,
     ("POST", "/payments/{payment_id:uuid}/match"): {"open_item": "F-A-1"},
     ("POST", "/schedules/{key:str}/run"): None,
     ("POST", "/schedules/{key:str}/deactivate"): None,
@@ -224,6 +231,8 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         "item_id": str(item_id),
         "number": "1",
         "subject_id": subject["id"],
+        # A client's uploaded file: none in A, and B is refused before it is looked for.
+        "file_id": "00000000-0000-7000-8000-00000000f11e",
         "instance_id": instance["id"],
         "task_id": instance["tasks"][0]["id"],
         "token_id": token["id"],
