@@ -31,7 +31,7 @@ const MAIN: { path: string; text: TextKey; staff?: boolean }[] = [
   { path: "/subjects", text: "navSubjects" },
   { path: "/tasks", text: "navTasks", staff: true },
   { path: "/instances", text: "navInstances", staff: true },
-  { path: "/worksheet", text: "navWorksheet", staff: true },
+  { path: "/worksheet", text: "navWorksheet" }, // credit controllers are members
   { path: "/approvals", text: "navApprovals", staff: true },
 ];
 const MANAGE: { path: string; text: TextKey }[] = [

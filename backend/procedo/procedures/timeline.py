@@ -119,6 +119,7 @@ class Leading:
 @dataclass(frozen=True)
 class Timeline:
     subject_id: uuid.UUID
+    type: str
     key: str
     name: str
     today: dt.date
@@ -202,6 +203,7 @@ def timeline(rt: Runtime, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> Timeli
     dip = facts.get("oldest_overdue_days")
     return Timeline(
         subject.id,
+        subject.type,
         subject.key,
         str(subject.fields.get("name", "")),
         calendar.today,

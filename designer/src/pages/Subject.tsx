@@ -114,7 +114,7 @@ export function SubjectPage({ id }: { id: string }) {
           {payments && <PaymentsCard payments={payments} />}
           <RolesCard subjectId={subject.id} canChange={user?.access === "admin"} />
           {staff && <MessagesCard subjectId={subject.id} />}
-          {staff && <ProcedureTimelineCard subjectId={subject.id} />}
+          <ProcedureTimelineCard subjectId={subject.id} />
           {staff && <PortalActivityCard subjectId={subject.id} />}
           {staff && <ClientRequestsCard subjectId={subject.id} />}
         </div>
