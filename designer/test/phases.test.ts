@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { prepareSchema } from "../src/flow/schema";
 import { openMandatory, progress, tickOf } from "../src/phases/logic";
+import type { JsonSchema } from "../src/types";
+import { loadCatalogue } from "./helpers";
 
 const task = {
   checkpoints: [
@@ -33,5 +36,17 @@ describe("a task's checkpoints", () => {
   it("counts the ticked ones", () => {
     expect(progress(task)).toBe("2/3");
     expect(progress({ ...task, ticked: ["gone"] })).toBe("0/3");
+  });
+});
+
+// The real catalogue, read once as the file loads (the CLI takes a few seconds).
+const catalogue = loadCatalogue();
+
+describe("the phase node's form", () => {
+  it("labels what each automation on entering may be, in the user's language", () => {
+    const de = prepareSchema(catalogue.get("phase")!.params_schema, "de");
+    const kinds = (de.$defs.PhaseParams.properties.on_enter.items.anyOf as JsonSchema[]).map((m) => de.$defs[m.$ref.split("/").pop()].title);
+    expect(kinds).toEqual(["Nachricht senden", "Aufgabe anlegen"]);
+    expect(de.$defs.PhaseParams.properties.advance["x-enum-labels"]).toEqual(["Wenn jemand sie abschließt", "Von selbst"]);
   });
 });

@@ -123,6 +123,9 @@ export function prepareSchema(schema: JsonSchema, lang: Lang = "en"): JsonSchema
     // A titled param without help of its own: the type's English description is no help.
     else if (title) delete s.description;
     const options = Array.isArray(s["x-options"]) ? (s["x-options"] as { value: string; label: Triple }[]) : [];
+    // A list of choices (a phase's automations on entering): the list declares the labels
+    // of what each item may be.
+    if (options.length && s.type === "array" && s.items && typeof s.items === "object" && !s.items["x-options"]) s.items["x-options"] = options;
     if (Array.isArray(s.enum) && !Array.isArray(s["x-enum-labels"])) {
       if (options.length) {
         const order = options.map((o) => o.value);
