@@ -73,6 +73,9 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/outbox/{message_id:uuid}/resend"): None,
     ("POST", "/letters/batches/{batch_id:uuid}/printed"): None,
+    ("PUT", "/procedures/{key:str}"): {"kind": "primary", "default": True},
+    ("PUT", "/open-items/{item_id:uuid}/status"): {"status": "dispute"},
+    ("POST", "/worksheet/{task_id:uuid}/undo"): None,
     ("PUT", "/open-items/{item_id:uuid}/document"): None,
     ("PUT", "/open-items/{item_id:uuid}/document"): None,
     ("POST", "/templates/{template:str}/preview"): {

@@ -95,10 +95,10 @@ class ProcedureController(Controller):
         with rt.db.read() as session:
             return [_out(row) for row in assign.registered(session, caller.tenant_id)]
 
-    @put("/{flow_key:str}", sync_to_thread=True, request_max_body_size=BODY_LIMIT)
+    @put("/{key:str}", sync_to_thread=True, request_max_body_size=BODY_LIMIT)
     def register(
         self,
-        flow_key: FromPath[FlowKey],
+        key: FromPath[FlowKey],
         data: JSONBody[ProcedureIn],
         caller: CallerDep,
         rt: RuntimeDep,
@@ -114,12 +114,10 @@ class ProcedureController(Controller):
             )
         with rt.transaction() as (session, _):
             flow = session.scalar(
-                sa.select(m.Flow).where(
-                    m.Flow.tenant_id == caller.tenant_id, m.Flow.key == flow_key
-                )
+                sa.select(m.Flow).where(m.Flow.tenant_id == caller.tenant_id, m.Flow.key == key)
             )
             if flow is None:
-                raise NotFound(f"no flow '{flow_key}' in this tenant; save it first")
+                raise NotFound(f"no flow '{key}' in this tenant; save it first")
             debtor = rt.subject_types(session, caller.tenant_id).get(assign.DEBTOR)
             if data.rule is not None:
                 problems = check_rule(data.rule, debtor, "$.rule")
@@ -137,7 +135,7 @@ class ProcedureController(Controller):
                     sa.select(Procedure).where(
                         Procedure.tenant_id == caller.tenant_id,
                         Procedure.is_default.is_(True),
-                        Procedure.flow_key != flow_key,
+                        Procedure.flow_key != key,
                     )
                 ).all()
                 if others:
@@ -146,8 +144,8 @@ class ProcedureController(Controller):
                         f"'{others[0].flow_key}' is the default primary procedure; "
                         "give it a rule first",
                     )
-            row = session.get(Procedure, (caller.tenant_id, flow_key)) or Procedure(
-                tenant_id=caller.tenant_id, flow_key=flow_key
+            row = session.get(Procedure, (caller.tenant_id, key)) or Procedure(
+                tenant_id=caller.tenant_id, flow_key=key
             )
             row.kind = data.kind
             row.priority = data.priority
@@ -159,14 +157,14 @@ class ProcedureController(Controller):
             session.flush()
             return _out(row)
 
-    @delete("/{flow_key:str}", sync_to_thread=True)
-    def unregister(self, flow_key: FromPath[FlowKey], caller: CallerDep, rt: RuntimeDep) -> None:
+    @delete("/{key:str}", sync_to_thread=True)
+    def unregister(self, key: FromPath[FlowKey], caller: CallerDep, rt: RuntimeDep) -> None:
         """The flow is no procedure any more; instances running stay."""
         caller.require("designer")
         with rt.transaction() as (session, _):
-            row = session.get(Procedure, (caller.tenant_id, flow_key))
+            row = session.get(Procedure, (caller.tenant_id, key))
             if row is None:
-                raise NotFound(f"'{flow_key}' is no procedure of this tenant")
+                raise NotFound(f"'{key}' is no procedure of this tenant")
             session.delete(row)
 
     @post("/reconcile", sync_to_thread=True, status_code=200, request_max_body_size=BODY_LIMIT)
