@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -396,3 +397,40 @@ def test_the_test_send_reaches_the_sink_and_checks_the_number(
     assert bad.json()["problems"][0]["path"] == "$.to"
     with pytest.raises(sms.PhoneError):
         sms.normalise("+999 123", "NL")
+
+
+def test_a_failed_sms_is_listed_and_resent_by_an_admin(
+    acme: Office, sqlite_backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROCEDO_DATA_DIR", str(tmp_path))
+    rt = sqlite_backend.runtime
+    headers = {"Content-Type": "application/json"}
+    flow = sms_flow({"kind": "field", "field": "subject.phone"})
+    ok(acme.http.post("/flows", content=flow, headers=headers), 201)
+    ok(acme.http.post("/flows/texter/publish"), 201)
+    body = {"type": "debtor", "key": "D-1", "fields": {"name": "Jansen", "phone": "0612345678"}}
+    subject = ok(acme.http.post("/subjects", json=body), 201)
+    ok(acme.http.post("/instances", json={"flow": "texter", "subject_id": subject["id"]}), 201)
+
+    def listed(status: str) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            rows = ok(acme.http.get("/outbox", params={"kind": "sms", "status": status}))
+            if rows:
+                return list(rows)
+            time.sleep(0.05)
+        raise AssertionError(f"no {status} SMS in 10 s")
+
+    [failed] = listed("failed")  # no SMS settings yet
+    assert failed["recipients"] == ["+31612345678"]
+    ok(acme.http.put("/settings/sms", json={"provider": "sink"}))
+    ok(acme.http.post(f"/outbox/{failed['id']}/resend"))
+    [sent] = listed("sent")
+    assert sent["id"] == failed["id"]
+    assert len(list((tmp_path / "sent-sms").glob("*.json"))) == 1
+    with rt.db.read() as session:
+        kinds = list(
+            session.scalars(sa.select(m.History.kind).where(m.History.tenant_id == acme.tenant_id))
+        )
+    outcomes = sorted(k for k in kinds if k in ("sms_failed", "sms_resent", "sms_sent"))
+    assert outcomes == ["sms_failed", "sms_resent", "sms_sent"]

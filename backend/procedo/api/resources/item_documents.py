@@ -62,7 +62,7 @@ class OpenItemDocumentController(Controller):
                     session, caller.tenant_id, item_id, body, filename, rt.clock.now()
                 )
             except attachments.DocumentError as exc:
-                problem = Problem(code="document.refused", message=str(exc), path="$")
+                problem = Problem(code="request.document", message=str(exc), path="$")
                 raise ApiError(422, str(exc), problems=[problem]) from exc
             return DocumentOut(
                 item_id, item.number, row.filename, row.media_type, row.size, row.created_at
