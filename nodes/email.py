@@ -180,7 +180,11 @@ def _document(params: EmailParams, context: Context) -> str | None:
 
 
 def recipients(params: EmailParams, context: Context) -> tuple[str, ...]:
-    to = params.to
+    return recipients_of(params.to, context)
+
+
+def recipients_of(to: Recipient, context: Context) -> tuple[str, ...]:
+    """The addresses ``to`` names for this subject (a phase's messages read them so too)."""
     if isinstance(to, AddressRecipient):
         found: list[object] = [to.address]
     elif isinstance(to, RoleRecipient):

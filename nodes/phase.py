@@ -20,7 +20,7 @@ import msgspec
 from procedo.mail import safe_links
 from procedo.nodeforms import form
 from procedo.nodes.assign_role import Checkpoint, Title
-from procedo.nodes.email import EMAIL, AddressRecipient, Recipient, RoleRecipient
+from procedo.nodes.email import Recipient, RoleRecipient, recipients_of
 from procedo.nodetypes import (
     Assignee,
     CheckContext,
@@ -41,7 +41,6 @@ from procedo.nodetypes import (
     go,
     wait,
 )
-from procedo.paths import resolve
 from procedo.subjects import Labels
 from procedo.templates import check_template, render, render_header
 
@@ -233,20 +232,8 @@ def ports(params: PhaseParams) -> list[Port]:
     return [DONE]
 
 
-def _recipients(to: Recipient, context: Context) -> tuple[str, ...]:
-    """As the email node finds them: a fixed address, a role's members, a subject field."""
-    if isinstance(to, AddressRecipient):
-        found: list[object] = [to.address]
-    elif isinstance(to, RoleRecipient):
-        found = list(context.roles.get(to.role, ()))
-    else:
-        value = resolve(context.subject, context.variables, to.field)
-        found = value if isinstance(value, list) else [value]
-    return tuple(a for a in found if isinstance(a, str) and EMAIL.match(a))
-
-
 def _message(item: SendMessage, context: Context, place: str) -> QueueEmail | None:
-    to = _recipients(item.to, context)
+    to = recipients_of(item.to, context)
     if not to:
         return None  # nobody to write to: the phase goes on, the history shows no message
     if item.template:
