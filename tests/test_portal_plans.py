@@ -43,7 +43,7 @@ def _statuses(backend: Backend, debtor: Debtor) -> dict[str, str]:
                 OpenItem.debtor_id == uuid.UUID(debtor.id)
             )
         )
-        return dict(rows)
+        return {row.number: row.status for row in rows}
 
 
 def _sweep_on(backend: Backend, day: dt.date) -> int:
@@ -277,3 +277,38 @@ def _fire_now(backend: Backend, debtor: Debtor) -> None:
             .where(m.Timer.instance_id.in_(ids), m.Timer.status == "pending")
             .values(due_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
         )
+
+
+def test_a_refused_proposal_or_promise_records_nothing(backend: Backend, base_url: str) -> None:
+    debtor = debtor_with_link(backend, base_url)
+    before = _fields(debtor)
+    csrf = csrf_of(debtor.page.get(f"/portal/{debtor.token}").text)
+    today = dt.date.today()
+    refused = [
+        ("arrangement", {"instalments": "61", "first_date": today.isoformat()}),
+        ("arrangement", {"instalments": "<script>", "first_date": today.isoformat()}),
+        (
+            "arrangement",
+            {"instalments": "3", "first_date": (today - dt.timedelta(days=1)).isoformat()},
+        ),
+        ("promise", {"pay_on": (today + dt.timedelta(days=400)).isoformat()}),
+        ("promise", {"pay_on": "<script>alert(1)</script>"}),
+        ("promise", {"pay_on": today.isoformat(), "note": "x\x00y"}),
+    ]
+    for reaction, form in refused:
+        answer = debtor.page.post(f"/portal/{debtor.token}/{reaction}", data={"csrf": csrf, **form})
+        assert answer.status_code in (400, 422), (reaction, form, answer.status_code)
+        assert "<script>" not in answer.text
+    shown = ok(debtor.acme.http.get(f"/portal/debtors/{debtor.id}/plans"))
+    assert shown == {"promises": [], "arrangements": []}
+    assert _fields(debtor) == before
+    assert set(_statuses(backend, debtor).values()) == {"open"}
+
+
+def test_a_portal_token_does_not_read_the_staff_view(backend: Backend, base_url: str) -> None:
+    debtor = debtor_with_link(backend, base_url)
+    path = f"{base_url}/api/v1/portal/debtors/{debtor.id}/plans"
+    as_bearer = debtor.page.get(path, headers={"Authorization": f"Bearer {debtor.token}"})
+    assert as_bearer.status_code == 401
+    as_cookie = debtor.page.get(path, headers={"Cookie": f"procedo_session={debtor.token}"})
+    assert as_cookie.status_code == 401
