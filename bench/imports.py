@@ -12,7 +12,7 @@ the code ``procedo import`` and ``POST /api/v1/imports/...`` run):
 
 and, as the peer, psycopg's ``COPY ... FROM STDIN (FORMAT csv)`` of the same open
 items' file into a plain table of the same columns (no checks, no upsert, no
-foreign key, no index but none): the floor a bulk load cannot go below. The
+foreign key, no index): the floor a bulk load cannot go below. The
 database is the local test server (PROCEDO_BENCH_POSTGRES), in a schema of its
 own that is dropped at the end. ``--profile`` prints where one items import spends
 its time instead.
