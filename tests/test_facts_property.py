@@ -260,7 +260,7 @@ def test_d6_reads_no_fact_as_a_column() -> None:
     text = str(query.compile(dialect=postgresql.dialect()))
     assert "count(" not in text
     assert "min(" not in text
-    assert text.count("EXISTS") == 2
+    assert "EXISTS" in text
 
 
 def test_the_item_statuses_are_the_tables() -> None:

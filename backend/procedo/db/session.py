@@ -42,6 +42,10 @@ def _postgresql_setup(engine: sa.Engine) -> None:
         # relies on it.
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET TIME ZONE 'UTC'")
+            # No JIT: it compiles a plan whose estimated cost is high, and Procedo's
+            # costly plans (a schedule's selection over a million debtors) spent 3 s of
+            # a 10 s selection compiling it (docs/benchmarks.md); the rest are short.
+            cursor.execute("SET jit = off")
         dbapi_connection.commit()
 
 
