@@ -276,7 +276,7 @@ function MessagesCard({ subjectId }: { subjectId: string }) {
       <ul className="plain-list">
         {messages.map((msg) => (
           <li key={msg.id} data-message={msg.id}>
-            <span className="muted">{t(msg.kind === "letter" ? "opsLetter" : "opsEmail")}</span>{" "}
+            <span className="muted">{t(msg.kind === "letter" ? "opsLetter" : msg.kind === "sms" ? "smsChannel" : "opsEmail")}</span>{" "}
             <span data-i18n-skip>{msg.subject}</span>{" "}
             <span className={`badge ${msg.status}`}>{MESSAGE_STATE[msg.status] ? t(MESSAGE_STATE[msg.status]!) : msg.status}</span>{" "}
             <span className="muted small-text">{when(msg.sent_at ?? msg.created_at, lang)}</span>
