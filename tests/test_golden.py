@@ -191,6 +191,14 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
             ("complete", "done"),
         ],
     ),
+    # A promise on the portal checked after Mon 12 January holds the first reminder (due at
+    # D.I.P. 7, Thu 8 January) back until the promise lapses: Tue 13 January.
+    "collection-procedure.promise-holds-it": (
+        "collection-procedure",
+        "debtor",
+        {**DEBTOR, "promise_check_date": "2026-01-12"},
+        [("open_items", COLLECTION_ITEMS), ("advance", 9 * DAY)],
+    ),
     "collection-procedure.paid-stops-it": (
         "collection-procedure",
         "debtor",
