@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from procedo.db import models as m
 from procedo.db.schedule_runs import ScheduleAct, ScheduleRun, ScheduleRunSubject
 from procedo.flow.model import ScheduleTrigger
+from procedo.flow.problems import FlowError
 from procedo.runtime import admin, bulk, schedules, setup
 from procedo.runtime.schedules import run_due_schedules, run_schedule_now
 from procedo.runtime.setup import next_run
@@ -278,3 +279,26 @@ def test_a_tenant_time_zone_with_another_dst_date_keeps_the_hour() -> None:
     assert first == dt.datetime(2026, 11, 2, 14, tzinfo=UTC)  # EST, UTC-5
     before = next_run(weekly, published - dt.timedelta(days=7), "America/New_York")
     assert before == dt.datetime(2026, 10, 26, 13, tzinfo=UTC)  # EDT, UTC-4
+
+
+@pytest.mark.parametrize(
+    ("trigger", "code", "path"),
+    [
+        ({"every": "day", "weekday": "tuesday"}, "trigger.day.daily", "$.trigger.weekday"),
+        ({"every": "day", "day_of_month": 3}, "trigger.day.daily", "$.trigger.day_of_month"),
+        ({"every": "week", "day_of_month": 3}, "trigger.day.conflict", "$.trigger.day_of_month"),
+        (
+            {"every": "month", "weekday": "friday", "day_of_month": 13},
+            "trigger.day.conflict",
+            "$.trigger.day_of_month",
+        ),
+    ],
+)
+def test_a_day_that_does_not_fit_the_interval_is_refused_on_publish(
+    world: World, trigger: dict[str, Any], code: str, path: str
+) -> None:
+    document = json.loads(_document("odd", "Odd"))
+    document["trigger"] = {"kind": "schedule", "at": "16:00", **trigger}
+    with pytest.raises(FlowError) as refused:
+        setup.publish(world.rt, world.tenant, json.dumps(document).encode(), "consultant")
+    assert [(p.code, p.path) for p in refused.value.problems] == [(code, path)]

@@ -38,9 +38,36 @@ def timezone_problem(name: str, path: str) -> Problem | None:
     )
 
 
+def day_problems(trigger: ScheduleTrigger) -> list[Problem]:
+    """The day fits the interval (D1): none for daily, a weekday or a day of the month.
+
+    The rule engine would read a daily schedule with a weekday as weekly, and a weekday
+    with a day of the month as the days that are both: never what was meant.
+    """
+    if trigger.every == "day" and (trigger.weekday or trigger.day_of_month):
+        field = "weekday" if trigger.weekday else "day_of_month"
+        return [
+            Problem(
+                code="trigger.day.daily",
+                message="a daily schedule runs every day: remove the day, or run it every week",
+                path=f"$.trigger.{field}",
+            )
+        ]
+    if trigger.day_of_month is not None and (trigger.weekday or trigger.every == "week"):
+        return [
+            Problem(
+                code="trigger.day.conflict",
+                message="choose a weekday (every week) or a day of the month (every month),"
+                " not both",
+                path="$.trigger.day_of_month",
+            )
+        ]
+    return []
+
+
 def schedule_problems(trigger: ScheduleTrigger, filter_checked: bool) -> list[Problem]:
     """The time zone exists; the filter (if ``filter_checked``: it has no rule problems) is SQL."""
-    problems: list[Problem] = []
+    problems = day_problems(trigger)
     if trigger.timezone is not None:
         problem = timezone_problem(trigger.timezone, "$.trigger.timezone")
         if problem is not None:

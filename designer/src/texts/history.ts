@@ -147,6 +147,16 @@ export const history = {
   "problem:rule.sql.unsupported": ["{where}: a schedule cannot select subjects with this rule (variables, or too many comparisons).", "{where}: een planning kan met deze regel geen onderwerpen selecteren (variabelen, of te veel vergelijkingen).", "{where}: Ein Zeitplan kann mit dieser Regel keine Objekte auswählen (Variablen oder zu viele Vergleiche)."],
   "problem:rule.syntax": ["The rule cannot be read at line {line}, column {column}.", "De regel kan niet worden gelezen op regel {line}, kolom {column}.", "Die Regel ist in Zeile {line}, Spalte {column} nicht lesbar."],
   "problem:trigger.timezone.unknown": ["{where}: this time zone does not exist (such as Europe/Amsterdam).", "{where}: deze tijdzone bestaat niet (zoals Europe/Amsterdam).", "{where}: Diese Zeitzone gibt es nicht (etwa Europe/Berlin)."],
+  "problem:trigger.day.daily": [
+    "{where}: a daily schedule runs every day; remove the day, or run it every week.",
+    "{where}: een dagelijkse planning loopt elke dag; haal de dag weg, of laat hem wekelijks lopen.",
+    "{where}: Ein täglicher Zeitplan läuft jeden Tag; entfernen Sie den Tag, oder lassen Sie ihn wöchentlich laufen.",
+  ],
+  "problem:trigger.day.conflict": [
+    "{where}: choose a weekday (weekly) or a day of the month (monthly), not both.",
+    "{where}: kies een weekdag (wekelijks) of een dag van de maand (maandelijks), niet allebei.",
+    "{where}: Wählen Sie einen Wochentag (wöchentlich) oder einen Tag des Monats (monatlich), nicht beides.",
+  ],
   "problem:template.syntax": ["{where}: the text cannot be read; check the {{ }} and {% %} pairs.", "{where}: de tekst kan niet worden gelezen; controleer de paren {{ }} en {% %}.", "{where}: Der Text ist nicht lesbar; die Paare {{ }} und {% %} prüfen."],
   "problem:template.field.unknown": ["{where}: the text names a field the subject type does not have ({name}).", "{where}: de tekst noemt een veld dat het onderwerptype niet heeft ({name}).", "{where}: Der Text nennt ein Feld, das der Objekttyp nicht hat ({name})."],
   "problem:template.vars.unknown": ["{where}: the text prints a variable no run has ({name}); fix the name or give a default.", "{where}: de tekst toont een variabele die geen run heeft ({name}); verbeter de naam of geef een standaardwaarde.", "{where}: Der Text gibt eine Variable aus, die kein Lauf hat ({name}); den Namen korrigieren oder einen Standardwert angeben."],
