@@ -136,9 +136,9 @@ def rule_text(rule: Rule) -> str:
         if rule.value is None:
             return f"{field_name} {rule.op.replace('_', ' ')}"
         value = literal_python(rule.value)
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        return f"{field_name} {rule.op} {value}"
+        items = value if isinstance(value, list) else [value]
+        shown = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in items)
+        return f"{field_name} {rule.op} {shown}"
     if isinstance(rule, Not):
         return f"not ({rule_text(rule.rule)})"
     joiner = " and " if isinstance(rule, All) else " or "
