@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import re
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 from procedo import templates
 from procedo.flow.codec import decode_flow
-from procedo.flow.model import ScheduleTrigger
+from procedo.flow.model import EventTrigger, ScheduleTrigger
 from procedo.runtime.periods import of_schedule
 from procedo.subjects import builtin_subject_types
 from procedo.templates import (
@@ -292,9 +293,18 @@ def sample_subject(subject_type: Any, *, optional: bool) -> dict[str, Any]:
     return subject
 
 
-def run_variables(flow: Any) -> dict[str, str]:
-    """The variables a run of ``flow`` starts with: a monthly or quarterly flow's period."""
+# What the events that start shipped flows carry (runtime/work.py puts it in vars.event).
+EVENT_DATA: dict[str, dict[str, Any]] = {
+    "portal.copy_requested": {"open_item": "2026-0001", "open_item_id": str(uuid.uuid4())},
+}
+
+
+def run_variables(flow: Any) -> dict[str, Any]:
+    """The variables a run of ``flow`` starts with: a monthly or quarterly flow's period,
+    or the data of the event that starts it."""
     trigger = flow.trigger
+    if isinstance(trigger, EventTrigger):
+        return {"event": EVENT_DATA.get(trigger.event, {})}
     if not isinstance(trigger, ScheduleTrigger):
         return {}
     at = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
