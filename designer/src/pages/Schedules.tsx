@@ -5,7 +5,7 @@ import { api, ApiError } from "../api";
 import { useT } from "../i18n";
 import type { Schedule } from "../types";
 import { navigate } from "../router";
-import { moved, priorityApi, type OrderedSchedule, type RunNowRecord, type RunSubject } from "../priority/api";
+import { moved, priorityApi, skipReason, type OrderedSchedule, type RunNowRecord, type RunSubject } from "../priority/api";
 import { useUser } from "../user";
 import { when } from "../util";
 import { dayText, rhythmText } from "../operations/schedule";
@@ -173,7 +173,7 @@ export function SchedulesPage() {
 }
 
 function RunResult({ name, run, onClose }: { name: string; run: RunNowRecord; onClose: () => void }) {
-  const { t } = useT();
+  const { t, lang } = useT();
   const skipped = run.selected - run.started;
   const [entries, setEntries] = useState<RunSubject[] | null>(null);
   const show = () => {
@@ -190,7 +190,7 @@ function RunResult({ name, run, onClose }: { name: string; run: RunNowRecord; on
         {entries !== null && (
           entries.length === 0 ? <div className="muted small-text">{t("prioNoneSkipped")}</div> : (
             <ul className="prio-skipped" data-testid="skipped-list">
-              {entries.map((e) => <li key={e.subject_id}><strong>{e.name}</strong> ({e.key}): {skipReason(e, t)}</li>)}
+              {entries.map((e) => <li key={e.subject_id}><strong>{e.name}</strong> ({e.key}): {skipReason(e, lang)}</li>)}
             </ul>
           )
         )}
@@ -201,9 +201,3 @@ function RunResult({ name, run, onClose }: { name: string; run: RunNowRecord; on
   );
 }
 
-function skipReason(e: RunSubject, t: ReturnType<typeof useT>["t"]): string {
-  if (e.outcome === "earlier") return t("prioSkipEarlier", { flow: e.by_flow ?? "" });
-  if (e.outcome === "repeated") return t("prioSkipRepeated");
-  if (e.outcome === "open") return t("prioSkipOpen");
-  return t("prioSkipRefused", { reason: e.reason ?? "" });
-}

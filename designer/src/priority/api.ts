@@ -1,7 +1,8 @@
 // Schedule priority (D5) and run records: the order of scheduled workflows, their runs and
 // whom a run acted on or skipped (backend/procedo/api/resources/schedules.py).
 import { request } from "../api";
-import type { RunNowResult, Schedule } from "../types";
+import { translate } from "../i18n";
+import type { Lang, RunNowResult, Schedule } from "../types";
 
 export interface OrderedSchedule extends Schedule {
   position: number;
@@ -49,4 +50,12 @@ export function moved<T>(list: T[], from: number, to: number): T[] {
   const [item] = next.splice(from, 1);
   next.splice(to, 0, item as T);
   return next;
+}
+
+/** Why a run skipped a customer, in the user's language (the server's outcome codes). */
+export function skipReason(e: Pick<RunSubject, "outcome" | "by_flow" | "reason">, lang: Lang): string {
+  if (e.outcome === "earlier") return translate(lang, "prioSkipEarlier", { flow: e.by_flow ?? "" });
+  if (e.outcome === "repeated") return translate(lang, "prioSkipRepeated");
+  if (e.outcome === "open") return translate(lang, "prioSkipOpen");
+  return translate(lang, "prioSkipRefused", { reason: e.reason ?? "" });
 }
