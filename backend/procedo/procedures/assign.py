@@ -16,6 +16,7 @@ each rule is one query over the debtors' facts (``facts.sql.select_matching``).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ IN_PROCEDURE: Rule = msgspec.convert(
     {"kind": "compare", "field": "subject.procedure_due_date", "op": "is_set"}, Rule
 )
 ACTOR = "procedures"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -117,6 +119,21 @@ def reconcile(
         return reconcile_in(rt, session, out, tenant_id, subject_ids)
 
 
+def reconcile_all(rt: Runtime) -> int:
+    """``reconcile`` for every tenant with procedures, each in its own transaction (one
+    that fails is logged and tried again next time); how many procedures started.
+    Run by the scheduler with the fact pass."""
+    with rt.db.read() as session:
+        tenants = list(session.scalars(sa.select(Procedure.tenant_id).distinct()))
+    started = 0
+    for tenant_id in tenants:
+        try:
+            started += len(reconcile(rt, tenant_id).started)
+        except Exception:  # the next pass tries again; the other tenants go on
+            log.exception("procedures pass for tenant %s failed", tenant_id)
+    return started
+
+
 def reconcile_in(
     rt: Runtime,
     session: Session,
@@ -125,6 +142,13 @@ def reconcile_in(
     subject_ids: Sequence[uuid.UUID] | None = None,
 ) -> Reconciled:
     done = Reconciled()
+    if session.get_bind().dialect.name == "postgresql":
+        # One pass per tenant at a time (schedulers, the API, a status change): the second
+        # waits and then sees the first one's instances, so no debtor gets two primaries.
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"procedures:{tenant_id}"},
+        )
     procedures = registered(session, tenant_id)
     if not procedures:
         return done

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 
 from procedo.portal import plans as portal_plans
+from procedo.procedures import assign as procedures
 from procedo.runtime import fact_waits, outbox, work
 from procedo.runtime.context import MessageKind, Runtime, send_batched
 from procedo.runtime.recurrence import run_due_plans
@@ -60,6 +61,8 @@ class Scheduler:
             done += self._phase("waking waits on facts", lambda: fact_waits.wake_all(self.rt))
             # Portal arrangements with a missed instalment break, promises past due end.
             done += self._phase("portal plans", lambda: portal_plans.sweep(self.rt))
+            # Debtors newly overdue get their primary procedure, disputes their secondary one.
+            done += self._phase("starting procedures", lambda: procedures.reconcile_all(self.rt))
         return done + self._phase("running start plans", lambda: run_due_plans(self.rt))
 
     def _phase(self, name: str, action: Callable[[], int]) -> int:
