@@ -53,7 +53,7 @@ def test_existing_schedules_get_their_places_by_flow_name(tmp_path: Path) -> Non
                 schedules[(t, name)] = version
     _to(engine, "0017")
     with engine.connect() as c:
-        places = dict(
+        places: dict[str, int] = dict(
             c.execute(sa.text("SELECT flow_version_id, position FROM flow_schedules")).all()
         )
     for t in range(2):
