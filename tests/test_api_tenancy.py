@@ -20,7 +20,6 @@ from procedo.api.app import create_app
 from procedo.api.server import Backend
 from procedo.db import models as m
 from procedo.db.receivables import OpenItem
-from procedo.db.receivables import OpenItem
 from procedo.db.schedule_runs import ScheduleRun
 from tests.api_helpers import Office, live_server, office, ok
 from tests.conftest import dumps
@@ -76,7 +75,6 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/procedures/{key:str}"): {"kind": "primary", "default": True},
     ("PUT", "/open-items/{item_id:uuid}/status"): {"status": "dispute"},
     ("POST", "/worksheet/{task_id:uuid}/undo"): None,
-    ("PUT", "/open-items/{item_id:uuid}/document"): None,
     ("PUT", "/open-items/{item_id:uuid}/document"): None,
     ("POST", "/templates/{template:str}/preview"): {
         "subject_id": "00000000-0000-7000-8000-000000000000"
@@ -186,26 +184,6 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         )
     pdf = invoice_pdf("F-A-DOC", "A's debtor", "10.00", dt.date(2026, 12, 1))
     ok(acme.http.put(f"/open-items/{item_id}/document", content=pdf))
-    # An open item of a debtor of A's, with its invoice document (M4's attachment).
-    from procedo.messaging.attachments import invoice_pdf
-
-    debtor = ok(acme.http.post("/subjects", json={"type": "debtor", "key": "D-A"}), 201)
-    item_id = uuid.uuid4()
-    with rt.db.transaction() as session:
-        session.add(
-            OpenItem(
-                id=item_id,
-                tenant_id=acme.tenant_id,
-                debtor_id=uuid.UUID(debtor["id"]),
-                number="F-A-DOC",
-                issue_date=dt.date(2026, 11, 1),
-                due_date=dt.date(2026, 12, 1),
-                amount=Decimal("10.00"),
-                open_amount=Decimal("10.00"),
-            )
-        )
-    pdf = invoice_pdf("F-A-DOC", "A's debtor", "10.00", dt.date(2026, 12, 1))
-    ok(acme.http.put(f"/open-items/{item_id}/document", content=pdf))
     # A scheduled run of A's, and whom it acted on (the run record, D5).
     run_id = uuid.uuid4()
     with rt.db.transaction() as session:
@@ -230,7 +208,6 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         "payment_id": payment["id"],
         "key": "review",
         "template": "rejected",
-        "item_id": str(item_id),
         "item_id": str(item_id),
         "number": "1",
         "subject_id": subject["id"],

@@ -8,7 +8,9 @@ from procedo.db import letters as letters
 from procedo.db import messaging as messaging
 from procedo.db import portal as portal
 from procedo.db import portal_plans as portal_plans
+from procedo.db import procedures as procedures
 from procedo.db import receivables as receivables
 from procedo.db import schedule_runs as schedule_runs
+from procedo.db import sms as sms
 from procedo.db import sqlite_functions as sqlite_functions
 from procedo.db import starts as starts
