@@ -38,6 +38,7 @@ from procedo.runtime.context import Runtime
 from procedo.runtime.local import LocalRunner
 from procedo.runtime.schedules import run_due_schedules
 from tests.api_helpers import live_server, ok
+from tests.cluster import SinkHandler, smtp_sink, wait_until
 from tests.conftest import EXAMPLES
 from tests.receivables_helpers import add_open_items
 
@@ -179,6 +180,13 @@ def office(db_url: str) -> Iterator[Office]:
         )
         for client in (admin, *people.values()):
             client.close()
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[SinkHandler, int]]:
+    controller, handler, port = smtp_sink()
+    yield handler, port
+    controller.stop()
 
 
 def _approvals(client: httpx.Client) -> dict[str, dict[str, Any]]:
@@ -329,3 +337,79 @@ def _notices(of: Office) -> dict[str, list[tuple[int, str]]]:
     }
     assert twice == {}
     return found
+
+
+# --- The same workflows on PostgreSQL + Redis with separate worker and scheduler processes.
+# Those read the system clock, so no calendar passes: "run now" stands for the slots, on
+# debtors whose invoices are overdue today.
+
+
+@pytest.fixture
+def distributed_setup(postgres_db: str, redis_url: str) -> Iterator[Any]:
+    from tests.test_acceptance_invoices import distributed
+
+    with distributed(postgres_db, redis_url) as setup:
+        yield setup
+
+
+def test_approval_holds_d6_and_d7_acts_at_once_on_separate_processes(
+    distributed_setup: Any, sink: tuple[SinkHandler, int]
+) -> None:
+    rt, mails = distributed_setup.rt, sink[0]
+    made = accounts.create_tenant(rt, "Mahnwesen Verteilt", "admin@verteilt.example")
+    with rt.transaction() as (session, _out):
+        tenant = session.get(m.Tenant, made.tenant.id)
+        assert tenant is not None
+        tenant.timezone, tenant.country = "Europe/Berlin", "DE"
+        tenant.smtp = {"host": "127.0.0.1", "port": sink[1], "sender": "mahnung@verteilt.example"}
+    admin = _client(distributed_setup.url, made.token)
+    user, _password = accounts.add_user(rt, made.tenant.id, APPROVER)
+    _row, token = accounts.create_token(rt, made.tenant.id, user.id, "acceptance")
+    approver = _client(distributed_setup.url, token)
+    ok(admin.post("/roles", json={"name": "Dunning approver"}), 201)
+    ok(admin.post("/roles/Dunning approver/members", json={"email": APPROVER}), 201)
+    for name in ("dunning-level-1", "dunning-level-2"):
+        document = (EXAMPLES / f"{name}.json").read_bytes()
+        headers = {"Content-Type": "application/json"}
+        ok(admin.post("/flows/import", content=document, headers=headers), 201)
+        ok(admin.post(f"/flows/{name}/publish"), 201)
+    today = dt.datetime.now(BERLIN).date()
+    debtors = {
+        "A": {"name": "Albers GmbH", "email": "a@albers.example", "problematic": False},
+        "B": {"name": "Bauer KG", "problematic": False},
+        "D": {"name": "Dorn OHG", "email": "d@dorn.example", "problematic": False},
+    }
+    for key, fields in debtors.items():
+        made_subject = ok(
+            admin.post("/subjects", json={"type": "debtor", "key": key, "fields": fields}), 201
+        )
+        due = today - dt.timedelta(days=20)
+        add_open_items(
+            rt, made.tenant.id, uuid.UUID(made_subject["id"]), [(f"V-{key}", due, "500.00")]
+        )
+    # D pays before the run: it is not selected.
+    paid = {"amount": "500.00", "paid_on": today.isoformat(), "remittance": "Rechnung V-D"}
+    assert ok(admin.post("/payments", json=paid), 201)["status"] == "matched"
+
+    run = ok(admin.post("/schedules/dunning-level-1/run"))
+    assert (run["selected"], run["started"]) == (2, 2)
+
+    def pending() -> list[str]:
+        return sorted(a["task"]["subject"]["key"] for a in ok(approver.get("/approvals")))
+
+    wait_until(lambda: pending() == ["A", "B"], 30, "two approvals")
+    assert mails.received == []  # held until approved
+    ok(_decide(approver, ok(approver.get("/approvals")), "approve"))
+    wait_until(lambda: len(mails.received) == 1, 30, "the approved reminder")
+    (_id, rcpt, line) = mails.received[0]
+    assert (rcpt, line) == (("a@albers.example",), "Payment reminder (level 1)")
+    (letter,) = ok(admin.get("/letters"))
+    assert letter["subject_key"] == "B"
+    assert admin.get(f"/letters/{letter['id']}/pdf").content.startswith(b"%PDF")
+
+    # Run again: nobody gets level 1 twice. D7 needs 8 days since the notice: nobody yet.
+    assert ok(admin.post("/schedules/dunning-level-1/run"))["started"] == 0
+    assert ok(admin.post("/schedules/dunning-level-2/run"))["selected"] == 0
+    assert ok(approver.get("/approvals")) == []
+    admin.close()
+    approver.close()
