@@ -8,18 +8,12 @@ client request of its instance is open (re-checked on ``client_request.completed
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from procedo.api import demo
 from procedo.api.server import Backend
-from procedo.db import models as m
 from procedo.runtime import client_requests_gate
-from procedo.runtime.local import LocalRunner
-from procedo.runtime.schedules import run_schedule_now
 from tests.api_helpers import Office, office, ok
 from tests.conftest import dumps
 from tests.test_bulk_start import client, publish, running, wait_for
@@ -218,36 +212,3 @@ def test_a_phase_message_naming_an_unknown_template_is_a_problem(
         "prepare",
         "$.on_enter[0].template",
     )
-
-
-def test_run_now_of_the_demo_vat_return_starts_the_monthly_client_at_preparation(
-    db_url: str,
-) -> None:
-    """The demo tenant's monthly VAT return, run now: C-2001 (monthly, with the product)."""
-    runner = LocalRunner(db_url, start=dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
-    try:
-        demo.ensure_demo(runner.rt)
-        runner.drain()
-        with runner.rt.db.read() as session:
-            version_id = session.scalar(
-                sa.select(m.FlowVersion.id)
-                .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
-                .join(m.Tenant, m.Tenant.id == m.Flow.tenant_id)
-                .where(m.Tenant.slug == demo.DEMO_SLUG, m.Flow.key == "vat-return-monthly")
-            )
-        assert version_id is not None
-        assert run_schedule_now(runner.rt, version_id).error is None
-        runner.drain()
-        with runner.rt.db.read() as session:
-            rows = session.execute(
-                sa.select(m.Subject.key, m.Instance.status, m.Instance.variables, m.Task.title)
-                .join(m.Instance, m.Instance.subject_id == m.Subject.id)
-                .join(m.Task, m.Task.instance_id == m.Instance.id)
-                .where(m.Instance.flow_version_id == version_id, m.Task.node_id == "prepare")
-            ).all()
-        assert [(r.key, r.status, r.variables["period"]) for r in rows] == [
-            ("C-2001", "running", "2026-11")
-        ]
-        assert rows[0].title == "Prepare VAT return 2026-11 Studio Noord B.V."
-    finally:
-        runner.rt.db.dispose()

@@ -95,7 +95,9 @@ def test_mandatory_checkpoints_block_completion_and_nothing_is_stored(world: Wor
     (task,) = world.open_tasks(instance.id)
     before = len(world.history(instance.id))
     with pytest.raises(Refusal, match="Bank statements processed"):
-        admin.complete_task(world.rt, world.tenant, task.id, "done", ["purchases", "sales"], "eva")
+        admin.complete_task(
+            world.rt, world.tenant, task.id, "complete", ["purchases", "sales"], "eva"
+        )
     (still_open,) = world.open_tasks(instance.id)
     assert still_open.id == task.id
     assert still_open.outcome is None
@@ -103,7 +105,7 @@ def test_mandatory_checkpoints_block_completion_and_nothing_is_stored(world: Wor
     with pytest.raises(Refusal, match="unknown outcome"):
         admin.complete_task(world.rt, world.tenant, task.id, "finished", [], "eva")
     admin.complete_task(
-        world.rt, world.tenant, task.id, "done", ["bank", "purchases", "sales"], "eva"
+        world.rt, world.tenant, task.id, "complete", ["bank", "purchases", "sales"], "eva"
     )
     assert [t.node_id for t in world.open_tasks(instance.id)] == ["review"]
 
