@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, get, put
-from litestar.params import FromPath, Parameter, RawBody
+from litestar.params import FromPath, QueryParameter, RawBody
 
 from procedo.api.caller import CallerDep, RuntimeDep
 from procedo.api.errors import ApiError
@@ -49,7 +49,9 @@ class OpenItemDocumentController(Controller):
         body: RawBody,
         caller: CallerDep,
         rt: RuntimeDep,
-        filename: Annotated[str, Parameter(query="filename", max_length=200)] = "",
+        filename: Annotated[
+            str, QueryParameter(max_length=200, description="the file's name")
+        ] = "",
     ) -> DocumentOut:
         """Keep the item's document (replacing one kept before); 422 if neither PDF nor UBL."""
         caller.require("designer", "member")
