@@ -149,7 +149,13 @@ def test_checkpoints_are_ticked_one_by_one_and_the_mandatory_one_blocks_completi
 def test_an_automations_task_done_leaves_the_phase_waiting(backend: Backend, base_url: str) -> None:
     acme = office(backend.runtime, base_url, "Acme Office")
     instance, tasks = _start(acme, "by_hand")
-    side = tasks["prepare:Fiscaal"]
+    side, phase = tasks["prepare:Fiscaal"], tasks["prepare:Administratie"]
+    # Each task completes only with its own button: the two wait at the same node.
+    wrong = acme.http.post(f"/tasks/{phase['id']}/complete", json={"outcome": "task_done"})
+    assert wrong.status_code == 409
+    assert "choose one of complete" in wrong.json()["detail"]
+    wrong = acme.http.post(f"/tasks/{side['id']}/complete", json={"outcome": "complete"})
+    assert wrong.status_code == 409
     ok(acme.http.post(f"/tasks/{side['id']}/complete", json={"outcome": "task_done"}))
     after = ok(acme.http.get(f"/instances/{instance['id']}"))
     assert after["positions"] == ["prepare"]
@@ -191,6 +197,9 @@ def test_an_automatic_phase_moves_on_once_mandatory_ticked_and_no_request_is_ope
     closed = ok(acme.http.get(f"/tasks/{phase['id']}"))
     assert (closed["status"], closed["completed_by"]) == ("completed", "system")
     assert closed["ticked"] == ["bank", "cash"]
+    # The automation's task was not taken for the phase's: it ended with the phase.
+    side = ok(acme.http.get(f"/tasks/{tasks['prepare:Fiscaal']['id']}"))
+    assert side["status"] == "cancelled"
 
 
 def test_a_phase_message_naming_an_unknown_template_is_a_problem(

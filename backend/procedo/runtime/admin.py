@@ -218,6 +218,13 @@ def complete_tasks(
                 status = session.scalar(sa.select(m.Task.status).where(m.Task.id == task_id))
                 raise Refusal(f"the task is {status}, no longer open")
             instance = instances[owners[task_id]]
+            ports = [
+                str(o.get("port")) if isinstance(o, dict) else str(o) for o in task.outcomes or ()
+            ]
+            if ports and outcome not in ports:
+                # One of this task's own buttons: a phase's task and the tasks its
+                # automations open wait at the same node with different outcomes.
+                raise Refusal(f"unknown outcome '{outcome}'; choose one of {', '.join(ports)}")
             # Ticked one by one in the inbox before (K2), or named with the completion.
             ticked = sorted(set(checkpoints) | set(task.ticked or ()))
             buffer(session).complete_task(task_id, outcome, ticked)

@@ -43,6 +43,7 @@ _TASK = sa.select(
     m.Task.checkpoints,
     m.Task.ticked,
     m.Task.ticks,
+    m.Task.outcomes,
 )
 
 
@@ -146,6 +147,11 @@ def on_event(rt: Runtime, session: Session, out: Outgoing, event: m.Event) -> No
     recheck(rt, session, out, list(session.scalars(query)))
 
 
+def _ports(outcomes: Sequence[Any] | None) -> list[str]:
+    """A task's outcome ports (older tasks stored them as plain names)."""
+    return [str(o.get("port")) if isinstance(o, dict) else str(o) for o in outcomes or ()]
+
+
 def _move_on_if_ready(
     rt: Runtime,
     session: Session,
@@ -163,6 +169,9 @@ def _move_on_if_ready(
     if node is None or node.node_type.type != "phase":
         return False
     if getattr(node.params, "advance", "by_hand") != "automatic":
+        return False
+    # The phase's own task, not one its automations opened (those complete with task_done).
+    if COMPLETE not in _ports(task.outcomes):
         return False
     ticked = set(task.ticked or ())
     if any(c.get("mandatory") and c.get("id") not in ticked for c in task.checkpoints):
