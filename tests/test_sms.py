@@ -378,6 +378,8 @@ def test_bad_settings_are_refused_naming_the_field(acme: Office) -> None:
         assert answer.status_code in (400, 422), body
         if answer.status_code == 422:
             assert answer.json()["problems"][0]["path"] == path, (body, answer.text)
+    huge = {"provider": "sink", "sender": "x" * 20_000}
+    assert acme.http.put("/settings/sms", json=huge).status_code == 413
     assert ok(acme.http.get("/settings/sms"))["configured"] is False
 
 

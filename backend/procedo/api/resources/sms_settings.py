@@ -17,6 +17,9 @@ from procedo.flow.problems import Problem
 from procedo.messaging import sms
 from procedo.messaging.sms import SmsSettingsIn, SmsSettingsOut, SmsTestResult
 
+# Settings are a few short fields: 16 KB is far more than any real body.
+BODY_LIMIT = 16_384
+
 
 class SmsTestIn(msgspec.Struct, forbid_unknown_fields=True):
     """The number the test SMS goes to (with country code, or one of the tenant's country)."""
@@ -39,7 +42,7 @@ class SmsSettingsController(Controller):
         caller.require()
         return sms.read_settings(rt, caller.tenant_id)
 
-    @put("/", sync_to_thread=True, status_code=200)
+    @put("/", sync_to_thread=True, status_code=200, request_max_body_size=BODY_LIMIT)
     def set_settings(
         self, data: JSONBody[SmsSettingsIn], caller: CallerDep, rt: RuntimeDep
     ) -> SmsSettingsOut:
@@ -55,7 +58,7 @@ class SmsSettingsController(Controller):
         caller.require()
         sms.delete_settings(rt, caller.tenant_id, caller.actor)
 
-    @post("/test", sync_to_thread=True, status_code=200)
+    @post("/test", sync_to_thread=True, status_code=200, request_max_body_size=BODY_LIMIT)
     def send_test(
         self, data: JSONBody[SmsTestIn], caller: CallerDep, rt: RuntimeDep
     ) -> SmsTestResult:
