@@ -26,9 +26,9 @@ from procedo.messaging.sink import MailSink
 from tests.api_helpers import Office, ok
 from tests.conftest import EXAMPLES
 from tests.portal_helpers import Debtor, csrf_of, debtor_with_link
-from tests.test_template_library import _server_key, sqlite_backend
+from tests.test_template_library import _server_key
 
-__all__ = ["_server_key", "sqlite_backend"]  # fixtures shared with the library tests
+__all__ = ["_server_key"]  # the server key fixture of the library tests
 
 DUE = dt.date(2026, 10, 1)
 
@@ -73,14 +73,15 @@ def test_a_document_over_the_limit_is_not_stored() -> None:
 
 
 @pytest.fixture
-def portal(sqlite_backend: Backend, tmp_path: Path) -> Iterator[tuple[Debtor, MailSink, Backend]]:
+def portal(backend: Backend, tmp_path: Path) -> Iterator[tuple[Debtor, MailSink, Backend]]:
+    """A debtor with a portal link, mail to a local sink, copy-request published; each database."""
     from tests.api_helpers import live_server
 
     sink = MailSink.start(tmp_path / "sink")
     try:
-        with live_server(sqlite_backend.runtime) as base_url:
+        with live_server(backend.runtime) as base_url:
             debtor = debtor_with_link(
-                sqlite_backend,
+                backend,
                 base_url,
                 fields={"name": "Bakkerij De Korst", "email": "boekhouding@korst.example"},
             )
@@ -95,7 +96,7 @@ def portal(sqlite_backend: Backend, tmp_path: Path) -> Iterator[tuple[Debtor, Ma
             shipped = (EXAMPLES / "copy-request.json").read_bytes()
             ok(acme.http.post("/flows/import", content=shipped, headers=headers), 201)
             ok(acme.http.post("/flows/copy-request/publish"), 201)
-            yield debtor, sink, sqlite_backend
+            yield debtor, sink, backend
     finally:
         sink.stop()
 
