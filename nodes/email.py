@@ -34,6 +34,7 @@ from procedo.nodetypes import (
     Params,
     Port,
     QueueEmail,
+    QueueLetter,
     go,
 )
 from procedo.paths import resolve
@@ -134,6 +135,26 @@ class EmailParams(Params, frozen=True):
     ] = ""
     # What the sent message counts as in the subject's computed facts.
     mark: NoticeMark = ""
+    # D2 "email, or letter when the customer has no email address", as one node.
+    letter_when_no_address: Annotated[
+        str,
+        msgspec.Meta(pattern=r"^([a-z][a-z0-9_-]{0,63})?$"),
+        form(
+            Labels(
+                "Letter when there is no address",
+                "Brief als er geen adres is",
+                "Brief, wenn keine Adresse da ist",
+            ),
+            Labels(
+                "Name the letter paper (standard): without an email address the same "
+                "subject and message go by post, and count as the email would.",
+                "Noem het briefpapier (standard): zonder e-mailadres gaan hetzelfde "
+                "onderwerp en bericht per post, en tellen zoals de e-mail zou tellen.",
+                "Briefpapier nennen (standard): ohne E-Mail-Adresse gehen Betreff und "
+                "Nachricht per Post und zählen wie die E-Mail.",
+            ),
+        ),
+    ] = ""
     attach: Annotated[
         Literal["", "invoice_document"],
         form(
@@ -163,7 +184,8 @@ NO_DOCUMENT = Port("no_document", Labels(en="No document", nl="Geen document", d
 
 
 def ports(params: EmailParams) -> list[Port]:
-    found = [SENT] if isinstance(params.to, AddressRecipient) else [SENT, NO_ADDRESS]
+    fixed = isinstance(params.to, AddressRecipient) or params.letter_when_no_address
+    found = [SENT] if fixed else [SENT, NO_ADDRESS]
     return [*found, NO_DOCUMENT] if params.attach else found
 
 
@@ -197,6 +219,8 @@ def recipients_of(to: Recipient, context: Context) -> tuple[str, ...]:
 
 def enter(params: EmailParams, context: Context) -> Decision:
     to = recipients(params, context)
+    if not to and params.letter_when_no_address:
+        return go("sent", _letter(params, context))
     if not to:
         return go("no_address")
     attach_item = _document(params, context)
@@ -223,7 +247,27 @@ def enter(params: EmailParams, context: Context) -> Decision:
     return go("sent", message)
 
 
+def _letter(params: EmailParams, context: Context) -> QueueLetter:
+    """The email's subject and message as a letter, for a subject without an address."""
+    values = {"subject": context.subject, "vars": context.variables}
+    node = f"node '{context.node_id}'"
+    return QueueLetter(
+        template=params.letter_when_no_address,
+        subject=render_header(params.subject, values, place=f"{node} $.subject"),
+        body=render(params.body, values, html=True, place=f"{node} $.body"),
+    )
+
+
 def check(params: EmailParams, context: CheckContext) -> list[ParamProblem]:
+    if params.letter_when_no_address and params.template:
+        return [
+            ParamProblem(
+                code="email.letter_needs_text",
+                message="a letter instead needs the subject and message written here, not a "
+                "library template; write them, or draw a letter node on 'no address'",
+                path="$.letter_when_no_address",
+            )
+        ]
     if params.template:
         if params.subject or params.body:
             return [
@@ -261,9 +305,12 @@ NODE = NodeType(
     params=EmailParams,
     ports=ports,
     ports_help=Labels(
-        "sent, plus no_address unless the address is fixed, plus no_document with an attachment",
-        "verstuurd, plus geen adres tenzij het adres vast is, plus geen document bij een bijlage",
-        "gesendet, plus keine Adresse, außer bei fester Adresse, plus kein Dokument bei Anhang",
+        "sent, plus no_address unless the address is fixed or a letter stands in, plus "
+        "no_document with an attachment",
+        "verstuurd, plus geen adres tenzij het adres vast is of een brief het vervangt, plus "
+        "geen document bij een bijlage",
+        "gesendet, plus keine Adresse, außer bei fester Adresse oder Brief statt E-Mail, plus "
+        "kein Dokument bei Anhang",
     ),
     enter=enter,
     check=check,

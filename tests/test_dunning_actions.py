@@ -172,3 +172,30 @@ def test_deciding_refuses_what_is_no_open_approval(backend: Backend, base_url: s
     assert decided["data"]["decision"] == "rejected"
     assert decided["port"] == "reject"
     assert decided["actor"] == acme.email
+
+
+def test_email_or_letter_in_one_node_counts_as_one_notice(world: World) -> None:
+    node = {
+        "type": "email",
+        "params": {
+            "to": {"kind": "field", "field": "subject.email"},
+            "subject": "Reminder for {{ subject.name }}",
+            "body": "Please pay, {{ subject.name }}.",
+            "mark": "dunning_notice",
+            "letter_when_no_address": "standard",
+        },
+    }
+    flow = _flow(node, ["sent"])
+    _instance, _subject, history = _run(world, flow, {"name": "Bauer"})
+    (letter,) = [row for row in history if row.kind.endswith("_queued")]
+    assert letter.kind == "letter_queued"
+    assert letter.data["subject"] == "Reminder for Bauer"
+    assert letter.data["mark"] == "dunning_notice"
+
+    other = make_world_second(world)
+    _instance, _subject, history = _run(other, flow, {"name": "Albers", "email": "a@x.example"})
+    (mail,) = [row for row in history if row.kind.endswith("_queued")]
+    assert (mail.kind, mail.data["to"]) == ("email_queued", ["a@x.example"])
+
+    node["params"] = {**node["params"], "template": "reminder", "subject": "", "body": ""}
+    assert _codes(_flow(node, ["sent"])) == ["email.letter_needs_text"]
