@@ -312,3 +312,40 @@ def test_a_portal_token_does_not_read_the_staff_view(backend: Backend, base_url:
     assert as_bearer.status_code == 401
     as_cookie = debtor.page.get(path, headers={"Cookie": f"procedo_session={debtor.token}"})
     assert as_cookie.status_code == 401
+
+
+def test_the_shipped_arrangement_flow_reminds_before_an_instalment_and_ends_when_paid(
+    backend: Backend, base_url: str
+) -> None:
+    debtor = debtor_with_link(
+        backend, base_url, fields={"name": "De Korst", "email": "k@x.example"}
+    )
+    _publish(debtor, "payment-arrangement")
+    ok(debtor.acme.http.put("/portal/settings", json=BOUNDS))
+    # The first instalment is due tomorrow: its reminder (3 days before) is due at once.
+    first = dt.date.today() + dt.timedelta(days=1)
+    _post(debtor, "arrangement", {"instalments": "3", "first_date": first.isoformat()})
+    _eventually(
+        "no instalment reminder",
+        lambda: (
+            _outbox(backend, debtor)
+            == ["Your payment arrangement is confirmed", "Your next instalment"]
+        ),
+    )
+    for number, amount in (
+        ("2026-0001", "100.00"),
+        ("2026-0002", "250.50"),
+        ("2026-0003", "42.10"),
+    ):
+        body = {"amount": amount, "paid_on": dt.date.today().isoformat(), "remittance": number}
+        ok(debtor.acme.http.post("/payments", json=body), 201)
+
+    def ended() -> bool:
+        with backend.runtime.db.read() as session:
+            statuses = session.scalars(
+                sa.select(m.Instance.status).where(m.Instance.subject_id == uuid.UUID(debtor.id))
+            ).all()
+        return list(statuses) == ["completed"]
+
+    _eventually("the flow did not end once all was paid", ended)
+    assert _tasks(backend, debtor) == []
