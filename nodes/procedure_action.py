@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from procedo.nodeforms import form
-from procedo.nodes.email import EMAIL, AddressRecipient, Recipient, RoleRecipient
+from procedo.nodes.email import EMAIL, AddressRecipient, FieldRecipient, Recipient, RoleRecipient
 from procedo.nodetypes import (
     NEXT,
     Assignee,
@@ -109,9 +109,30 @@ class ProcedureActionParams(Params, kw_only=True, frozen=True):
         ),
     ] = Assignee()
     to: Annotated[
-        Recipient | None,
-        form(Labels("Email to", "E-mail aan", "E-Mail an")),
-    ] = None
+        Recipient,
+        form(
+            Labels("Email to", "E-mail aan", "E-Mail an"),
+            options=(
+                (
+                    "field",
+                    Labels(
+                        "A field of the subject",
+                        "Een veld van het onderwerp",
+                        "Ein Feld des Objekts",
+                    ),
+                ),
+                (
+                    "role",
+                    Labels(
+                        "The members of a role",
+                        "De leden van een rol",
+                        "Die Mitglieder einer Rolle",
+                    ),
+                ),
+                ("address", Labels("A fixed address", "Een vast adres", "Eine feste Adresse")),
+            ),
+        ),
+    ] = FieldRecipient(field="subject.email")
     subject: Annotated[
         str,
         msgspec.Meta(max_length=500),
@@ -158,10 +179,8 @@ class ProcedureActionParams(Params, kw_only=True, frozen=True):
 
 def _recipients(params: ProcedureActionParams, context: Context) -> tuple[str, ...]:
     to = params.to
-    if to is None:
-        found: list[object] = []
-    elif isinstance(to, RoleRecipient):
-        found = list(context.roles.get(to.role, ()))
+    if isinstance(to, RoleRecipient):
+        found: list[object] = list(context.roles.get(to.role, ()))
     elif isinstance(to, AddressRecipient):
         found = [to.address]
     else:
@@ -225,15 +244,6 @@ def check(params: ProcedureActionParams, context: CheckContext) -> list[ParamPro
                 code="procedure_action.call_automatic",
                 message="a call is made by a person; set mode to manual (from the worksheet)",
                 path="$.mode",
-            )
-        )
-    if params.action == "email" and params.to is None:
-        problems.append(
-            ParamProblem(
-                code="procedure_action.to_missing",
-                message="an email action needs 'to' (a field such as subject.email, a role "
-                "or an address)",
-                path="$.to",
             )
         )
     if params.action in ("email", "letter"):
