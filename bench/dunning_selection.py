@@ -44,7 +44,7 @@ from procedo.db.session import Database
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import computed_fields
 from procedo.facts.python import HistoryRow, ItemRow, compute
-from procedo.facts.sql import select_matching
+from procedo.facts.sql import room_for_selection, select_matching
 from procedo.flow.codec import decode_flow
 from procedo.flow.model import ScheduleTrigger
 from procedo.rules.evaluate import evaluate
@@ -156,6 +156,7 @@ def in_sql(engine: sa.Engine) -> set[uuid.UUID]:
     calendar = Calendar(NOW, "Europe/Berlin", "DE")
     query = select_matching(_rule(), _computed(), calendar, TENANT, "debtor")
     with engine.connect() as connection:
+        room_for_selection(connection)  # as the scheduler does
         return set(connection.scalars(query))
 
 

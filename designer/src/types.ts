@@ -295,6 +295,8 @@ export interface WorkTask {
   overdue: boolean;
   created_at: string;
   subject: { id: string; type: string; key: string; status: string };
+  /** general, phone_call, lawyer_handover, approval (assign_role's task type) */
+  kind?: string;
 }
 export interface InstanceSummary {
   id: string;

@@ -20,8 +20,8 @@ from procedo.api.headers import add_security_headers
 from procedo.api.openapi import document_errors, openapi_document
 from procedo.api.resources.approvals import ApprovalController
 from procedo.api.resources.auth import AuthController
-from procedo.api.resources.client_requests import ClientRequestController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
+from procedo.api.resources.client_requests import ClientRequestController
 from procedo.api.resources.facts import SubjectFactsController
 from procedo.api.resources.flows import FlowController
 from procedo.api.resources.imports import ImportController
@@ -31,8 +31,8 @@ from procedo.api.resources.letters import LetterController, LetterheadController
 from procedo.api.resources.outbox import OutboxController
 from procedo.api.resources.partnerships import PartnershipController, SharedController
 from procedo.api.resources.payments import PaymentController
-from procedo.api.resources.procedures import OpenItemController, ProcedureController
 from procedo.api.resources.portal_admin import PortalAdminController
+from procedo.api.resources.procedures import OpenItemController, ProcedureController
 from procedo.api.resources.roles import RoleController
 from procedo.api.resources.rules import RuleController
 from procedo.api.resources.schedules import ScheduleController

@@ -30,7 +30,7 @@ from procedo.db.bulk import insert_rows
 from procedo.db.schedule_runs import ScheduleAct, ScheduleRun, ScheduleRunSubject
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import computed_fields
-from procedo.facts.sql import select_matching
+from procedo.facts.sql import room_for_selection, select_matching
 from procedo.flow.model import ScheduleTrigger
 from procedo.ids import new_id
 from procedo.runtime.bulk import OPEN_STATES, start_in_session
@@ -231,6 +231,8 @@ def _start_flows(
     # A monthly or quarterly run is for the period just ended (vars.period, K5); a
     # subject whose run for that period exists already (started in bulk) is skipped.
     period = of_schedule(trigger.every, now, trigger.timezone or tenant.timezone)
+    if trigger.filter is not None:
+        room_for_selection(session)
     selected = session.execute(subjects).all()
     outcomes: dict[uuid.UUID, tuple[str, str | None, str | None]] = {}
     subject_ids: list[uuid.UUID] = []
