@@ -75,7 +75,10 @@ def _fill(settings: Settings, debtors: int) -> list[str]:
     now = dt.datetime.now(dt.UTC)
     today = now.date()
     tokens: list[str] = []
-    subjects, items, links = m.Subject.__table__, OpenItem.__table__, PortalLink.__table__
+    tables = m.Base.metadata.tables
+    subjects = tables[m.Subject.__tablename__]
+    items = tables[OpenItem.__tablename__]
+    links = tables[PortalLink.__tablename__]
     with rt.db.transaction() as session:
         for start in range(0, debtors, BATCH):
             ids = [new_id() for _ in range(start, min(start + BATCH, debtors))]

@@ -25,8 +25,8 @@ function emittedCodes(): string[] {
     const source = readFileSync(file, "utf8");
     for (const pattern of patterns) for (const m of source.matchAll(pattern)) codes.add(m[1]!);
   }
-  // Not about flows: invoice and bank files, request bodies, settings and print forms.
-  const elsewhere = ["ubl.", "camt.", "request.", "settings.", "letters."];
+  // Not about flows: invoice, bank and CSV files, request bodies, settings and print forms.
+  const elsewhere = ["ubl.", "camt.", "csv.", "request.", "settings.", "letters."];
   return [...codes].filter((c) => !elsewhere.some((prefix) => c.startsWith(prefix)));
 }
 
