@@ -190,6 +190,8 @@ def test_a_failing_node_fails_the_instance_and_retry_continues(world: World) -> 
             "email": "j@x.example",
             "debt_amount": "10.00",
             "promised_payment_date": "2026-01-09",
+            # The promise's check date, which the portal sets with the promise (M3).
+            "promise_check_date": "2026-01-14",
         },
     )
     admin.retry(world.rt, world.tenant, instance.id, "admin")
