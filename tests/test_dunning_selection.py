@@ -207,3 +207,14 @@ def test_the_scheduler_wakes_a_wait_whose_facts_changed_without_an_event(world: 
     Scheduler(world.rt).tick()
     world.runner.drain()
     assert world.instance(instance.id).status == "completed"
+
+
+def test_a_debtor_imported_without_the_problematic_field_is_dunned(world: World) -> None:
+    """D6's "not problematic" holds for a debtor whose import had no problematic column."""
+    level_1 = world.publish("dunning-level-1")
+    tuesday = dt.date(2026, 1, 6)
+    unstated = {key: value for key, value in BASE.items() if key != "problematic"}
+    overdue_debtor(world.rt, world.tenant, "unstated", unstated, 9, tuesday)
+    overdue_debtor(world.rt, world.tenant, "problem", {**BASE, "problematic": True}, 9, tuesday)
+    assert _run_at(world, _utc(2026, 1, 6, 15)) == 1
+    assert _started(world, level_1) == ["unstated"]
