@@ -9,6 +9,7 @@ of these pages shows.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -271,7 +272,12 @@ def test_in_dutch_and_german_the_operations_pages_show_no_english(
     assert title in seen
     english = english_only(lang)
     patterns = [re.compile(rf"(?<!\w){re.escape(en)}(?!\w)") for en in english]
-    left = sorted({text for text in seen for pattern in patterns if pattern.search(text)})
+    # Flow names are the tenant's words ("Monthly VAT return"), shown as written.
+    names = [flow["name"] for flow in api(page, "GET", "/flows")]
+    shown = [
+        functools.reduce(lambda text, name: text.replace(name, "\u2026"), names, t) for t in seen
+    ]
+    left = sorted({text for text in shown for pattern in patterns if pattern.search(text)})
     assert not left, f"English on the {lang} pages: {left}"
 
 
