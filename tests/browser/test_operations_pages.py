@@ -108,7 +108,7 @@ def test_an_admin_runs_a_schedule_now_and_sees_its_last_run(page: Any, server: S
     result = page.locator("[data-testid=run-result]")
     result.wait_for()
     assert "Dunning: phone call ran now:" in result.inner_text()
-    assert re.search(r"\d+ selected, \d+ started", result.inner_text())
+    assert re.search(r"\d+ selected, \d+ acted on, \d+ skipped", result.inner_text())
     after = row.locator("[data-testid=last-run]")
     page.wait_for_function(
         "([el, old]) => el.innerText !== old",

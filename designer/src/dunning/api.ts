@@ -41,7 +41,8 @@ export const dunningApi = {
     (await request<Decided>("/approvals/decide", { method: "POST", body: { tasks, decision } })).data,
   /** The inbox's tasks, only those of one type when `type` is set. */
   inbox: async (scope: string, type: TaskType | "") => {
-    const query = new URLSearchParams({ scope, status: "open" });
+    // A role's inbox in a busy office holds more than the API's default page of 50.
+    const query = new URLSearchParams({ scope, status: "open", limit: "200" });
     if (type) query.set("type", type);
     return (await request<unknown>(`/tasks?${query}`)).data;
   },
