@@ -1,4 +1,6 @@
-"""imports over HTTP (reserved)
+"""no schema change: reserved for imports over HTTP, which needed none
+
+Kept so a database that applied it stays on the chain.
 
 Revision ID: 0025
 Revises: 0024
