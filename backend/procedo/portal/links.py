@@ -23,6 +23,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from procedo.api import tenancy
 from procedo.api.throttle import Throttled, key_hash
 from procedo.db import models as m
 from procedo.db.models import utcnow
@@ -190,6 +191,14 @@ def log(
     )
 
 
+class LinkRefused(Exception):
+    """A token that may not open its page now: unknown (``link`` None), expired or revoked."""
+
+    def __init__(self, link: Link | None) -> None:
+        super().__init__("this link cannot be used")
+        self.link = link
+
+
 class PortalThrottle:
     """Failed link attempts per client address; over the limit, every attempt waits.
 
@@ -219,6 +228,21 @@ class PortalThrottle:
         if len(times) >= self.limit:
             frees_at = times[len(times) - self.limit] + self.window
             raise Throttled(max((frees_at - now).total_seconds(), 1.0))
+
+    def open(self, rt: Runtime, address: str, token: str, scope: Scope = "debtor") -> Link:
+        """The valid link ``token`` names for the page of ``scope``, for both public pages.
+
+        Raises Throttled while the address has too many recent failures, and LinkRefused,
+        counted as one, when the token is unknown, expired or revoked.
+        """
+        self.check(rt, address)
+        with tenancy.all_tenants(), rt.db.read() as session:
+            # A link is found by its hash before its tenant is known, as a login is.
+            link = find(session, token, scope)
+        if link is None or link.state(rt.clock.now()) != "valid":
+            self.failed(rt, address)
+            raise LinkRefused(link)
+        return link
 
     def failed(self, rt: Runtime, address: str) -> None:
         now = rt.clock.now()

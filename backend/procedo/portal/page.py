@@ -180,20 +180,14 @@ def _valid_link(
 ) -> links.Link | Response[str]:
     """The token's link when it may be used now, else the page to answer; failures are counted."""
     asked = request.query_params.get("lang")
-    address = _address(request)
     try:
-        THROTTLE.check(rt, address)
+        return THROTTLE.open(rt, _address(request), token)
     except Throttled as wait:
         answer = _message(pick(asked, None), "throttled", 429)
         answer.headers["Retry-After"] = str(int(wait.wait) + 1)
         return answer
-    with tenancy.all_tenants(), rt.db.read() as session:
-        # A link is found by its hash before its tenant is known, as a login is.
-        link = links.find(session, token)
-    if link is None or link.state(rt.clock.now()) != "valid":
-        THROTTLE.failed(rt, address)
-        return _gone(rt, link, asked)
-    return link
+    except links.LinkRefused as refused:
+        return _gone(rt, refused.link, asked)
 
 
 @get("/{token:str}", sync_to_thread=True, include_in_schema=False)
