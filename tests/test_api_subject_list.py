@@ -107,3 +107,34 @@ def test_a_debtors_open_items_open_first(backend: Backend, base_url: str) -> Non
     assert items[0]["open_amount"] == "20.00"
     assert items[0]["due_date"] == "2026-11-01"
     assert other.http.get(f"/subjects/{debtor}/open-items").status_code == 404
+
+
+def test_a_page_of_debtors_brings_the_computed_facts_asked_for(
+    backend: Backend, base_url: str
+) -> None:
+    """The subjects list's debt and D.I.P. columns: computed for the page's rows, as of today."""
+    acme = office(backend.runtime, base_url, "Acme Office")
+    _fill(acme)
+    today = backend.runtime.clock.now().date()
+    add_open_items(
+        backend.runtime,
+        acme.tenant_id,
+        uuid.UUID(_id(acme, "D-001")),
+        [("F-1", today - dt.timedelta(days=30), "120.00"), ("F-2", today, "30.50")],
+    )
+    params = {"type": "debtor", "facts": "debt_amount,oldest_overdue_days", "limit": 2}
+    rows = ok(acme.http.get("/subjects", params=params))
+    assert [r["key"] for r in rows] == ["D-001", "D-002"]
+    assert rows[0]["fields"]["debt_amount"] == "150.50"
+    assert rows[0]["fields"]["oldest_overdue_days"] in (29, 30, 31)  # the tenant's today
+    assert rows[0]["fields"]["name"] == "Bakkerij Jansen"  # stored fields stay
+    assert rows[1]["fields"]["debt_amount"] == "0.00"
+    assert rows[1]["fields"]["oldest_overdue_days"] is None
+    # Without facts= nothing is computed; a wrong name or a missing type is refused by name.
+    assert (
+        "debt_amount" not in ok(acme.http.get("/subjects", params={"type": "debtor"}))[0]["fields"]
+    )
+    for bad in ({"type": "debtor", "facts": "name"}, {"facts": "debt_amount"}):
+        answer = acme.http.get("/subjects", params=bad)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["detail"].startswith("facts:")

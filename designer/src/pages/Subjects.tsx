@@ -72,6 +72,9 @@ export function SubjectsPage() {
     const ticket = ++asked.current;
     const params: Record<string, string> = { limit: String(PAGE + 1), offset: String(f.offset) };
     if (f.type) params.type = f.type;
+    // Computed columns (a debtor's debt, its D.I.P.) come with the page, as of today.
+    const computed = listColumns(types.find((x) => x.name === f.type)).filter((c) => c.computed);
+    if (f.type && computed.length) params.facts = computed.map((c) => c.name).join(",");
     if (f.status) params.status = f.status;
     if (f.q) params.q = f.q;
     try {
@@ -84,7 +87,7 @@ export function SubjectsPage() {
     } catch (e) {
       if (ticket === asked.current) setError(e instanceof ApiError ? e.detail : String(e));
     }
-  }, []);
+  }, [types]);
 
   useEffect(() => {
     filtersToUrl(filters);
