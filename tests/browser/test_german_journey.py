@@ -137,8 +137,13 @@ def test_a_consultant_draws_runs_and_repairs_a_dunning_flow_in_german(
     connect(page, mail, "sent", end)
     connect(page, mail, "no_address", end)
     wait_validated(page)
-    if problem_count(page):
-        raise AssertionError(page.locator("[data-testid=problems]").inner_text())
+    # The answer for the last connection may still be on its way on a busy machine: the
+    # flow must come to no problem at all, and the list says which one stayed if not.
+    deadline = time.monotonic() + 20
+    while problem_count(page):
+        if time.monotonic() > deadline:
+            raise AssertionError(page.locator("[data-testid=problems]").inner_text())
+        page.wait_for_timeout(200)
     page.click("[data-testid=publish]")
     until(lambda: api(page, "GET", f"/flows/{key}")["latest_version"] == 1, "published")
     trigger = api(page, "GET", f"/flows/{key}/versions/1")["trigger"]  # the flow file
