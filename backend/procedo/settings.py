@@ -18,6 +18,9 @@ class Settings(msgspec.Struct, frozen=True):
     sweep_grace: float = 30.0
     # Seconds after which an email still `sending` counts as abandoned by a dead worker.
     sending_timeout: float = 300.0
+    # A file holding the current moment, shared by every process (simulated calendars in
+    # acceptance tests and training; empty: the system clock). See procedo.clock.FileClock.
+    clock_file: str = ""
 
     @property
     def embedded(self) -> bool:
@@ -33,4 +36,5 @@ def load_settings() -> Settings:
         broker_url=os.environ.get("PROCEDO_BROKER_URL", ""),
         sweep_grace=float(os.environ.get("PROCEDO_SWEEP_GRACE", "30")),
         sending_timeout=float(os.environ.get("PROCEDO_SENDING_TIMEOUT", "300")),
+        clock_file=os.environ.get("PROCEDO_CLOCK_FILE", ""),
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import dramatiq
 
+from procedo.clock import clock_from
 from procedo.db.session import Database
 from procedo.runtime.context import Runtime
 from procedo.settings import Settings
@@ -29,7 +30,11 @@ def build_runtime(settings: Settings) -> tuple[Runtime, Actors]:
     broker = make_broker(settings.broker_url)
     holder: list[Runtime] = []
     actors = declare_actors(broker, lambda: holder[0])
-    runtime = Runtime(db=Database(settings.database_url), dispatcher=actors)
+    runtime = Runtime(
+        db=Database(settings.database_url),
+        dispatcher=actors,
+        clock=clock_from(settings.clock_file),
+    )
     holder.append(runtime)
     return runtime, actors
 
