@@ -17,12 +17,17 @@ import { proceduresTexts } from "./texts/procedures";
 import { portalflowsTexts } from "./texts/portalflows";
 import { phasesTexts } from "./texts/phases";
 import { clientsTexts } from "./texts/clients";
+import { registrationsTexts } from "./texts/registrations";
+import { adhocTexts } from "./texts/adhoc";
+import { arrangementsTexts } from "./texts/arrangements";
+import { flownamesTexts } from "./texts/flownames";
 
 /** Every area's texts; a test checks no key is defined twice and nl/de differ where they must. */
-export const AREAS = { core, subjects, admin, operations, work, forms, history, imports: importsTexts, sms: smsTexts, priority: priorityTexts, dunning: dunningTexts, procedures: proceduresTexts, portalflows: portalflowsTexts, phases: phasesTexts, clients: clientsTexts };
+export const AREAS = { core, subjects, admin, operations, work, forms, history, imports: importsTexts, sms: smsTexts, priority: priorityTexts, dunning: dunningTexts, procedures: proceduresTexts, portalflows: portalflowsTexts, phases: phasesTexts, clients: clientsTexts, registrations: registrationsTexts, adhoc: adhocTexts, arrangements: arrangementsTexts, flownames: flownamesTexts };
 const T = {
   ...core, ...subjects, ...admin, ...operations, ...work, ...forms, ...history,
   ...importsTexts, ...smsTexts, ...priorityTexts, ...dunningTexts, ...proceduresTexts, ...portalflowsTexts, ...phasesTexts, ...clientsTexts,
+  ...registrationsTexts, ...adhocTexts, ...arrangementsTexts, ...flownamesTexts,
 };
 
 export type TextKey = keyof typeof T;

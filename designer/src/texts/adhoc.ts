@@ -1,0 +1,3 @@
+// Texts of ad hoc client requests (K3): [en, nl, de].
+export const adhocTexts = {
+};

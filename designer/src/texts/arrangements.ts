@@ -1,0 +1,3 @@
+// Texts of reviewed payment arrangements (M5): [en, nl, de].
+export const arrangementsTexts = {
+};
