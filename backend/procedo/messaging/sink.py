@@ -9,6 +9,7 @@ dependency): without it the demo says so and its mail waits in the outbox.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import socket
 from dataclasses import dataclass, field
@@ -68,6 +69,9 @@ class MailSink:
         """Listen on 127.0.0.1; ``login``: require AUTH with this user and password."""
         from aiosmtpd.controller import Controller  # development dependency: imported late
 
+        # aiosmtpd logs every SMTP command at INFO: on the demo's terminal that buries the
+        # address and logins under hundreds of lines. Its warnings still show.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         folder.mkdir(parents=True, exist_ok=True)
         sink = cls(folder=folder, port=port or _free_port())
         options: dict[str, Any] = {}
