@@ -1,11 +1,11 @@
 """The customer timeline (P6): every procedure of a debtor, past and running.
 
-Each procedure's steps on a time axis with the D.I.P. on the day of the step, the
-leading invoice now, and for the current step why the debtor stands there: the rule
-of the wait it waits at (its facts with their values, whether it holds, when it is
-looked at next), the branch that routed it there with its rule, or the proposal on a
-worksheet it waits for. Without a running primary procedure, why not: no overdue
-invoice, or the primary rules evaluated.
+Each procedure's steps on a time axis with the D.I.P. on the day of the step (in
+calendar and in working days: a procedure may count either), the leading invoice now,
+and for the current step why the debtor stands there: the rule of the wait it waits at
+(its facts with their values, whether it holds, when it is looked at next), the branch
+that routed it there with its rule, or the proposal on a worksheet it waits for. Without
+a running primary procedure, why not: no overdue invoice, or the primary rules evaluated.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from procedo.db import models as m
 from procedo.db.procedures import Procedure, WorksheetEntry
 from procedo.db.receivables import OpenItem, Payment
-from procedo.facts.calendar import Calendar
+from procedo.facts.calendar import Calendar, business_days_between
 from procedo.facts.declared import computed_fields
 from procedo.facts.python import load_facts
 from procedo.procedures.assign import registered, rule_of
@@ -80,6 +80,8 @@ class Step:
     port: str | None
     reason: str | None
     data: dict[str, Any]
+    # The D.I.P. that day in working days (weekends and the tenant's holidays skipped).
+    dip_working: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Timeline:
     leading: Leading | None
     procedures: list[ProcedureRun]
     why_not: list[Reason] = field(default_factory=list)
+    dip_working: int | None = None
 
 
 def rule_text(rule: Rule) -> str:
@@ -157,6 +160,14 @@ def dip_on(day: dt.date, items: Sequence[Any], paid_on: Mapping[uuid.UUID, dt.da
     """The D.I.P. on a past day: days past the due date of the oldest item overdue that
     day and not yet paid (an item paid by payments counts until its last payment's date;
     one paid without a payment row is taken as paid before)."""
+    due = leading_due_on(day, items, paid_on)
+    return (day - due).days if due is not None else None
+
+
+def leading_due_on(
+    day: dt.date, items: Sequence[Any], paid_on: Mapping[uuid.UUID, dt.date]
+) -> dt.date | None:
+    """The due date that leads the D.I.P. on a past day (see ``dip_on``)."""
     dues = [
         item.due_date
         for item in items
@@ -166,7 +177,7 @@ def dip_on(day: dt.date, items: Sequence[Any], paid_on: Mapping[uuid.UUID, dt.da
             or (item.status == "paid" and item.id in paid_on and paid_on[item.id] > day)
         )
     ]
-    return (day - min(dues)).days if dues else None
+    return min(dues) if dues else None
 
 
 def timeline(rt: Runtime, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> Timeline:
@@ -211,7 +222,13 @@ def timeline(rt: Runtime, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> Timeli
         leading,
         runs,
         why_not,
+        _working_days(leading.due_date, calendar.today, calendar) if leading else None,
     )
+
+
+def _working_days(due: dt.date | None, day: dt.date, calendar: Calendar) -> int | None:
+    """Working days after ``due`` up to ``day``, as the fact ``age`` in business days counts."""
+    return None if due is None else business_days_between(due, day, calendar.holidays)
 
 
 def _instances(session: Session, subject_id: uuid.UUID) -> list[Any]:
@@ -277,11 +294,12 @@ def _run(
         .order_by(m.History.seq)
     ):
         day = calendar.local_date(h.at)
+        due = leading_due_on(day, items, paid_on)
         steps.append(
             Step(
                 h.at,
                 day,
-                dip_on(day, items, paid_on),
+                (day - due).days if due is not None else None,
                 h.kind,
                 h.node_id,
                 label(h.node_id),
@@ -289,6 +307,7 @@ def _run(
                 h.port,
                 h.reason,
                 dict(h.data or {}),
+                _working_days(due, day, calendar),
             )
         )
     current = []
