@@ -9,9 +9,11 @@ and the scheduler in a thread, beside the API, with SQLite.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import dramatiq
 
@@ -20,7 +22,7 @@ from procedo.db.session import Database
 from procedo.runtime.context import Runtime
 from procedo.settings import Settings
 from procedo.worker.actors import QUEUE, Actors, declare_actors, make_broker
-from procedo.worker.scheduler import Scheduler
+from procedo.worker.scheduler import RoundLog, Scheduler
 
 log = logging.getLogger("procedo.worker")
 
@@ -68,7 +70,12 @@ def run_scheduler(settings: Settings, poll: float) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     log.info("scheduler started")
-    Scheduler(runtime, poll, settings.sweep_grace, settings.sending_timeout).run(stop)
+    # On a simulated calendar the rounds are reported beside the clock file, so whoever
+    # moves the clock can tell when this process has handled the new moment.
+    on_round = None
+    if settings.clock_file:
+        on_round = RoundLog(RoundLog.path_for(Path(settings.clock_file), os.getpid()))
+    Scheduler(runtime, poll, settings.sweep_grace, settings.sending_timeout).run(stop, on_round)
     runtime.db.dispose()
 
 

@@ -7,11 +7,15 @@ FOR UPDATE SKIP LOCKED, so each due row goes to exactly one of them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
 
 from procedo.portal import plans as portal_plans
 from procedo.procedures import assign as procedures
@@ -37,13 +41,17 @@ class Scheduler:
         self.poll = poll
         self.grace = dt.timedelta(seconds=grace)
         self.sending_timeout = dt.timedelta(seconds=sending_timeout)
+        # The sweep finds messages the broker lost: a matter of real time (seconds
+        # since a worker died), so it keeps time.monotonic, also on a simulated calendar.
         self.sweep_every = min(10.0, grace / 2)
         self.sweep_singly_up_to = 100
         self._last_sweep = 0.0
         # Waits on computed facts are woken by their own timers and by subject events;
-        # this pass catches what changed without an event (rows written by hand).
-        self.fact_pass_every = fact_pass_every
-        self._last_fact_pass = 0.0
+        # this pass catches what changed without an event (rows written by hand), and
+        # overdue days grow with the calendar: so it follows the runtime's clock (every
+        # 5 minutes of the system's time; on a simulated one, once per step that long).
+        self.fact_pass_every = dt.timedelta(seconds=fact_pass_every)
+        self._last_fact_pass: dt.datetime | None = None
 
     def tick(self) -> int:
         """One round; returns how much it did (messages sent and instances started).
@@ -56,8 +64,10 @@ class Scheduler:
             self._last_sweep = time.monotonic()
             done += self._phase("sweeping", self._sweep)
         done += self._phase("running schedules", lambda: run_due_schedules(self.rt))
-        if time.monotonic() - self._last_fact_pass >= self.fact_pass_every:
-            self._last_fact_pass = time.monotonic()
+        now = self.rt.clock.now()
+        last = self._last_fact_pass
+        if last is None or now - last >= self.fact_pass_every:
+            self._last_fact_pass = now
             done += self._phase("waking waits on facts", lambda: fact_waits.wake_all(self.rt))
             # Portal arrangements with a missed instalment break, promises past due end.
             done += self._phase("portal plans", lambda: portal_plans.sweep(self.rt))
@@ -93,12 +103,65 @@ class Scheduler:
                 send_batched(self.rt.dispatcher, messages)
         return sent
 
-    def run(self, stop: threading.Event) -> None:
+    def run(
+        self, stop: threading.Event, on_round: Callable[[dt.datetime, int], None] | None = None
+    ) -> None:
+        """Rounds until ``stop``; ``on_round(moment the round began, work done)`` after each."""
         while not stop.is_set():
+            began: dt.datetime | None = None
+            failed = False
             try:
+                began = self.rt.clock.now()
                 busy = self.tick()
             except Exception:  # the database may be briefly away; keep going
                 log.exception("scheduler round failed")
-                busy = 0
+                busy, failed = 0, True
+            if on_round is not None and began is not None:
+                # A failed round may have left work: it does not count as an idle one.
+                on_round(began, busy or int(failed))
             if not busy:
                 stop.wait(self.poll)
+
+
+class Rounds(NamedTuple):
+    """What a scheduler on a simulated calendar reports after each completed round."""
+
+    moment: dt.datetime  # the calendar's moment when the last completed round began
+    rounds: int  # rounds completed
+    busy: int  # of those, rounds that did something (sent a message, started an instance)
+
+
+class RoundLog:
+    """A scheduler's rounds, in a file beside the shared clock file (PROCEDO_CLOCK_FILE).
+
+    A test that moves the simulated calendar cannot see a scheduler process's loop; this
+    file tells it that a round began at or after the new moment and completed, and
+    whether rounds still find work (tests/cluster.py ``Cluster.settle``). Only written
+    when a clock file is set, never in production.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rounds = 0
+        self.busy = 0
+
+    @staticmethod
+    def path_for(clock_file: Path, pid: int) -> Path:
+        return clock_file.with_name(f"{clock_file.name}.scheduler-{pid}")
+
+    def __call__(self, began: dt.datetime, done: int) -> None:
+        self.rounds += 1
+        self.busy += done > 0
+        record = {"moment": began.isoformat(), "rounds": self.rounds, "busy": self.busy}
+        draft = self.path.with_name(self.path.name + ".next")
+        draft.write_text(json.dumps(record), encoding="ascii")
+        os.replace(draft, self.path)  # a reader never sees half a record
+
+    @staticmethod
+    def read(path: Path) -> Rounds | None:
+        """The last record, or None before the first round completed."""
+        try:
+            record = json.loads(path.read_text(encoding="ascii"))
+        except FileNotFoundError:
+            return None
+        return Rounds(dt.datetime.fromisoformat(record["moment"]), record["rounds"], record["busy"])
