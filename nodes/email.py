@@ -38,6 +38,7 @@ from procedo.nodetypes import (
     go,
 )
 from procedo.paths import resolve
+from procedo.portal.placeholders import message_values
 from procedo.rules.model import FieldPath
 from procedo.subjects import Labels
 from procedo.templates import check_template, render, render_header
@@ -235,7 +236,8 @@ def enter(params: EmailParams, context: Context) -> Decision:
         return go("sent", queued)
     if not params.subject or not params.body:  # check() refuses such a flow
         raise ValueError(f"node '{context.node_id}' has neither a template nor subject and body")
-    values = {"subject": context.subject, "vars": context.variables}
+    # subject.portal_url: a placeholder the outbox makes a link as the email leaves.
+    values = message_values(context.subject, context.variables)
     node = f"node '{context.node_id}'"
     message = QueueEmail(
         to=to,
@@ -249,7 +251,7 @@ def enter(params: EmailParams, context: Context) -> Decision:
 
 def _letter(params: EmailParams, context: Context) -> QueueLetter:
     """The email's subject and message as a letter, for a subject without an address."""
-    values = {"subject": context.subject, "vars": context.variables}
+    values = message_values(context.subject, context.variables, "p")  # a short link on paper
     node = f"node '{context.node_id}'"
     return QueueLetter(
         template=params.letter_when_no_address,

@@ -17,6 +17,7 @@ from procedo.nodetypes import (
     QueueLetter,
     go,
 )
+from procedo.portal.placeholders import message_values
 from procedo.subjects import Labels
 from procedo.templates import check_template, render, render_header
 
@@ -56,7 +57,8 @@ class LetterParams(Params, kw_only=True, frozen=True):
 
 
 def enter(params: LetterParams, context: Context) -> Decision:
-    values = {"subject": context.subject, "vars": context.variables}
+    # subject.portal_url: a short link, made (with its QR code) as the letter is drawn.
+    values = message_values(context.subject, context.variables, "p")
     node = f"node '{context.node_id}'"
     letter = QueueLetter(
         template=params.template,

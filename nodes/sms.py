@@ -28,6 +28,7 @@ from procedo.nodetypes import (
     go,
 )
 from procedo.paths import MISSING, resolve
+from procedo.portal.placeholders import message_values, sent_length
 from procedo.rules.model import FieldPath
 from procedo.subjects import Labels
 from procedo.templates import check_template, render
@@ -139,11 +140,13 @@ def enter(params: SmsParams, context: Context) -> Decision:
         number = normalise(raw, context.country)
     except PhoneError as exc:
         raise PhoneError(f"{node}: {exc}; correct the subject's number") from exc
-    values = {"subject": context.subject, "vars": context.variables}
+    # subject.portal_url: a short link the outbox makes as the SMS leaves, counted as such.
+    values = message_values(context.subject, context.variables, "p")
     text = render(params.text, values, html=False, place=f"{node} $.text").strip()
-    if len(text) > params.max_length:
+    length = sent_length(text)
+    if length > params.max_length:
         raise ValueError(
-            f"{node}: the text is {len(text)} characters, the node allows {params.max_length} "
+            f"{node}: the text is {length} characters, the node allows {params.max_length} "
             "($.max_length): shorten the text or allow more"
         )
     return go("sent", QueueSms(to=number, text=text))

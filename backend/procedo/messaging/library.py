@@ -31,7 +31,7 @@ from procedo.db import models as m
 from procedo.flow.model import Flow
 from procedo.flow.problems import Problem
 from procedo.messaging.channel import default_language
-from procedo.portal import links as portal_links
+from procedo.portal.placeholders import message_values
 from procedo.runtime.context import NotFound, Refusal, Runtime
 from procedo.runtime.steps import subject_view
 from procedo.subjects import SubjectType
@@ -524,14 +524,16 @@ def preview(
         fallback = default_language(session, tenant_id)
         view = subject_view(subject)
     chosen = choose_language(template.texts, view, fallback, language)
-    return render_loaded(template, chosen, {"subject": view, "vars": {}})
+    return render_loaded(template, chosen, message_values(view, {}))
 
 
 def render_for_outbox(session: Session, row: m.Outbox) -> Rendered:
     """The email of an outbox row that names a template, for its subject as it is now.
 
-    Raises TemplateError (unknown template, a text that cannot be rendered): the
-    message then fails with that reason in the history, and nothing is sent.
+    ``subject.portal_url`` renders as a placeholder; the outbox makes it a link as the
+    message leaves (portal/placeholders.py). Raises TemplateError (unknown template, a
+    text that cannot be rendered): the message then fails with that reason in the
+    history, and nothing is sent.
     """
     instance = session.get(m.Instance, row.instance_id) if row.instance_id else None
     subject = session.get(m.Subject, instance.subject_id) if instance is not None else None
@@ -542,12 +544,7 @@ def render_for_outbox(session: Session, row: m.Outbox) -> Rendered:
     except NotFound as exc:
         raise TemplateError(f"{exc}: create it again, then retry the message") from exc
     language = choose_language(template.texts, view, default_language(session, row.tenant_id))
-    # A debtor's message that prints subject.portal_url gets a link minted for it (portal/links.py).
-    text = template.texts[language]
-    view = portal_links.with_portal_url(
-        session, row.tenant_id, subject, view, (text.subject, text.html, text.text)
-    )
-    return render_loaded(template, language, {"subject": view, "vars": variables})
+    return render_loaded(template, language, message_values(view, variables))
 
 
 def _named_templates(flow: Flow) -> Iterator[tuple[Any, str, str]]:

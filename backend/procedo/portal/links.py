@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,11 +29,18 @@ from procedo.db.models import utcnow
 from procedo.db.portal import PortalLink
 from procedo.ids import new_id
 from procedo.portal import settings
+from procedo.portal.placeholders import PLACEHOLDER, REDACTED, public_base_url
 from procedo.runtime.context import NotFound, Runtime
 
 TOKEN_BYTES = 24  # 192 bits; the issue asks for at least 128
 # token_urlsafe's alphabet; anything else is refused before it reaches the database.
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+# A short code, for what is typed or scanned (letters, SMS): 16 characters of Crockford's
+# base32 (no I, L, O, U), 80 random bits, printed in groups of four (``/p/K7QM-2X9F-...``).
+SHORT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SHORT_CHARS = 16
+SHORT_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{16}$")
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 PORTAL_ACTOR = "debtor (portal)"
 
 LinkState = Literal["valid", "expired", "revoked", "unknown"]
@@ -44,21 +50,31 @@ Scope = Literal["debtor", "client"]
 PAGE_PATHS: dict[Scope, str] = {"debtor": "/portal/", "client": "/client/"}
 
 
-def public_base_url() -> str:
-    """Where debtors reach this server: ``PROCEDO_PUBLIC_URL`` (the proxy's address)."""
-    return os.environ.get("PROCEDO_PUBLIC_URL", "http://localhost:8000").rstrip("/")
-
-
 def url_of(token: str, scope: Scope = "debtor") -> str:
     return f"{public_base_url()}{PAGE_PATHS[scope]}{token}"
 
 
-_LINK_IN_TEXT = re.compile(r"/(portal|client)/[A-Za-z0-9_-]{16,}")
+def short_url_of(code: str) -> str:
+    """``{PROCEDO_PUBLIC_URL}/p/K7QM-2X9F-HRTA-3B5N``: a short code, grouped for reading."""
+    groups = "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+    return f"{public_base_url()}/p/{groups}"
+
+
+def read_short(text: str) -> str | None:
+    """The short code a person typed (any case, with or without dashes, O for 0), or None."""
+    code = text.upper().translate(_READ_AS)
+    return code if SHORT_SHAPE.match(code) else None
+
+
+# A link in a stored text: a token after /portal/ or /client/, a short code after /p/.
+_LINK_IN_TEXT = re.compile(
+    r"/(portal|client)/[A-Za-z0-9_-]{16,}|/(p)/[0-9A-Za-z]{4}(?:-?[0-9A-Za-z]{4}){3}\b"
+)
 
 
 def redact(text: str) -> str:
     """``text`` with every portal token cut out: what is kept of a sent message holds no link."""
-    return _LINK_IN_TEXT.sub(r"/\1/[link]", text)
+    return _LINK_IN_TEXT.sub(lambda found: f"/{found[1] or found[2]}/{REDACTED}", text)
 
 
 def hash_of(token: str) -> str:
@@ -105,14 +121,20 @@ def mint(
     now: dt.datetime,
     actor: str = "system",
     scope: Scope = "debtor",
+    short: bool = False,
 ) -> Minted:
     """A new link for the debtor, valid for the tenant's link lifetime; the token is shown once.
 
     ``scope="client"``: the link opens a client's requests page instead (same lifetime).
+    ``short``: its token is a short code and its URL ``/p/{code}`` (letters, SMS); the
+    short address sends the browser on to ``/portal/{code}`` (portal/short.py).
     """
     debtor(session, tenant_id, debtor_id, scope)
     days = settings.read(session, tenant_id).link_days
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    if short:
+        token = "".join(secrets.choice(SHORT_ALPHABET) for _ in range(SHORT_CHARS))
+    else:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
     link = PortalLink(
         id=new_id(),
         tenant_id=tenant_id,
@@ -126,16 +148,21 @@ def mint(
     )
     session.add(link)
     session.flush()
-    return Minted(link.id, token, url_of(token, scope), link.expires_at)
+    url = short_url_of(token) if short else url_of(token, scope)
+    return Minted(link.id, token, url, link.expires_at)
 
 
 def find(session: Session, token: str, scope: Scope = "debtor") -> Link | None:
     """The link a token names, in any tenant (the caller is not known yet), or None.
 
     Only links of ``scope``: a client's link opens no debtor portal, and the reverse.
+    A short code (``short=True`` when minted) names its link as a token does.
     """
     if not TOKEN_SHAPE.match(token):
-        return None
+        short = read_short(token) if len(token) <= 2 * SHORT_CHARS else None
+        if short is None:
+            return None
+        token = short
     row = session.execute(
         sa.select(
             PortalLink.id,
@@ -272,3 +299,40 @@ def with_portal_url(
         return view
     minted = mint(session, tenant_id, subject.id, now or utcnow(), actor="message")
     return {**view, "portal_url": minted.url}
+
+
+class LinkError(ValueError):
+    """A message asks for a link its subject cannot have (not a debtor, or not a client)."""
+
+
+_SCOPE_OF: dict[str, Scope] = {"portal": "debtor", "p": "debtor", "client": "client"}
+
+
+def fill(
+    session: Session,
+    tenant_id: uuid.UUID,
+    subject: m.Subject | None,
+    texts: Sequence[str],
+    now: dt.datetime,
+) -> tuple[list[str], list[uuid.UUID]]:
+    """``texts`` of one message with each placeholder made a new link, and the links' ids.
+
+    One link per form for the message (its HTML and plain text share it), minted as the
+    message leaves: its lifetime starts then. Texts without a placeholder mint nothing.
+    Raises LinkError when the subject cannot have the link asked for.
+    """
+    minted: dict[str, Minted] = {}
+
+    def link(found: re.Match[str]) -> str:
+        form = found[1]
+        if form not in minted:
+            scope = _SCOPE_OF[form]
+            if subject is None or subject.type != scope:
+                raise LinkError(f"the message prints a {scope}'s link, and its subject is not one")
+            minted[form] = mint(
+                session, tenant_id, subject.id, now, actor="message", scope=scope, short=form == "p"
+            )
+        return minted[form].url
+
+    filled = [PLACEHOLDER.sub(link, text) for text in texts]
+    return filled, [made.link_id for made in minted.values()]

@@ -8,10 +8,15 @@ sends again with the same Message-ID, so the receiver can tell it is a retry.
 
 SMS rows (kind ``sms``) take the same claim, backoff and history, through the
 tenant's SMS provider (``messaging/sms.py``) instead of its SMTP server.
+
+Portal links: a message's texts hold placeholders where ``subject.portal_url`` was
+printed (portal/placeholders.py); each attempt puts a new link in their place in what
+leaves, never in the row, which keeps the placeholders (a resend gets a new link).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -25,6 +30,7 @@ from procedo import mail
 from procedo.db import models as m
 from procedo.messaging import attachments, channel, library, sms
 from procedo.portal import links as portal_links
+from procedo.portal.placeholders import PLACEHOLDER
 from procedo.runtime.context import Runtime
 from procedo.runtime.steps import history
 from procedo.templates import TemplateError
@@ -91,10 +97,13 @@ def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> 
         row = session.get(m.Outbox, outbox_id)
         assert row is not None
         attempts, instance_id = row.attempts, row.instance_id
-        if row.kind == "sms":
-            ready: _Ready | mail.Delivery = _sms_of(session, row)
-        else:
-            ready, rendered = _email_of(session, row, sender)
+        try:
+            if row.kind == "sms":
+                ready: _Ready | mail.Delivery = _sms_of(session, row, now)
+            else:
+                ready, rendered = _email_of(session, row, sender, now)
+        except portal_links.LinkError as exc:
+            ready = mail.Delivery(outcome="failed", detail=f"not sent: {exc}")
     result = ready.send() if isinstance(ready, _Ready) else ready
     _record(rt, outbox_id, attempts, instance_id, result, rendered)
 
@@ -106,8 +115,26 @@ class _Ready:
         self.send = send
 
 
+def with_links(
+    session: Session, row: m.Outbox, texts: Sequence[str], now: dt.datetime
+) -> list[str]:
+    """The texts of the row's message with a new portal link for each placeholder.
+
+    A test run's message (to its consultant, not the debtor) keeps the placeholders.
+    Raises LinkError when the subject cannot have the link.
+    """
+    if not any(PLACEHOLDER.search(text) for text in texts):
+        return list(texts)
+    instance = session.get(m.Instance, row.instance_id) if row.instance_id else None
+    if instance is not None and instance.variables.get("test_run"):
+        return list(texts)
+    subject = session.get(m.Subject, instance.subject_id) if instance is not None else None
+    filled, _ids = portal_links.fill(session, row.tenant_id, subject, texts, now)
+    return filled
+
+
 def _email_of(
-    session: Session, row: m.Outbox, sender: Sender | None
+    session: Session, row: m.Outbox, sender: Sender | None, now: dt.datetime
 ) -> tuple[_Ready | mail.Delivery, library.Rendered | None]:
     """The claimed email as it will leave (template rendered, document attached), or why not."""
     tenant = session.get(m.Tenant, row.tenant_id)
@@ -136,6 +163,12 @@ def _email_of(
         email = msgspec.structs.replace(
             email, subject=rendered.subject, body_html=rendered.html, body_text=rendered.text
         )
+    # The links the message carries, new for this attempt; the row keeps the placeholders.
+    texts = [email.subject, email.body_html, email.body_text or ""]
+    subject_line, html, text = with_links(session, row, texts, now)
+    email = msgspec.structs.replace(
+        email, subject=subject_line, body_html=html, body_text=text or None
+    )
     if row.attach_item is not None:
         # The invoice document, read as the message leaves; missing or too large fails it.
         try:
@@ -149,7 +182,7 @@ def _email_of(
     return _Ready(lambda: sender(tenant, email)), rendered
 
 
-def _sms_of(session: Session, row: m.Outbox) -> _Ready | mail.Delivery:
+def _sms_of(session: Session, row: m.Outbox, now: dt.datetime) -> _Ready | mail.Delivery:
     """The claimed SMS with the tenant's provider, or why it cannot leave (settings missing)."""
     try:
         provider = sms.provider_for(session, row.tenant_id)
@@ -158,7 +191,7 @@ def _sms_of(session: Session, row: m.Outbox) -> _Ready | mail.Delivery:
     message = sms.SmsMessage(
         message_id=row.message_id,
         to=row.recipients[0] if row.recipients else "",
-        text=row.body,
+        text=with_links(session, row, [row.body], now)[0],
         sender=sms.sender_of(session, row.tenant_id),
     )
     return _Ready(lambda: provider.send(message))
@@ -185,9 +218,12 @@ def _record(
         final = result.outcome != "retry" or attempts >= mail.MAX_ATTEMPTS
         if rendered is not None and final:
             # What was sent (or refused) is kept; the column holds 500 characters of the subject.
-            # A portal link is a credential: the debtor's message had it, the record has not.
+            # It was rendered with placeholders: the message had links, the record has none.
             row.subject = portal_links.redact(rendered.subject)[:500]
             row.body = portal_links.redact(rendered.html)
+        elif final:
+            # A link written into the row when the step ran (the client page's) goes too.
+            row.subject, row.body = portal_links.redact(row.subject), portal_links.redact(row.body)
         if result.outcome == "retry" and attempts < mail.MAX_ATTEMPTS:
             row.status, row.next_attempt_at = "pending", done + mail.backoff(attempts)
             row.last_error = result.detail
