@@ -196,3 +196,23 @@ def test_run_now_runs_a_deactivated_schedule_once(world: World) -> None:
     assert after.active is False
     world.runner.clock.set(after.next_run_at)
     assert run_due_schedules(world.rt) == 0  # still paused
+
+
+def test_a_quarterly_flow_runs_in_the_calendar_quarters() -> None:
+    # VAT quarters: published on 3 December, the next run is 1 January, then 1 April.
+    trigger = ScheduleTrigger(every="quarter", day_of_month=1, at="08:00")
+    published = _at(2026, 12, 3, 10)
+    first = next_run(trigger, published, "Europe/Amsterdam", anchor=published)
+    assert first == _at(2027, 1, 1, 7)
+    second = next_run(trigger, first, "Europe/Amsterdam", anchor=published)
+    assert second == _at(2027, 4, 1, 6)  # summer time
+    in_february = _at(2027, 2, 10, 10)
+    assert next_run(trigger, in_february, "Europe/Amsterdam", anchor=in_february) == second
+
+
+def test_a_yearly_flow_on_a_day_of_the_month_runs_once_a_year() -> None:
+    trigger = ScheduleTrigger(every="year", day_of_month=15, at="09:00")
+    published = _at(2026, 12, 3, 10)
+    first = next_run(trigger, published, "Europe/Berlin", anchor=published)
+    assert first == _at(2026, 12, 15, 8)
+    assert next_run(trigger, first, "Europe/Berlin", anchor=published) == _at(2027, 12, 15, 8)

@@ -254,11 +254,13 @@ def next_run(
     if trigger.starts_on is not None:
         begin = max(begin, dt.datetime.combine(trigger.starts_on, dt.time()) - _JUST_BEFORE)
 
-    def rule(interval: int, dtstart: dt.datetime) -> rrule.rrule:
+    def rule(interval: int, dtstart: dt.datetime, every: Any = frequency) -> rrule.rrule:
         return rrule.rrule(
-            frequency,
+            every,
             interval=interval,
             dtstart=dtstart,
+            # A yearly day of the month is in one month a year: the first slot's.
+            bymonth=dtstart.month if every == rrule.YEARLY and trigger.day_of_month else None,
             byweekday=_WEEKDAYS[trigger.weekday] if trigger.weekday else None,
             bymonthday=trigger.day_of_month,
             byhour=hour,
@@ -267,8 +269,16 @@ def next_run(
         )
 
     # Every slot of the rhythm's shape (interval 1) from the anchor's day on: the first
-    # one after the anchor starts the count of ``interval``.
-    first = rule(multiple, dt.datetime.combine(begin.date(), dt.time(hour, minute))).after(begin)
+    # one after the anchor starts the count of ``interval``. Quarters are the calendar's
+    # (January, April, July, October), as VAT quarters are; a yearly day of the month
+    # first comes in the next month that has it.
+    start = dt.datetime.combine(begin.date(), dt.time(hour, minute))
+    shape = frequency
+    if trigger.every == "quarter":
+        start = start.replace(month=(start.month - 1) // 3 * 3 + 1, day=1)
+    elif trigger.every == "year" and trigger.day_of_month:
+        shape, multiple = rrule.MONTHLY, 1
+    first = rule(multiple, start, shape).after(begin)
     if first is None:
         raise ValueError("the schedule has no future run")
     upcoming = rule(trigger.interval * multiple, first).after(local_after)
