@@ -20,8 +20,9 @@ from procedo.db.receivables import Money
 from procedo.ids import new_id
 
 # review: outside the tenant's bounds, waiting for staff; active: running; broken: an
-# instalment was missed; completed: all paid; replaced: the debtor proposed a newer one.
-ARRANGEMENT_STATES: Final = ("review", "active", "broken", "completed", "replaced")
+# instalment was missed; completed: all paid; replaced: the debtor proposed a newer one;
+# declined: staff declined it after review (accepted, it is active).
+ARRANGEMENT_STATES: Final = ("review", "active", "broken", "completed", "replaced", "declined")
 # active until its check date; kept: paid by then; broken: not paid by then; replaced.
 PROMISE_STATES: Final = ("active", "kept", "broken", "replaced")
 
@@ -57,6 +58,10 @@ class PaymentArrangement(Base):
     exceeded: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
+    # Staff's decision on one in review (migration 0031): who, when, and why declined.
+    decided_at: Mapped[dt.datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(sa.String(254))
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ArrangementInstalment(Base):

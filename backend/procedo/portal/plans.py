@@ -52,7 +52,7 @@ ARRANGEMENT_FIELDS = (
 )
 
 
-def _raise(
+def raise_event(
     session: Session,
     out: Outgoing,
     tenant_id: uuid.UUID,
@@ -98,7 +98,7 @@ def _mark_items(
     )
 
 
-def _money(amount: Decimal) -> str:
+def money(amount: Decimal) -> str:
     return str(amount.quantize(Decimal("0.01")))
 
 
@@ -145,7 +145,7 @@ def take_promise(
 
 def _plan_text(instalments: Iterable[ArrangementInstalment], currency: str) -> str:
     return "\n".join(
-        f"{i.number}. {i.due_date.isoformat()}: {_money(i.amount)} {currency}" for i in instalments
+        f"{i.number}. {i.due_date.isoformat()}: {money(i.amount)} {currency}" for i in instalments
     )
 
 
@@ -203,7 +203,7 @@ def take_arrangement(
         {
             "arrangement_status": arrangement.status,
             "next_instalment_date": first.due_date.isoformat() if within else None,
-            "next_instalment_amount": _money(first.amount) if within else None,
+            "next_instalment_amount": money(first.amount) if within else None,
             "arrangement_plan": _plan_text(instalments, arrangement.currency),
         },
         now,
@@ -224,7 +224,7 @@ def _open_of(session: Session, debtor_id: uuid.UUID, numbers: Sequence[str]) -> 
     return Decimal(total or 0)
 
 
-def _instalments(session: Session, arrangement_id: uuid.UUID) -> list[ArrangementInstalment]:
+def instalments_of(session: Session, arrangement_id: uuid.UUID) -> list[ArrangementInstalment]:
     return list(
         session.scalars(
             sa.select(ArrangementInstalment)
@@ -242,7 +242,7 @@ def _settle(
     paid = max(
         arrangement.amount - _open_of(session, arrangement.debtor_id, arrangement.open_items), ZERO
     )
-    instalments = _instalments(session, arrangement.id)
+    instalments = instalments_of(session, arrangement.id)
     pending: ArrangementInstalment | None = None
     for instalment in instalments:
         share = min(instalment.amount, paid)
@@ -260,22 +260,46 @@ def _settle(
         arrangement.status, arrangement.ended_at = "completed", now
         values = {"arrangement_status": "completed"}
         values |= {"next_instalment_date": None, "next_instalment_amount": None}
-        _raise(
+        raise_event(
             session,
             out,
             arrangement.tenant_id,
             arrangement.debtor_id,
             "portal.arrangement_completed",
-            {"arrangement": str(arrangement.id), "amount": _money(arrangement.amount)},
+            {"arrangement": str(arrangement.id), "amount": money(arrangement.amount)},
             now,
         )
     else:
         values = {
             "next_instalment_date": pending.due_date.isoformat(),
-            "next_instalment_amount": _money(pending.amount - pending.paid_amount),
+            "next_instalment_amount": money(pending.amount - pending.paid_amount),
         }
     set_fields(session, arrangement.debtor_id, values, now)
     return pending
+
+
+def activate(
+    session: Session, out: Outgoing, arrangement: PaymentArrangement, now: dt.datetime
+) -> None:
+    """An arrangement staff accepted after review runs as one within the bounds would."""
+    arrangement.status = "active"
+    _mark_items(session, arrangement.debtor_id, arrangement.open_items, "open", "payment_plan")
+    plan = _plan_text(instalments_of(session, arrangement.id), arrangement.currency)
+    set_fields(
+        session,
+        arrangement.debtor_id,
+        {"arrangement_status": "active", "arrangement_plan": plan},
+        now,
+    )
+    _settle(session, out, arrangement, now)  # what was paid since the proposal counts
+
+
+def decline(session: Session, arrangement: PaymentArrangement, now: dt.datetime) -> None:
+    """Staff declined an arrangement in review: it ends; its invoices were never in a plan."""
+    arrangement.status, arrangement.ended_at = "declined", now
+    values: dict[str, Any] = {"arrangement_status": "declined"}
+    values |= {"next_instalment_date": None, "next_instalment_amount": None}
+    set_fields(session, arrangement.debtor_id, values, now)
 
 
 def after_payments(
@@ -380,7 +404,7 @@ def _break(
         },
         now,
     )
-    _raise(
+    raise_event(
         session,
         out,
         arrangement.tenant_id,
@@ -390,8 +414,8 @@ def _break(
             "arrangement": str(arrangement.id),
             "instalment": missed.number,
             "due_date": missed.due_date.isoformat(),
-            "amount": _money(missed.amount),
-            "paid_amount": _money(missed.paid_amount),
+            "amount": money(missed.amount),
+            "paid_amount": money(missed.paid_amount),
         },
         now,
     )
@@ -417,6 +441,9 @@ class ArrangementView:
     created_at: dt.datetime
     ended_at: dt.datetime | None
     instalments: list[InstalmentView]
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    decision_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -480,6 +507,9 @@ def activity(
             a.created_at,
             a.ended_at,
             plans[a.id],
+            a.decided_at,
+            a.decided_by,
+            a.decision_reason,
         )
         for a in arrangements
     ]

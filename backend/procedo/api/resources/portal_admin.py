@@ -16,10 +16,13 @@ import sqlalchemy as sa
 from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from procedo.api.caller import CallerDep, RuntimeDep
+from procedo.api import taskops
+from procedo.api.caller import Caller, CallerDep, RuntimeDep
+from procedo.api.errors import ApiError
 from procedo.db.portal import PortalReaction
-from procedo.portal import links, plans, settings
+from procedo.portal import links, plans, review, settings
 from procedo.portal.settings import PortalSettingsIn, PortalSettingsOut
+from procedo.runtime.context import Runtime
 
 
 class LinkOut(msgspec.Struct):
@@ -48,7 +51,8 @@ class InstalmentOut(msgspec.Struct):
 
 
 class ArrangementOut(msgspec.Struct):
-    """A payment arrangement: ``status`` review, active, broken, completed or replaced."""
+    """A payment arrangement: ``status`` review, active, broken, completed, replaced or
+    declined; ``decided_*``: staff's decision on one that was in review."""
 
     id: uuid.UUID
     status: str
@@ -59,6 +63,9 @@ class ArrangementOut(msgspec.Struct):
     created_at: dt.datetime
     ended_at: dt.datetime | None
     instalments: list[InstalmentOut]
+    decided_at: dt.datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
 
 
 class PromiseOut(msgspec.Struct):
@@ -78,6 +85,40 @@ class PromiseOut(msgspec.Struct):
 class PlansOut(msgspec.Struct):
     promises: list[PromiseOut]
     arrangements: list[ArrangementOut]
+
+
+class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Accept as proposed, or with another number of instalments or first date (2 to 60,
+    today to a year on); the plan is then made again as the portal makes it."""
+
+    instalments: int | None = None
+    first_date: dt.date | None = None
+
+
+class DeclineIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Why staff declined (kept in the debtor's history; not sent to the debtor)."""
+
+    reason: str
+
+
+def _decide(
+    rt: Runtime, caller: Caller, arrangement_id: uuid.UUID, decision: review.Decision
+) -> ArrangementOut:
+    caller.internal()
+    debtor_id, since = review.arrangement_debtor(rt, caller.tenant_id, arrangement_id)
+    # The review task's people decide (an admin always may); without a task, any member.
+    tasks = review.review_tasks(rt, caller.tenant_id, debtor_id, since)
+    mine = (taskops.may_work_on(rt, caller.tenant_id, t, caller.email) for t in tasks)
+    if tasks and caller.access != "admin" and not any(mine):
+        raise ApiError(403, "the review task of this arrangement is not yours to do")
+    try:
+        review.decide(rt, caller.tenant_id, arrangement_id, decision, caller.actor)
+    except review.Invalid as invalid:
+        raise ApiError(422, str(invalid)) from None
+    with rt.db.read() as session:
+        _promises, arrangements = plans.activity(session, caller.tenant_id, debtor_id)
+    (found,) = [a for a in arrangements if a.id == arrangement_id]
+    return msgspec.convert(found, ArrangementOut, from_attributes=True)
 
 
 class PortalAdminController(Controller):
@@ -161,3 +202,29 @@ class PortalAdminController(Controller):
                 msgspec.convert(a, ArrangementOut, from_attributes=True) for a in arrangements
             ],
         )
+
+    @post("/arrangements/{arrangement_id:uuid}/accept", sync_to_thread=True, status_code=200)
+    def accept_arrangement(
+        self,
+        arrangement_id: FromPath[uuid.UUID],
+        data: JSONBody[AcceptIn],
+        caller: CallerDep,
+        rt: RuntimeDep,
+    ) -> ArrangementOut:
+        """Accept an arrangement in review (M5), as proposed or adjusted: it runs as one
+        within the bounds; its review task is completed ``agreed``. 409 once decided."""
+        decision = review.Decision(True, data.instalments, data.first_date)
+        return _decide(rt, caller, arrangement_id, decision)
+
+    @post("/arrangements/{arrangement_id:uuid}/decline", sync_to_thread=True, status_code=200)
+    def decline_arrangement(
+        self,
+        arrangement_id: FromPath[uuid.UUID],
+        data: JSONBody[DeclineIn],
+        caller: CallerDep,
+        rt: RuntimeDep,
+    ) -> ArrangementOut:
+        """Decline an arrangement in review with a reason; its review task is completed
+        ``declined`` (the flow tells the debtor). 409 once decided."""
+        decision = review.Decision(False, reason=data.reason)
+        return _decide(rt, caller, arrangement_id, decision)
