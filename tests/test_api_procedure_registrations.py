@@ -47,6 +47,8 @@ def test_administrators_manage_registrations_and_tenants_stay_apart(backend: Bac
             ok(acme.http.post("/flows/import", content=document, headers=JSON), 201)
             ok(acme.http.post(f"/flows/{name}/publish"), 201)
         http = acme.http
+        candidates = [c["flow_key"] for c in ok(http.get("/procedures/candidates"))]
+        assert "dispute-procedure" in candidates
         ok(http.put("/procedures/collection-worksheet", json={"kind": "primary", "default": True}))
         late = {"kind": "primary", "rule": _rule("oldest_overdue_days", ">=", "30")}
         ok(http.put("/procedures/collection-step-by-step", json=late))
@@ -126,6 +128,7 @@ def test_administrators_manage_registrations_and_tenants_stay_apart(backend: Bac
 
         # Tenant B: sees none of A's, changes none of A's.
         assert ok(beta.http.get("/procedures")) == []
+        assert ok(beta.http.get("/procedures/candidates")) == []
         assert beta.http.put("/procedures/order", json=order).status_code == 422
         moved_back = {"flow_key": "collection-worksheet", "previous_rule": small["rule"]}
         assert beta.http.put("/procedures/default", json=moved_back).status_code == 422

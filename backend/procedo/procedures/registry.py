@@ -211,3 +211,20 @@ def set_default(
     row.is_default = True
     row.rule = None
     return before
+
+
+def candidates(session: Session, tenant_id: uuid.UUID) -> list[tuple[str, str, int]]:
+    """Published debtor flows not registered yet: (key, name, version), by name."""
+    taken = {p.flow_key for p in registered(session, tenant_id)}
+    names = {
+        row[0]: row[1]
+        for row in session.execute(
+            sa.select(m.Flow.key, m.Flow.name).where(m.Flow.tenant_id == tenant_id)
+        )
+    }
+    found = [
+        (key, names.get(key, key), version.number)
+        for key, version in latest_versions(session, tenant_id).items()
+        if version.subject_type == DEBTOR and key not in taken
+    ]
+    return sorted(found, key=lambda c: (c[1].lower(), c[0]))

@@ -63,6 +63,12 @@ class ProcedureOut(msgspec.Struct):
     running: int = 0
 
 
+class CandidateOut(msgspec.Struct):
+    flow_key: str
+    name: str
+    version: int
+
+
 class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
     """Every primary procedure with a rule, once each, first assigned first."""
 
@@ -158,6 +164,13 @@ class ProcedureController(Controller):
         caller.internal()
         with rt.db.read() as session:
             return _listing(session, caller.tenant_id)
+
+    @get("/candidates", sync_to_thread=True)
+    def candidates(self, caller: CallerDep, rt: RuntimeDep) -> list[CandidateOut]:
+        """Published debtor flows that could be registered (none is yet)."""
+        caller.internal()
+        with rt.db.read() as session:
+            return [CandidateOut(*c) for c in registry.candidates(session, caller.tenant_id)]
 
     @put("/order", sync_to_thread=True, status_code=200, request_max_body_size=BODY_LIMIT)
     def set_order(
