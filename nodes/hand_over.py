@@ -1,9 +1,11 @@
 """Hand over to the account manager (D2): an email to the debtor's account manager, naming
 the customer handed over and what is open.
 
-One email per customer, to the address in the debtor's `account_manager_email`
-(a run that hands over ten customers sends ten). Without that address the flow
-leaves on `no_address`, so a task can follow instead.
+One email per account manager and run, to the address in the debtor's
+`account_manager_email`: a scheduled run that hands over ten customers to one manager
+sends one email listing the ten (procedo/messaging/handovers.py), a few minutes after
+the run's last hand-over; a customer alone in it reads as the node's texts. Without
+that address the flow leaves on `no_address`, so a task can follow instead.
 """
 
 from typing import Annotated
@@ -71,6 +73,7 @@ def enter(params: HandOverParams, context: Context) -> Decision:
         to=(address,),
         subject=render_header(params.subject, values, place=f"{node} $.subject"),
         body=render(params.body, values, html=True, place=f"{node} $.body"),
+        digest=True,
     )
     return go("sent", message)
 
@@ -98,9 +101,12 @@ NODE = NodeType(
         de="An Kundenbetreuer übergeben",
     ),
     description=Labels(
-        en="Emails the customer's account manager that the customer is handed over to them.",
-        nl="Mailt de accountmanager van de klant dat de klant aan hem is overgedragen.",
-        de="Schreibt dem Kundenbetreuer per E-Mail, dass ihm der Kunde übergeben wurde.",
+        en="Emails the customer's account manager that the customer is handed over to them; "
+        "one email per manager lists a run's customers.",
+        nl="Mailt de accountmanager van de klant dat de klant aan hem is overgedragen; "
+        "één mail per accountmanager noemt de klanten van een ronde.",
+        de="Schreibt dem Kundenbetreuer per E-Mail, dass ihm der Kunde übergeben wurde; "
+        "eine E-Mail je Kundenbetreuer nennt die Kunden eines Laufs.",
     ),
     category="messages",
     params=HandOverParams,

@@ -198,6 +198,9 @@ class QueueEmail(msgspec.Struct, frozen=True, tag="queue_email"):
     template: str = ""
     # An open item whose invoice document the outbox attaches (messaging/attachments.py).
     attach_item: str = ""
+    # Collected with the recipient's other hand-overs of the run into one email
+    # (messaging/handovers.py) instead of leaving alone.
+    digest: bool = False
 
 
 class QueueLetter(msgspec.Struct, frozen=True, tag="queue_letter"):

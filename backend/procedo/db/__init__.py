@@ -4,6 +4,7 @@
 # them on models.Base.metadata whenever any part of procedo.db is used (create_all, Alembic).
 # The SQLite functions are registered for every engine made from then on.
 from procedo.db import client_requests as client_requests
+from procedo.db import handovers as handovers
 from procedo.db import letters as letters
 from procedo.db import messaging as messaging
 from procedo.db import portal as portal

@@ -74,6 +74,9 @@ def write_effects(
                     },
                 }
             )
+        elif isinstance(effect, QueueEmail) and effect.digest and not _test_run(instance):
+            notes.append(_collect(session, instance, subject, emitted.node, effect, now))
+            notes[-1]["data"].update(node_mark(compiled, emitted.node))
         elif isinstance(effect, QueueEmail | QueueLetter | QueueSms):
             # A test run's messages go to its consultant, not the client (K7).
             row = test_runs.redirect(instance, _queue(instance, effect, index, now))
@@ -106,6 +109,32 @@ def write_effects(
             note["seq"] = emitted.seq
         noted = len(notes)
     return notes
+
+
+def _test_run(instance: InstanceRow) -> bool:
+    # A test run's hand-over goes alone, to its consultant (K7).
+    return bool(instance.variables.get(test_runs.FLAG))
+
+
+def _collect(
+    session: Session,
+    instance: InstanceRow,
+    subject: SubjectRow,
+    node_id: str,
+    effect: QueueEmail,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A hand-over listed in its recipient's digest, due after the run (D2)."""
+    from procedo.messaging import handovers
+
+    (to,) = effect.to
+    digest, added = handovers.collect(
+        session, instance, subject, to, (effect.subject, effect.body), now
+    )
+    data = {"to": [to], "subject": effect.subject, "digest": digest}
+    if added:
+        return {"kind": "email_queued", "node_id": node_id, "data": data}
+    return {"kind": "hand_over_listed_already", "node_id": node_id, "data": data}
 
 
 def node_mark(compiled: eng.Compiled, node_id: str) -> dict[str, str]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from procedo import mail
 from procedo.db import models as m
-from procedo.messaging import attachments, channel, library, sms
+from procedo.messaging import attachments, channel, handovers, library, sms
 from procedo.portal import links as portal_links
 from procedo.portal.placeholders import PLACEHOLDER
 from procedo.runtime.context import Runtime
@@ -153,7 +153,15 @@ def _email_of(
         reply_to=channel.reply_to(session, row.tenant_id),
     )
     rendered: library.Rendered | None = None
-    if row.kind == "email" and row.template:
+    if row.kind == "email" and row.template == handovers.TEMPLATE:
+        # Hand-overs collected for one account manager: listed as the email leaves.
+        rendered = handovers.render(session, row)
+        if rendered is None:
+            return mail.Delivery(outcome="failed", detail="not sent: it lists nobody"), None
+        email = msgspec.structs.replace(
+            email, subject=rendered.subject, body_html=rendered.html, body_text=rendered.text
+        )
+    elif row.kind == "email" and row.template:
         # A template of the library: rendered at each attempt, for the subject and the
         # template as they are then; one that cannot be rendered fails, saying why.
         try:
