@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,11 +19,14 @@ import pytest
 
 from procedo.runtime import admin
 from procedo.runtime.trial import describe
+from tests.client_page_helpers import answer
 from tests.receivables_helpers import add_open_items, pay
 from tests.runtime_helpers import GOOD_INVOICE, World, make_world
 
 GOLDEN = Path(__file__).parent / "golden"
 DAY = dt.timedelta(days=1)
+# Ids of client requests and links, and the filing stub's reference made from one.
+VARYING = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|STUB-[0-9A-F]{12}")
 
 DEBTOR: dict[str, Any] = {
     "name": "Bakkerij Jansen",
@@ -113,9 +117,10 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
         "client",
         CLIENT,
         [
+            ("client", "upload"),
             ("complete", "complete"),
             ("complete", "complete"),
-            ("event", "client.approved"),
+            ("client", "approve"),
             ("complete", "complete"),
         ],
     ),
@@ -125,6 +130,7 @@ SCENARIOS: dict[str, tuple[str, str, dict[str, Any], list[tuple[Any, ...]]]] = {
         "client",
         CLIENT,
         [
+            ("client", "upload"),
             ("complete", "complete"),
             ("complete", "complete"),
             ("advance", 10 * DAY),
@@ -271,6 +277,8 @@ def play(
         elif kind == "fields":
             current = world.subject_row(subject.id)
             world.subject(subject_type, "S-1", {**current.fields, **args[0]})
+        elif kind == "client":  # the client's answer on the client page
+            answer(world.rt, instance.id, args[0])
         elif kind == "event":
             admin.post_event(world.rt, world.tenant, subject.id, args[0])
         elif kind == "move":
@@ -279,7 +287,7 @@ def play(
             pay(world.rt, world.tenant, args[0], args[1])
         runner.drain()
     zone = ZoneInfo("Europe/Amsterdam")
-    lines = [describe(row, zone) for row in world.history(instance.id)]
+    lines = [VARYING.sub("<id>", describe(row, zone)) for row in world.history(instance.id)]
     lines.append(
         f"final: instance {world.instance(instance.id).status}, "
         f"subject status {world.subject_row(subject.id).status!r}"

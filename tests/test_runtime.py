@@ -18,6 +18,7 @@ from procedo.runtime.context import Refusal
 from procedo.runtime.outbox import deliver
 from procedo.runtime.rows import load_instance
 from procedo.runtime.steps import step_instance
+from tests.client_page_helpers import answer
 from tests.conftest import minimal_flow
 from tests.receivables_helpers import add_open_items, pay
 from tests.runtime_helpers import GOOD_INVOICE, World, make_world
@@ -107,6 +108,7 @@ def test_mandatory_checkpoints_block_completion_and_nothing_is_stored(world: Wor
     admin.complete_task(
         world.rt, world.tenant, task.id, "complete", ["bank", "purchases", "sales"], "eva"
     )
+    answer(world.rt, instance.id, "upload")  # review waits for the client's documents too
     assert [t.node_id for t in world.open_tasks(instance.id)] == ["review"]
 
 
