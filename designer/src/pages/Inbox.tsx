@@ -10,6 +10,7 @@ import { dunningApi, type TaskType } from "../dunning/api";
 import { TaskTypeFilter, TaskTypeTag } from "../dunning/TaskType";
 import { tickCheckpoint } from "../phases/api";
 import { openMandatory, progress, tickOf, type Tick } from "../phases/logic";
+import { isReviewTask, ReviewTask } from "../portalflows/ReviewTask";
 
 interface Checkpoint {
   id: string;
@@ -99,6 +100,10 @@ export function InboxPage() {
   }, [load]);
 
   const task = tasks?.find((x) => x.id === selectedId) ?? null;
+  // A payment arrangement's review is decided with its form, which completes the task (M5).
+  const [inReview, setInReview] = useState(false);
+  useEffect(() => setInReview(false), [task?.id]);
+  const reviewing = task !== null && isReviewTask(task);
   // Checkpoints are ticked one by one on the server (who and when kept, K2).
   const ticked = new Set(task?.ticked ?? []);
   const missing = task ? openMandatory(task) : [];
@@ -219,12 +224,21 @@ export function InboxPage() {
                 })}
               </div>
             )}
+            {reviewing && (
+              <ReviewTask
+                key={task.id}
+                subjectId={task.subject.id}
+                onFound={setInReview}
+                onDecided={(message) => { setDone(message); setSelectedId(null); void load(); }}
+              />
+            )}
             {missing.length > 0 && (
               <div className="muted" role="note" data-testid="complete-blocked">{t("phBlocked", { names: missing.map((m) => m.label).join(", ") })}</div>
             )}
             <div className="outcomes">
               {task.outcomes.map((o) => {
                 const port = typeof o === "string" ? o : o.port;
+                if (reviewing && inReview && (port === "agreed" || port === "declined")) return null;
                 const label = typeof o === "string" ? labels[o] ?? humanize(o) : o.label || labels[o.port] || humanize(o.port);
                 return (
                   <button key={port} className={port.startsWith("approve") || port === "done" || port === "ok" ? "primary" : ""} disabled={missing.length > 0} title={missing.length ? t("phBlocked", { names: missing.map((m) => m.label).join(", ") }) : ""} onClick={() => void complete(port, label)} data-outcome={port}>

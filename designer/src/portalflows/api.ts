@@ -9,7 +9,7 @@ export interface Instalment {
   paid_at: string | null;
 }
 
-export type ArrangementStatus = "review" | "active" | "broken" | "completed" | "replaced";
+export type ArrangementStatus = "review" | "active" | "broken" | "completed" | "replaced" | "declined";
 export type PromiseStatus = "active" | "kept" | "broken" | "replaced";
 
 export interface Arrangement {
@@ -22,6 +22,10 @@ export interface Arrangement {
   created_at: string;
   ended_at: string | null;
   instalments: Instalment[];
+  // Staff's decision on one that was in review.
+  decided_at?: string | null;
+  decided_by?: string | null;
+  decision_reason?: string | null;
 }
 
 export interface PaymentPromise {

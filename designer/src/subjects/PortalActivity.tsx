@@ -3,6 +3,8 @@ import { useEffect, useMemo, useState } from "react";
 import { ApiError } from "../api";
 import { useT, type TextKey } from "../i18n";
 import { debtorPlans, type Arrangement, type DebtorPlans, type Instalment, type PaymentPromise } from "../portalflows/api";
+import { ArrangementDecision } from "../portalflows/ArrangementDecision";
+import { when } from "../util";
 import { formatValue } from "./columns";
 
 const STATUS: Record<string, TextKey> = {
@@ -12,6 +14,7 @@ const STATUS: Record<string, TextKey> = {
   completed: "pfStatusCompleted",
   replaced: "pfStatusReplaced",
   kept: "pfStatusKept",
+  declined: "arStatusDeclined",
 };
 const BOUNDS: Record<string, TextKey> = {
   max_instalments: "pfBoundMaxInstalments",
@@ -34,6 +37,8 @@ export function PortalActivityCard({ subjectId }: { subjectId: string }) {
   const { t } = useT();
   const [plans, setPlans] = useState<DebtorPlans | null>(null);
   const [error, setError] = useState("");
+  const [done, setDone] = useState("");
+  const [loads, setLoads] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -46,7 +51,13 @@ export function PortalActivityCard({ subjectId }: { subjectId: string }) {
       },
     );
     return () => { live = false; };
-  }, [subjectId]);
+  }, [subjectId, loads]);
+
+  // A decision changes the plan, the status and the invoices: read them again.
+  function decided(_arrangement: Arrangement, message: string) {
+    setDone(message);
+    setLoads((n) => n + 1);
+  }
 
   if (error) return <section className="card" data-testid="portal-activity"><h3>{t("pfTitle")}</h3><div className="error-box" role="alert">{error}</div></section>;
   if (!plans || (plans.promises.length === 0 && plans.arrangements.length === 0)) {
@@ -55,7 +66,8 @@ export function PortalActivityCard({ subjectId }: { subjectId: string }) {
   return (
     <section className="card" data-testid="portal-activity">
       <h3>{t("pfTitle")}</h3>
-      {plans.arrangements.map((a) => <ArrangementView key={a.id} arrangement={a} />)}
+      {done && <div className="toast ok" style={{ position: "static", transform: "none", display: "inline-block" }} role="status" data-testid="decision-done">✓ {done}</div>}
+      {plans.arrangements.map((a) => <ArrangementView key={a.id} arrangement={a} onDecided={decided} />)}
       {plans.promises.map((p) => <PromiseView key={p.id} promise={p} />)}
     </section>
   );
@@ -89,8 +101,8 @@ function instalmentKey(i: Instalment, today: string): TextKey {
   return i.due_date < today ? "pfInstOverdue" : "pfInstOpen";
 }
 
-function ArrangementView({ arrangement: a }: { arrangement: Arrangement }) {
-  const { t } = useT();
+export function ArrangementView({ arrangement: a, onDecided }: { arrangement: Arrangement; onDecided?: (decided: Arrangement, message: string) => void }) {
+  const { t, lang } = useT();
   const f = useFormat();
   const today = new Date().toISOString().slice(0, 10);
   return (
@@ -105,6 +117,12 @@ function ArrangementView({ arrangement: a }: { arrangement: Arrangement }) {
       {a.exceeded.length > 0 && (
         <div className="small-text" data-testid="portal-exceeded">
           {t("pfExceeded", { list: a.exceeded.map((b) => (BOUNDS[b] ? t(BOUNDS[b]) : b)).join(", ") })}
+        </div>
+      )}
+      {a.decided_at && (
+        <div className="small-text" data-testid="arrangement-decided">
+          {t("arDecidedBy", { decision: t(a.status === "declined" ? "arDecisionDeclined" : "arDecisionAccepted"), who: a.decided_by ?? "", when: when(a.decided_at, lang) })}
+          {a.decision_reason && <div style={{ whiteSpace: "pre-wrap" }}>{t("arReasonShown", { reason: a.decision_reason })}</div>}
         </div>
       )}
       <table className="fields-table" data-testid="portal-instalments">
@@ -123,6 +141,7 @@ function ArrangementView({ arrangement: a }: { arrangement: Arrangement }) {
           ))}
         </tbody>
       </table>
+      {a.status === "review" && onDecided && <ArrangementDecision arrangement={a} onDecided={onDecided} />}
     </div>
   );
 }

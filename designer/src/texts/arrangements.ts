@@ -1,3 +1,21 @@
 // Texts of reviewed payment arrangements (M5): [en, nl, de].
 export const arrangementsTexts = {
-};
+  arDecideTitle: ["Decide on the proposal", "Beslis over het voorstel", "Über den Vorschlag entscheiden"],
+  arInstalments: ["Instalments", "Termijnen", "Raten"],
+  arFirstDate: ["First instalment on", "Eerste termijn op", "Erste Rate am"],
+  arAdjustHelp: ["Change the number of instalments or the first date if you agreed on another plan with the debtor (2 to 60 instalments, monthly).", "Wijzig het aantal termijnen of de eerste datum als u met de debiteur een ander plan hebt afgesproken (2 tot 60 termijnen, maandelijks).", "Ändern Sie die Zahl der Raten oder das erste Datum, wenn Sie mit dem Schuldner einen anderen Plan vereinbart haben (2 bis 60 Raten, monatlich)."],
+  arAccept: ["Accept arrangement", "Regeling accepteren", "Ratenzahlung annehmen"],
+  arAcceptAdjusted: ["Accept adjusted arrangement", "Aangepaste regeling accepteren", "Geänderte Ratenzahlung annehmen"],
+  arReason: ["Reason for declining (for the file; not sent to the debtor)", "Reden van afwijzing (voor het dossier; niet naar de debiteur)", "Grund der Ablehnung (für die Akte; geht nicht an den Schuldner)"],
+  arDecline: ["Decline arrangement", "Regeling afwijzen", "Ratenzahlung ablehnen"],
+  arReasonNeeded: ["Give a reason to decline.", "Geef een reden om af te wijzen.", "Geben Sie einen Grund für die Ablehnung an."],
+  arAccepted: ["Arrangement accepted: the debtor gets the confirmation with the plan.", "Regeling geaccepteerd: de debiteur krijgt de bevestiging met het plan.", "Ratenzahlung angenommen: Der Schuldner erhält die Bestätigung mit dem Plan."],
+  arDeclined: ["Arrangement declined: the debtor is told.", "Regeling afgewezen: de debiteur krijgt bericht.", "Ratenzahlung abgelehnt: Der Schuldner wird benachrichtigt."],
+  arDecidedBy: ["{decision} by {who} on {when}", "{decision} door {who} op {when}", "{decision} von {who} am {when}"],
+  arDecisionAccepted: ["Accepted", "Geaccepteerd", "Angenommen"],
+  arDecisionDeclined: ["Declined", "Afgewezen", "Abgelehnt"],
+  arReasonShown: ["Reason: {reason}", "Reden: {reason}", "Grund: {reason}"],
+  arStatusDeclined: ["declined", "afgewezen", "abgelehnt"],
+  arUnderReview: ["The proposal under review", "Het voorstel ter beoordeling", "Der zu prüfende Vorschlag"],
+  arNoneInReview: ["This debtor has no arrangement in review any more.", "Deze debiteur heeft geen regeling meer ter beoordeling.", "Dieser Schuldner hat keine Ratenzahlung mehr zur Prüfung."],
+} satisfies Record<string, [string, string, string]>;
