@@ -49,6 +49,7 @@ from procedo.api.throttle import LoginThrottle
 from procedo.api.web import default_web_dir, web_handler
 from procedo.clientpage.page import client_router
 from procedo.portal.page import portal_router
+from procedo.portal.short import short_router
 from procedo.runtime.context import Runtime
 
 API_PREFIX = "/api/v1"
@@ -102,6 +103,7 @@ def create_app(rt: Runtime, web_dir: Path | None = None, debug: bool = False) ->
         route_handlers=[
             api,
             portal_router(),
+            short_router(),
             client_router(),
             web_handler(web_dir or default_web_dir()),
         ],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import segno
 from PIL import Image
@@ -73,6 +73,11 @@ def qr_image(data: str, border: int = 4) -> Image.Image:
     which counts when a print batch draws thousands; the PDF scales it without blurring.
     """
     matrix = segno.make_qr(data, error="m", encoding="utf-8", boost_error=False).matrix
+    return qr_matrix_image(matrix, border)
+
+
+def qr_matrix_image(matrix: Any, border: int = 4) -> Image.Image:
+    """segno's matrix as a one-bit image, one pixel per module, with the quiet zone."""
     size = len(matrix) + 2 * border
     image = Image.new("1", (size, size), 1)
     pixels = image.load()

@@ -24,9 +24,12 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
+import segno
 from fpdf import FPDF
+from PIL import Image
 
 from procedo.messaging.epc import payload, qr_image
+from procedo.messaging.epc import qr_matrix_image as _qr_of
 
 LEFT: Final = 25.0
 RIGHT: Final = 20.0
@@ -50,6 +53,11 @@ WORDS: Final = {
     "date": {"en": "Date", "nl": "Datum", "de": "Datum"},
     "reference": {"en": "Reference", "nl": "Kenmerk", "de": "Zeichen"},
     "customer": {"en": "Customer no.", "nl": "Klantnummer", "de": "Kundennummer"},
+    "portal": {
+        "en": "Your open invoices online: scan the code or go to",
+        "nl": "Uw openstaande facturen online: scan de code of ga naar",
+        "de": "Ihre offenen Rechnungen online: Code scannen oder aufrufen",
+    },
     "scan": {
         "en": "Scan to pay {amount} with your banking app",
         "nl": "Scan om {amount} te betalen met uw bankapp",
@@ -88,6 +96,8 @@ class Letter:
     customer: str = ""
     payment: Payment | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The debtor's portal, a short link, when the text prints it: shown with its QR code.
+    portal_url: str = ""
 
 
 def _font_file(name: str) -> Path | None:
@@ -237,8 +247,32 @@ def _write(pdf: _Paper, letter: Letter, head: Letterhead) -> None:
     pdf.ln(4)
     pdf.set_font(pdf.family, "", 10)
     pdf.write_html(pdf.text_of(_as_html(letter.body)))
+    if letter.portal_url:
+        _portal_block(pdf, letter)
     if letter.payment and head.iban:
         _pay_block(pdf, letter, head)
+
+
+def portal_qr(url: str) -> Image.Image:
+    """The portal's address as a QR code (error level M), one pixel per module."""
+    return _qr_of(segno.make_qr(url, error="m", boost_error=False).matrix)
+
+
+def _portal_block(pdf: _Paper, letter: Letter) -> None:
+    """The short link to the debtor's portal, written out and as a QR code beside it."""
+    if pdf.get_y() > 297 - 25 - 30:
+        pdf.add_page()
+    pdf.ln(5)
+    top = pdf.get_y()
+    pdf.image(portal_qr(letter.portal_url), x=LEFT, y=top, w=24, h=24)
+    pdf.set_xy(LEFT + 28, top + 6)
+    pdf.set_font(pdf.family, "", 9)
+    pdf.cell(0, 5, pdf.text_of(WORDS["portal"][_lang(letter.language)]))
+    pdf.set_xy(LEFT + 28, top + 11)
+    pdf.set_font(pdf.family, "B", 10)
+    pdf.cell(0, 5, letter.portal_url)
+    pdf.set_font(pdf.family, "", 10)
+    pdf.set_y(top + 26)
 
 
 def _pay_block(pdf: _Paper, letter: Letter, head: Letterhead) -> None:

@@ -5,6 +5,11 @@ drawn the first time someone downloads it or a batch takes it in, then kept, so 
 reprint is the letter that went out. A batch takes every letter still waiting, draws
 the ones without a PDF in one go, and is marked printed when it left the printer;
 its letters then count as sent.
+
+A letter whose text prints ``subject.portal_url`` gets its short link when it is drawn
+(links.fill; with a QR code beside it). The PDF kept then holds a credential, so it
+is kept sealed with the server's key, bound to the tenant (secretbox), and opened
+only to be downloaded or printed.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ from procedo.db import models as m
 from procedo.db.receivables import OpenItem
 from procedo.messaging import letters
 from procedo.messaging.epc import EpcError, iban_is_valid
+from procedo.messaging.secretbox import server_box
+from procedo.portal.links import SHORT_URL
 from procedo.receivables.references import compact, is_rf
+from procedo.runtime.outbox import with_links
 
 OPEN_STATUSES: Final = ("open", "dispute", "promise", "payment_plan")
 MONTHS: Final = {
@@ -110,23 +118,29 @@ def _payment(session: Session, subject: m.Subject) -> letters.Payment | None:
 
 
 def letter_of(session: Session, row: m.Outbox) -> letters.Letter:
-    """What the letter says and to whom: the outbox row and its subject as it is now."""
+    """What the letter says and to whom: the outbox row and its subject as it is now.
+
+    A placeholder of the portal's link becomes a new short link (``portal_url``).
+    """
     subject = None
     if row.instance_id is not None:
         instance = session.get(m.Instance, row.instance_id)
         subject = session.get(m.Subject, instance.subject_id) if instance else None
+    title, body = with_links(session, row, [row.subject, row.body], m.utcnow())
+    found = SHORT_URL.search(title + body) if (title, body) != (row.subject, row.body) else None
     fields = subject.fields if subject else {}
     language = str(fields.get("language") or "nl")
     name = str(fields.get("name") or (subject.key if subject else ""))
     recipient = "\n".join([name, str(fields.get("address") or "")])
     return letters.Letter(
         recipient=recipient,
-        subject=row.subject,
-        body=row.body,
+        subject=title,
+        body=body,
         date=long_date(row.created_at.date(), language),
         language=language,
         customer=subject.key if subject else "",
         payment=_payment(session, subject) if subject else None,
+        portal_url=found[0] if found else "",
     )
 
 
@@ -137,24 +151,33 @@ def _draw(session: Session, tenant_id: uuid.UUID, rows: Sequence[m.Outbox]) -> N
         return
     head = read_letterhead(session, tenant_id)
     try:
-        document, ranges = letters.render_with_pages([letter_of(session, r) for r in todo], head)
+        drawing = [letter_of(session, r) for r in todo]
+        document, ranges = letters.render_with_pages(drawing, head)
     except EpcError as exc:
         raise PrintProblem("letterhead.iban", f"{exc}") from exc
     reader = PdfReader(io.BytesIO(document))
-    for row, (first, count) in zip(todo, ranges, strict=True):
+    for row, drawn, (first, count) in zip(todo, drawing, ranges, strict=True):
         writer = PdfWriter()
         for index in range(first, first + count):
             writer.add_page(reader.pages[index])
         out = io.BytesIO()
         writer.write(out)
-        row.document = out.getvalue()
+        pdf = out.getvalue()
+        row.document = server_box().seal_bytes(pdf, str(tenant_id)) if drawn.portal_url else pdf
+
+
+def _opened(document: bytes, tenant_id: uuid.UUID) -> bytes:
+    """A kept PDF as it was drawn: sealed ones (a portal link in them) opened."""
+    if document.startswith(b"%PDF"):
+        return document
+    return server_box().open_bytes(document, str(tenant_id))
 
 
 def letter_document(session: Session, tenant_id: uuid.UUID, letter_id: uuid.UUID) -> bytes:
     row = _letter(session, tenant_id, letter_id)
     _draw(session, tenant_id, [row])
     assert row.document is not None
-    return row.document
+    return _opened(row.document, tenant_id)
 
 
 def _letter(session: Session, tenant_id: uuid.UUID, letter_id: uuid.UUID) -> m.Outbox:
@@ -199,7 +222,7 @@ def batch_document(session: Session, tenant_id: uuid.UUID, batch_id: uuid.UUID) 
     writer = PdfWriter()
     for document in documents:
         if document is not None:
-            writer.append(PdfReader(io.BytesIO(document)))
+            writer.append(PdfReader(io.BytesIO(_opened(document, tenant_id))))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -81,6 +81,23 @@ class SecretBox:
             ) from exc
         return plain.decode()
 
+    def seal_bytes(self, plain: bytes, owner: str) -> bytes:
+        """Bytes (a document) encrypted for ``owner``: ``pv1.``, the nonce, the sealed bytes."""
+        nonce = secrets.token_bytes(_NONCE)
+        return VERSION.encode() + nonce + AESGCM(self.key).encrypt(nonce, plain, owner.encode())
+
+    def open_bytes(self, sealed: bytes, owner: str) -> bytes:
+        """What seal_bytes sealed; SecretError if the key differs or the bytes were changed."""
+        token = sealed[len(VERSION) :]
+        if not sealed.startswith(VERSION.encode()) or len(token) < _NONCE + _TAG:
+            raise SecretError("the stored document is in an unknown format")
+        try:
+            return AESGCM(self.key).decrypt(token[:_NONCE], token[_NONCE:], owner.encode())
+        except InvalidTag as exc:
+            raise SecretError(
+                f"the stored document cannot be decrypted with this server's key ({KEY_ENV})"
+            ) from exc
+
 
 def _data_dir() -> Path:
     return Path(os.environ.get("PROCEDO_DATA_DIR", ".procedo-data")).resolve()

@@ -70,6 +70,8 @@ def read_short(text: str) -> str | None:
 _LINK_IN_TEXT = re.compile(
     r"/(portal|client)/[A-Za-z0-9_-]{16,}|/(p)/[0-9A-Za-z]{4}(?:-?[0-9A-Za-z]{4}){3}\b"
 )
+# A short link as filled in: the public address, /p/ and the code in groups of four.
+SHORT_URL = re.compile(r"https?://[^\s\"'<>]+/p/[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}")
 
 
 def redact(text: str) -> str:
