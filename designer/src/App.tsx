@@ -21,6 +21,7 @@ import { OutboxPage } from "./pages/Outbox";
 import { SettingsPage } from "./pages/Settings";
 import { WorksheetPage } from "./pages/Worksheet";
 import { ApprovalsPage } from "./pages/Approvals";
+import { ProcedureRegistrationsPage } from "./pages/ProcedureRegistrations";
 import { UserContext } from "./user";
 import type { TextKey } from "./i18n";
 
@@ -38,6 +39,7 @@ const MANAGE: { path: string; text: TextKey }[] = [
   { path: "/roles", text: "navRoles" },
   { path: "/users", text: "navUsers" },
   { path: "/schedules", text: "navSchedules" },
+  { path: "/procedures", text: "navProcedures" },
   { path: "/outbox", text: "navOutbox" },
   { path: "/settings", text: "navSettings" },
 ];
@@ -83,6 +85,7 @@ export function App() {
     else if (r.page === "settings") page = <SettingsPage />;
     else if (r.page === "worksheet") page = <WorksheetPage />;
     else if (r.page === "approvals") page = <ApprovalsPage />;
+    else if (r.page === "procedures") page = <ProcedureRegistrationsPage />;
     else if (r.page === "flows" || (r.page === "home" && (user.access === "admin" || user.access === "designer"))) page = <FlowsPage />;
     else if (r.page === "home") page = <InboxPage />; // members start in their inbox
     else page = <NotFoundPage path={path} />;

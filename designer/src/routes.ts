@@ -19,10 +19,11 @@ export type Route =
   | { page: "settings" }
   | { page: "worksheet" }
   | { page: "approvals" }
+  | { page: "procedures" }
   | { page: "notFound" };
 
 /** Back-office pages without parameters: path -> page. */
-const PLAIN = ["subjects", "tasks", "instances", "roles", "users", "schedules", "outbox", "settings", "worksheet", "approvals"] as const;
+const PLAIN = ["subjects", "tasks", "instances", "roles", "users", "schedules", "outbox", "settings", "worksheet", "approvals", "procedures"] as const;
 
 export function route(path: string): Route {
   let params: Record<string, string> | null;
