@@ -13,9 +13,13 @@ hour; D6's mails wait for approval, D7's leave at once; debtors without an email
 address get letters, as PDFs; nobody gets a level twice; paying moves a debtor
 out; the history says who approved what; phone-call tasks filter by type.
 
-Runs on SQLite and on PostgreSQL. The separate worker and scheduler processes
-of tests/cluster.py read the system clock, so eight weeks cannot pass for them
-in a test: the handlers here are the ones those processes run (LocalRunner).
+Runs embedded on SQLite and on PostgreSQL (the handlers run inline, LocalRunner,
+an hour at a time), and distributed: `procedo serve`, a worker and a scheduler
+as separate processes on PostgreSQL + Redis, all reading the simulated moment
+from one clock file (tests/cluster.py ``on_a_calendar``), with emails going to an
+SMTP sink. There the calendar steps to the moments that matter (each due
+schedule slot or timer, and each moment people act) rather than every hour: a
+scheduler runs a due slot when the clock reaches it, so the runs are the same.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +44,7 @@ from procedo.runtime.context import Runtime
 from procedo.runtime.local import LocalRunner
 from procedo.runtime.schedules import run_due_schedules
 from tests.api_helpers import live_server, ok
-from tests.cluster import SinkHandler, smtp_sink, wait_until
+from tests.cluster import SinkHandler, next_due, on_a_calendar, smtp_sink
 from tests.conftest import EXAMPLES
 from tests.receivables_helpers import add_open_items
 
@@ -99,32 +105,21 @@ EXPECTED_NOTICES = {
 
 @dataclass
 class Office:
-    runner: LocalRunner
+    """The tenant's people over HTTP, and how time passes and work gets done in this setup."""
+
+    rt: Runtime
     tenant_id: Any
     admin: httpx.Client
     approver: httpx.Client
     caller: httpx.Client
     bystander: httpx.Client
     debtors: dict[str, str]  # key -> subject id
-
-    @property
-    def rt(self) -> Runtime:
-        return self.runner.rt
-
-    def walk_until(self, local: dt.datetime) -> None:
-        """Let time pass an hour at a time, as the scheduler process would see it."""
-        until = local.astimezone(dt.UTC)
-        clock = self.runner.clock
-        while clock.now() < until:
-            clock.set(min(clock.now() + dt.timedelta(hours=1), until))
-            run_due_schedules(self.rt)
-            self.runner.drain()
-            self.runner.fire_due_timers()
-            self.runner.drain()
-
-    def sent_to(self) -> list[tuple[str, str]]:
-        """(recipient, subject line) of every email that left, in order."""
-        return [(email.recipients[0], email.subject) for email in self.runner.sender.sent]
+    # Let time pass to a moment (Berlin), the scheduler's passes running on the way.
+    walk_until: Callable[[dt.datetime], None]
+    # Wait until what people just did has been handled (messages, emails).
+    settle: Callable[[], None]
+    # (recipient, subject line) of every email that left, in order.
+    sent_to: Callable[[], list[tuple[str, str]]]
 
 
 def _client(base: str, token: str) -> httpx.Client:
@@ -133,53 +128,91 @@ def _client(base: str, token: str) -> httpx.Client:
     )
 
 
-@pytest.fixture
-def office(db_url: str) -> Iterator[Office]:
-    runner = LocalRunner(db_url, start=START)
-    rt = runner.rt
+@dataclass
+class Staff:
+    tenant_id: Any
+    admin: httpx.Client
+    people: dict[str, httpx.Client]
+    debtors: dict[str, str]
+
+
+@contextmanager
+def _staffed(rt: Runtime, base: str, smtp: dict[str, Any] | None = None) -> Iterator[Staff]:
+    """The tenant in Berlin, its people, the published flows, the debtors and invoices."""
     made = accounts.create_tenant(rt, "Mahnwesen GmbH", "admin@dunning.example")
     with rt.transaction() as (session, _out):
         tenant = session.get(m.Tenant, made.tenant.id)
         assert tenant is not None
         tenant.timezone, tenant.country = "Europe/Berlin", "DE"
-    with live_server(rt) as base:
-        admin = _client(base, made.token)
-        people = {}
-        for email in (APPROVER, CALLER, BYSTANDER):
-            user, _password = accounts.add_user(rt, made.tenant.id, email)
-            _row, token = accounts.create_token(rt, made.tenant.id, user.id, "acceptance")
-            people[email] = _client(base, token)
-        for role, email in (("Dunning approver", APPROVER), ("Collections", CALLER)):
-            ok(admin.post("/roles", json={"name": role}), 201)
-            ok(admin.post(f"/roles/{role}/members", json={"email": email}), 201)
-        for name in ("dunning-level-1", "dunning-level-2", "dunning-phone-call"):
-            document = (EXAMPLES / f"{name}.json").read_bytes()
-            headers = {"Content-Type": "application/json"}
-            ok(admin.post("/flows/import", content=document, headers=headers), 201)
-            ok(admin.post(f"/flows/{name}/publish"), 201)
-        debtors = {}
-        for key, (name, email, problematic, due, amount) in DEBTORS.items():
-            fields: dict[str, Any] = {"name": name, "problematic": problematic}
-            if email:
-                fields["email"] = email
-            made_subject = ok(
-                admin.post("/subjects", json={"type": "debtor", "key": key, "fields": fields}),
-                201,
-            )
-            debtors[key] = made_subject["id"]
-            subject_id = uuid.UUID(made_subject["id"])
-            add_open_items(rt, made.tenant.id, subject_id, [(f"R-{key}", due, amount)])
-        yield Office(
-            runner,
-            made.tenant.id,
-            admin,
-            people[APPROVER],
-            people[CALLER],
-            people[BYSTANDER],
-            debtors,
+        if smtp is not None:
+            tenant.smtp = smtp
+    admin = _client(base, made.token)
+    people = {}
+    for email in (APPROVER, CALLER, BYSTANDER):
+        user, _password = accounts.add_user(rt, made.tenant.id, email)
+        _row, token = accounts.create_token(rt, made.tenant.id, user.id, "acceptance")
+        people[email] = _client(base, token)
+    for role, email in (("Dunning approver", APPROVER), ("Collections", CALLER)):
+        ok(admin.post("/roles", json={"name": role}), 201)
+        ok(admin.post(f"/roles/{role}/members", json={"email": email}), 201)
+    for name in ("dunning-level-1", "dunning-level-2", "dunning-phone-call"):
+        document = (EXAMPLES / f"{name}.json").read_bytes()
+        headers = {"Content-Type": "application/json"}
+        ok(admin.post("/flows/import", content=document, headers=headers), 201)
+        ok(admin.post(f"/flows/{name}/publish"), 201)
+    debtors = {}
+    for key, (name, email, problematic, due, amount) in DEBTORS.items():
+        fields: dict[str, Any] = {"name": name, "problematic": problematic}
+        if email:
+            fields["email"] = email
+        made_subject = ok(
+            admin.post("/subjects", json={"type": "debtor", "key": key, "fields": fields}),
+            201,
         )
+        debtors[key] = made_subject["id"]
+        subject_id = uuid.UUID(made_subject["id"])
+        add_open_items(rt, made.tenant.id, subject_id, [(f"R-{key}", due, amount)])
+    try:
+        yield Staff(made.tenant.id, admin, people, debtors)
+    finally:
         for client in (admin, *people.values()):
             client.close()
+
+
+def _office(rt: Runtime, staff: Staff, **setup: Any) -> Office:
+    people = staff.people
+    return Office(
+        rt,
+        staff.tenant_id,
+        staff.admin,
+        people[APPROVER],
+        people[CALLER],
+        people[BYSTANDER],
+        staff.debtors,
+        **setup,
+    )
+
+
+@pytest.fixture
+def office(db_url: str) -> Iterator[Office]:
+    """Embedded: the handlers inline, the clock moved an hour at a time."""
+    runner = LocalRunner(db_url, start=START)
+
+    def walk_until(local: dt.datetime) -> None:
+        until = local.astimezone(dt.UTC)
+        clock = runner.clock
+        while clock.now() < until:
+            clock.set(min(clock.now() + dt.timedelta(hours=1), until))
+            run_due_schedules(runner.rt)
+            runner.drain()
+            runner.fire_due_timers()
+            runner.drain()
+
+    def sent_to() -> list[tuple[str, str]]:
+        return [(email.recipients[0], email.subject) for email in runner.sender.sent]
+
+    with live_server(runner.rt) as base, _staffed(runner.rt, base) as staff:
+        yield _office(runner.rt, staff, walk_until=walk_until, settle=runner.drain, sent_to=sent_to)
 
 
 @pytest.fixture
@@ -187,6 +220,30 @@ def sink() -> Iterator[tuple[SinkHandler, int]]:
     controller, handler, port = smtp_sink()
     yield handler, port
     controller.stop()
+
+
+@pytest.fixture
+def office_on_processes(
+    postgres_db: str, redis_url: str, tmp_path: Path, sink: tuple[SinkHandler, int]
+) -> Iterator[Office]:
+    """Distributed: API, worker and scheduler processes on one simulated calendar."""
+    mails, port = sink
+    smtp = {"host": "127.0.0.1", "port": port, "sender": "mahnung@dunning.example"}
+    with on_a_calendar(postgres_db, redis_url, START, tmp_path) as calendar:
+
+        def walk_until(local: dt.datetime) -> None:
+            until = local.astimezone(dt.UTC)
+            while (now := calendar.now()) < until:
+                due = next_due(calendar.rt, now)
+                calendar.move_to(min(due, until) if due is not None else until)
+
+        def sent_to() -> list[tuple[str, str]]:
+            return [(recipients[0], line) for _id, recipients, line in mails.received]
+
+        with _staffed(calendar.rt, calendar.url, smtp) as staff:
+            yield _office(
+                calendar.rt, staff, walk_until=walk_until, settle=calendar.settle, sent_to=sent_to
+            )
 
 
 def _approvals(client: httpx.Client) -> dict[str, dict[str, Any]]:
@@ -209,7 +266,7 @@ def _approve_round(of: Office, expected: list[str], reject: str | None = None) -
         ok(_decide(of.approver, [pending.pop(reject)], "reject"))
     answer = ok(_decide(of.approver, list(pending.values()), "approve"))
     assert answer == {"decided": len(pending), "decision": "approve"}
-    of.runner.drain()
+    of.settle()
     assert ok(of.approver.get("/approvals")) == []
 
 
@@ -218,7 +275,14 @@ def _level(subject_line: str) -> int:
 
 
 def test_eight_weeks_of_dunning(office: Office) -> None:
-    of = office
+    _eight_weeks(office)
+
+
+def test_eight_weeks_of_dunning_on_separate_processes(office_on_processes: Office) -> None:
+    _eight_weeks(office_on_processes)
+
+
+def _eight_weeks(of: Office) -> None:
 
     # Tuesday 6 October, 16:00 in Berlin (14:00 UTC): D6 selects; nothing leaves yet.
     of.walk_until(_berlin(2026, 10, 6, 18))
@@ -261,7 +325,7 @@ def test_eight_weeks_of_dunning(office: Office) -> None:
     of.walk_until(_berlin(2026, 10, 12, 11))
     payment = {"amount": "2000.00", "paid_on": "2026-10-12", "remittance": "Rechnung R-D"}
     assert ok(of.admin.post("/payments", json=payment), 201)["status"] == "matched"
-    of.runner.drain()
+    of.settle()
 
     # Friday 16 October 12:00: D7 goes out at once, no approval.
     of.walk_until(_berlin(2026, 10, 16, 12))
@@ -337,79 +401,3 @@ def _notices(of: Office) -> dict[str, list[tuple[int, str]]]:
     }
     assert twice == {}
     return found
-
-
-# --- The same workflows on PostgreSQL + Redis with separate worker and scheduler processes.
-# Those read the system clock, so no calendar passes: "run now" stands for the slots, on
-# debtors whose invoices are overdue today.
-
-
-@pytest.fixture
-def distributed_setup(postgres_db: str, redis_url: str) -> Iterator[Any]:
-    from tests.test_acceptance_invoices import distributed
-
-    with distributed(postgres_db, redis_url) as setup:
-        yield setup
-
-
-def test_approval_holds_d6_and_d7_acts_at_once_on_separate_processes(
-    distributed_setup: Any, sink: tuple[SinkHandler, int]
-) -> None:
-    rt, mails = distributed_setup.rt, sink[0]
-    made = accounts.create_tenant(rt, "Mahnwesen Verteilt", "admin@verteilt.example")
-    with rt.transaction() as (session, _out):
-        tenant = session.get(m.Tenant, made.tenant.id)
-        assert tenant is not None
-        tenant.timezone, tenant.country = "Europe/Berlin", "DE"
-        tenant.smtp = {"host": "127.0.0.1", "port": sink[1], "sender": "mahnung@verteilt.example"}
-    admin = _client(distributed_setup.url, made.token)
-    user, _password = accounts.add_user(rt, made.tenant.id, APPROVER)
-    _row, token = accounts.create_token(rt, made.tenant.id, user.id, "acceptance")
-    approver = _client(distributed_setup.url, token)
-    ok(admin.post("/roles", json={"name": "Dunning approver"}), 201)
-    ok(admin.post("/roles/Dunning approver/members", json={"email": APPROVER}), 201)
-    for name in ("dunning-level-1", "dunning-level-2"):
-        document = (EXAMPLES / f"{name}.json").read_bytes()
-        headers = {"Content-Type": "application/json"}
-        ok(admin.post("/flows/import", content=document, headers=headers), 201)
-        ok(admin.post(f"/flows/{name}/publish"), 201)
-    today = dt.datetime.now(BERLIN).date()
-    debtors = {
-        "A": {"name": "Albers GmbH", "email": "a@albers.example", "problematic": False},
-        "B": {"name": "Bauer KG", "problematic": False},
-        "D": {"name": "Dorn OHG", "email": "d@dorn.example", "problematic": False},
-    }
-    for key, fields in debtors.items():
-        made_subject = ok(
-            admin.post("/subjects", json={"type": "debtor", "key": key, "fields": fields}), 201
-        )
-        due = today - dt.timedelta(days=20)
-        add_open_items(
-            rt, made.tenant.id, uuid.UUID(made_subject["id"]), [(f"V-{key}", due, "500.00")]
-        )
-    # D pays before the run: it is not selected.
-    paid = {"amount": "500.00", "paid_on": today.isoformat(), "remittance": "Rechnung V-D"}
-    assert ok(admin.post("/payments", json=paid), 201)["status"] == "matched"
-
-    run = ok(admin.post("/schedules/dunning-level-1/run"))
-    assert (run["selected"], run["started"]) == (2, 2)
-
-    def pending() -> list[str]:
-        return sorted(a["task"]["subject"]["key"] for a in ok(approver.get("/approvals")))
-
-    wait_until(lambda: pending() == ["A", "B"], 30, "two approvals")
-    assert mails.received == []  # held until approved
-    ok(_decide(approver, ok(approver.get("/approvals")), "approve"))
-    wait_until(lambda: len(mails.received) == 1, 30, "the approved reminder")
-    (_id, rcpt, line) = mails.received[0]
-    assert (rcpt, line) == (("a@albers.example",), "Payment reminder (level 1)")
-    (letter,) = ok(admin.get("/letters"))
-    assert letter["subject_key"] == "B"
-    assert admin.get(f"/letters/{letter['id']}/pdf").content.startswith(b"%PDF")
-
-    # Run again: nobody gets level 1 twice. D7 needs 8 days since the notice: nobody yet.
-    assert ok(admin.post("/schedules/dunning-level-1/run"))["started"] == 0
-    assert ok(admin.post("/schedules/dunning-level-2/run"))["selected"] == 0
-    assert ok(approver.get("/approvals")) == []
-    admin.close()
-    approver.close()
