@@ -372,6 +372,11 @@ def main() -> None:
     make_database(URL)
     rt, dispatcher = _runtime(URL)
     version_id = prepare(rt, args.debtors)
+    # Warm-up, as a scheduler that has run for a while is: the holiday tables imported,
+    # the flow compiled.
+    Calendar(NOW, "Europe/Berlin", "DE")
+    with rt.db.read() as session:
+        rt.compiled(session, version_id)
     ours: list[float] = []
     peers: list[float] = []
     done: set[tuple[int, int]] = set()
