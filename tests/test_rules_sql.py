@@ -521,16 +521,27 @@ DEBTORS: dict[str, dict[str, Any]] = {
         "debt_amount": 1000,
         "days_since_last_dunning": 13,
     },
+    "called-already": {
+        "problematic": False,
+        "dunning_notices": 2,
+        "debt_amount": 1000,
+        "days_since_last_dunning": 30,
+        "calls": 1,
+    },
 }
 
 
-# D8 also asks that nothing is in a payment plan (M5); these debtors have none.
+# D8 also asks that nothing is in a payment plan (M5) and that nobody called yet (calls =
+# 0); these debtors have no plan, and no calls unless they say so.
 NO_PLAN = {"payment_plan_items": 0}
+NOT_CALLED = {"calls": 0}
 
 
 def test_the_d8_dunning_filter_selects_the_right_customers(store: Store) -> None:
     names = list(DEBTORS)
-    rows = store.fill([("active", {**fields, **NO_PLAN}) for fields in DEBTORS.values()])
+    rows = store.fill(
+        [("active", {**NOT_CALLED, **fields, **NO_PLAN}) for fields in DEBTORS.values()]
+    )
     selected = check(store, dunning_filter(), rows)
     # "Not problematic" is not (problematic = true): unknown and the text "false" are not.
     expected = ["due", "edges", "upper-edge", "problematic-unknown", "problematic-as-text"]
@@ -554,6 +565,7 @@ def test_ten_thousand_subjects_in_one_query(store: Store) -> None:
                 ]
             ),
             "days_since_last_dunning": generator.randrange(40),
+            "calls": generator.choice([0, 0, 0, 1]),
             **NO_PLAN,
         }
         for name in list(fields):
