@@ -45,6 +45,13 @@ PEOPLE: dict[str, tuple[str, str, list[str]]] = {
         "member",
         ["Accountant", "Administratie", "Collections", "Conversion", "Deputy", "Management B"],
     ),
+    "dirk@demo.example": ("Dirk Bakker", "member", ["Salaris"]),
+}
+# Members per client (K1): they hold the role for that client instead of the office's
+# members, so Studio Noord's VAT preparation goes to Dirk, not to Carla.
+CLIENT_MEMBERS: dict[str, dict[str, list[str]]] = {
+    "C-2001": {"Administratie": ["dirk@demo.example"]},
+    "C-2002": {"Relatiebeheerder": ["ben@demo.example"]},
 }
 CLIENTS: dict[str, dict[str, Any]] = {
     "C-2001": {
@@ -73,6 +80,7 @@ class PersonLogin:
     name: str
     access: str
     roles: list[str]
+    clients: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -91,9 +99,10 @@ class DemoLogin:
         ]
         for p in self.people:
             roles = f"; roles {', '.join(p.roles)}" if p.roles else ""
+            clients = f"; {', '.join(p.clients)}" if p.clients else ""
             out.append(
                 f"demo login: tenant '{self.tenant}', {p.email}, password {p.password}"
-                f" ({p.name}, {p.access}{roles})"
+                f" ({p.name}, {p.access}{roles}{clients})"
             )
         return out
 
@@ -134,7 +143,13 @@ def ensure_demo(rt: Runtime, before_events: Callable[[str], None] | None = None)
 
 def _person(email: str, password: str) -> PersonLogin:
     name, access, roles = PEOPLE[email]
-    return PersonLogin(email, password, name, access, roles)
+    clients = [
+        f"{role} for {CLIENTS[key]['name']}"
+        for key, held in CLIENT_MEMBERS.items()
+        for role, members in held.items()
+        if email in members
+    ]
+    return PersonLogin(email, password, name, access, roles, clients)
 
 
 def _renew(rt: Runtime, tenant_id: Any, email: str) -> PersonLogin | None:
@@ -198,5 +213,8 @@ def _fill(rt: Runtime, tenant_id: Any) -> list[PersonLogin]:
     _receivables(rt, tenant_id)
     set_up_procedures(rt, tenant_id)  # after the receivables: it starts on their facts
     for key, fields in CLIENTS.items():
-        setup.upsert_subject(rt, tenant_id, "client", key, fields, "active")
+        client = setup.upsert_subject(rt, tenant_id, "client", key, fields, "active")
+        for role, members in CLIENT_MEMBERS.get(key, {}).items():
+            for email in members:
+                setup.add_member(rt, tenant_id, role, email, client.id)
     return people
