@@ -83,7 +83,7 @@ INSERT INTO instances (id, tenant_id, flow_version_id, subject_id, status, versi
                        started_by, started_at, updated_at, ended_at)
 SELECT instance_id, :tenant, :version, subject_id, 'completed', 3, '{}', 'schedule',
        at, at + interval '1 day', at + interval '1 day'
-FROM history WHERE tenant_id = :tenant AND kind = 'instance_started';
+FROM history WHERE tenant_id = :tenant AND kind = 'instance_started' AND at < :now;
 
 INSERT INTO tasks (id, tenant_id, instance_id, token_id, node_id, subject_id, title,
                    instructions, role, outcomes, checkpoints, status, outcome, ticked,
@@ -91,7 +91,7 @@ INSERT INTO tasks (id, tenant_id, instance_id, token_id, node_id, subject_id, ti
 SELECT md5('t' || instance_id)::uuid, :tenant, instance_id, md5('k' || instance_id)::uuid,
        'approve', subject_id, 'Approve reminder', '', 'Dunning approver', '[]', '[]',
        'completed', 'approve', '[]', :approver, 0, at, at + interval '1 hour', 'approval', '{}'
-FROM history WHERE tenant_id = :tenant AND kind = 'instance_started'
+FROM history WHERE tenant_id = :tenant AND kind = 'instance_started' AND at < :now
 """
 
 
@@ -106,7 +106,7 @@ def add_past_runs(rt: Runtime, version_id: uuid.UUID) -> None:
             if statement.strip():
                 connection.execute(
                     sa.text(statement),
-                    {"tenant": TENANT, "version": version_id, "approver": APPROVER},
+                    {"tenant": TENANT, "version": version_id, "approver": APPROVER, "now": NOW},
                 )
     with rt.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("VACUUM ANALYZE instances, tasks"))
@@ -217,6 +217,7 @@ def main() -> None:
     rt, dispatcher = _runtime(URL)
     prepare(rt.db.engine, args.debtors)
     version_id = publish_d6(rt)
+    reset(rt, version_id)  # what an interrupted run left
     add_past_runs(rt, version_id)
     ours: list[tuple[float, float, int]] = []
     peers: list[tuple[float, float, int]] = []
