@@ -105,25 +105,30 @@ def test_failed_attempts_are_limited_per_address(backend: Backend, base_url: str
 def test_a_debtors_message_gets_its_portal_url_minted(backend: Backend, base_url: str) -> None:
     debtor = debtor_with_link(backend, base_url)
     rt = backend.runtime
+    now = rt.clock.now()
     with rt.db.transaction() as session:
         subject = session.get(m.Subject, uuid.UUID(debtor.id))
         assert subject is not None
-        view = {"name": "x"}
-        plain = links.with_portal_url(session, subject.tenant_id, subject, view, ["Hello"])
-        assert plain is view  # no link asked for: none minted
-        linked = links.with_portal_url(
-            session, subject.tenant_id, subject, view, ["Pay at {{ subject.portal_url }}"]
-        )
-    url = linked["portal_url"]
+        plain, made = links.fill(session, subject.tenant_id, subject, ["Hello"], now)
+        assert (plain, made) == (["Hello"], {})  # no link asked for: none minted
+        texts = ["Pay at http://localhost:8000/portal/[link]", "<a href='/portal/[link]'>"]
+        linked, made = links.fill(session, subject.tenant_id, subject, texts, now)
+        short, _ = links.fill(session, subject.tenant_id, subject, ["/p/[link]"], now)
+    url = made["portal"].url
+    assert linked == [f"Pay at {url}", f"<a href='{url}'>"]  # one link for the message
     assert url.startswith("http://localhost:8000/portal/")
-    assert len(_links(backend)) == 2
+    assert len(_links(backend)) == 3
     assert debtor.page.get(f"/portal/{url.rsplit('/', 1)[1]}").status_code == 200
+    code = short[0].rsplit("/", 1)[1]
+    assert debtor.page.get(f"/p/{code}", follow_redirects=True).status_code == 200
     with rt.db.transaction() as session:
         invoice = m.Subject(tenant_id=subject.tenant_id, type="invoice", key="I9", fields={})
         session.add(invoice)
         session.flush()
-        texts = ["{{ subject.portal_url }}"]
-        assert "portal_url" not in links.with_portal_url(
-            session, invoice.tenant_id, invoice, {}, texts
-        )
-    assert len(_links(backend)) == 2
+        with pytest.raises(links.LinkError):
+            links.fill(session, invoice.tenant_id, invoice, ["/portal/[link]"], now)
+    assert len(_links(backend)) == 3
+    # Revoked with the debtor's links: the short code opens nothing more.
+    with rt.db.transaction() as session:
+        links.revoke_all(session, subject.tenant_id, subject.id, now, "tester")
+    assert debtor.page.get(f"/p/{code}", follow_redirects=True).status_code == 410

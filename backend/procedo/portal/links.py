@@ -15,9 +15,9 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from procedo.api import tenancy
 from procedo.api.throttle import Throttled, key_hash
 from procedo.db import models as m
-from procedo.db.models import utcnow
 from procedo.db.portal import PortalLink
 from procedo.ids import new_id
 from procedo.portal import settings
@@ -282,27 +281,6 @@ class PortalThrottle:
             session.add(m.LoginFailure(id=new_id(), key_hash=self._key(address), failed_at=now))
 
 
-def with_portal_url(
-    session: Session,
-    tenant_id: uuid.UUID,
-    subject: m.Subject | None,
-    view: dict[str, Any],
-    texts: Iterable[str],
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """The subject view a debtor's message renders with: ``portal_url`` filled, when it is used.
-
-    The token exists in clear only while a message is rendered, so a link cannot be
-    looked up later: each message that prints ``subject.portal_url`` gets a link of its
-    own, minted here (its lifetime starts as the message leaves). Messages that do not
-    print it, and subjects that are not debtors, mint nothing.
-    """
-    if subject is None or subject.type != "debtor" or not any("portal_url" in t for t in texts):
-        return view
-    minted = mint(session, tenant_id, subject.id, now or utcnow(), actor="message")
-    return {**view, "portal_url": minted.url}
-
-
 class LinkError(ValueError):
     """A message asks for a link its subject cannot have (not a debtor, or not a client)."""
 
@@ -316,8 +294,8 @@ def fill(
     subject: m.Subject | None,
     texts: Sequence[str],
     now: dt.datetime,
-) -> tuple[list[str], list[uuid.UUID]]:
-    """``texts`` of one message with each placeholder made a new link, and the links' ids.
+) -> tuple[list[str], dict[str, Minted]]:
+    """``texts`` of one message with each placeholder made a new link, and the links by form.
 
     One link per form for the message (its HTML and plain text share it), minted as the
     message leaves: its lifetime starts then. Texts without a placeholder mint nothing.
@@ -337,4 +315,4 @@ def fill(
         return minted[form].url
 
     filled = [PLACEHOLDER.sub(link, text) for text in texts]
-    return filled, [made.link_id for made in minted.values()]
+    return filled, minted
