@@ -7,8 +7,10 @@ link (/p/{code}), a letter also its QR code, and every link opens the debtor's p
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import json
 import re
 import time
 import uuid
@@ -16,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
+import pytest
 import sqlalchemy as sa
 
 from procedo.api.server import Backend
 from procedo.db import models as m
 from procedo.db.portal import PortalLink
 from procedo.messaging.sink import MailSink
+from procedo.nodes import email as email_node
+from procedo.nodetypes import Context, QueueEmail
 from procedo.portal import links
 from procedo.portal.placeholders import message_values, sent_length
 from procedo.runtime import setup
@@ -198,3 +204,50 @@ def test_short_codes_are_read_as_typed_and_redacted_when_kept() -> None:
     assert links.read_short("K7QM-2X9F") is None
     kept = links.redact("Go to https://pay.example/p/K7QM-2X9F-HRTA-3B5N today")
     assert kept == "Go to https://pay.example/p/[link] today"
+
+
+def test_a_resent_sms_gets_a_new_working_link(
+    acme: Office, sqlite_backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROCEDO_DATA_DIR", str(tmp_path))
+    flow = sms_flow({"kind": "field", "field": "subject.phone"}, "Pay: " + LINK)
+    ok(acme.http.post("/flows", content=flow, headers=JSON), 201)
+    ok(acme.http.post("/flows/texter/publish"), 201)
+    body = {"type": "debtor", "key": "D-1", "fields": {"name": "Jansen", "phone": "0612345678"}}
+    subject = ok(acme.http.post("/subjects", json=body), 201)
+    ok(acme.http.post("/instances", json={"flow": "texter", "subject_id": subject["id"]}), 201)
+
+    def listed(status: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            rows = ok(acme.http.get("/outbox", params={"kind": "sms", "status": status}))
+            if rows:
+                return dict(rows[0])
+            time.sleep(0.05)
+        raise AssertionError(f"no {status} SMS in 10 s")
+
+    failed = listed("failed")  # no SMS settings yet: nothing left, no link made
+    assert live_links(sqlite_backend) == 0
+    ok(acme.http.put("/settings/sms", json={"provider": "sink"}))
+    ok(acme.http.post(f"/outbox/{failed['id']}/resend"))
+    listed("sent")
+    [kept] = (tmp_path / "sent-sms").glob("*.json")
+    found = SHORT.search(json.loads(kept.read_text())["text"])
+    assert found is not None
+    with public(acme) as browser:
+        follow = browser.get(f"/p/{found[1]}")
+        assert browser.get(follow.headers["location"]).status_code == 200
+    shown = ok(acme.http.get(f"/outbox/{failed['id']}"))
+    assert found[1] not in str(shown)
+    assert "/p/[link]" in shown["body"]
+
+
+def test_a_step_writes_the_placeholder_and_a_dry_run_shows_it() -> None:
+    params = msgspec.convert(
+        {"to": {"kind": "address", "address": "a@b.example"}, "subject": "Hi", "body": LINK},
+        email_node.EmailParams,
+    )
+    context = Context(node_id="mail", subject={"name": "X"}, now=dt.datetime.now(dt.UTC))
+    (queued,) = email_node.enter(params, context).effects
+    assert isinstance(queued, QueueEmail)
+    assert queued.body == "http://localhost:8000/portal/[link]"  # no I/O, no link
