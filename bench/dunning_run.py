@@ -33,18 +33,26 @@ import os
 import statistics
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from bench.dunning_selection import D6_FLOW, NOW, TENANT, in_python, prepare
+from bench.dunning_selection import D6_FLOW, NOW, TENANT, prepare
 from procedo.clock import FakeClock
 from procedo.db import models as m
 from procedo.db.session import Database
+from procedo.facts.calendar import Calendar
+from procedo.facts.declared import computed_fields
+from procedo.facts.python import HistoryRow, ItemRow, compute
+from procedo.flow.codec import decode_flow
+from procedo.flow.model import ScheduleTrigger
+from procedo.rules.evaluate import evaluate
 from procedo.runtime import admin, setup, work
 from procedo.runtime.context import Runtime
 from procedo.runtime.local import InlineDispatcher
 from procedo.runtime.schedules import run_due_schedules
+from procedo.subjects import builtin_subject_types
 
 URL = os.environ.get("PROCEDO_BENCH_RUN", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_h3")
 APPROVER = "approver@bench-d6.example"
@@ -183,11 +191,13 @@ def scheduled(
     return committed, time.perf_counter() - started, created
 
 
-def one_by_one(rt: Runtime, url: str, start: bool) -> tuple[float, float, int]:
+def one_by_one(
+    rt: Runtime, url: str, version_id: uuid.UUID, start: bool
+) -> tuple[float, float, int]:
     """The peer: (seconds to select in Python, seconds to every task, instances)."""
     started = time.perf_counter()
     engine = Database(url).engine
-    chosen = sorted(in_python(engine))
+    chosen = sorted(in_python(engine, version_id))
     engine.dispose()
     selected = time.perf_counter() - started
     if not start:
@@ -195,6 +205,51 @@ def one_by_one(rt: Runtime, url: str, start: bool) -> tuple[float, float, int]:
     for subject_id in chosen:
         admin.start(rt, TENANT, FLOW_KEY, subject_id, "one by one")
     return selected, time.perf_counter() - started, len(chosen)
+
+
+def in_python(engine: sa.Engine, version_id: uuid.UUID) -> set[uuid.UUID]:
+    """The peer's selection: every debtor's items and notices read, the facts and the
+    published version's filter evaluated per debtor (bench.dunning_selection's peer, with
+    the filter the scheduler runs rather than the file's)."""
+    calendar = Calendar(NOW, "Europe/Berlin", "DE")
+    computed = computed_fields(builtin_subject_types()["debtor"])
+    items: dict[uuid.UUID, list[ItemRow]] = defaultdict(list)
+    history: dict[uuid.UUID, list[HistoryRow]] = defaultdict(list)
+    selected: set[uuid.UUID] = set()
+    with engine.connect() as connection:
+        document = connection.scalar(
+            sa.select(m.FlowVersion.document).where(m.FlowVersion.id == version_id)
+        )
+        trigger = decode_flow(str(document)).trigger
+        assert isinstance(trigger, ScheduleTrigger)
+        assert trigger.filter is not None
+        for row in connection.execute(
+            sa.text(
+                "SELECT debtor_id, status, issue_date, due_date, amount, open_amount "
+                "FROM open_items WHERE tenant_id = :t"
+            ),
+            {"t": TENANT},
+        ):
+            items[row[0]].append(ItemRow(*row[1:]))
+        for row in connection.execute(
+            sa.text(
+                "SELECT subject_id, kind, at, instance_id IS NOT NULL, data->'mark' "
+                "FROM history WHERE tenant_id = :t "
+                "AND kind IN ('email_queued', 'letter_queued', 'task_completed')"
+            ),
+            {"t": TENANT},
+        ):
+            history[row[0]].append(HistoryRow(*row[1:]))
+        for subject_id, fields, status in connection.execute(
+            sa.text(
+                "SELECT id, fields, status FROM subjects WHERE tenant_id = :t AND type = 'debtor'"
+            ),
+            {"t": TENANT},
+        ):
+            facts = compute(computed, fields, items[subject_id], history[subject_id], calendar)
+            if evaluate(trigger.filter, {**fields, **facts, "status": status}, {}):
+                selected.add(subject_id)
+    return selected
 
 
 def _median(values: Sequence[float]) -> str:
@@ -234,7 +289,7 @@ def main() -> None:
                 print(f"scheduled run {run + 1}: {ours[-1]} load {os.getloadavg()[0]:.1f}")
             if run < args.peer_runs:
                 reset(rt, version_id)
-                peers.append(one_by_one(rt, URL, not args.created_only))
+                peers.append(one_by_one(rt, URL, version_id, not args.created_only))
                 waiting = counts(rt, version_id)
                 assert args.created_only or waiting == (peers[-1][2], peers[-1][2]), waiting
                 print(f"one by one {run + 1}: {peers[-1]} load {os.getloadavg()[0]:.1f}")
