@@ -281,10 +281,6 @@ class PortalThrottle:
             session.add(m.LoginFailure(id=new_id(), key_hash=self._key(address), failed_at=now))
 
 
-class LinkError(ValueError):
-    """A message asks for a link its subject cannot have (not a debtor, or not a client)."""
-
-
 _SCOPE_OF: dict[str, Scope] = {"portal": "debtor", "p": "debtor", "client": "client"}
 
 
@@ -298,17 +294,19 @@ def fill(
     """``texts`` of one message with each placeholder made a new link, and the links by form.
 
     One link per form for the message (its HTML and plain text share it), minted as the
-    message leaves: its lifetime starts then. Texts without a placeholder mint nothing.
-    Raises LinkError when the subject cannot have the link asked for.
+    message leaves: its lifetime starts then. Texts without a placeholder mint nothing,
+    and a placeholder the subject cannot have a link for (not a debtor: a text printing
+    every field with ``dictsort``, say) stays as it is, a dead address rather than a
+    message that fails.
     """
     minted: dict[str, Minted] = {}
 
     def link(found: re.Match[str]) -> str:
         form = found[1]
+        scope = _SCOPE_OF[form]
+        if subject is None or subject.type != scope:
+            return found[0]
         if form not in minted:
-            scope = _SCOPE_OF[form]
-            if subject is None or subject.type != scope:
-                raise LinkError(f"the message prints a {scope}'s link, and its subject is not one")
             minted[form] = mint(
                 session, tenant_id, subject.id, now, actor="message", scope=scope, short=form == "p"
             )

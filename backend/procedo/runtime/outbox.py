@@ -97,13 +97,10 @@ def deliver(rt: Runtime, outbox_id: uuid.UUID, sender: Sender | None = None) -> 
         row = session.get(m.Outbox, outbox_id)
         assert row is not None
         attempts, instance_id = row.attempts, row.instance_id
-        try:
-            if row.kind == "sms":
-                ready: _Ready | mail.Delivery = _sms_of(session, row, now)
-            else:
-                ready, rendered = _email_of(session, row, sender, now)
-        except portal_links.LinkError as exc:
-            ready = mail.Delivery(outcome="failed", detail=f"not sent: {exc}")
+        if row.kind == "sms":
+            ready: _Ready | mail.Delivery = _sms_of(session, row, now)
+        else:
+            ready, rendered = _email_of(session, row, sender, now)
     result = ready.send() if isinstance(ready, _Ready) else ready
     _record(rt, outbox_id, attempts, instance_id, result, rendered)
 
@@ -121,7 +118,6 @@ def with_links(
     """The texts of the row's message with a new portal link for each placeholder.
 
     A test run's message (to its consultant, not the debtor) keeps the placeholders.
-    Raises LinkError when the subject cannot have the link.
     """
     if not any(PLACEHOLDER.search(text) for text in texts):
         return list(texts)
