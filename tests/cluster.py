@@ -45,6 +45,7 @@ class Cluster:
     env: dict[str, str]
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     schedulers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    apis: list[subprocess.Popen[bytes]] = field(default_factory=list)
     kills: int = 0
     # Where the processes' output goes (its tail is shown when a wait times out).
     logs: Path | None = None
@@ -70,6 +71,26 @@ class Cluster:
     def start_scheduler(self) -> None:
         self.schedulers.append(self._spawn("scheduler", "--poll", "0.1"))
 
+    def start_api(self, timeout: float = 180.0) -> str:
+        """`procedo serve` (its output in ``logs``); its URL once it answers."""
+        import httpx
+
+        port = free_port()
+        self.apis.append(self._spawn("serve", "--port", str(port)))
+        url = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            if self.apis[-1].poll() is not None:
+                raise AssertionError("procedo serve ended" + self._log_tail())
+            try:
+                httpx.get(f"{url}/api/v1/flows", timeout=2)
+            except httpx.TransportError:
+                return False
+            return True
+
+        wait_until(answers, timeout, "procedo serve to answer")
+        return url
+
     def kill_random_worker(self, rng: random.Random) -> None:
         """kill -9 one worker, wherever it is, and start a fresh one."""
         victim = rng.choice(self.workers)
@@ -80,12 +101,13 @@ class Cluster:
         self.start_worker()
 
     def stop(self, processes: list[subprocess.Popen[bytes]] | None = None) -> None:
-        targets = list(processes if processes is not None else self.workers + self.schedulers)
+        everything = self.workers + self.schedulers + self.apis
+        targets = list(processes if processes is not None else everything)
         for process in targets:
             process.send_signal(signal.SIGKILL)
         for process in targets:
             process.wait()
-            for group in (self.workers, self.schedulers):
+            for group in (self.workers, self.schedulers, self.apis):
                 if process in group:
                     group.remove(process)
 
@@ -289,15 +311,17 @@ class CalendarSetup:
 def on_a_calendar(
     postgres_url: str, redis_url: str, start: dt.datetime, directory: Path, workers: int = 1
 ) -> Iterator[CalendarSetup]:
-    """`procedo serve`, worker and scheduler processes sharing a clock file set to ``start``."""
-    from tests.api_helpers import serving  # that module imports this one
+    """`procedo serve`, worker and scheduler processes sharing a clock file set to ``start``.
 
+    Their output goes to ``directory``/logs; its end is shown when a wait times out.
+    """
     clock_file = directory / "now"
     FileClock.write(clock_file, start)
     env = {
         "PROCEDO_DATABASE_URL": postgres_url,
         "PROCEDO_BROKER_URL": redis_url,
         "PROCEDO_CLOCK_FILE": str(clock_file),
+        "PROCEDO_DATA_DIR": str(directory / "data"),  # the server key, shared by all
     }
     settings = Settings(
         data_dir=directory,
@@ -314,10 +338,9 @@ def on_a_calendar(
         cluster.start_worker(threads=4)
     cluster.start_scheduler()
     try:
-        with serving({**os.environ, **env}) as (url, _lines):
-            setup = CalendarSetup(rt, url, cluster)
-            setup.settle()  # the scheduler's first round (and passes) at the start
-            yield setup
+        setup = CalendarSetup(rt, cluster.start_api(), cluster)
+        setup.settle()  # the scheduler's first round (and passes) at the start
+        yield setup
     finally:
         cluster.stop()
         rt.db.dispose()

@@ -13,14 +13,23 @@ call comes on the 24th (D.I.P. 21 of that one), not the 22nd, and the first call
 not proposed again. A dispute on the 20th starts the dispute procedure beside the
 primary one. Bakker runs step by step: its second call waits until the first is
 logged. Late enters at D.I.P. 30 and starts at the 21-day step.
+
+The walk runs embedded (SQLite and PostgreSQL, the handlers inline, LocalRunner) and
+distributed: `procedo serve`, a worker and a scheduler as separate processes on
+PostgreSQL + Redis reading one simulated clock file (tests/cluster.py
+``on_a_calendar``), emails to an SMTP sink. There the calendar steps to each due
+timer and to the moments people act, and the scheduler's passes (facts, procedures)
+run at each step, as they would every 5 minutes on the system clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +43,7 @@ from procedo.db.receivables import OpenItem
 from procedo.runtime.context import Runtime
 from procedo.runtime.local import LocalRunner
 from tests.api_helpers import live_server, ok
+from tests.cluster import SinkHandler, next_due, on_a_calendar, smtp_sink
 from tests.conftest import EXAMPLES
 from tests.receivables_helpers import add_open_items, pay
 
@@ -51,21 +61,17 @@ def _day(month: int, day: int, hour: int = 10) -> dt.datetime:
 
 @dataclass
 class Office:
-    runner: LocalRunner
+    rt: Runtime
     tenant_id: Any
     admin: httpx.Client
     controller: httpx.Client
     debtors: dict[str, str]
-
-    @property
-    def rt(self) -> Runtime:
-        return self.runner.rt
-
-    def walk_until(self, local: dt.datetime) -> None:
-        self.runner.advance(local.astimezone(dt.UTC) - self.runner.clock.now())
-
-    def sent(self) -> list[tuple[str, str]]:
-        return [(email.recipients[0], email.subject) for email in self.runner.sender.sent]
+    # Let time pass to a moment (Amsterdam), every timer firing on the way.
+    walk_until: Callable[[dt.datetime], None]
+    # Wait until what people just did has been handled (messages, emails).
+    settle: Callable[[], None]
+    # (recipient, subject line) of every email that left, in order.
+    sent: Callable[[], list[tuple[str, str]]]
 
     def worksheet(self, **filters: str) -> list[dict[str, Any]]:
         return list(ok(self.controller.get("/worksheet", params=filters)))
@@ -99,67 +105,151 @@ def _rule(field: str, op: str, kind: str, value: Any) -> dict[str, Any]:
     return {"kind": "compare", "field": field, "op": op, "value": {"type": kind, "value": value}}
 
 
-@pytest.fixture
-def office(db_url: str) -> Iterator[Office]:
-    runner = LocalRunner(db_url, start=START)
-    rt = runner.rt
+@dataclass
+class Staff:
+    tenant_id: Any
+    admin: httpx.Client
+    controller: httpx.Client
+    debtors: dict[str, str]
+
+
+@contextmanager
+def _staffed(rt: Runtime, base: str, smtp: dict[str, Any] | None = None) -> Iterator[Staff]:
+    """The tenant, its people, the published procedures, the debtors and invoices."""
     made = accounts.create_tenant(rt, "Credit Control BV", "admin@credit.example")
-    with live_server(rt) as base:
-        admin = _client(base, made.token)
-        people = {}
-        for email in (CONTROLLER, MANAGER):
-            user, _password = accounts.add_user(rt, made.tenant.id, email)
-            _row, token = accounts.create_token(rt, made.tenant.id, user.id, "acceptance")
-            people[email] = _client(base, token)
-        for role, email in (("Collections", CONTROLLER), ("Sales manager", MANAGER)):
-            ok(admin.post("/roles", json={"name": role}), 201)
-            ok(admin.post(f"/roles/{role}/members", json={"email": email}), 201)
-        headers = {"Content-Type": "application/json"}
-        for name in FLOWS:
-            document = (EXAMPLES / f"{name}.json").read_bytes()
-            ok(admin.post("/flows/import", content=document, headers=headers), 201)
-            ok(admin.post(f"/flows/{name}/publish"), 201)
-        procedures = {
-            "collection-worksheet": {"kind": "primary", "default": True},
-            "collection-step-by-step": {
-                "kind": "primary",
-                "priority": 10,
-                "rule": _rule("subject.custom_1", "=", "string", "step"),
-            },
-            "dispute-procedure": {
-                "kind": "secondary",
-                "rule": _rule("subject.disputed_invoices", ">", "decimal", "0"),
-            },
-        }
-        for key, body in procedures.items():
-            ok(admin.put(f"/procedures/{key}", json=body))
-        debtors: dict[str, str] = {}
-        invoices = {
-            "JANSEN": [
-                ("J-1", dt.date(2026, 1, 1), "100.00"),
-                ("J-2", dt.date(2026, 1, 3), "200.00"),
-                ("J-3", dt.date(2026, 1, 10), "300.00"),
-                ("J-4", dt.date(2026, 1, 20), "400.00"),
-            ],
-            "BAKKER": [("B-1", dt.date(2026, 1, 2), "150.00")],
-            "LATE": [("L-1", dt.date(2025, 12, 6), "500.00")],
-        }
-        fields = {
-            "JANSEN": {"name": "Jansen", "email": "ap@jansen.example", "sales_rep_email": REP},
-            "BAKKER": {"name": "Bakker", "email": "ap@bakker.example", "custom_1": "step"},
-            "LATE": {"name": "Laat", "email": "ap@laat.example"},
-        }
-        for key, values in fields.items():
-            body = {"type": "debtor", "key": key, "fields": values}
-            debtors[key] = ok(admin.post("/subjects", json=body), 201)["id"]
-            add_open_items(rt, made.tenant.id, uuid.UUID(debtors[key]), invoices[key])
-        yield Office(runner, made.tenant.id, admin, people[CONTROLLER], debtors)
+    if smtp is not None:
+        with rt.transaction() as (session, _out):
+            tenant = session.get(m.Tenant, made.tenant.id)
+            assert tenant is not None
+            tenant.smtp = smtp
+    admin = _client(base, made.token)
+    people = {}
+    for email in (CONTROLLER, MANAGER):
+        user, _password = accounts.add_user(rt, made.tenant.id, email)
+        _row, token = accounts.create_token(rt, made.tenant.id, user.id, "acceptance")
+        people[email] = _client(base, token)
+    for role, email in (("Collections", CONTROLLER), ("Sales manager", MANAGER)):
+        ok(admin.post("/roles", json={"name": role}), 201)
+        ok(admin.post(f"/roles/{role}/members", json={"email": email}), 201)
+    headers = {"Content-Type": "application/json"}
+    for name in FLOWS:
+        document = (EXAMPLES / f"{name}.json").read_bytes()
+        ok(admin.post("/flows/import", content=document, headers=headers), 201)
+        ok(admin.post(f"/flows/{name}/publish"), 201)
+    procedures = {
+        "collection-worksheet": {"kind": "primary", "default": True},
+        "collection-step-by-step": {
+            "kind": "primary",
+            "priority": 10,
+            "rule": _rule("subject.custom_1", "=", "string", "step"),
+        },
+        "dispute-procedure": {
+            "kind": "secondary",
+            "rule": _rule("subject.disputed_invoices", ">", "decimal", "0"),
+        },
+    }
+    for key, body in procedures.items():
+        ok(admin.put(f"/procedures/{key}", json=body))
+    debtors: dict[str, str] = {}
+    invoices = {
+        "JANSEN": [
+            ("J-1", dt.date(2026, 1, 1), "100.00"),
+            ("J-2", dt.date(2026, 1, 3), "200.00"),
+            ("J-3", dt.date(2026, 1, 10), "300.00"),
+            ("J-4", dt.date(2026, 1, 20), "400.00"),
+        ],
+        "BAKKER": [("B-1", dt.date(2026, 1, 2), "150.00")],
+        "LATE": [("L-1", dt.date(2025, 12, 6), "500.00")],
+    }
+    fields = {
+        "JANSEN": {"name": "Jansen", "email": "ap@jansen.example", "sales_rep_email": REP},
+        "BAKKER": {"name": "Bakker", "email": "ap@bakker.example", "custom_1": "step"},
+        "LATE": {"name": "Laat", "email": "ap@laat.example"},
+    }
+    for key, values in fields.items():
+        body = {"type": "debtor", "key": key, "fields": values}
+        debtors[key] = ok(admin.post("/subjects", json=body), 201)["id"]
+        add_open_items(rt, made.tenant.id, uuid.UUID(debtors[key]), invoices[key])
+    try:
+        yield Staff(made.tenant.id, admin, people[CONTROLLER], debtors)
+    finally:
         for client in (admin, *people.values()):
             client.close()
 
 
+@pytest.fixture
+def office(db_url: str) -> Iterator[Office]:
+    """Embedded: the handlers inline; the clock skips from timer to timer."""
+    runner = LocalRunner(db_url, start=START)
+
+    def walk_until(local: dt.datetime) -> None:
+        runner.advance(local.astimezone(dt.UTC) - runner.clock.now())
+
+    def sent() -> list[tuple[str, str]]:
+        return [(email.recipients[0], email.subject) for email in runner.sender.sent]
+
+    with live_server(runner.rt) as base, _staffed(runner.rt, base) as staff:
+        yield Office(
+            runner.rt,
+            staff.tenant_id,
+            staff.admin,
+            staff.controller,
+            staff.debtors,
+            walk_until=walk_until,
+            settle=runner.drain,
+            sent=sent,
+        )
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[SinkHandler, int]]:
+    controller, handler, port = smtp_sink()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture
+def office_on_processes(
+    postgres_db: str, redis_url: str, tmp_path: Path, sink: tuple[SinkHandler, int]
+) -> Iterator[Office]:
+    """Distributed: API, worker and scheduler processes on one simulated calendar."""
+    mails, port = sink
+    smtp = {"host": "127.0.0.1", "port": port, "sender": "incasso@credit.example"}
+    with on_a_calendar(postgres_db, redis_url, START, tmp_path) as calendar:
+
+        def walk_until(local: dt.datetime) -> None:
+            until = local.astimezone(dt.UTC)
+            while (now := calendar.now()) < until:
+                due = next_due(calendar.rt, now)
+                calendar.move_to(min(due, until) if due is not None else until)
+
+        def sent() -> list[tuple[str, str]]:
+            return [(recipients[0], line) for _id, recipients, line in mails.received]
+
+        with _staffed(calendar.rt, calendar.url, smtp) as staff:
+            yield Office(
+                calendar.rt,
+                staff.tenant_id,
+                staff.admin,
+                staff.controller,
+                staff.debtors,
+                walk_until=walk_until,
+                settle=calendar.settle,
+                sent=sent,
+            )
+
+
 def test_procedures_worksheet_and_dispute_over_a_simulated_calendar(office: Office) -> None:
-    of = office
+    _walk(office)
+
+
+def test_procedures_over_a_simulated_calendar_on_separate_processes(
+    office_on_processes: Office,
+) -> None:
+    _walk(office_on_processes)
+
+
+def _walk(of: Office) -> None:
 
     # Monday 5 January: the pass assigns each debtor one primary procedure by its rules.
     started = ok(of.admin.post("/procedures/reconcile", json={}))
@@ -169,7 +259,7 @@ def test_procedures_worksheet_and_dispute_over_a_simulated_calendar(office: Offi
         ("LATE", "collection-worksheet"),
     ]
     assert ok(of.admin.post("/procedures/reconcile", json={})) == []  # at most one primary
-    of.runner.drain()
+    of.settle()
     # Late entered at D.I.P. 30: it lands on the 21-day step, no reminder replayed.
     assert of.proposals("LATE") == ["Second call: Laat"]
     assert ("ap@laat.example", "First reminder") not in of.sent()
@@ -196,7 +286,7 @@ def test_procedures_worksheet_and_dispute_over_a_simulated_calendar(office: Offi
     assert [r["outcome"] for r in first] == ["performed", "performed"]
     again = ok(of.controller.post("/worksheet/process", json={"tasks": chosen}))
     assert [r["outcome"] for r in again] == ["already_done", "already_done"]
-    of.runner.drain()
+    of.settle()
     assert of.facts("JANSEN")["calls"] == 1
     assert of.facts("BAKKER")["calls"] == 1
     done = of.worksheet(state="done")
@@ -209,14 +299,14 @@ def test_procedures_worksheet_and_dispute_over_a_simulated_calendar(office: Offi
     of.walk_until(_day(1, 18))
     assert of.facts("JANSEN")["oldest_overdue_days"] == 17
     pay(of.rt, of.tenant_id, "J-1", "100.00")
-    of.runner.drain()
+    of.settle()
     assert of.facts("JANSEN")["oldest_overdue_days"] == 15
     assert of.timeline("JANSEN")["leading"]["number"] == "J-2"
 
     # Tuesday 20 January: J-3 is disputed: the dispute procedure starts beside the primary.
     answer = ok(of.admin.put(f"/open-items/{of.item_id('J-3')}/status", json={"status": "dispute"}))
     assert [s["flow_key"] for s in answer["started"]] == ["dispute-procedure"]
-    of.runner.drain()
+    of.settle()
     assert (REP, "Invoice in dispute: Jansen") in of.sent()
     running = {p["flow_key"]: (p["kind"], p["status"]) for p in of.timeline("JANSEN")["procedures"]}
     assert running == {
@@ -248,7 +338,7 @@ def test_procedures_worksheet_and_dispute_over_a_simulated_calendar(office: Offi
     assert (MANAGER, "Dispute unresolved: Jansen") in of.sent()
     # Wednesday 28 January: the dispute is resolved, its procedure stops; the primary runs.
     ok(of.admin.put(f"/open-items/{of.item_id('J-3')}/status", json={"status": "open"}))
-    of.runner.drain()
+    of.settle()
     statuses = {p["flow_key"]: p["status"] for p in of.timeline("JANSEN")["procedures"]}
     assert statuses == {"collection-worksheet": "running", "dispute-procedure": "cancelled"}
 
@@ -263,7 +353,7 @@ def test_procedures_worksheet_and_dispute_over_a_simulated_calendar(office: Offi
     of.walk_until(_day(2, 16))
     assert of.proposals("JANSEN") == ["Hand Jansen over to the collection agency"]
     ok(of.controller.post("/worksheet/process", json={"tasks": [handover["task_id"]]}))
-    of.runner.drain()
+    of.settle()
     assert ok(of.admin.get(f"/subjects/{of.debtors['JANSEN']}"))["status"] == "handed_over"
     # Undone: the status goes back; the history keeps the hand-over and its undo.
     undone = ok(of.controller.post(f"/worksheet/{handover['task_id']}/undo"))
@@ -298,7 +388,7 @@ def of_key(of: Office, subject_id: str) -> str:
 def test_timeline_says_why_the_debtor_waits(office: Office) -> None:
     of = office
     ok(of.admin.post("/procedures/reconcile", json={"subjects": [of.debtors["JANSEN"]]}))
-    of.runner.drain()
+    of.settle()
     (run,) = of.timeline("JANSEN")["procedures"]
     (position,) = run["current"]
     assert position["node_id"] == "dip7"
