@@ -103,10 +103,20 @@ class ScheduleTrigger(_Trigger, tag="schedule", frozen=True):
 Trigger: TypeAlias = ManualTrigger | EventTrigger | ScheduleTrigger
 
 
+class FlowLabels(_Base, frozen=True):
+    """The flow's name in each language of the UI (D6); a language left out shows ``name``."""
+
+    en: Name | None = None
+    nl: Name | None = None
+    de: Name | None = None
+
+
 class Flow(_Base, kw_only=True, frozen=True):
     format: Literal["procedo.flow/1"]
     key: FlowKey
     name: Name
+    # Display names per UI language, beside the one ``name`` the flow is known by.
+    labels: FlowLabels | None = None
     description: Text = ""
     subject_type: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     trigger: Trigger

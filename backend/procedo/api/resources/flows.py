@@ -20,6 +20,7 @@ from procedo.api.params import MAX_NUMBER, VersionNumber
 from procedo.catalogue import PortInfo
 from procedo.db import models as m
 from procedo.flow.codec import decode_flow
+from procedo.flow.labels import labels_of
 from procedo.flow.problems import FlowError, Problem
 from procedo.flow.validate import check_flow
 from procedo.messaging.library import tenant_flow_problems
@@ -36,6 +37,8 @@ class FlowSummary(msgspec.Struct):
     open_instances: int
     updated_at: dt.datetime
     updated_by: str
+    # The name per UI language (the draft's, else the latest version's), when it has them.
+    labels: dict[str, str] | None = None
 
 
 class FlowOut(msgspec.Struct):
@@ -140,8 +143,15 @@ class FlowController(Controller):
             )
             .scalar_subquery()
         )
+        document = (
+            sa.select(m.FlowVersion.document)
+            .where(m.FlowVersion.flow_id == m.Flow.id)
+            .order_by(m.FlowVersion.number.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         query = (
-            sa.select(m.Flow, latest, open_count)
+            sa.select(m.Flow, latest, open_count, document)
             .where(m.Flow.tenant_id == caller.tenant_id)
             .order_by(m.Flow.key)
             .limit(limit)
@@ -158,8 +168,9 @@ class FlowController(Controller):
                 open_instances=count or 0,
                 updated_at=flow.updated_at,
                 updated_by=flow.updated_by,
+                labels=labels_of(flow.draft or published),
             )
-            for flow, number, count in rows
+            for flow, number, count, published in rows
         ]
 
     @post("/", sync_to_thread=True, request_max_body_size=MAX_FLOW_BODY)
