@@ -23,6 +23,12 @@ from tests.browser.test_portal_journey import (
 )
 
 BEN = "ben@demo.example"
+DUTCH_MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+
+
+def _dutch(day: dt.date) -> str:
+    """A date as the designer writes it in Dutch: 25 dec 2026."""
+    return f"{day.day} {DUTCH_MONTHS[day.month - 1]} {day.year}"
 
 
 def test_collections_accepts_a_reviewed_arrangement_with_another_first_date(
@@ -41,7 +47,8 @@ def test_collections_accepts_a_reviewed_arrangement_with_another_first_date(
     try:
         portal = debtor.new_page()
         portal.goto(token_path)
-        _react(portal, "arrangement", {"instalments": "6", "first_date": proposed_first.isoformat()})
+        form = {"instalments": "6", "first_date": proposed_first.isoformat()}
+        _react(portal, "arrangement", form)
     finally:
         debtor.close()
     title = f"Review the payment arrangement of {name}"
@@ -68,7 +75,8 @@ def test_collections_accepts_a_reviewed_arrangement_with_another_first_date(
     assert accept.inner_text() == "Aangepaste regeling accepteren"
     accept.click()
     page.get_by_text("Regeling geaccepteerd").wait_for()
-    assert page.locator(".list-item", has_text=key).count() == 0
+    # The decision completed the review task: it leaves the inbox.
+    page.locator(".list-item", has_text=key).wait_for(state="detached")
 
     # The plan runs, on the debtor's page, with the new dates and who accepted it.
     page.goto(f"/subjects/{subject_id}")
@@ -76,7 +84,7 @@ def test_collections_accepts_a_reviewed_arrangement_with_another_first_date(
     arrangement.wait_for()
     rows = arrangement.locator("[data-testid=portal-instalments] tbody tr")
     assert rows.count() == 6
-    assert agreed_first.strftime("%d-%m-%Y") in rows.first.inner_text()
+    assert _dutch(agreed_first) in rows.first.inner_text()
     assert "loopt" in arrangement.inner_text()
     decided = arrangement.locator("[data-testid=arrangement-decided]").inner_text()
     assert f"Geaccepteerd door {BEN}" in decided
