@@ -18,6 +18,7 @@ from decimal import Decimal
 from importlib.resources import files
 from typing import Any, Final
 
+import sqlalchemy as sa
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, Router, get, post
 from litestar.concurrency import sync_to_thread
@@ -25,6 +26,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from procedo.api import security, tenancy
 from procedo.api.throttle import Throttled
@@ -103,18 +105,26 @@ def _date(value: dt.date, language: str) -> str:
 
 
 class _Opened:
-    """A valid link with what the page needs, read in the link's tenant."""
+    """A valid link with what the page needs, read in the link's tenant by ``session``."""
 
-    def __init__(self, rt: Runtime, link: links.Link, asked: str | None) -> None:
+    def __init__(self, rt: Runtime, session: Session, link: links.Link, asked: str | None):
         self.link = link
+        tenant_name, fields = session.execute(
+            sa.select(m.Tenant.name, m.Subject.fields)
+            .select_from(m.Subject)
+            .join(m.Tenant, m.Tenant.id == m.Subject.tenant_id)
+            .where(m.Subject.id == link.debtor_id)
+        ).one_or_none() or ("", {})
+        self.tenant = tenant_name
+        self.language = pick(asked, fields.get("language"))
+        self.settings = settings.read(session, link.tenant_id)
+        self.items = reactions.open_items(session, link.tenant_id, link.debtor_id)
+        self.today = reactions.today(rt, session, link.tenant_id)
+
+    @classmethod
+    def read(cls, rt: Runtime, link: links.Link, asked: str | None) -> _Opened:
         with tenancy.only(str(link.tenant_id)), rt.db.read() as session:
-            tenant = session.get(m.Tenant, link.tenant_id)
-            debtor = session.get(m.Subject, link.debtor_id)
-            self.tenant = tenant.name if tenant else ""
-            self.language = pick(asked, (debtor.fields if debtor else {}).get("language"))
-            self.settings = settings.read(session, link.tenant_id)
-            self.items = reactions.open_items(session, link.tenant_id, link.debtor_id)
-            self.today = reactions.today(rt, session, link.tenant_id)
+            return cls(rt, session, link, asked)
 
     def render(
         self, token: str, done: str | None = None, problem: str | None = None, status: int = 200
@@ -198,8 +208,9 @@ def open_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Response
     found = _valid_link(rt, request, token)
     if isinstance(found, Response):
         return found
-    opened = _Opened(rt, found, request.query_params.get("lang"))
+    # The page's reads and the history row of this use in one transaction.
     with tenancy.only(str(found.tenant_id)), rt.db.transaction() as session:
+        opened = _Opened(rt, session, found, request.query_params.get("lang"))
         links.log(
             session,
             found.tenant_id,
@@ -258,7 +269,7 @@ def _react(
     reaction: str,
     read: tuple[dict[str, str], bytes | None] | str,
 ) -> Response[str]:
-    opened = _Opened(rt, link, request.query_params.get("lang"))
+    opened = _Opened.read(rt, link, request.query_params.get("lang"))
     if isinstance(read, str):
         status = 413 if read == "too_large" else 415 if read == "bad_form" else 400
         return opened.render(token, problem=read, status=status)
