@@ -109,14 +109,14 @@ class _Opened:
 
     def __init__(self, rt: Runtime, session: Session, link: links.Link, asked: str | None):
         self.link = link
-        tenant_name, fields = session.execute(
+        row = session.execute(
             sa.select(m.Tenant.name, m.Subject.fields)
             .select_from(m.Subject)
             .join(m.Tenant, m.Tenant.id == m.Subject.tenant_id)
             .where(m.Subject.id == link.debtor_id)
-        ).one_or_none() or ("", {})
-        self.tenant = tenant_name
-        self.language = pick(asked, fields.get("language"))
+        ).one_or_none()
+        self.tenant = row.name if row else ""
+        self.language = pick(asked, (row.fields if row else {}).get("language"))
         self.settings = settings.read(session, link.tenant_id)
         self.items = reactions.open_items(session, link.tenant_id, link.debtor_id)
         self.today = reactions.today(rt, session, link.tenant_id)
