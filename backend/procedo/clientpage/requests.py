@@ -276,16 +276,23 @@ class Upload:
 
 
 def _own_open_request(session: Session, link: links.Link, request_id: uuid.UUID) -> ClientRequest:
-    """The link's client's request by id, locked; another client's or tenant's is unknown."""
-    request = session.scalar(
-        sa.select(ClientRequest)
-        .where(
-            ClientRequest.id == request_id,
-            ClientRequest.tenant_id == link.tenant_id,
-            ClientRequest.client_id == link.debtor_id,
-        )
-        .with_for_update()
+    """The link's client's request by id, locked; another client's or tenant's is unknown.
+
+    Its run's instance is locked first, as every step locks it before its other rows:
+    a step of the same run (a reminder, staff moving the flow) holding the instance and
+    about to write the request would otherwise deadlock with the client's post.
+    """
+    mine = (
+        ClientRequest.id == request_id,
+        ClientRequest.tenant_id == link.tenant_id,
+        ClientRequest.client_id == link.debtor_id,
     )
+    instance_id = session.execute(sa.select(ClientRequest.instance_id).where(*mine)).first()
+    if instance_id is None:
+        raise Problem("unknown_item", 404)
+    if instance_id[0] is not None:
+        lock_instance(session, instance_id[0])
+    request = session.scalar(sa.select(ClientRequest).where(*mine).with_for_update())
     if request is None:
         raise Problem("unknown_item", 404)
     if request.status != "open":

@@ -49,6 +49,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "bad_text": "An answer is too long (1,000 characters at most) or holds control characters.",
         "nothing_sent": "Choose a file or fill in a field first.",
         "not_open": "This request is no longer open.",
+        "busy": "Your office was working on this at the same moment, so nothing was saved. "
+        "Please send it again.",
         "name_missing": "Fill in your name.",
         "reason_missing": "Say why you decline.",
         "unknown_item": "The form names something that was not asked.",
@@ -97,6 +99,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "bad_text": "Een antwoord is te lang (hoogstens 1.000 tekens) of bevat stuurtekens.",
         "nothing_sent": "Kies eerst een bestand of vul een veld in.",
         "not_open": "Dit verzoek staat niet meer open.",
+        "busy": "Uw kantoor werkte er op hetzelfde moment aan, daarom is er niets opgeslagen. "
+        "Wilt u het opnieuw versturen?",
         "name_missing": "Vul uw naam in.",
         "reason_missing": "Geef aan waarom u afwijst.",
         "unknown_item": "Het formulier noemt iets wat niet gevraagd is.",
@@ -147,6 +151,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "Steuerzeichen.",
         "nothing_sent": "Wählen Sie zuerst eine Datei oder füllen Sie ein Feld aus.",
         "not_open": "Diese Anfrage ist nicht mehr offen.",
+        "busy": "Ihre Kanzlei hat im selben Moment daran gearbeitet, daher wurde nichts "
+        "gespeichert. Bitte senden Sie es erneut.",
         "name_missing": "Geben Sie Ihren Namen ein.",
         "reason_missing": "Sagen Sie, warum Sie ablehnen.",
         "unknown_item": "Das Formular nennt etwas, das nicht angefragt war.",
