@@ -165,7 +165,7 @@ def walk(page: Any) -> Iterator[tuple[str, list[str]]]:
     subjects = api(page, "GET", "/subjects?limit=5")
     plain = ["/flows", "/inbox", "/subjects", "/tasks", "/instances"]
     plain += ["/roles", "/users", "/schedules", "/outbox", "/settings", "/no-such-page"]
-    plain += ["/approvals"]
+    plain += ["/approvals", "/procedures"]
     plain += [f"/subjects/{s['id']}" for s in subjects[:2]]
     for path in plain:
         page.goto(path)
