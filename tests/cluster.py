@@ -31,6 +31,7 @@ from aiosmtpd.controller import Controller
 from procedo.clock import FileClock
 from procedo.db import models as m
 from procedo.db.starts import StartPlan
+from procedo.messaging.secretbox import new_key
 from procedo.runtime.context import Runtime
 from procedo.settings import Settings
 from procedo.worker.actors import QUEUE
@@ -321,7 +322,9 @@ def on_a_calendar(
         "PROCEDO_DATABASE_URL": postgres_url,
         "PROCEDO_BROKER_URL": redis_url,
         "PROCEDO_CLOCK_FILE": str(clock_file),
-        "PROCEDO_DATA_DIR": str(directory / "data"),  # the server key, shared by all
+        "PROCEDO_DATA_DIR": str(directory / "data"),
+        # Distributed, every process must hold the same key (sealed letters, passwords).
+        "PROCEDO_SECRET_KEY": new_key(),
     }
     settings = Settings(
         data_dir=directory,
