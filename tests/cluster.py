@@ -139,12 +139,13 @@ class Cluster:
     def settle(self, rt: Runtime, timeout: float = SETTLE_TIMEOUT) -> None:
         """Wait until the processes have handled the clock's moment and nothing is left.
 
-        Settled when, after every scheduler completed a round that began at or after
-        the moment: Redis holds no message (queued, delayed or being handled); the
-        database holds nothing due or in progress (``unsettled``); and then every
-        scheduler completes two more rounds without doing anything. The second of those
-        began after both checks, and the first covers a round already under way, so
-        no work appeared after the checks.
+        Settled when every scheduler has completed a round that began at or after the
+        moment, and then: Redis holds no message (queued, delayed or being handled), the
+        database nothing due or in progress (``unsettled``), and every scheduler's next
+        two rounds, counted from before those checks, did nothing (the first may have
+        been under way already; the second began after it). So no scheduler sent work
+        after the checks, and workers only act on messages: nothing moved after them,
+        and what a worker left due before them shows in the database.
         """
         moment = self.now()
         deadline = time.monotonic() + timeout
