@@ -2,6 +2,8 @@
 
 export type Lang = "en" | "nl" | "de";
 export type Labels = Record<Lang, string>;
+// A flow's name per UI language (D6); a language left out shows its name.
+export type FlowLabels = Partial<Record<Lang, string>>;
 
 export interface Position {
   x: number;
@@ -27,6 +29,7 @@ export interface Flow {
   format: string;
   key: string;
   name: string;
+  labels?: FlowLabels | null;
   description?: string;
   subject_type: string;
   trigger?: Record<string, unknown>;
@@ -121,6 +124,7 @@ export interface User {
 export interface FlowSummary {
   key: string;
   name: string;
+  labels?: FlowLabels | null;
   latest_version: number | null;
   has_draft: boolean;
   open_instances: number;

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { ApiError } from "../api";
 import { useT } from "../i18n";
+import { useFlowTitles } from "../flowLabels";
 import { navigate } from "../router";
 import { when } from "../util";
 import { dunningApi, type Approval, type ProposedAction } from "../dunning/api";
@@ -12,6 +13,7 @@ type Decision = "approve" | "reject";
 
 export function ApprovalsPage() {
   const { t, lang } = useT();
+  const flowName = useFlowTitles();
   const [items, setItems] = useState<Approval[] | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [open, setOpen] = useState<string | null>(null);
@@ -92,7 +94,7 @@ export function ApprovalsPage() {
                   <a href={`/subjects/${a.task.subject.id}`} onClick={(e) => { e.preventDefault(); navigate(`/subjects/${a.task.subject.id}`); }}>{a.task.subject.key}</a>
                   {name && <div className="muted small-text">{name}</div>}
                 </td>
-                <td>{a.flow.name}<div className="muted small-text">{a.task.title}</div></td>
+                <td>{flowName(a.flow.key, a.flow.name)}<div className="muted small-text">{a.task.title}</div></td>
                 <td data-testid="proposed">
                   {a.actions.length === 0 && <span className="muted">{t("dunNothingProposed")}</span>}
                   {a.actions.map((x, i) => <div key={i}>{actionText(x, t)}</div>)}

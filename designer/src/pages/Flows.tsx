@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError } from "../api";
 import { useT } from "../i18n";
+import { flowTitle } from "../flowLabels";
 import { navigate } from "../router";
 import type { Flow, FlowSummary, Problem } from "../types";
 import { download, problemPlace, slug, when } from "../util";
@@ -61,7 +62,7 @@ export function FlowsPage() {
   }
 
   async function remove(f: FlowSummary) {
-    if (!confirm(`${t("delete")} "${f.name}" (${f.key})?`)) return;
+    if (!confirm(`${t("delete")} "${flowTitle(f, lang)}" (${f.key})?`)) return;
     try {
       await api.deleteFlow(f.key);
       load();
@@ -105,7 +106,7 @@ export function FlowsPage() {
           <tbody>
             {flows.map((f) => (
               <tr key={f.key} data-flow={f.key}>
-                <td><a href={`/flows/${f.key}`} onClick={(e) => { e.preventDefault(); navigate(`/flows/${encodeURIComponent(f.key)}`); }}><strong>{f.name}</strong></a></td>
+                <td><a href={`/flows/${f.key}`} onClick={(e) => { e.preventDefault(); navigate(`/flows/${encodeURIComponent(f.key)}`); }}><strong>{flowTitle(f, lang)}</strong></a></td>
                 <td><code>{f.key}</code></td>
                 <td>{f.latest_version ?? "—"}</td>
                 <td>

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, asList } from "../api";
 import { useT, type TextKey } from "../i18n";
+import { flowTitle } from "../flowLabels";
 import { navigate } from "../router";
 import { useUser } from "../user";
 import { HistoryList } from "../components/HistoryList";
@@ -71,7 +72,7 @@ export function InstancesPage() {
   useEffect(() => { void load(); }, [load]);
 
   const label = useNodeLabels(rows ?? []);
-  const flowName = useCallback((key: string) => flows.find((f) => f.key === key)?.name || key, [flows]);
+  const flowName = useCallback((key: string) => flowTitle(flows.find((f) => f.key === key), lang, key), [flows, lang]);
 
   const showHistory = useCallback(async (row: InstanceSummary) => {
     setShown(row);
@@ -128,7 +129,7 @@ export function InstancesPage() {
         <label>{t("wFlowFilter")}
           <select name="flow" value={flow} onChange={(e) => { setFlow(e.target.value); setLimit(STEP); }}>
             <option value="">{t("wAnyFlow")}</option>
-            {flows.filter((f) => f.latest_version).map((f) => <option key={f.key} value={f.key}>{f.name}</option>)}
+            {flows.filter((f) => f.latest_version).map((f) => <option key={f.key} value={f.key}>{flowTitle(f, lang)}</option>)}
           </select>
         </label>
       </div>

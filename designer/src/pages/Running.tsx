@@ -6,6 +6,7 @@ import { Background, BackgroundVariant, Controls, MiniMap, ReactFlow, ReactFlowP
 import { api, ApiError, asList } from "../api";
 import { useCatalogue } from "../catalogue";
 import { pick, useT } from "../i18n";
+import { flowTitle } from "../flowLabels";
 import { navigate, useLocation } from "../router";
 import { useUser } from "../user";
 import { flowToCanvas, type CanvasEdge, type CanvasNode } from "../flow/mapping";
@@ -210,7 +211,7 @@ function Running({ flowKey }: { flowKey: string }) {
       <div className="editor" data-testid="running">
         <div className="toolbar">
           <button className="ghost" onClick={() => navigate("/")}>←</button>
-          <div className="flow-title"><strong>{doc?.name ?? flowKey}</strong> <code className="muted">{flowKey}</code> <span className="badge ok">{t("running")}</span></div>
+          <div className="flow-title"><strong>{flowTitle(doc, lang, flowKey)}</strong> <code className="muted">{flowKey}</code> <span className="badge ok">{t("running")}</span></div>
           <div className="spacer" />
           <label style={{ flexDirection: "row", alignItems: "center", gap: 6 }}>
             {t("version")}

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError } from "../api";
 import { useT } from "../i18n";
+import { useFlowTitles } from "../flowLabels";
 import type { Schedule } from "../types";
 import { navigate } from "../router";
 import { moved, priorityApi, skipReason, type OrderedSchedule, type RunNowRecord, type RunSubject } from "../priority/api";
@@ -13,6 +14,7 @@ import "../priority/priority.css";
 
 export function SchedulesPage() {
   const { t, lang } = useT();
+  const title = useFlowTitles();
   const user = useUser();
   const [schedules, setSchedules] = useState<OrderedSchedule[] | null>(null);
   const [error, setError] = useState("");
@@ -42,7 +44,7 @@ export function SchedulesPage() {
     setError("");
     try {
       setSchedules(await priorityApi.setOrder(next.map((s) => s.flow)));
-      setAnnounce(t("prioMoved", { name: item.name, n: to + 1 }));
+      setAnnounce(t("prioMoved", { name: title(item.flow, item.name), n: to + 1 }));
     } catch (e) {
       setError(e instanceof ApiError ? e.detail : String(e));
       load();
@@ -77,7 +79,7 @@ export function SchedulesPage() {
       setResult(null);
       const run = (await api.runSchedule(s.flow)) as RunNowRecord;
       replace(run.schedule);
-      setResult({ name: s.name, run });
+      setResult({ name: title(s.flow, s.name), run });
     });
   const toggle = (s: Schedule) => act(s, async () => replace(await api.setScheduleActive(s.flow, !s.active)));
 
@@ -117,13 +119,13 @@ export function SchedulesPage() {
                 onDragEnd={() => setDragged(null)}
               >
                 <td className="prio-cell">
-                  <span className="prio-handle" title={t("prioDrag", { name: s.name })} aria-hidden="true">⠿</span>
+                  <span className="prio-handle" title={t("prioDrag", { name: title(s.flow, s.name) })} aria-hidden="true">⠿</span>
                   <span className="prio-number" data-testid="priority">{index + 1}</span>
-                  <button className="ghost small" disabled={busy !== null || index === 0} onClick={() => void reorder(index, index - 1)} aria-label={t("prioUp", { name: s.name })}>↑</button>
-                  <button className="ghost small" disabled={busy !== null || index === schedules.length - 1} onClick={() => void reorder(index, index + 1)} aria-label={t("prioDown", { name: s.name })}>↓</button>
+                  <button className="ghost small" disabled={busy !== null || index === 0} onClick={() => void reorder(index, index - 1)} aria-label={t("prioUp", { name: title(s.flow, s.name) })}>↑</button>
+                  <button className="ghost small" disabled={busy !== null || index === schedules.length - 1} onClick={() => void reorder(index, index + 1)} aria-label={t("prioDown", { name: title(s.flow, s.name) })}>↓</button>
                 </td>
                 <td>
-                  <a href={`/flows/${s.flow}`} onClick={(e) => { e.preventDefault(); navigate(`/flows/${encodeURIComponent(s.flow)}`); }} data-i18n-skip><strong>{s.name}</strong></a>
+                  <a href={`/flows/${s.flow}`} onClick={(e) => { e.preventDefault(); navigate(`/flows/${encodeURIComponent(s.flow)}`); }} data-i18n-skip><strong>{title(s.flow, s.name)}</strong></a>
                   <div className="muted small-text"><code>{s.flow}</code> · {t("version")} {s.version}</div>
                   {s.also_if_acted_on && <div className="muted small-text">{t("prioAlsoActed")}</div>}
                   {s.failures > 0 && (
@@ -158,7 +160,7 @@ export function SchedulesPage() {
       {asking && (
         <div className="modal-backdrop" onMouseDown={(e) => { if (e.target === e.currentTarget) setAsking(null); }}>
           <div className="modal" role="dialog" aria-modal="true" data-testid="run-now-dialog">
-            <h2>{t("opsRunConfirmTitle", { name: asking.name })}</h2>
+            <h2>{t("opsRunConfirmTitle", { name: title(asking.flow, asking.name) })}</h2>
             <p>{t("opsRunConfirm")}</p>
             {!asking.active && <p className="ops-note">{t("opsRunInactiveNote")}</p>}
             <div className="modal-actions">
