@@ -11,6 +11,7 @@ fpdf2 draws it: pure Python, so nothing beyond pip is needed on a server, and it
 every line to the tenth of a millimetre, which a window envelope needs; WeasyPrint
 would bring Pango and HTML layout that a letter does not use (docs/messages.md).
 A print batch is one document: the font is read and subset once, not per letter.
+A letter may carry the debtor's portal as a short link: printed, and as a QR code.
 """
 
 from __future__ import annotations

@@ -6,6 +6,11 @@ a link changes nothing but the debtor's history (mail scanners open links too); 
 failed attempt (a token that is unknown, expired or revoked) is counted per client
 address in ``login_failures``, the table the login throttle counts in, so every API
 process sees the same count (api/throttle.py).
+
+Letters and SMS carry a short link instead, ``/p/{code}`` (portal/short.py): a link
+like any other whose token is a 16-character code, 80 random bits. Messages are
+rendered with placeholders (portal/placeholders.py); ``fill`` mints their links as
+they leave, and ``redact`` cuts any link from what is kept.
 """
 
 from __future__ import annotations
