@@ -1,0 +1,33 @@
+"""Flow names per language (D6): in German the shipped flows are named in German where the
+designer lists them (flows, schedules), not by their English name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import Server
+from tests.browser.test_designer_journey import log_in
+from tests.browser.test_translations import set_lang
+
+
+def test_the_german_ui_names_the_shipped_flows_in_german(page: Any, server: Server) -> None:
+    log_in(page, server)
+    set_lang(page, "de")
+    page.goto("/flows")
+    row = page.locator("tr[data-flow='dunning-level-1']")
+    row.wait_for()
+    assert "Mahnstufe 1: Zahlungserinnerung" in row.inner_text()
+    assert "Dunning level 1" not in page.locator(".flows-table").inner_text()
+    page.goto("/schedules")
+    schedule = page.locator("[data-schedule='dunning-phone-call']")
+    schedule.wait_for()
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-schedule='dunning-phone-call']\")"
+        ".innerText.includes('Mahnwesen: Telefonanruf')"
+    )
+    assert "Dunning: phone call" not in schedule.inner_text()
+    set_lang(page, "nl")
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-schedule='dunning-phone-call']\")"
+        ".innerText.includes('Aanmaning: telefoongesprek')"
+    )
