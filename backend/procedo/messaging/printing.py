@@ -31,7 +31,7 @@ from procedo.db import models as m
 from procedo.db.receivables import OpenItem
 from procedo.messaging import letters
 from procedo.messaging.epc import EpcError, iban_is_valid
-from procedo.messaging.secretbox import server_box
+from procedo.messaging.secretbox import SecretError, server_box
 from procedo.portal.links import SHORT_URL
 from procedo.receivables.references import compact, is_rf
 from procedo.runtime.outbox import with_links
@@ -170,7 +170,10 @@ def _opened(document: bytes, tenant_id: uuid.UUID) -> bytes:
     """A kept PDF as it was drawn: sealed ones (a portal link in them) opened."""
     if document.startswith(b"%PDF"):
         return document
-    return server_box().open_bytes(document, str(tenant_id))
+    try:
+        return server_box().open_bytes(document, str(tenant_id))
+    except SecretError as exc:
+        raise PrintProblem("letter", f"{exc}: set the key it was drawn with again") from exc
 
 
 def letter_document(session: Session, tenant_id: uuid.UUID, letter_id: uuid.UUID) -> bytes:
