@@ -85,7 +85,7 @@ def apply(
     if request is None:
         return []
     if effect.action == "remind" and request.status == "open":
-        return [_remind(session, out, instance, request, now)]
+        return [remind(session, out, instance, request, now)]
     if effect.action == "overdue" and request.status == "open":
         request.status, request.closed_at = "overdue", now
         return [_note("client_request_overdue", node_id, request)]
@@ -140,15 +140,15 @@ def _open(
     session.add(request)
     if effect.mode == "automatic":  # filed without asking: the client gets no message
         return _note("client_request_opened", node_id, request, kind=effect.kind, to=[]), request
-    row = _email(session, instance, request, effect.subject, effect.body, now, "0")
+    row = send_link(session, instance, request, effect.subject, effect.body, now, "0")
     out.add("outbox", row["id"])
     note = _note("client_request_opened", node_id, request, kind=effect.kind, to=row["recipients"])
     return note, request
 
 
-def _email(
+def send_link(
     session: Session,
-    instance: InstanceRow,
+    instance: InstanceRow | None,
     request: ClientRequest,
     subject: str,
     body: str,
@@ -156,30 +156,42 @@ def _email(
     nth: str,
 ) -> dict[str, Any]:
     """An email to the request's contact with a new link to the client page (only its hash is
-    kept, so each message carries a link of its own); a test run's goes to its consultant."""
+    kept, so each message carries a link of its own); a test run's goes to its consultant.
+    ``instance`` is None for a request staff asked outside a flow (clientpage/adhoc.py)."""
     minted = links.mint(
         session, request.tenant_id, request.client_id, now, actor="client request", scope="client"
     )
     words = TEXTS.get(request.language, TEXTS["nl"])
     url = html.escape(minted.url)
     linked = f'{body}\n<p><a href="{url}">{html.escape(words["email_link"])}</a></p>\n<p>{url}</p>'
-    row = outbox_row(
-        instance,
-        f"<{request.id}.{nth}@procedo>",
-        [request.contact_email],
-        subject,
-        linked,
-        now,
-    )
-    row = test_runs.redirect(instance, row)
+    message_id = f"<{request.id}.{nth}@procedo>"
+    if instance is None:
+        row = {  # effects.outbox_row's row, belonging to no run
+            "id": new_id(),
+            "tenant_id": request.tenant_id,
+            "instance_id": None,
+            "kind": "email",
+            "message_id": message_id,
+            "recipients": [request.contact_email],
+            "subject": subject,
+            "body": linked,
+            "template": "",
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+    else:
+        row = outbox_row(instance, message_id, [request.contact_email], subject, linked, now)
+        row = test_runs.redirect(instance, row)
     buffer(session).insert(m.Outbox, row)
     return row
 
 
-def _remind(
+def remind(
     session: Session,
     out: Outgoing,
-    instance: InstanceRow,
+    instance: InstanceRow | None,
     request: ClientRequest,
     now: dt.datetime,
 ) -> dict[str, Any]:
@@ -187,7 +199,7 @@ def _remind(
     words = TEXTS.get(request.language, TEXTS["nl"])
     subject = f"{words['email_reminder']}: {request.title}"
     body = f"<p>{html.escape(words['intro'])}</p>"
-    row = _email(session, instance, request, subject, body, now, f"r{request.reminders}")
+    row = send_link(session, instance, request, subject, body, now, f"r{request.reminders}")
     out.add("outbox", row["id"])
     return _note(
         "client_request_reminded",

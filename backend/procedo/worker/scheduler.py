@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from procedo.clientpage import adhoc
 from procedo.portal import plans as portal_plans
 from procedo.procedures import assign as procedures
 from procedo.runtime import fact_waits, outbox, work
@@ -71,6 +72,8 @@ class Scheduler:
             done += self._phase("waking waits on facts", lambda: fact_waits.wake_all(self.rt))
             # Portal arrangements with a missed instalment break, promises past due end.
             done += self._phase("portal plans", lambda: portal_plans.sweep(self.rt))
+            # Ad hoc client requests: reminders, and overdue past their due date.
+            done += self._phase("client requests", lambda: adhoc.sweep(self.rt))
             # Debtors newly overdue get their primary procedure, disputes their secondary one.
             done += self._phase("starting procedures", lambda: procedures.reconcile_all(self.rt))
         return done + self._phase("running start plans", lambda: run_due_plans(self.rt))
