@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -144,3 +146,29 @@ def test_a_hand_over_after_the_digest_left_goes_in_the_next_one(world: World) ->
     assert "Claes" in second.body_html
     assert "Albers" not in second.body_html
     assert second.message_id != first.message_id
+
+
+def test_hand_overs_at_the_same_moment_on_several_workers_share_one_email(
+    world: World, db_url: str
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("concurrent writers: PostgreSQL (SQLite has one writer at a time)")
+    setup.publish(world.rt, world.tenant, _flow({"kind": "manual"}), "consultant")
+    names = [f"Klant {n}" for n in range(8)]
+    ids = [
+        world.subject("debtor", name, {"name": name, "account_manager_email": ANNA}).id
+        for name in names
+    ]
+    gate = threading.Barrier(len(ids))
+
+    def hand_over(subject_id: uuid.UUID) -> None:
+        gate.wait()
+        admin.start(world.rt, world.tenant, "hand-over", subject_id, "worker")
+
+    with ThreadPoolExecutor(len(ids)) as pool:
+        list(pool.map(hand_over, ids))
+    world.runner.clock.set(world.runner.clock.now() + handovers.DELAY)
+    (sent,) = _send_due(world)
+    for name in names:
+        assert f"{name} is yours now." in sent.body_html
+    assert sent.subject == "Aan u overgedragen: 8 klanten"
