@@ -5,7 +5,9 @@ bench/api_load.py. Each debtor has three open invoices; a sample of them has a
 portal link. The load is open-loop (requests on a fixed schedule, each latency
 measured from the moment it was due) over the sample's links in turn, then the same
 server's static route (``GET /``, the designer's index page: no database) at the same
-rate, so the page's own cost reads against what the HTTP stack costs.
+rate, so the page's own cost reads against what the HTTP stack costs; then both one
+request at a time, which shows a request's own cost when a busy machine makes the open
+loop's queue grow.
 
 Opening the page is not free of writes: each open adds a ``portal_opened`` row to the
 debtor's history (issue 18: every use is in the history).
@@ -234,6 +236,24 @@ def _load(port: int, what: str, paths: list[str], rate: float, seconds: float) -
     )
 
 
+def _serial(port: int, what: str, paths: list[str], count: int = 400) -> Latencies:
+    """One request at a time (no queue): what a request costs the server on its own."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    timings: list[float] = []
+    errors = 0
+    for n in range(count):
+        started = time.perf_counter()
+        connection.request("GET", paths[n % len(paths)])
+        answer = connection.getresponse()
+        answer.read()
+        timings.append((time.perf_counter() - started) * 1000)
+        errors += answer.status != 200
+    connection.close()
+    ordered = sorted(timings)
+    p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
+    return Latencies(f"{what}, one at a time", statistics.median(ordered), p99, count, errors)
+
+
 def portal_under_load(
     postgres_url: str, redis_url: str, debtors: int, rate: float = 200.0, seconds: float = 20.0
 ) -> PortalRun:
@@ -252,6 +272,9 @@ def portal_under_load(
             results = [
                 _load(port, "GET /portal/{token}", pages, rate, seconds),
                 _load(port, "GET / (static)", ["/"], rate, seconds),
+                # Without the open loop's queue: robust to a busy machine's backlog.
+                _serial(port, "GET /portal/{token}", pages[::-1]),
+                _serial(port, "GET / (static)", ["/"]),
             ]
     return PortalRun(debtors, rate, seconds, API_PROCESSES, results)
 
