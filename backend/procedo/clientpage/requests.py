@@ -48,6 +48,7 @@ SIGNALS: Final = {
     "declined": "client_request.declined",
 }
 MAX_ANSWER: Final = 1000
+OUTBOX_EMAIL: Final = "email"  # the outbox row's kind (not a history kind)
 # At most this many uploads per request (a script posting the form must not fill the disk).
 MAX_FILES_PER_REQUEST: Final = 50
 
@@ -170,7 +171,7 @@ def send_link(
             "id": new_id(),
             "tenant_id": request.tenant_id,
             "instance_id": None,
-            "kind": "email",
+            "kind": OUTBOX_EMAIL,
             "message_id": message_id,
             "recipients": [request.contact_email],
             "subject": subject,

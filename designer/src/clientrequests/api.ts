@@ -48,3 +48,22 @@ export async function clientRequests(subjectId: string): Promise<ClientRequest[]
 export function fileUrl(subjectId: string, fileId: string): string {
   return `${BASE}/clients/${subjectId}/files/${fileId}`;
 }
+
+/** An ad hoc request (outside any flow): POST /clients/{id}/requests. */
+export interface AskItem {
+  label: string;
+  kind: "document" | "field";
+  mandatory: boolean;
+}
+
+export interface Ask {
+  title: string;
+  items: AskItem[];
+  message: string;
+  due_on: string | null;
+  reminder_days: number;
+}
+
+export async function askClient(subjectId: string, ask: Ask): Promise<ClientRequest> {
+  return (await request<ClientRequest>(`/clients/${subjectId}/requests`, { method: "POST", body: ask })).data;
+}

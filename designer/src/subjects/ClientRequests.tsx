@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from "react";
 import { ApiError } from "../api";
 import { useT, type TextKey } from "../i18n";
 import { clientRequests, fileUrl, type ClientRequest } from "../clientrequests/api";
+import { AskClientButton } from "../clientrequests/AskClient";
 import { formatValue } from "./columns";
 
 const STATUS: Record<ClientRequest["status"], TextKey> = {
@@ -32,6 +33,7 @@ export function ClientRequestsCard({ subjectId }: { subjectId: string }) {
   const { t } = useT();
   const [found, setFound] = useState<ClientRequest[] | null>(null);
   const [error, setError] = useState("");
+  const [asked, setAsked] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -39,12 +41,12 @@ export function ClientRequestsCard({ subjectId }: { subjectId: string }) {
       (rows) => live && setFound(rows),
       (e) => {
         // Not a client: nothing is asked of this subject, so the card stays away.
-        if (e instanceof ApiError && e.status === 404) live && setFound([]);
+        if (e instanceof ApiError && e.status === 404) live && setFound(null);
         else live && setError(e instanceof Error ? e.message : String(e));
       },
     );
     return () => { live = false; };
-  }, [subjectId]);
+  }, [subjectId, asked]);
 
   if (error) {
     return (
@@ -54,12 +56,13 @@ export function ClientRequestsCard({ subjectId }: { subjectId: string }) {
       </section>
     );
   }
-  if (!found || found.length === 0) return null;
+  if (!found) return null;
   const open = found.filter((r) => r.status === "open");
   const finished = found.filter((r) => r.status !== "open");
   return (
     <section className="card" data-testid="client-requests">
       <h3>{t("crTitle")}</h3>
+      <AskClientButton subjectId={subjectId} onAsked={() => setAsked((n) => n + 1)} />
       <h4>{t("crOpen")}</h4>
       {open.length === 0 ? <div className="muted">{t("crNoneOpen")}</div> : open.map((r) => <RequestView key={r.id} request={r} subjectId={subjectId} />)}
       {finished.length > 0 && (
@@ -81,6 +84,7 @@ function RequestView({ request, subjectId }: { request: ClientRequest; subjectId
       <div>
         <strong>{r.title}</strong>{" "}
         <span className={`badge ${r.status}`}>{t(STATUS[r.status])}</span>
+        {r.instance_id === null && <span className="muted small-text"> · {t("ahAdhoc")}</span>}
       </div>
       <div className="muted small-text">
         {t("crAskedOf", { contact: r.contact_name ? `${r.contact_name} <${r.contact_email}>` : r.contact_email || "—", date: when(r.created_at) })}

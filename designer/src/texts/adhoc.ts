@@ -1,3 +1,20 @@
 // Texts of ad hoc client requests (K3): [en, nl, de].
 export const adhocTexts = {
+  ahAsk: ["Ask the client", "Vraag de klant", "Mandanten fragen"],
+  ahTitle: ["Ask the client for documents or data", "De klant om stukken of gegevens vragen", "Den Mandanten um Unterlagen oder Angaben bitten"],
+  ahSubject: ["Subject (the email's subject line and the page's title)", "Onderwerp (de onderwerpregel van de e-mail en de titel op de pagina)", "Betreff (Betreffzeile der E-Mail und Titel auf der Seite)"],
+  ahItems: ["What is asked", "Wat wordt gevraagd", "Was angefragt wird"],
+  ahItemLabel: ["Item {n}", "Onderdeel {n}", "Punkt {n}"],
+  ahDocument: ["A document to upload", "Een stuk om te uploaden", "Ein Dokument zum Hochladen"],
+  ahField: ["A field to fill", "Een veld om in te vullen", "Ein Feld zum Ausfüllen"],
+  ahMandatory: ["Mandatory", "Verplicht", "Erforderlich"],
+  ahAddItem: ["Add an item", "Onderdeel toevoegen", "Punkt hinzufügen"],
+  ahRemoveItem: ["Remove", "Verwijderen", "Entfernen"],
+  ahMessage: ["Message (a link to the client page is added below it)", "Bericht (een link naar de klantpagina komt eronder)", "Nachricht (ein Link zur Mandantenseite folgt darunter)"],
+  ahDue: ["Due date (optional)", "Uiterste datum (optioneel)", "Frist (optional)"],
+  ahReminder: ["Remind every (days; 0: never)", "Herinneren om de (dagen; 0: nooit)", "Erinnern alle (Tage; 0: nie)"],
+  ahSend: ["Send to the client", "Naar de klant sturen", "An den Mandanten senden"],
+  ahSent: ["Sent to {email}.", "Verstuurd naar {email}.", "An {email} gesendet."],
+  ahFailed: ["Not sent: {detail}", "Niet verstuurd: {detail}", "Nicht gesendet: {detail}"],
+  ahAdhoc: ["asked by hand", "los gevraagd", "einzeln angefragt"],
 };
