@@ -1,11 +1,10 @@
 """A flow's display names per UI language (D6), read from its document without decoding it all.
 
-Lists show many flows: each document is read only as far as its ``labels``.
+Lists show many flows: each document is decoded into ``labels`` alone (msgspec skips the
+rest without building it), and not cached, since drafts of 500 nodes are large keys.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 import msgspec
 
@@ -23,11 +22,6 @@ def labels_of(document: str | None) -> dict[str, str] | None:
     """``{"en": ..., "nl": ..., "de": ...}`` (the languages given), or None without labels."""
     if not document:
         return None
-    return _cached(document)
-
-
-@lru_cache(maxsize=256)
-def _cached(document: str) -> dict[str, str] | None:
     try:
         labels = _DECODER.decode(document).labels
     except msgspec.DecodeError:

@@ -143,13 +143,15 @@ class FlowController(Controller):
             )
             .scalar_subquery()
         )
-        document = (
+        # The latest version's document, for its labels: read only where no draft has them.
+        latest_document = (
             sa.select(m.FlowVersion.document)
             .where(m.FlowVersion.flow_id == m.Flow.id)
             .order_by(m.FlowVersion.number.desc())
             .limit(1)
             .scalar_subquery()
         )
+        document = sa.case((m.Flow.draft.is_(None), latest_document), else_=sa.null())
         query = (
             sa.select(m.Flow, latest, open_count, document)
             .where(m.Flow.tenant_id == caller.tenant_id)
