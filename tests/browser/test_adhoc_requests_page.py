@@ -30,7 +30,7 @@ def test_staff_ask_the_client_for_a_document_and_see_it_arrive(
     dialog.get_by_label("Onderdeel 1", exact=True).fill("Huurcontract")
     dialog.get_by_role("button", name="Onderdeel toevoegen").click()
     dialog.get_by_label("Onderdeel 2", exact=True).fill("Maandhuur")
-    dialog.locator("select").nth(1).select_option("field")
+    dialog.get_by_label("Soort onderdeel 2").select_option("field")
     dialog.locator("[data-testid=ask-item]").nth(1).get_by_label("Verplicht").uncheck()
     dialog.get_by_label(re.compile("^Bericht")).fill("Wilt u ons het huurcontract sturen?")
     dialog.get_by_role("button", name="Naar de klant sturen").click()
@@ -46,7 +46,7 @@ def test_staff_ask_the_client_for_a_document_and_see_it_arrive(
     client_page.get_by_text("Huurcontract bedrijfspand").wait_for()
     contract = tmp_path / "huur.pdf"
     contract.write_bytes(PDF)
-    client_page.get_by_label(re.compile("^Huurcontract")).set_input_files(str(contract))
+    client_page.get_by_label("Huurcontract (verplicht)").set_input_files(str(contract))
     client_page.get_by_role("button", name="Versturen").click()
     client_page.wait_for_selector("text=Dank u wel: wat u stuurde is ontvangen.")
     phone.close()

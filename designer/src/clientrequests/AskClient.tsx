@@ -73,7 +73,7 @@ function AskClientDialog({ subjectId, onClose, onAsked }: { subjectId: string; o
                 {t("ahItemLabel", { n: index + 1 })}
                 <input name={`item-${index}`} value={item.label} maxLength={200} required={index === 0} onChange={(e) => change(index, { label: e.target.value })} />
               </label>
-              <select aria-label={t("ahItemLabel", { n: index + 1 })} value={item.kind} onChange={(e) => change(index, { kind: e.target.value as AskItem["kind"] })}>
+              <select aria-label={t("ahItemKind", { n: index + 1 })} value={item.kind} onChange={(e) => change(index, { kind: e.target.value as AskItem["kind"] })}>
                 <option value="document">{t("ahDocument")}</option>
                 <option value="field">{t("ahField")}</option>
               </select>

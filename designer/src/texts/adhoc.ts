@@ -5,6 +5,7 @@ export const adhocTexts = {
   ahSubject: ["Subject (the email's subject line and the page's title)", "Onderwerp (de onderwerpregel van de e-mail en de titel op de pagina)", "Betreff (Betreffzeile der E-Mail und Titel auf der Seite)"],
   ahItems: ["What is asked", "Wat wordt gevraagd", "Was angefragt wird"],
   ahItemLabel: ["Item {n}", "Onderdeel {n}", "Punkt {n}"],
+  ahItemKind: ["Kind of item {n}", "Soort onderdeel {n}", "Art von Punkt {n}"],
   ahDocument: ["A document to upload", "Een stuk om te uploaden", "Ein Dokument zum Hochladen"],
   ahField: ["A field to fill", "Een veld om in te vullen", "Ein Feld zum Ausfüllen"],
   ahMandatory: ["Mandatory", "Verplicht", "Erforderlich"],
