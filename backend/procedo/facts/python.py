@@ -25,7 +25,7 @@ from procedo.facts.declared import Computed
 from procedo.facts.model import Activity, Age, Aggregate, Exceeds, Fact, Tasks
 from procedo.rules.evaluate import _FAIL, _to_date, _to_decimal
 
-__all__ = ["HistoryRow", "ItemRow", "TaskRow", "compute", "load_facts"]
+__all__ = ["HistoryRow", "ItemRow", "SubjectRows", "TaskRow", "compute", "load_facts", "load_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,58 +161,93 @@ def load_facts(
     calendar: Calendar,
 ) -> dict[str, Any]:
     """Read one subject's open items and history (two queries) and compute its facts."""
-    items_table = OpenItem.__table__
-    items = [
-        ItemRow(*row)
-        for row in connection.execute(
-            sa.select(
-                items_table.c.status,
-                items_table.c.issue_date,
-                items_table.c.due_date,
-                items_table.c.amount,
-                items_table.c.open_amount,
-            ).where(items_table.c.debtor_id == subject_id)
-        )
-    ]
+    rows = load_rows(connection, computed, [subject_id])[subject_id]
+    return compute(computed, fields, rows.items, rows.history, calendar, rows.tasks)
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRows:
+    """What a subject's facts are computed from."""
+
+    items: list[ItemRow]
+    history: list[HistoryRow]
+    tasks: list[TaskRow]
+
+
+_MANY = 500  # subjects per query
+
+
+def load_rows(
+    connection: sa.Connection | Any,
+    computed: Sequence[Computed],
+    subject_ids: Sequence[uuid.UUID],
+) -> dict[uuid.UUID, SubjectRows]:
+    """The rows the facts of each of ``subject_ids`` are computed from, a few queries per
+    500 subjects (a batch of steps reads them together, not a few round trips each)."""
+    found = {subject_id: SubjectRows([], [], []) for subject_id in subject_ids}
     kinds = sorted({k for f in computed if isinstance(f.fact, Activity) for k in f.fact.events})
-    history: list[HistoryRow] = []
-    if kinds:
-        table = History.__table__
-        query = sa.select(table.c.kind, table.c.at, table.c.instance_id, table.c.data).where(
-            table.c.subject_id == subject_id, table.c.kind.in_(kinds)
-        )
-        history = [
-            HistoryRow(
-                kind,
-                at,
-                instance_id is not None,
-                data.get("mark") if isinstance(data, dict) else None,
-            )
-            for kind, at, instance_id, data in connection.execute(query)
-        ]
-    tasks = (
-        _tasks(connection, subject_id) if any(isinstance(f.fact, Tasks) for f in computed) else []
-    )
-    return compute(computed, fields, items, history, calendar, tasks)
+    with_tasks = any(isinstance(f.fact, Tasks) for f in computed)
+    wanted = list(found)
+    for start in range(0, len(wanted), _MANY):
+        chunk = wanted[start : start + _MANY]
+        for debtor_id, *item in connection.execute(_ITEMS, {"subjects": chunk}):
+            found[debtor_id].items.append(ItemRow(*item))
+        if kinds:
+            for subject_id, kind, at, instance_id, data in connection.execute(
+                _HISTORY, {"subjects": chunk, "kinds": kinds}
+            ):
+                mark = data.get("mark") if isinstance(data, dict) else None
+                found[subject_id].history.append(
+                    HistoryRow(kind, at, instance_id is not None, mark)
+                )
+        if with_tasks:
+            for subject_id, tasks in _tasks(connection, chunk).items():
+                found[subject_id].tasks.extend(tasks)
+    return found
 
 
-def _tasks(connection: sa.Connection | Any, subject_id: uuid.UUID) -> list[TaskRow]:
-    """The subject's tasks, each with the marks its node gave when it opened it."""
+_ITEM_TABLE: sa.Table = OpenItem.__table__  # type: ignore[assignment]
+_HISTORY_TABLE: sa.Table = History.__table__  # type: ignore[assignment]
+_ITEMS = sa.select(
+    _ITEM_TABLE.c.debtor_id,
+    _ITEM_TABLE.c.status,
+    _ITEM_TABLE.c.issue_date,
+    _ITEM_TABLE.c.due_date,
+    _ITEM_TABLE.c.amount,
+    _ITEM_TABLE.c.open_amount,
+).where(_ITEM_TABLE.c.debtor_id.in_(sa.bindparam("subjects", expanding=True)))
+_HISTORY = sa.select(
+    _HISTORY_TABLE.c.subject_id,
+    _HISTORY_TABLE.c.kind,
+    _HISTORY_TABLE.c.at,
+    _HISTORY_TABLE.c.instance_id,
+    _HISTORY_TABLE.c.data,
+).where(
+    _HISTORY_TABLE.c.subject_id.in_(sa.bindparam("subjects", expanding=True)),
+    _HISTORY_TABLE.c.kind.in_(sa.bindparam("kinds", expanding=True)),
+)
+
+
+def _tasks(
+    connection: sa.Connection | Any, subject_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[TaskRow]]:
+    """The subjects' tasks, each with the marks its node gave when it opened it."""
     tasks, instances, history = Task.__table__, Instance.__table__, History.__table__
     marks: dict[tuple[Any, Any], set[str]] = {}
     opened = sa.select(history.c.instance_id, history.c.node_id, history.c.data).where(
-        history.c.subject_id == subject_id, history.c.kind == "task_opened"
+        history.c.subject_id.in_(subject_ids), history.c.kind == "task_opened"
     )
     for instance_id, node_id, data in connection.execute(opened):
         mark = data.get("mark") if isinstance(data, dict) else None
         if isinstance(mark, str):
             marks.setdefault((instance_id, node_id), set()).add(mark)
     query = (
-        sa.select(tasks.c.status, tasks.c.instance_id, tasks.c.node_id)
+        sa.select(instances.c.subject_id, tasks.c.status, tasks.c.instance_id, tasks.c.node_id)
         .join(instances, instances.c.id == tasks.c.instance_id)
-        .where(instances.c.subject_id == subject_id)
+        .where(instances.c.subject_id.in_(subject_ids))
     )
-    return [
-        TaskRow(status, frozenset(marks.get((instance_id, node_id), ())))
-        for status, instance_id, node_id in connection.execute(query)
-    ]
+    found: dict[uuid.UUID, list[TaskRow]] = {}
+    for subject_id, status, instance_id, node_id in connection.execute(query):
+        row = TaskRow(status, frozenset(marks.get((instance_id, node_id), ())))
+        found.setdefault(subject_id, []).append(row)
+    return found

@@ -28,6 +28,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,10 +39,9 @@ from sqlalchemy.orm import Session
 
 from procedo import engine as eng
 from procedo.db import models as m
-from procedo.db.receivables import OpenItem
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import Computed, computed_fields
-from procedo.facts.python import ItemRow, load_facts
+from procedo.facts.python import ItemRow, SubjectRows, compute, load_rows
 from procedo.facts.sql import select_matching
 from procedo.facts.wakeup import Projection, next_true_day
 from procedo.ids import new_id
@@ -50,7 +50,7 @@ from procedo.nodetypes import TimerFired
 from procedo.rules.sql import sql_problems
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import Runtime
-from procedo.runtime.rows import InstanceRow, SubjectRow, load_instance
+from procedo.runtime.rows import InstanceRow, SubjectRow, load_instances
 
 log = logging.getLogger("procedo.fact_waits")
 
@@ -119,10 +119,34 @@ def load(
     if not rule_waits(compiled) and not names_facts(compiled, computed):
         return None
     calendar = Calendar(now, timezone, country)
-    connection = session.connection()
-    values = load_facts(connection, computed, subject.id, subject.fields, calendar)
-    items = [ItemRow(*row) for row in connection.execute(_ITEMS, {"subject": subject.id})]
-    return SubjectFacts(computed, values, items, calendar)
+    # Read ahead for the batch (``prefetch``), each subject's rows used once: a second
+    # step on the same subject in the transaction reads them again, after the first's writes.
+    rows = session.info.get(_PREFETCHED, {}).pop(subject.id, None)
+    if rows is None:
+        rows = load_rows(session.connection(), computed, [subject.id])[subject.id]
+    values = compute(computed, subject.fields, rows.items, rows.history, calendar, rows.tasks)
+    return SubjectFacts(computed, values, rows.items, calendar)
+
+
+_PREFETCHED = "fact_rows"
+
+
+def prefetch(rt: Runtime, session: Session, instances: Iterable[InstanceRow]) -> None:
+    """Read the fact rows of the instances' subjects whose flows read facts, in a few
+    queries for the whole batch, before it is stepped (``load`` takes them from here)."""
+    wanted: dict[tuple[uuid.UUID, str], list[uuid.UUID]] = {}
+    for instance in instances:
+        compiled = rt.compiled(session, instance.flow_version_id)
+        type_name = compiled.checked.flow.subject_type
+        computed = _computed(rt, session, instance.tenant_id, type_name)
+        if rule_waits(compiled) or names_facts(compiled, computed):
+            wanted.setdefault((instance.tenant_id, type_name), []).append(instance.subject_id)
+    if not wanted:
+        return
+    prefetched: dict[uuid.UUID, SubjectRows] = session.info.setdefault(_PREFETCHED, {})
+    for (tenant_id, type_name), subject_ids in wanted.items():
+        computed = _computed(rt, session, tenant_id, type_name)
+        prefetched.update(load_rows(session.connection(), computed, sorted(set(subject_ids))))
 
 
 def _computed(
@@ -226,14 +250,6 @@ def _forget(pending: Any, armed: dict[uuid.UUID, dict[str, Any]], token_id: uuid
         timers[:] = [t for t in timers if t is not row]
 
 
-_OPEN_ITEMS: sa.Table = OpenItem.__table__  # type: ignore[assignment]
-_ITEMS = sa.select(
-    _OPEN_ITEMS.c.status,
-    _OPEN_ITEMS.c.issue_date,
-    _OPEN_ITEMS.c.due_date,
-    _OPEN_ITEMS.c.amount,
-    _OPEN_ITEMS.c.open_amount,
-).where(_OPEN_ITEMS.c.debtor_id == sa.bindparam("subject"))
 _CANCEL_RECHECKS = (
     sa.update(m.Timer)
     .where(
@@ -280,18 +296,27 @@ def matching_positions(
 
 def wake_matching(rt: Runtime, tenant_id: uuid.UUID) -> int:
     """Step every position at a rule wait whose rule holds now; how many were woken."""
+    from procedo.runtime.steps import step_instance  # steps imports this module
+
     with rt.transaction() as (session, out):
         positions = matching_positions(rt, session, tenant_id)
-        for instance_id, token_id in positions:
-            instance = load_instance(session, instance_id)
-            if instance is None or instance.status != "running":
-                continue
-            from procedo.runtime.steps import step_instance  # steps imports this module
-
-            signal = eng.Resume(str(token_id), TimerFired(RECHECK))
-            with contextlib.suppress(eng.StaleEvent, eng.NodeFailed):
-                step_instance(rt, session, out, instance, signal, "fact pass")
+        # In chunks: the chunk's instances locked in one query and their subjects' fact
+        # rows read in a few, not a few round trips per position.
+        for start in range(0, len(positions), _CHUNK):
+            chunk = positions[start : start + _CHUNK]
+            instances = {i.id: i for i in load_instances(session, {p[0] for p in chunk})}
+            prefetch(rt, session, instances.values())
+            for instance_id, token_id in chunk:
+                instance = instances.get(instance_id)
+                if instance is None or instance.status != "running":
+                    continue
+                signal = eng.Resume(str(token_id), TimerFired(RECHECK))
+                with contextlib.suppress(eng.StaleEvent, eng.NodeFailed):
+                    step_instance(rt, session, out, instance, signal, "fact pass")
     return len(positions)
+
+
+_CHUNK = 500
 
 
 def wake_all(rt: Runtime) -> int:

@@ -25,7 +25,7 @@ from procedo.nodetypes import EventReceived, TimerFired
 from procedo.rules.evaluate import evaluate
 from procedo.rules.model import Rule
 from procedo.rules.today import today_is
-from procedo.runtime import phases
+from procedo.runtime import fact_waits, phases
 from procedo.runtime.admin import create_instance, run_start
 from procedo.runtime.buffer import Conflict
 from procedo.runtime.context import Outgoing, Runtime
@@ -107,9 +107,10 @@ def advance(rt: Runtime, instance_ids: Sequence[uuid.UUID]) -> None:
 def _advance(rt: Runtime, instance_ids: Sequence[uuid.UUID]) -> None:
     def attempt() -> None:
         with rt.transaction() as (session, out):
-            for instance in lock_instances(session, instance_ids):
-                if instance.status == "pending":
-                    run_start(rt, session, out, instance, instance.started_by)
+            pending = [i for i in lock_instances(session, instance_ids) if i.status == "pending"]
+            fact_waits.prefetch(rt, session, pending)  # the batch's facts in a few queries
+            for instance in pending:
+                run_start(rt, session, out, instance, instance.started_by)
 
     retrying(attempt)
 
@@ -125,6 +126,7 @@ def _fire_timers(rt: Runtime, timer_ids: Sequence[uuid.UUID]) -> None:
             owners = session.connection().execute(_TIMER_OWNERS, {"timers": list(timer_ids)})
             instances = {i.id: i for i in lock_instances(session, {row[0] for row in owners})}
             prefetch_tokens(session, instances)
+            fact_waits.prefetch(rt, session, instances.values())
             # Claimed after the locks: a timer fired or cancelled meanwhile is not returned.
             claim = session.connection().execute(_CLAIM_TIMERS, {"timers": list(timer_ids)})
             timers = claim.all()
