@@ -308,6 +308,13 @@ class CalendarSetup:
         """Wait until what the test did (over HTTP or on ``rt``) has been handled."""
         self.cluster.settle(self.rt)
 
+    def walk_to(self, moment: dt.datetime) -> None:
+        """Let time pass to ``moment``, stopping at each slot or timer due on the way."""
+        until = moment.astimezone(dt.UTC)
+        while (now := self.now()) < until:
+            due = next_due(self.rt, now)
+            self.move_to(min(due, until) if due is not None else until)
+
 
 @contextmanager
 def on_a_calendar(

@@ -44,7 +44,7 @@ from procedo.runtime.context import Runtime
 from procedo.runtime.local import LocalRunner
 from procedo.runtime.schedules import run_due_schedules
 from tests.api_helpers import live_server, ok
-from tests.cluster import SinkHandler, next_due, on_a_calendar, smtp_sink
+from tests.cluster import SinkHandler, on_a_calendar, smtp_sink
 from tests.conftest import EXAMPLES
 from tests.receivables_helpers import add_open_items
 
@@ -231,18 +231,16 @@ def office_on_processes(
     smtp = {"host": "127.0.0.1", "port": port, "sender": "mahnung@dunning.example"}
     with on_a_calendar(postgres_db, redis_url, START, tmp_path) as calendar:
 
-        def walk_until(local: dt.datetime) -> None:
-            until = local.astimezone(dt.UTC)
-            while (now := calendar.now()) < until:
-                due = next_due(calendar.rt, now)
-                calendar.move_to(min(due, until) if due is not None else until)
-
         def sent_to() -> list[tuple[str, str]]:
             return [(recipients[0], line) for _id, recipients, line in mails.received]
 
         with _staffed(calendar.rt, calendar.url, smtp) as staff:
             yield _office(
-                calendar.rt, staff, walk_until=walk_until, settle=calendar.settle, sent_to=sent_to
+                calendar.rt,
+                staff,
+                walk_until=calendar.walk_to,
+                settle=calendar.settle,
+                sent_to=sent_to,
             )
 
 

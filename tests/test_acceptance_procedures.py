@@ -43,7 +43,7 @@ from procedo.db.receivables import OpenItem
 from procedo.runtime.context import Runtime
 from procedo.runtime.local import LocalRunner
 from tests.api_helpers import live_server, ok
-from tests.cluster import SinkHandler, next_due, on_a_calendar, smtp_sink
+from tests.cluster import SinkHandler, on_a_calendar, smtp_sink
 from tests.conftest import EXAMPLES
 from tests.receivables_helpers import add_open_items, pay
 
@@ -217,12 +217,6 @@ def office_on_processes(
     smtp = {"host": "127.0.0.1", "port": port, "sender": "incasso@credit.example"}
     with on_a_calendar(postgres_db, redis_url, START, tmp_path) as calendar:
 
-        def walk_until(local: dt.datetime) -> None:
-            until = local.astimezone(dt.UTC)
-            while (now := calendar.now()) < until:
-                due = next_due(calendar.rt, now)
-                calendar.move_to(min(due, until) if due is not None else until)
-
         def sent() -> list[tuple[str, str]]:
             return [(recipients[0], line) for _id, recipients, line in mails.received]
 
@@ -233,7 +227,7 @@ def office_on_processes(
                 staff.admin,
                 staff.controller,
                 staff.debtors,
-                walk_until=walk_until,
+                walk_until=calendar.walk_to,
                 settle=calendar.settle,
                 sent=sent,
             )
