@@ -58,7 +58,7 @@ class PaymentArrangement(Base):
     exceeded: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
-    # Staff's decision on one in review (migration 0031): who, when, and why declined.
+    # Staff's decision on one in review (migration 0027): who, when, and why declined.
     decided_at: Mapped[dt.datetime | None]
     decided_by: Mapped[str | None] = mapped_column(sa.String(254))
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)

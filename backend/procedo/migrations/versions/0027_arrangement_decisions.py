@@ -1,6 +1,6 @@
 """reviewed payment arrangements: staff accept or decline them (who, when, why)
 
-Revision ID: 0031
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-04 00:00:00
 
@@ -15,7 +15,7 @@ from alembic import op
 
 from procedo.db.models import UtcDateTime
 
-revision = "0031"
+revision = "0027"
 down_revision = "0026"
 branch_labels = None
 depends_on = None
