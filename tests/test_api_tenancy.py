@@ -35,6 +35,9 @@ NOT_TENANT_DATA |= {
     "/client/{token:str}/requests/{request_id:uuid}/send",
     "/client/{token:str}/requests/{request_id:uuid}/decide",
 }
+# Short portal links of letters and SMS: the code is the credential
+# (tests/test_portal_messages.py).
+NOT_TENANT_DATA |= {"/p/{code:str}"}
 # A valid request body for each route that takes one, so that B's request fails on
 # the tenancy check (404) and not on validation (400).
 BODIES: dict[tuple[str, str], Any] = {
@@ -57,6 +60,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/shared/{instance_id:uuid}/status"): {"status": "paid"},
     ("POST", "/portal/debtors/{subject_id:uuid}/links"): None,
     ("POST", "/clients/{subject_id:uuid}/links"): None,
+    ("POST", "/clients/{subject_id:uuid}/requests"): {
+        "title": "Bank statements",
+        "items": [{"kind": "document", "label": "Statement"}],
+    },
+    ("POST", "/portal/arrangements/{arrangement_id:uuid}/accept"): {},
+    ("POST", "/portal/arrangements/{arrangement_id:uuid}/decline"): {"reason": "taken"},
     ("POST", "/payments/{payment_id:uuid}/match"): {"open_item": "F-A-1"},
     ("POST", "/schedules/{key:str}/run"): None,
     ("POST", "/schedules/{key:str}/deactivate"): None,
@@ -213,6 +222,8 @@ def _tenant_a(acme: Office, rt: Any, base_url: str) -> dict[str, str]:
         "subject_id": subject["id"],
         # A client's uploaded file: none in A, and B is refused before it is looked for.
         "file_id": "00000000-0000-7000-8000-00000000f11e",
+        # A reviewed arrangement: tenancy of a real one in tests/test_portal_review.py.
+        "arrangement_id": "00000000-0000-7000-8000-0000000a4a11",
         "instance_id": instance["id"],
         "task_id": instance["tasks"][0]["id"],
         "token_id": token["id"],
