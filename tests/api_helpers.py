@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -92,6 +92,11 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
 
 
 @contextmanager
+def _keep_reading(stream: IO[str], lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line)
+
+
 def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, list[str]]]:
     """`procedo serve` as its own process; yields its URL and the output lines read so far."""
     port = free_port()
@@ -104,7 +109,7 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, list[str]]]:
     )
     lines: list[str] = []
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded CI machine starts slowly
         assert process.stdout is not None
         while not any("Application startup complete" in line for line in lines):
             line = process.stdout.readline()
@@ -112,6 +117,8 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, list[str]]]:
                 raise AssertionError("procedo serve ended:\n" + "".join(lines))
             lines.append(line)
             assert time.monotonic() < deadline, "".join(lines)
+        # Keep reading: a server whose pipe fills up blocks on its next log line.
+        threading.Thread(target=_keep_reading, args=(process.stdout, lines), daemon=True).start()
         yield f"http://127.0.0.1:{port}", lines
     finally:
         process.terminate()

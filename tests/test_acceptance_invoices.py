@@ -21,6 +21,7 @@ import pytest
 
 from procedo.api import accounts
 from procedo.db import models as m
+from procedo.messaging.secretbox import new_key
 from procedo.runtime.context import Runtime
 from procedo.runtime.standard_roles import STANDARD_ROLES
 from procedo.settings import Settings
@@ -73,7 +74,12 @@ def embedded(db_url: str, data_dir: Path) -> Iterator[Setup]:
 
 @contextmanager
 def distributed(postgres_url: str, redis_url: str) -> Iterator[Setup]:
-    env = {"PROCEDO_DATABASE_URL": postgres_url, "PROCEDO_BROKER_URL": redis_url}
+    env = {
+        "PROCEDO_DATABASE_URL": postgres_url,
+        "PROCEDO_BROKER_URL": redis_url,
+        # One key for every process, as docs/operations.md asks of a deployment.
+        "PROCEDO_SECRET_KEY": new_key(),
+    }
     settings = Settings(data_dir=Path("."), database_url=postgres_url, broker_url=redis_url)
     rt, _actors = build_runtime(settings)
     rt.db.create_all()

@@ -251,3 +251,26 @@ def test_a_step_writes_the_placeholder_and_a_dry_run_shows_it() -> None:
     (queued,) = email_node.enter(params, context).effects
     assert isinstance(queued, QueueEmail)
     assert queued.body == "http://localhost:8000/portal/[link]"  # no I/O, no link
+
+
+def test_a_letter_with_a_link_without_the_shared_key_is_refused_with_the_reason(
+    acme: Office, sqlite_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Distributed without PROCEDO_SECRET_KEY the PDF cannot be kept sealed: a 422 that
+    # says which key to set, not a 500, and the letter stays undrawn for a later try.
+    ok(acme.http.put("/settings/letterhead", json=LETTERHEAD))
+    subject_id = _debtor(acme, key="D-8", language="nl", address="Dorpsstraat 5\n1234 AB Ergens")
+    ok(acme.http.post("/flows", content=dumps(letter_flow()), headers=JSON), 201)
+    ok(acme.http.post("/flows/letter-with-link/publish"), 201)
+    ok(
+        acme.http.post("/instances", json={"flow": "letter-with-link", "subject_id": subject_id}),
+        201,
+    )
+    (letter,) = letters_ready(acme, 1)
+    monkeypatch.delenv("PROCEDO_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PROCEDO_BROKER_URL", "redis://127.0.0.1:6379/0")
+    refused = acme.http.get(f"/letters/{letter['id']}/pdf")
+    assert refused.status_code == 422, refused.text
+    assert "PROCEDO_SECRET_KEY" in refused.text
+    with sqlite_backend.runtime.db.read() as session:
+        assert session.get_one(m.Outbox, uuid.UUID(letter["id"])).document is None

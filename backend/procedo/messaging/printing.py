@@ -163,7 +163,15 @@ def _draw(session: Session, tenant_id: uuid.UUID, rows: Sequence[m.Outbox]) -> N
         out = io.BytesIO()
         writer.write(out)
         pdf = out.getvalue()
-        row.document = server_box().seal_bytes(pdf, str(tenant_id)) if drawn.portal_url else pdf
+        row.document = _sealed(pdf, tenant_id) if drawn.portal_url else pdf
+
+
+def _sealed(pdf: bytes, tenant_id: uuid.UUID) -> bytes:
+    """A PDF holding a portal link is kept encrypted: the link is a credential."""
+    try:
+        return server_box().seal_bytes(pdf, str(tenant_id))
+    except SecretError as exc:  # distributed without PROCEDO_SECRET_KEY
+        raise PrintProblem("letter", f"{exc}") from exc
 
 
 def _opened(document: bytes, tenant_id: uuid.UUID) -> bytes:
