@@ -21,7 +21,7 @@ from tests.browser.test_designer_journey import api, log_in
 ADMIN_TEXTS = ROOT / "designer" / "src" / "texts" / "admin.ts"
 QUOTED = r'"((?:[^"\\]|\\.)*)"'
 ENTRY = re.compile(rf"(\w+):\s*\[\s*{QUOTED}\s*,\s*{QUOTED}\s*,\s*{QUOTED}\s*,?\s*\]", re.S)
-NEW_USER = "dirk@demo.example"
+NEW_USER = "edo@demo.example"
 
 # Every text the page shows: text nodes, placeholders, labels, tooltips, options.
 VISIBLE_TEXTS = """() => {
@@ -94,12 +94,12 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
     dialog.locator("button[type=submit]").click()
     dialog.locator("text=Enter an email address such as name@example.com.").wait_for()
     dialog.locator("input[name=email]").fill(NEW_USER)
-    dialog.locator("input[name=name]").fill("Dirk Bakker")
+    dialog.locator("input[name=name]").fill("Edo Visser")
     dialog.locator("input[name=access][value=member]").check()
     dialog.locator("input[name=role][value=Secretariaat]").check()
     dialog.locator("button[type=submit]").click()
     shown = page.locator("[data-testid='password-dialog']")
-    shown.locator("text=Dirk Bakker is added").wait_for()
+    shown.locator("text=Edo Visser is added").wait_for()
     password = shown.locator("[data-testid='one-time-password']").input_value()
     assert len(password) >= 12
     shown.locator("button", has_text="Copy").click()
@@ -119,8 +119,8 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
     open_manage(page, "/roles")
     fiscaal = page.locator("tr[data-role='Fiscaal']")
     fiscaal.locator("select.user-picker").select_option(NEW_USER)
-    fiscaal.locator(f"li[data-member='{NEW_USER}']", has_text="Dirk Bakker").wait_for()
-    page.locator("[role=status]", has_text="Dirk Bakker is now in Tax adviser.").wait_for()
+    fiscaal.locator(f"li[data-member='{NEW_USER}']", has_text="Edo Visser").wait_for()
+    page.locator("[role=status]", has_text="Edo Visser is now in Tax adviser.").wait_for()
     open_manage(page, "/users")
     assert "Tax adviser" in page.locator(f"tr[data-user='{NEW_USER}']").inner_text()
     page.fill("input.user-filter", "bakker")  # found by name among the office's users
@@ -129,7 +129,7 @@ def test_the_admin_manages_users_and_roles(page: Any, server: Server, browser: A
 
     # Deactivate them: the badge says so and the password no longer logs in.
     page.locator(f"tr[data-user='{NEW_USER}'] button", has_text="Deactivate").click()
-    page.locator("[role=status]", has_text="Dirk Bakker is deactivated and logged out.").wait_for()
+    page.locator("[role=status]", has_text="Edo Visser is deactivated and logged out.").wait_for()
     assert "Deactivated" in page.locator(f"tr[data-user='{NEW_USER}']").inner_text()
     assert login_status(page, server, NEW_USER, password) == 401
     users = {u["email"]: u for u in api(page, "GET", "/users")}
