@@ -15,6 +15,7 @@ from typing import Any
 from tests.browser.conftest import Server
 from tests.browser.test_admin_pages import open_manage
 from tests.browser.test_designer_journey import api, log_in
+from tests.browser.test_german_journey import until
 
 ROWS = "[data-testid=subjects-table] tbody tr[data-subject]"
 
@@ -102,6 +103,22 @@ def test_rename_a_role_bulk_start_three_clients_and_tick_checkpoints(
     started = result.locator("[data-testid=started] li").all_inner_texts()
     assert sorted(started) == [f"F{run}-{n}" for n in range(1, 4)]
     result.locator("button.primary").click()
+    # The workers open the three phases a moment later (on a loaded machine, after the
+    # inbox's first load): the inbox is opened once they are there.
+    until(
+        lambda: (
+            len(
+                [
+                    task
+                    for task in api(page, "GET", "/tasks?scope=roles&limit=200")
+                    if task["title"].startswith(f"Intake 2026-11 Fase {run}")
+                ]
+            )
+            == 3
+        ),
+        "the three phases opened",
+        seconds=60,
+    )
 
     # K2: the phase is in the inbox of the renamed role's member (the admin).
     page.click("header.topbar nav a[href='/inbox']")
@@ -141,6 +158,7 @@ def test_rename_a_role_bulk_start_three_clients_and_tick_checkpoints(
     assert complete.is_enabled()
     complete.click()
     page.locator("[role=status]", has_text=title).wait_for()
+    page.locator("[data-task]", has_text=title).wait_for(state="detached")
     assert page.locator("[data-task]", has_text=f"Intake 2026-11 Fase {run}").count() == 2
 
     # The history keeps who ticked and unticked what.
