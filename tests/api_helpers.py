@@ -91,12 +91,12 @@ def ok(response: httpx.Response, status: int = 200) -> Any:
     return response.json() if response.content else None
 
 
-@contextmanager
 def _keep_reading(stream: IO[str], lines: list[str]) -> None:
     for line in stream:
         lines.append(line)
 
 
+@contextmanager
 def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, list[str]]]:
     """`procedo serve` as its own process; yields its URL and the output lines read so far."""
     port = free_port()

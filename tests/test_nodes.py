@@ -210,8 +210,10 @@ def test_template_sandbox_refuses_python_internals() -> None:
 
 
 def test_a_script_link_from_subject_data_leaves_the_email_body() -> None:
-    linked = {**MAIL, "body": '<a href="{{ subject.portal_url }}">Pay</a>'}
-    ctx = context({"email": "a@example.nl", "number": "1", "portal_url": " javascript:alert(1)"})
+    # (subject.portal_url is Procedo's own link placeholder, never the data's: a field
+    # the tenant fills is the way in for a hostile address.)
+    linked = {**MAIL, "body": '<a href="{{ subject.homepage }}">Pay</a>'}
+    ctx = context({"email": "a@example.nl", "number": "1", "homepage": " javascript:alert(1)"})
     (mail,) = enter("email", linked, ctx).effects
     assert mail.body == "<a>Pay</a>"  # type: ignore[union-attr]
 
@@ -219,12 +221,12 @@ def test_a_script_link_from_subject_data_leaves_the_email_body() -> None:
 @pytest.mark.parametrize(
     ("type_name", "params", "place"),
     [
-        ("email", {**MAIL, "body": "{{ subject.portal_url }}"}, r"\$\.body"),
-        ("letter", {"subject": "{{ subject.portal_url }}", "body": "x"}, r"\$\.subject"),
+        ("email", {**MAIL, "body": "{{ subject.homepage }}"}, r"\$\.body"),
+        ("letter", {"subject": "{{ subject.homepage }}", "body": "x"}, r"\$\.subject"),
         (
             "assign_role",
             {
-                "title": "Call {{ subject.portal_url }}",
+                "title": "Call {{ subject.homepage }}",
                 "assignee": {"role": "Collections"},
                 "outcomes": [{"port": "done", "label": "Done"}],
             },
@@ -235,7 +237,7 @@ def test_a_script_link_from_subject_data_leaves_the_email_body() -> None:
 def test_template_errors_name_the_node_and_the_param(
     type_name: str, params: dict[str, Any], place: str
 ) -> None:
-    with pytest.raises(TemplateError, match=rf"^node 'n' {place}: .*'portal_url'"):
+    with pytest.raises(TemplateError, match=rf"^node 'n' {place}: .*'homepage'"):
         enter(type_name, params, context({"email": "a@example.nl", "number": "1"}))
 
 

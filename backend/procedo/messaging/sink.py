@@ -70,8 +70,11 @@ class MailSink:
         from aiosmtpd.controller import Controller  # development dependency: imported late
 
         # aiosmtpd logs every SMTP command at INFO: on the demo's terminal that buries the
-        # address and logins under hundreds of lines. Its warnings still show.
-        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        # address and logins under hundreds of lines. Its warnings still show, and a level
+        # set on purpose (a test tracing the protocol) is kept.
+        trace = logging.getLogger("mail.log")
+        if trace.level == logging.NOTSET:
+            trace.setLevel(logging.WARNING)
         folder.mkdir(parents=True, exist_ok=True)
         sink = cls(folder=folder, port=port or _free_port())
         options: dict[str, Any] = {}
