@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from procedo.api.server import Backend
+from procedo.clock import FakeClock
 from procedo.db import models as m
 from procedo.db.portal import PortalLink
 from procedo.messaging.sink import MailSink
@@ -274,3 +275,24 @@ def test_a_letter_with_a_link_without_the_shared_key_is_refused_with_the_reason(
     assert "PROCEDO_SECRET_KEY" in refused.text
     with sqlite_backend.runtime.db.read() as session:
         assert session.get_one(m.Outbox, uuid.UUID(letter["id"])).document is None
+
+
+def test_a_letters_link_lives_from_the_runtimes_clock(
+    acme: Office, sqlite_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a simulated calendar (PROCEDO_CLOCK_FILE) the link a letter prints starts its
+    # life at the calendar's moment, not the wall clock's: else it could be born expired.
+    ok(acme.http.put("/settings/letterhead", json=LETTERHEAD))
+    subject_id = _debtor(acme, key="D-9", language="nl", address="Dorpsstraat 5\n1234 AB Ergens")
+    ok(acme.http.post("/flows", content=dumps(letter_flow()), headers=JSON), 201)
+    ok(acme.http.post("/flows/letter-with-link/publish"), 201)
+    start = {"flow": "letter-with-link", "subject_id": subject_id}
+    ok(acme.http.post("/instances", json=start), 201)
+    (letter,) = letters_ready(acme, 1)
+    # 60 days on: past a link's 30 days, within the admin token's 90.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
+    monkeypatch.setattr(sqlite_backend.runtime, "clock", FakeClock(later))
+    assert acme.http.get(f"/letters/{letter['id']}/pdf").status_code == 200
+    with sqlite_backend.runtime.db.read() as session:
+        (expires,) = session.scalars(sa.select(PortalLink.expires_at)).all()
+    assert expires.replace(tzinfo=dt.UTC) > later

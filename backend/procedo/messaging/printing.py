@@ -117,7 +117,7 @@ def _payment(session: Session, subject: m.Subject) -> letters.Payment | None:
     return letters.Payment(total, references[0] if len(items) == 1 and references else "")
 
 
-def letter_of(session: Session, row: m.Outbox) -> letters.Letter:
+def letter_of(session: Session, row: m.Outbox, now: dt.datetime) -> letters.Letter:
     """What the letter says and to whom: the outbox row and its subject as it is now.
 
     A placeholder of the portal's link becomes a new short link (``portal_url``).
@@ -126,7 +126,7 @@ def letter_of(session: Session, row: m.Outbox) -> letters.Letter:
     if row.instance_id is not None:
         instance = session.get(m.Instance, row.instance_id)
         subject = session.get(m.Subject, instance.subject_id) if instance else None
-    title, body = with_links(session, row, [row.subject, row.body], m.utcnow())
+    title, body = with_links(session, row, [row.subject, row.body], now)
     found = SHORT_URL.search(title + body) if (title, body) != (row.subject, row.body) else None
     fields = subject.fields if subject else {}
     language = str(fields.get("language") or "nl")
@@ -144,14 +144,18 @@ def letter_of(session: Session, row: m.Outbox) -> letters.Letter:
     )
 
 
-def _draw(session: Session, tenant_id: uuid.UUID, rows: Sequence[m.Outbox]) -> None:
-    """Draw the PDFs of letters that have none yet, all in one document, then split it."""
+def _draw(
+    session: Session, tenant_id: uuid.UUID, rows: Sequence[m.Outbox], now: dt.datetime
+) -> None:
+    """Draw the PDFs of letters that have none yet, all in one document, then split it.
+
+    ``now``: the runtime's clock, where a portal link a letter prints starts its life."""
     todo = [row for row in rows if row.document is None]
     if not todo:
         return
     head = read_letterhead(session, tenant_id)
     try:
-        drawing = [letter_of(session, r) for r in todo]
+        drawing = [letter_of(session, r, now) for r in todo]
         document, ranges = letters.render_with_pages(drawing, head)
     except EpcError as exc:
         raise PrintProblem("letterhead.iban", f"{exc}") from exc
@@ -184,9 +188,11 @@ def _opened(document: bytes, tenant_id: uuid.UUID) -> bytes:
         raise PrintProblem("letter", f"{exc}: set the key it was drawn with again") from exc
 
 
-def letter_document(session: Session, tenant_id: uuid.UUID, letter_id: uuid.UUID) -> bytes:
+def letter_document(
+    session: Session, tenant_id: uuid.UUID, letter_id: uuid.UUID, now: dt.datetime
+) -> bytes:
     row = _letter(session, tenant_id, letter_id)
-    _draw(session, tenant_id, [row])
+    _draw(session, tenant_id, [row], now)
     assert row.document is not None
     return _opened(row.document, tenant_id)
 
@@ -198,7 +204,9 @@ def _letter(session: Session, tenant_id: uuid.UUID, letter_id: uuid.UUID) -> m.O
     return row
 
 
-def create_batch(session: Session, tenant_id: uuid.UUID, by: str) -> dbl.PrintBatch:
+def create_batch(
+    session: Session, tenant_id: uuid.UUID, by: str, now: dt.datetime
+) -> dbl.PrintBatch:
     """Every letter waiting for print, in one batch, each with its PDF drawn."""
     rows = session.scalars(
         sa.select(m.Outbox)
@@ -213,7 +221,7 @@ def create_batch(session: Session, tenant_id: uuid.UUID, by: str) -> dbl.PrintBa
     ).all()
     if not rows:
         raise PrintProblem("letters", "no letters are waiting for print")
-    _draw(session, tenant_id, rows)
+    _draw(session, tenant_id, rows, now)
     batch = dbl.PrintBatch(tenant_id=tenant_id, letters=len(rows), created_by=by)
     session.add(batch)
     session.flush()

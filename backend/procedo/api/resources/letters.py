@@ -148,7 +148,9 @@ class LetterController(Controller):
         caller.require("designer")
         try:
             with rt.db.transaction() as session:
-                content = printing.letter_document(session, caller.tenant_id, letter_id)
+                content = printing.letter_document(
+                    session, caller.tenant_id, letter_id, rt.clock.now()
+                )
         except LookupError as exc:
             raise NotFoundException(str(exc)) from exc
         except PrintProblem as exc:
@@ -176,7 +178,9 @@ class LetterController(Controller):
         caller.require("designer")
         try:
             with rt.db.transaction() as session:
-                batch = printing.create_batch(session, caller.tenant_id, caller.actor)
+                batch = printing.create_batch(
+                    session, caller.tenant_id, caller.actor, rt.clock.now()
+                )
                 return _batch_out(batch)
         except PrintProblem as exc:
             raise _refused(exc) from exc
