@@ -11,7 +11,6 @@ the link's CSRF value, then redirect to the page (post, redirect, get).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from importlib.resources import files
 from typing import Any, Final
@@ -23,7 +22,6 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from markupsafe import Markup
-from sqlalchemy.exc import DBAPIError
 
 from procedo.api import security, tenancy
 from procedo.api.throttle import Throttled
@@ -32,8 +30,8 @@ from procedo.clientpage.texts import LANGUAGE_NAMES, LANGUAGES, TEXTS, pick
 from procedo.db import models as m
 from procedo.portal import links
 from procedo.portal.page import CSS, HEADERS, THROTTLE
-from procedo.runtime.buffer import Conflict
 from procedo.runtime.context import Runtime
+from procedo.runtime.work import lost_race, retrying
 
 _ENV = Environment(
     loader=ChoiceLoader(
@@ -52,9 +50,6 @@ FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 STATUS_OF: Final = {"too_large": 413, "bad_form": 415, "forbidden": 403}
 # A post that lost a race with another step of the run is tried this often in all.
 RETRIES: Final = 3
-# PostgreSQL: serialization failure, deadlock detected, lock not available.
-RACE_STATES: Final = ("40001", "40P01", "55P03")
-log = logging.getLogger("procedo.clientpage")
 
 
 def _page(template: str, status: int = 200, **values: Any) -> Response[str]:
@@ -272,19 +267,14 @@ def _answer(
     form, files_in = read
     if not security.same(form.get("csrf", ""), link.csrf):
         return _Opened(rt, link, asked).render(token, problem="forbidden", status=403)
-    for attempt in range(1, RETRIES + 1):
-        try:
-            _store(rt, link, request_id, form, files_in, what)
-            break
-        except requests.Problem as problem:  # the transaction rolled back: nothing is stored
-            return _Opened(rt, link, asked).render(
-                token, problem=problem.key, status=problem.status
-            )
-        except Exception as exc:
-            if not raced(exc):
-                raise
-            log.info("client page post raced another step (attempt %d): %s", attempt, exc)
-    else:  # raced every time: nothing is stored, the client is asked to send it again
+    try:
+        retrying(lambda: _store(rt, link, request_id, form, files_in, what), RETRIES)
+    except requests.Problem as problem:  # the transaction rolled back: nothing is stored
+        return _Opened(rt, link, asked).render(token, problem=problem.key, status=problem.status)
+    except Exception as exc:
+        if not lost_race(exc):
+            raise
+        # Raced every time: nothing is stored, the client is asked to send it again.
         return _Opened(rt, link, asked).render(token, problem="busy", status=409)
     language = _Opened(rt, link, asked).language
     location = f"/client/{token}?done={what}&lang={language}"
@@ -320,18 +310,6 @@ def _store(
             form.get("reason", ""),
             now,
         )
-
-
-def raced(exc: BaseException) -> bool:
-    """Whether a transaction lost to a concurrent one and may simply run again: the
-    instance's compare-and-set lost, or the database broke a deadlock, a serialization
-    failure or a lock it could not get (SQLite: the database was locked)."""
-    if isinstance(exc, Conflict):
-        return True
-    if isinstance(exc, DBAPIError):
-        state = getattr(exc.orig, "sqlstate", None)
-        return state in RACE_STATES or "database is locked" in str(exc.orig)
-    return False
 
 
 def client_router() -> Router:

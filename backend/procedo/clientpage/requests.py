@@ -35,7 +35,7 @@ from procedo.runtime import test_runs
 from procedo.runtime.buffer import buffer
 from procedo.runtime.client_requests_gate import CLIENT_REQUEST_COMPLETED
 from procedo.runtime.context import Outgoing, Runtime
-from procedo.runtime.effects import outbox_row
+from procedo.runtime.effects import message_row, outbox_row
 from procedo.runtime.rows import InstanceRow
 from procedo.runtime.steps import lock_instance, step_instance
 
@@ -48,7 +48,6 @@ SIGNALS: Final = {
     "declined": "client_request.declined",
 }
 MAX_ANSWER: Final = 1000
-OUTBOX_EMAIL: Final = "email"  # the outbox row's kind (not a history kind)
 # At most this many uploads per request (a script posting the form must not fill the disk).
 MAX_FILES_PER_REQUEST: Final = 50
 
@@ -167,21 +166,8 @@ def send_link(
     linked = f'{body}\n<p><a href="{url}">{html.escape(words["email_link"])}</a></p>\n<p>{url}</p>'
     message_id = f"<{request.id}.{nth}@procedo>"
     if instance is None:
-        row = {  # effects.outbox_row's row, belonging to no run
-            "id": new_id(),
-            "tenant_id": request.tenant_id,
-            "instance_id": None,
-            "kind": OUTBOX_EMAIL,
-            "message_id": message_id,
-            "recipients": [request.contact_email],
-            "subject": subject,
-            "body": linked,
-            "template": "",
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
+        recipients = [request.contact_email]
+        row = message_row(request.tenant_id, None, message_id, recipients, subject, linked, now)
     else:
         row = outbox_row(instance, message_id, [request.contact_email], subject, linked, now)
         row = test_runs.redirect(instance, row)

@@ -263,10 +263,28 @@ def outbox_row(
     kind: str = "email",
     template: str = "",
 ) -> dict[str, Any]:
+    """A message of the instance's run, for the outbox."""
+    return message_row(
+        instance.tenant_id, instance.id, message_id, recipients, subject, body, now, kind, template
+    )
+
+
+def message_row(
+    tenant_id: uuid.UUID,
+    instance_id: uuid.UUID | None,
+    message_id: str,
+    recipients: Sequence[str],
+    subject: str,
+    body: str,
+    now: dt.datetime,
+    kind: str = "email",
+    template: str = "",
+) -> dict[str, Any]:
+    """An outbox row; ``instance_id`` None for a message of no run (an ad hoc request)."""
     return {
         "id": new_id(),
-        "tenant_id": instance.tenant_id,
-        "instance_id": instance.id,
+        "tenant_id": tenant_id,
+        "instance_id": instance_id,
         "kind": kind,
         "message_id": message_id,
         "recipients": list(recipients),

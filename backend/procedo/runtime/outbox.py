@@ -31,6 +31,7 @@ from procedo.db import models as m
 from procedo.messaging import attachments, channel, handovers, library, sms
 from procedo.portal import links as portal_links
 from procedo.portal.placeholders import PLACEHOLDER
+from procedo.runtime import test_runs
 from procedo.runtime.context import Runtime
 from procedo.runtime.steps import history
 from procedo.templates import TemplateError
@@ -122,7 +123,7 @@ def with_links(
     if not any(PLACEHOLDER.search(text) for text in texts):
         return list(texts)
     instance = session.get(m.Instance, row.instance_id) if row.instance_id else None
-    if instance is not None and instance.variables.get("test_run"):
+    if instance is not None and instance.variables.get(test_runs.FLAG):
         return list(texts)
     subject = session.get(m.Subject, instance.subject_id) if instance is not None else None
     filled, _ids = portal_links.fill(session, row.tenant_id, subject, texts, now)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from procedo import engine as eng
@@ -44,13 +45,32 @@ T = TypeVar("T")
 CONFLICT_RETRIES = 5
 
 
-def retrying(action: Callable[[], T]) -> T:
-    """Run ``action`` again when it lost a compare-and-set race; it re-reads everything."""
-    for _ in range(CONFLICT_RETRIES - 1):
+# PostgreSQL: serialization failure, deadlock detected, lock not available.
+_RACE_STATES = ("40001", "40P01", "55P03")
+
+
+def lost_race(exc: BaseException) -> bool:
+    """Whether a transaction lost to a concurrent one and may simply run again: the
+    instance's compare-and-set lost, or the database broke a deadlock, a serialization
+    failure or a lock it could not get (SQLite: the database was locked)."""
+    if isinstance(exc, Conflict):
+        return True
+    if isinstance(exc, DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None)
+        return state in _RACE_STATES or "database is locked" in str(exc.orig)
+    return False
+
+
+def retrying(action: Callable[[], T], attempts: int = CONFLICT_RETRIES) -> T:
+    """Run ``action`` again when it lost a race (``lost_race``); it re-reads everything.
+    The last attempt's failure is raised."""
+    for _ in range(attempts - 1):
         try:
             return action()
-        except Conflict:
-            continue
+        except Exception as exc:
+            if not lost_race(exc):
+                raise
+            log.info("lost a race, trying again: %s", exc)
     return action()
 
 
