@@ -1,5 +1,6 @@
 """Flow names per language (D6): in German the shipped flows are named in German where the
-designer lists them (flows, schedules), not by their English name."""
+designer lists them (flows, schedules, procedures, the worksheet), not by their English
+name."""
 
 from __future__ import annotations
 
@@ -31,3 +32,19 @@ def test_the_german_ui_names_the_shipped_flows_in_german(page: Any, server: Serv
         "() => document.querySelector(\"[data-schedule='dunning-phone-call']\")"
         ".innerText.includes('Aanmaning: telefoongesprek')"
     )
+
+    # The collection procedures by their names too: their page and the worksheet (P4, P5).
+    set_lang(page, "de")
+    page.goto("/procedures")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=secondaries]')"
+        "?.innerText.includes('Reklamationsverfahren')"
+    )
+    assert "Dispute procedure" not in page.locator("[data-testid=registrations-page]").inner_text()
+    page.goto("/worksheet")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=worksheet-page]')"
+        "?.innerText.includes('Inkassoverfahren (Arbeitsliste)')"
+    )
+    sheet = page.locator("[data-testid=worksheet-page]").inner_text()
+    assert "Collection procedure (worksheet)" not in sheet

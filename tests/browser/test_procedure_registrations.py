@@ -133,9 +133,7 @@ def test_an_administrator_registers_orders_and_sets_the_default_procedure(
         # -------------------------------------------------------- another default
         step.locator("[data-testid=make-default]").click()
         dialog = page.locator("[data-testid=default-dialog]")
-        assert "Collection procedure (worksheet) is nu de standaardprocedure" in (
-            dialog.inner_text()
-        )
+        assert "Incassoprocedure (werklijst) is nu de standaardprocedure" in (dialog.inner_text())
         fill_rule(dialog, "subject.oldest_overdue_days", ">=", "1")
         dialog.locator("[data-testid=default-save]").click()
         dialog.wait_for(state="detached")

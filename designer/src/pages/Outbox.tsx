@@ -1,6 +1,7 @@
 // The outbox: every email and letter Procedo sent or will send, filtered, paged, each one readable.
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError } from "../api";
+import { useFlowTitles } from "../flowLabels";
 import { useT, type TextKey } from "../i18n";
 import { navigate } from "../router";
 import type { OutboxItem, OutboxMessage, OutboxState } from "../types";
@@ -28,6 +29,7 @@ function link(e: React.MouseEvent, to: string) {
 
 export function OutboxPage() {
   const { t, lang } = useT();
+  const flowName = useFlowTitles();
   const [status, setStatus] = useState<OutboxState | "">("");
   const [kind, setKind] = useState("");
   const [search, setSearch] = useState("");
@@ -97,7 +99,7 @@ export function OutboxPage() {
                   <a href="#" onClick={(e) => { e.preventDefault(); setOpen(m.id); }} data-i18n-skip={m.template && m.status === "queued" ? undefined : ""}>{m.template && m.status === "queued" ? <span className="muted">{t("opsFromTemplate", { name: m.template })}</span> : m.subject}</a>
                 </td>
                 <td><StateCell m={m} /></td>
-                <td><Origin m={m} /></td>
+                <td><Origin m={m} flowName={flowName} /></td>
               </tr>
             ))}
           </tbody>
@@ -110,7 +112,7 @@ export function OutboxPage() {
           <button className="small" disabled={!more} onClick={() => setPage(page + 1)}>{t("opsNext")}</button>
         </div>
       )}
-      {open && <MessageDialog id={open} onClose={() => setOpen(null)} onChanged={load} />}
+      {open && <MessageDialog id={open} onClose={() => setOpen(null)} onChanged={load} flowName={flowName} />}
     </div>
   );
 }
@@ -131,12 +133,13 @@ function StateCell({ m, withError = true }: { m: OutboxItem; withError?: boolean
   );
 }
 
-function Origin({ m }: { m: OutboxItem }) {
+/** Where a message came from: its flow (by its name in the UI language) and subject. */
+function Origin({ m, flowName }: { m: OutboxItem; flowName: (key: string, name: string) => string }) {
   const { t } = useT();
   if (!m.instance_id) return <span className="muted">{t("opsByHand")}</span>;
   return (
     <div>
-      {m.flow && <a data-i18n-skip href={`/running/${m.flow}`} onClick={(e) => link(e, `/running/${encodeURIComponent(m.flow!)}`)}>{m.flow_name ?? m.flow}</a>}
+      {m.flow && <a data-i18n-skip href={`/running/${m.flow}`} onClick={(e) => link(e, `/running/${encodeURIComponent(m.flow!)}`)}>{flowName(m.flow, m.flow_name ?? m.flow)}</a>}
       {m.subject_id && (
         <div className="small-text">
           <a data-i18n-skip href={`/subjects/${m.subject_id}`} data-testid="subject-link" onClick={(e) => link(e, `/subjects/${m.subject_id}`)}>{m.subject_key}</a>
@@ -146,7 +149,7 @@ function Origin({ m }: { m: OutboxItem }) {
   );
 }
 
-function MessageDialog({ id, onClose, onChanged }: { id: string; onClose: () => void; onChanged: () => void }) {
+function MessageDialog({ id, onClose, onChanged, flowName }: { id: string; onClose: () => void; onChanged: () => void; flowName: (key: string, name: string) => string }) {
   const { t, lang } = useT();
   const user = useUser();
   const [message, setMessage] = useState<OutboxMessage | null>(null);
@@ -195,7 +198,7 @@ function MessageDialog({ id, onClose, onChanged }: { id: string; onClose: () => 
                 <tr><td>{t("opsWhen")}</td><td>{when(message.created_at, lang)}</td></tr>
                 <tr><td>{t("opsAttempts")}</td><td>{message.attempts}</td></tr>
                 {message.template && <tr><td>{t("opsTemplate")}</td><td><code>{message.template}</code></td></tr>}
-                {message.instance_id && <tr><td>{t("opsFrom")}</td><td><Origin m={message} /></td></tr>}
+                {message.instance_id && <tr><td>{t("opsFrom")}</td><td><Origin m={message} flowName={flowName} /></td></tr>}
                 {message.last_error && <tr><td>{t("opsError")}</td><td><code className="ops-error-text">{message.last_error}</code></td></tr>}
               </tbody>
             </table>

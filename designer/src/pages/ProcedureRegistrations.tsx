@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { ApiError } from "../api";
 import { loadSubjectType } from "../catalogue";
 import { fieldsFrom, type RuleContext } from "../components/RuleBuilder";
+import { useFlowTitles } from "../flowLabels";
 import { useT } from "../i18n";
 import { moved } from "../priority/api";
 import { DefaultDialog, RegistrationDialog } from "../procedures/RegistrationDialog";
@@ -38,7 +39,10 @@ export function ProcedureRegistrationsPage() {
   useEffect(load, [load]);
   useEffect(() => { void loadSubjectType("debtor").then(setDebtor); }, []);
   const ctx: RuleContext = useMemo(() => ({ subjectType: "debtor", fields: fieldsFrom(debtor, lang) }), [debtor, lang]);
-  const groups = grouped(list ?? []);
+  // Each procedure by its flow's name in the UI language (D6).
+  const flowName = useFlowTitles();
+  const named = useMemo(() => (list ?? []).map((r) => ({ ...r, name: flowName(r.flow_key, r.name) })), [list, flowName]);
+  const groups = grouped(named);
 
   async function run(action: () => Promise<void>) {
     setBusy(true);
@@ -73,7 +77,7 @@ export function ProcedureRegistrationsPage() {
     if (from >= 0 && to >= 0) reorder(from, to);
   }
 
-  const openAdd = () => void run(async () => setDialog({ kind: "add", candidates: await registrationsApi.candidates() }));
+  const openAdd = () => void run(async () => setDialog({ kind: "add", candidates: (await registrationsApi.candidates()).map((c) => ({ ...c, name: flowName(c.flow_key, c.name) })) }));
   const remove = (item: Registration) =>
     void run(async () => {
       setDialog(null);

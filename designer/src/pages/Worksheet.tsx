@@ -3,6 +3,7 @@
 // allows it. Filters by role, user and action type. The server performs each action once.
 import { useCallback, useEffect, useState } from "react";
 import { api, ApiError } from "../api";
+import { useFlowTitles } from "../flowLabels";
 import { useT, type TextKey } from "../i18n";
 import { navigate } from "../router";
 import { when } from "../util";
@@ -25,6 +26,7 @@ function tomorrow(): string {
 
 export function WorksheetPage() {
   const { t, lang } = useT();
+  const flowName = useFlowTitles();
   const [filter, setFilter] = useState<SheetFilter>({ state: "proposed", role: "", user: "", action: "" });
   const [items, setItems] = useState<SheetItem[] | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -166,7 +168,7 @@ export function WorksheetPage() {
                 {item.subject_name && <div className="muted small-text">{item.subject_name}</div>}
               </td>
               <td><span className="badge">{t(ACTION_TEXT[item.action])}</span> {item.title}</td>
-              <td>{item.flow_name}</td>
+              <td>{flowName(item.flow_key, item.flow_name)}</td>
               <td className="muted">{item.role ?? item.assignee}</td>
               <td className="muted nowrap">
                 {open ? when(item.created_at, lang) : when(item.completed_at, lang)}

@@ -3,6 +3,7 @@
 // current step why the debtor stands there (the rules and facts as they are now) or why not.
 import { useEffect, useMemo, useState } from "react";
 import { ApiError } from "../api";
+import { useFlowTitles } from "../flowLabels";
 import { useT, type TextKey } from "../i18n";
 import { proceduresApi, type Position, type ProcedureRun, type Reason, type Step, type Timeline } from "../procedures/api";
 import { when } from "../util";
@@ -34,7 +35,13 @@ function dayNumber(iso: string): number {
 
 export function ProcedureTimelineCard({ subjectId }: { subjectId: string }) {
   const { t } = useT();
-  const [line, setLine] = useState<Timeline | null>(null);
+  const flowName = useFlowTitles();
+  const [found, setLine] = useState<Timeline | null>(null);
+  // Each procedure by its flow's name in the UI language (D6).
+  const line = useMemo(
+    () => found && { ...found, procedures: found.procedures.map((run) => ({ ...run, flow_name: flowName(run.flow_key, run.flow_name) })) },
+    [found, flowName],
+  );
   const [error, setError] = useState("");
 
   useEffect(() => {
