@@ -24,6 +24,9 @@ def test_staff_ask_the_client_for_a_document_and_see_it_arrive(
     set_lang(page, "nl")
     page.goto(f"/subjects/{client['id']}")
     card = page.get_by_test_id("client-requests")
+    card.wait_for()
+    # A client has no debtor portal: no promises-and-arrangements card on its page.
+    assert page.get_by_test_id("portal-activity").count() == 0
     card.get_by_role("button", name="Vraag de klant").click()
     dialog = page.get_by_test_id("ask-client-dialog")
     dialog.get_by_label(re.compile("^Onderwerp")).fill("Huurcontract bedrijfspand")

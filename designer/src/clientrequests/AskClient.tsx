@@ -77,7 +77,7 @@ function AskClientDialog({ subjectId, onClose, onAsked }: { subjectId: string; o
                 <option value="document">{t("ahDocument")}</option>
                 <option value="field">{t("ahField")}</option>
               </select>
-              <label>
+              <label className="inline-check">
                 <input type="checkbox" checked={item.mandatory} onChange={(e) => change(index, { mandatory: e.target.checked })} /> {t("ahMandatory")}
               </label>
               {items.length > 1 && (

@@ -115,8 +115,8 @@ export function SubjectPage({ id }: { id: string }) {
           <RolesCard subjectId={subject.id} canChange={user?.access === "admin"} />
           {staff && <MessagesCard subjectId={subject.id} />}
           <ProcedureTimelineCard subjectId={subject.id} />
-          {/* Members too: Collections decide on arrangements in review here (M5). */}
-          <PortalActivityCard subjectId={subject.id} />
+          {/* A debtor's portal; members too: Collections decide on arrangements in review here (M5). */}
+          {subject.type === "debtor" && <PortalActivityCard subjectId={subject.id} />}
           {staff && <ClientRequestsCard subjectId={subject.id} />}
         </div>
         <div>
