@@ -10,27 +10,31 @@
   stops it (the dispute resolved). Any number run beside the primary.
 
 ``reconcile`` applies this to a tenant's debtors, or to some of them, in one transaction:
-each rule is one query over the debtors' facts (``facts.sql.select_matching``).
+each rule is one query over the debtors' facts (``facts.sql.select_matching``), and the
+instances are not read: the query itself leaves out the debtors that have their
+procedure (``NOT EXISTS`` a running one; for primaries also the last one's start against
+the leading invoice's due date), so a pass reads the debtors it starts, not every
+debtor in procedure.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from procedo.db import models as m
 from procedo.db.procedures import Procedure
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import computed_fields
-from procedo.facts.sql import select_matching
+from procedo.facts.sql import _LocalDate, select_matching
 from procedo.rules.model import Rule
 from procedo.runtime.admin import create_instance, current_version, run_start
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
@@ -63,6 +67,11 @@ def registered(session: Session, tenant_id: uuid.UUID) -> list[Procedure]:
     )
 
 
+_CHUNK = 10_000  # ids per statement
+# A condition on a debtor, given its id column in the query that selects debtors.
+Condition = Callable[[Any], ColumnElement[bool]]
+
+
 def _matching(
     session: Session,
     rt: Runtime,
@@ -70,55 +79,75 @@ def _matching(
     rule: Rule,
     calendar: Calendar,
     among: set[uuid.UUID] | None,
+    where: Condition | None = None,
 ) -> set[uuid.UUID]:
+    """The debtors ``rule`` accepts (of ``among`` if given) for which ``where`` holds:
+    one query, or one per chunk of ``among``."""
     subject_type = rt.subject_types(session, tenant_id).get(DEBTOR)
     if subject_type is None:
         return set()
     query = select_matching(rule, computed_fields(subject_type), calendar, tenant_id, DEBTOR)
+    debtor = query.selected_columns[0]
+    if where is not None:
+        query = query.where(where(debtor))
     if among is None:
         return set(session.scalars(query))
     ids, found = sorted(among), set()
     for start in range(0, len(ids), _CHUNK):  # within PostgreSQL's parameter limit
-        chunk = ids[start : start + _CHUNK]
-        found |= set(session.scalars(query.where(query.selected_columns[0].in_(chunk))))
+        found |= set(session.scalars(query.where(debtor.in_(ids[start : start + _CHUNK]))))
     return found
 
 
-def _leading_due(
-    session: Session, tenant_id: uuid.UUID, subject_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, dt.date]:
-    from procedo.db.receivables import OpenItem
-
-    ids = sorted(subject_ids)
-    found: dict[uuid.UUID, dt.date] = {}
-    # In chunks: a tenant's debtors in procedure can outnumber the 65,535 parameters a
-    # PostgreSQL statement takes (found by bench/procedures_pass.py at 100,000 debtors).
-    for start in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            sa.select(OpenItem.debtor_id, sa.func.min(OpenItem.due_date))
-            .where(
-                OpenItem.tenant_id == tenant_id,
-                OpenItem.debtor_id.in_(ids[start : start + _CHUNK]),
-                OpenItem.status.in_(("open", "promise", "payment_plan", "outsourced")),
-            )
-            .group_by(OpenItem.debtor_id)
-        )
-        found.update((row[0], row[1]) for row in rows)
-    return found
+def _of(tenant_id: uuid.UUID, flow_keys: Iterable[str], debtor: Any) -> list[ColumnElement[bool]]:
+    """The debtor's instances of these flows (any version)."""
+    versions = (
+        sa.select(m.FlowVersion.id)
+        .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
+        .where(m.Flow.tenant_id == tenant_id, m.Flow.key.in_(sorted(flow_keys)))
+    )
+    return [
+        m.Instance.tenant_id == tenant_id,
+        m.Instance.subject_id == debtor,
+        m.Instance.flow_version_id.in_(versions),
+    ]
 
 
-_CHUNK = 10_000  # ids per statement
-
-
-def _instances(session: Session, tenant_id: uuid.UUID, flow_keys: Sequence[str]) -> list[Any]:
-    return list(
-        session.execute(
-            sa.select(m.Instance.subject_id, m.Instance.status, m.Instance.started_at, m.Flow.key)
-            .join(m.FlowVersion, m.FlowVersion.id == m.Instance.flow_version_id)
-            .join(m.Flow, m.Flow.id == m.FlowVersion.flow_id)
-            .where(m.Instance.tenant_id == tenant_id, m.Flow.key.in_(flow_keys))
+def _none_running(tenant_id: uuid.UUID, flow_keys: Iterable[str]) -> Condition:
+    return lambda debtor: (
+        ~sa.exists().where(
+            *_of(tenant_id, flow_keys, debtor), m.Instance.status.in_(("pending", "running"))
         )
     )
+
+
+def _waiting(tenant_id: uuid.UUID, primary_keys: Iterable[str], calendar: Calendar) -> Condition:
+    """No primary runs, and none was started since the leading invoice fell due: it never
+    had one, or the last one started on that due date or before (an earlier episode)."""
+    from procedo.db.receivables import OpenItem
+
+    def condition(debtor: Any) -> ColumnElement[bool]:
+        last = (
+            sa.select(sa.func.max(m.Instance.started_at))
+            .where(*_of(tenant_id, primary_keys, debtor))
+            .scalar_subquery()
+        )
+        leading_due = (
+            sa.select(sa.func.min(OpenItem.due_date))
+            .where(
+                OpenItem.tenant_id == tenant_id,
+                OpenItem.debtor_id == debtor,
+                OpenItem.status.in_(("open", "promise", "payment_plan", "outsourced")),
+            )
+            .scalar_subquery()
+        )
+        started_on = _LocalDate(last, sa.literal(calendar.timezone, sa.String()))
+        return sa.and_(
+            _none_running(tenant_id, primary_keys)(debtor),
+            # The comparison is NULL without a leading invoice: then no new episode.
+            sa.or_(last.is_(None), sa.func.coalesce(started_on <= leading_due, False)),
+        )
+
+    return condition
 
 
 def reconcile(
@@ -165,32 +194,20 @@ def reconcile_in(
     timezone, country = rt.tenant_calendar(session, tenant_id)
     calendar = Calendar(rt.clock.now(), timezone, country)
     among = set(subject_ids) if subject_ids is not None else None
-    keys = [p.flow_key for p in procedures]
-    instances = _instances(session, tenant_id, keys)
-    running = {
-        (row.subject_id, row.key) for row in instances if row.status in ("pending", "running")
-    }
     primaries = [p for p in procedures if p.kind == "primary"]
-    primary_keys = {p.flow_key for p in primaries}
     to_start: list[tuple[uuid.UUID, str]] = []
     if primaries:
-        in_procedure = _matching(session, rt, tenant_id, IN_PROCEDURE, calendar, among)
-        leading = _leading_due(session, tenant_id, in_procedure)
-        last_primary: dict[uuid.UUID, dt.datetime] = {}
-        busy: set[uuid.UUID] = set()
-        for row in instances:
-            if row.key in primary_keys:
-                if row.status in ("pending", "running"):
-                    busy.add(row.subject_id)
-                previous = last_primary.get(row.subject_id)
-                if previous is None or row.started_at > previous:
-                    last_primary[row.subject_id] = row.started_at
-        waiting = {
-            subject_id
-            for subject_id in in_procedure - busy
-            if subject_id not in last_primary
-            or calendar.local_date(last_primary[subject_id]) <= leading.get(subject_id, dt.date.min)
-        }
+        # Only the debtors that need a primary are read: the day's new episodes, not
+        # every debtor in procedure (bench/procedures_pass.py, 1,000,000 debtors).
+        waiting = _matching(
+            session,
+            rt,
+            tenant_id,
+            IN_PROCEDURE,
+            calendar,
+            among,
+            _waiting(tenant_id, {p.flow_key for p in primaries}, calendar),
+        )
         for procedure in primaries:
             if not waiting:
                 break
@@ -206,9 +223,9 @@ def reconcile_in(
         rule = rule_of(procedure)
         if procedure.kind != "secondary" or rule is None:
             continue
-        for subject_id in sorted(_matching(session, rt, tenant_id, rule, calendar, among)):
-            if (subject_id, procedure.flow_key) not in running:
-                to_start.append((subject_id, procedure.flow_key))
+        unstarted = _none_running(tenant_id, [procedure.flow_key])
+        matched = _matching(session, rt, tenant_id, rule, calendar, among, unstarted)
+        to_start.extend((subject_id, procedure.flow_key) for subject_id in sorted(matched))
     versions: dict[str, m.FlowVersion] = {}
     for subject_id, flow_key in to_start:
         if flow_key not in versions:
