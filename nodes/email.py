@@ -24,6 +24,7 @@ import msgspec
 from procedo.mail import safe_links
 from procedo.messaging.attachments import check_size
 from procedo.nodeforms import form
+from procedo.nodes.letter import from_library
 from procedo.nodetypes import (
     CheckContext,
     Context,
@@ -251,6 +252,8 @@ def enter(params: EmailParams, context: Context) -> Decision:
 
 def _letter(params: EmailParams, context: Context) -> QueueLetter:
     """The email's subject and message as a letter, for a subject without an address."""
+    if params.template:
+        return from_library(params.letter_when_no_address, params.template)
     values = message_values(context.subject, context.variables, "p")  # a short link on paper
     node = f"node '{context.node_id}'"
     return QueueLetter(
@@ -261,15 +264,6 @@ def _letter(params: EmailParams, context: Context) -> QueueLetter:
 
 
 def check(params: EmailParams, context: CheckContext) -> list[ParamProblem]:
-    if params.letter_when_no_address and params.template:
-        return [
-            ParamProblem(
-                code="email.letter_needs_text",
-                message="a letter instead needs the subject and message written here, not a "
-                "library template; write them, or draw a letter node on 'no address'",
-                path="$.letter_when_no_address",
-            )
-        ]
     if params.template:
         if params.subject or params.body:
             return [

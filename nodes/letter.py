@@ -35,14 +35,31 @@ class LetterParams(Params, kw_only=True, frozen=True):
             ),
         ),
     ] = "standard"
+    # The texts: from the tenant's library, or written here (subject and body).
+    text_template: Annotated[
+        str,
+        msgspec.Meta(pattern=r"^([a-z][a-z0-9_-]{0,63})?$"),
+        form(
+            Labels("Text from the library", "Tekst uit de bibliotheek", "Text aus der Bibliothek"),
+            Labels(
+                "A template of the library, printed in the subject's language; "
+                "or write subject line and text.",
+                "Een sjabloon uit de bibliotheek, in de taal van het onderwerp; "
+                "of schrijf zelf onderwerpregel en tekst.",
+                "Eine Vorlage der Bibliothek, in der Sprache des Objekts; "
+                "oder Betreffzeile und Text selbst schreiben.",
+            ),
+            picker="template",
+        ),
+    ] = ""
     subject: Annotated[
         str,
-        msgspec.Meta(min_length=1, max_length=500),
+        msgspec.Meta(max_length=500),
         form(Labels("Subject line", "Onderwerpregel", "Betreffzeile")),
-    ]
+    ] = ""
     body: Annotated[
         str,
-        msgspec.Meta(min_length=1, max_length=100_000),
+        msgspec.Meta(max_length=100_000),
         form(
             Labels("Letter text", "Tekst van de brief", "Brieftext"),
             Labels(
@@ -51,12 +68,16 @@ class LetterParams(Params, kw_only=True, frozen=True):
                 "Darf Felder nennen: {{ subject.name }}.",
             ),
         ),
-    ]
+    ] = ""
     # What the sent letter counts as in the subject's computed facts.
     mark: NoticeMark = ""
 
 
 def enter(params: LetterParams, context: Context) -> Decision:
+    if params.text_template:
+        return go("next", from_library(params.template, params.text_template))
+    if not params.subject or not params.body:  # check() refuses such a flow
+        raise ValueError(f"node '{context.node_id}' has neither a template nor subject and body")
     # subject.portal_url: a short link, made (with its QR code) as the letter is drawn.
     values = message_values(context.subject, context.variables, "p")
     node = f"node '{context.node_id}'"
@@ -68,7 +89,32 @@ def enter(params: LetterParams, context: Context) -> Decision:
     return go("next", letter)
 
 
+def from_library(paper: str, name: str) -> QueueLetter:
+    """A letter printing template ``name`` of the library; its row says which until drawn."""
+    return QueueLetter(template=paper, subject=f"(template {name})", body="", library=name)
+
+
 def check(params: LetterParams, context: CheckContext) -> list[ParamProblem]:
+    if params.text_template:
+        if params.subject or params.body:
+            return [
+                ParamProblem(
+                    code="letter.template_and_text",
+                    message="name a template or write subject and text, not both: "
+                    "the template's texts would be ignored or these",
+                    path="$.text_template",
+                )
+            ]
+        return []  # the library's checks need the tenant (messaging.library.flow_problems)
+    missing = [name for name in ("subject", "body") if not getattr(params, name)]
+    if missing:
+        return [
+            ParamProblem(
+                code="letter.text.missing",
+                message=f"write the {' and '.join(missing)}, or name a template of the library",
+                path=f"$.{missing[0]}",
+            )
+        ]
     return check_template(
         params.subject, context.subject_type, "$.subject", header=True
     ) + check_template(params.body, context.subject_type, "$.body")

@@ -40,7 +40,9 @@ DUNNING: dict[str, Any] = {
         },
     },
 }
-DEBTOR = {"name": "Bäckerei <Süß>", "email": "info@suess.example", "debt_amount": "845.50"}
+DEBTOR = {"name": "Bäckerei <Süß>", "email": "info@suess.example"}
+# What every tenant starts with (procedo/messaging/standard_templates.json).
+STANDARD = ["dunning-notice", "payment-reminder"]
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +69,10 @@ def _debtor(acme: Office, key: str = "D-1", **fields: Any) -> str:
         ),
         201,
     )
+    # The debt the texts print is a computed fact: an open invoice of 845.50.
+    items = f"debtor_number,number,issue_date,due_date,amount,open_amount\n{key},F-{key},"
+    items += "2026-01-01,2026-01-31,845.50,845.50\n"
+    ok(acme.http.post("/imports/open-items", files={"file": ("items.csv", items.encode())}))
     return str(made["id"])
 
 
@@ -122,7 +128,7 @@ def test_templates_are_created_read_replaced_and_deleted(acme: Office) -> None:
     assert made["languages"] == ["nl", "de"]
     assert made["updated_by"] == acme.email
     assert ok(acme.http.get("/templates/dunning-1"))["texts"]["de"]["text"].startswith("Sehr")
-    (summary,) = ok(acme.http.get("/templates"))
+    (summary,) = [t for t in ok(acme.http.get("/templates")) if t["name"] not in STANDARD]
     assert (summary["name"], summary["languages"]) == ("dunning-1", ["nl", "de"])
     taken = acme.http.post("/templates", json=DUNNING)
     assert taken.status_code == 409
@@ -157,7 +163,7 @@ def test_a_bad_template_lists_every_problem_and_stores_nothing(acme: Office) -> 
     assert empty.status_code == 422
     assert acme.http.post("/templates", json={**DUNNING, "texts": {"fr": {}}}).status_code == 400
     assert acme.http.post("/templates", json={**DUNNING, "name": "Bad Name"}).status_code == 400
-    assert ok(acme.http.get("/templates")) == []
+    assert [t["name"] for t in ok(acme.http.get("/templates"))] == STANDARD
 
 
 # -- Preview ---------------------------------------------------------------------------------
@@ -408,7 +414,8 @@ def test_cli_exports_and_imports_a_library_all_or_nothing(
     assert refused.exit_code != 0
     assert "$[1].texts.nl.html" in refused.output
     listed = runner.invoke(main, ["templates", "list", "--tenant", "beta-office"])
-    assert listed.output.count("\n") == 1  # dunning-2 was not stored, dunning-1 unchanged
+    # dunning-2 was not stored; dunning-1 and the standard ones are unchanged
+    assert listed.output.count("\n") == 1 + len(STANDARD)
 
 
 def test_the_exported_file_is_what_the_importer_reads() -> None:

@@ -16,6 +16,7 @@ import pytest
 from procedo import templates
 from procedo.flow.codec import decode_flow
 from procedo.flow.model import EventTrigger, ScheduleTrigger
+from procedo.messaging.library import standard_templates
 from procedo.runtime.periods import of_schedule
 from procedo.subjects import builtin_subject_types
 from procedo.templates import (
@@ -324,6 +325,8 @@ def test_every_shipped_template_renders(example_files: list[Path], optional: boo
         data = {"subject": subject, "vars": run_variables(flow)}
         for node in flow.nodes:
             texts = {"email": ("subject", "body"), "letter": ("subject", "body")}
+            if node.params.get("template" if node.type == "email" else "text_template"):
+                continue  # texts of the library: rendered below
             for name in texts.get(node.type, ()):
                 header = name == "subject"
                 text = node.params[name]
@@ -336,4 +339,12 @@ def test_every_shipped_template_renders(example_files: list[Path], optional: boo
             if node.type == "assign_role":
                 render_header(node.params["title"], data, place=f"{path.name} {node.id}")
                 rendered += 1
+    # The library every tenant starts with, which the dunning examples send.
+    for template in standard_templates():
+        data = {"subject": sample_subject(subject_types[template.subject_type], optional=optional)}
+        for language, text in template.texts.items():
+            place = f"{template.name} ({language})"
+            assert render_header(text.subject, data, place=place)
+            assert "{{" not in render(text.html, data, html=True, place=place)
+            rendered += 1
     assert rendered > 20

@@ -204,9 +204,12 @@ class QueueEmail(msgspec.Struct, frozen=True, tag="queue_email"):
 
 
 class QueueLetter(msgspec.Struct, frozen=True, tag="queue_letter"):
-    template: str
+    template: str  # the letter paper
     subject: str
     body: str
+    # A template of the tenant's library whose texts the letter prints instead, in the
+    # subject's language, rendered when it is drawn (as an email's is when it leaves).
+    library: str = ""
 
 
 class QueueSms(msgspec.Struct, frozen=True, tag="queue_sms"):

@@ -43,6 +43,7 @@ from jinja2.tests import TESTS as DEFAULT_TESTS
 from jinja2.utils import pass_eval_context
 from jinja2.visitor import NodeTransformer
 
+from procedo.money import as_amount, euros
 from procedo.nodetypes import ParamProblem
 from procedo.subjects import SubjectType
 
@@ -67,9 +68,9 @@ RENDER_SECONDS = 0.5
 FILTERS = frozenset(
     {
         "abs", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first",
-        "float", "int", "items", "join", "last", "length", "lower", "max", "min", "oneline",
-        "replace", "reverse", "round", "sort", "string", "sum", "title", "trim", "truncate",
-        "unique", "upper", "wordcount",
+        "float", "int", "items", "join", "last", "length", "lower", "max", "min", "money",
+        "oneline", "replace", "reverse", "round", "sort", "string", "sum", "title", "trim",
+        "truncate", "unique", "upper", "wordcount",
     }
 )  # fmt: skip
 TESTS = frozenset(
@@ -232,6 +233,12 @@ def _bounded_replace(
     return str(DEFAULT_FILTERS["replace"](eval_ctx, value, old, new, count))
 
 
+def _money(value: Any, language: str = "en") -> str:
+    """``{{ subject.debt_amount | money('de') }}``: € 1.234,50; a value not a number as is."""
+    amount = as_amount(value)
+    return str(value) if amount is None else euros(amount, str(language))
+
+
 def _one_line(value: Any) -> str:
     """Line breaks and runs of spaces as one space: multi-line text for a subject line."""
     return " ".join(str(value).split())
@@ -269,8 +276,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 def _environment(autoescape: bool) -> _Sandbox:
     env = _Sandbox(autoescape=autoescape, undefined=_Undefined, keep_trailing_newline=True)
     env.globals.clear()
-    env.filters = {name: DEFAULT_FILTERS[name] for name in FILTERS - {"oneline"}}
+    env.filters = {name: DEFAULT_FILTERS[name] for name in FILTERS - {"money", "oneline"}}
     env.filters |= {
+        "money": _money,
         "join": _bounded_join,
         "replace": _bounded_replace,
         "oneline": _one_line,

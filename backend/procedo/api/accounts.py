@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from procedo.api import passwords, security, tenancy
 from procedo.api.recent import RECENT
 from procedo.db import models as m
+from procedo.messaging.library import add_standard_templates
 from procedo.runtime.context import NotFound, Refusal, Runtime
 from procedo.runtime.standard_roles import add_standard_roles
 
@@ -55,6 +56,7 @@ def create_tenant(
         session.add(tenant)
         session.flush()
         add_standard_roles(session, tenant.id)  # K1: an office starts with its six roles
+        add_standard_templates(session, tenant.id, rt.clock.now())  # the dunning texts
         admin = m.User(
             tenant_id=tenant.id,
             email=admin_email.strip().lower(),

@@ -348,6 +348,8 @@ class Outbox(Base):
     subject: Mapped[str] = mapped_column(sa.String(500))
     body: Mapped[str] = mapped_column(sa.Text)
     template: Mapped[str] = mapped_column(sa.String(64), default="")
+    # Letters: the library template they are drawn from, in the debtor's language.
+    text_template: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
     # pending, enqueued, sent, failed, ready (letters wait for print)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)

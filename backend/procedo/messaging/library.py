@@ -19,6 +19,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
@@ -28,11 +29,15 @@ from sqlalchemy.orm import Session
 from procedo import mail
 from procedo.db import messaging as dbm
 from procedo.db import models as m
+from procedo.facts.calendar import Calendar
+from procedo.facts.declared import computed_fields
+from procedo.facts.python import load_facts
+from procedo.flow.codec import decode_flow
 from procedo.flow.model import Flow
 from procedo.flow.problems import Problem
 from procedo.messaging.channel import default_language
-from procedo.portal.placeholders import message_values
-from procedo.runtime.context import NotFound, Refusal, Runtime
+from procedo.portal.placeholders import Form, message_values
+from procedo.runtime.context import NotFound, Refusal, Runtime, tenant_subject_types
 from procedo.runtime.steps import subject_view
 from procedo.subjects import SubjectType
 from procedo.templates import (
@@ -369,6 +374,23 @@ def replace_template(
         return _write(session, row, body, by, rt.clock.now())
 
 
+STANDARD_FILE = Path(__file__).with_name("standard_templates.json")
+STANDARD_BY = "procedo"  # who "updated" a template a tenant was given and never changed
+
+
+def standard_templates() -> list[TemplateIn]:
+    """The library every tenant starts with (the shipped dunning flows send these)."""
+    return msgspec.json.decode(STANDARD_FILE.read_bytes(), type=list[TemplateIn])
+
+
+def add_standard_templates(session: Session, tenant_id: uuid.UUID, now: dt.datetime) -> None:
+    """Give a new tenant the standard library, in nl, de and en; theirs to change."""
+    for body in standard_templates():
+        row = dbm.MessageTemplate(tenant_id=tenant_id, name=body.name)
+        session.add(row)
+        _write(session, row, body, STANDARD_BY, now)
+
+
 def import_templates(
     rt: Runtime, tenant_id: uuid.UUID, templates: list[TemplateIn], by: str
 ) -> tuple[int, int]:
@@ -438,9 +460,8 @@ def _users(session: Session, tenant_id: uuid.UUID, name: str) -> list[str]:
     for key, document in versions:
         if name not in document:  # cheap first look; most flows name no template
             continue
-        nodes = msgspec.json.decode(document).get("nodes", [])
-        if any(n.get("type") == "email" and n.get("params", {}).get("template") == name
-               for n in nodes):  # fmt: skip
+        flow = decode_flow(document)
+        if any(named == name for _node, named, _path in _named_templates(flow)):
             found.append(key)
     return sorted(found)
 
@@ -522,12 +543,50 @@ def preview(
                 f"subject {subject_id} is a '{subject.type}'"
             )
         fallback = default_language(session, tenant_id)
-        view = subject_view(subject)
+        view = message_subject(session, subject, rt.clock.now())
     chosen = choose_language(template.texts, view, fallback, language)
     return render_loaded(template, chosen, message_values(view, {}))
 
 
-def render_for_outbox(session: Session, row: m.Outbox) -> Rendered:
+def message_subject(session: Session, subject: m.Subject, now: dt.datetime) -> dict[str, Any]:
+    """The subject as a message renders it: its fields and status, and its computed facts
+    at ``now`` (``debt_amount`` ...), as a flow's step reads them."""
+    view = subject_view(subject)
+    subject_type = tenant_subject_types(session, subject.tenant_id).get(subject.type)
+    computed = computed_fields(subject_type) if subject_type is not None else []
+    if not computed:
+        return view
+    tenant = session.get(m.Tenant, subject.tenant_id)
+    assert tenant is not None
+    calendar = Calendar(now, tenant.timezone, tenant.country)
+    facts = load_facts(session.connection(), computed, subject.id, subject.fields, calendar)
+    return {**view, **facts, "status": subject.status}
+
+
+def render_named(
+    session: Session,
+    tenant_id: uuid.UUID,
+    name: str,
+    run: tuple[uuid.UUID, Mapping[str, Any]] | None,
+    now: dt.datetime,
+    form: Form = "portal",
+) -> Rendered:
+    """Template ``name`` of the library for a run's subject as it is at ``now`` and its
+    variables (``run``: subject id and variables; None for a message of no run), in the
+    subject's language. ``form``: how ``subject.portal_url`` is to become a link (``p``:
+    short, for paper). Raises TemplateError saying what to do when it is gone or fails."""
+    subject = session.get(m.Subject, run[0]) if run is not None else None
+    view = message_subject(session, subject, now) if subject is not None else {}
+    variables = dict(run[1]) if run is not None else {}
+    try:
+        template = load(session, tenant_id, name)
+    except NotFound as exc:
+        raise TemplateError(f"{exc}: create it again, then retry the message") from exc
+    language = choose_language(template.texts, view, default_language(session, tenant_id))
+    return render_loaded(template, language, message_values(view, variables, form))
+
+
+def render_for_outbox(session: Session, row: m.Outbox, now: dt.datetime) -> Rendered:
     """The email of an outbox row that names a template, for its subject as it is now.
 
     ``subject.portal_url`` renders as a placeholder; the outbox makes it a link as the
@@ -535,16 +594,13 @@ def render_for_outbox(session: Session, row: m.Outbox) -> Rendered:
     text that cannot be rendered): the message then fails with that reason in the
     history, and nothing is sent.
     """
+    return render_named(session, row.tenant_id, row.template, run_of(session, row), now)
+
+
+def run_of(session: Session, row: m.Outbox) -> tuple[uuid.UUID, Mapping[str, Any]] | None:
+    """The subject and variables of the run that wrote an outbox row; None for no run."""
     instance = session.get(m.Instance, row.instance_id) if row.instance_id else None
-    subject = session.get(m.Subject, instance.subject_id) if instance is not None else None
-    view = subject_view(subject) if subject is not None else {}
-    variables = dict(instance.variables) if instance is not None else {}
-    try:
-        template = load(session, row.tenant_id, row.template)
-    except NotFound as exc:
-        raise TemplateError(f"{exc}: create it again, then retry the message") from exc
-    language = choose_language(template.texts, view, default_language(session, row.tenant_id))
-    return render_loaded(template, language, message_values(view, variables))
+    return (instance.subject_id, instance.variables) if instance is not None else None
 
 
 def _named_templates(flow: Flow) -> Iterator[tuple[Any, str, str]]:
@@ -552,6 +608,8 @@ def _named_templates(flow: Flow) -> Iterator[tuple[Any, str, str]]:
     for node in flow.nodes:
         if node.type == "email":
             named = [(node.params.get("template"), "$.template")]
+        elif node.type == "letter":
+            named = [(node.params.get("text_template"), "$.text_template")]
         elif node.type == "phase":
             actions = node.params.get("on_enter") or []
             named = [

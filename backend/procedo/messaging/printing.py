@@ -30,11 +30,14 @@ from procedo.db import letters as dbl
 from procedo.db import models as m
 from procedo.db.receivables import OpenItem
 from procedo.messaging import letters
+from procedo.messaging.channel import default_language
 from procedo.messaging.epc import EpcError, iban_is_valid
+from procedo.messaging.library import render_named
 from procedo.messaging.secretbox import SecretError, server_box
 from procedo.portal.links import SHORT_URL
 from procedo.receivables.references import compact, is_rf
 from procedo.runtime.outbox import with_links
+from procedo.templates import TemplateError
 
 OPEN_STATUSES: Final = ("open", "dispute", "promise", "payment_plan")
 MONTHS: Final = {
@@ -122,14 +125,23 @@ def letter_of(session: Session, row: m.Outbox, now: dt.datetime) -> letters.Lett
 
     A placeholder of the portal's link becomes a new short link (``portal_url``).
     """
-    subject = None
+    subject = instance = None
     if row.instance_id is not None:
         instance = session.get(m.Instance, row.instance_id)
         subject = session.get(m.Subject, instance.subject_id) if instance else None
-    title, body = with_links(session, row, [row.subject, row.body], now)
-    found = SHORT_URL.search(title + body) if (title, body) != (row.subject, row.body) else None
     fields = subject.fields if subject else {}
-    language = str(fields.get("language") or "nl")
+    texts = [row.subject, row.body]
+    language = str(fields.get("language") or "") or default_language(session, row.tenant_id)
+    if row.text_template:
+        # A template of the library, for the debtor as it is now, in its language.
+        try:
+            run = (subject.id, instance.variables) if subject and instance else None
+            rendered = render_named(session, row.tenant_id, row.text_template, run, now, "p")
+        except TemplateError as exc:
+            raise PrintProblem(f"letter {row.id}", f"{exc}") from exc
+        texts, language = [rendered.subject, rendered.html], rendered.language
+    title, body = with_links(session, row, texts, now)
+    found = SHORT_URL.search(title + body) if [title, body] != texts else None
     name = str(fields.get("name") or (subject.key if subject else ""))
     recipient = "\n".join([name, str(fields.get("address") or "")])
     return letters.Letter(

@@ -41,6 +41,10 @@ LAST_WORDS: Final = (
     "Mulder", "De Boer", "Peeters", "Maes", "Hoffmann", "Dekker", "Willems", "Koch",
     "Brouwer", "Vos", "Hendriks", "Becker",
 )  # fmt: skip
+# Debtors whose name starts so write German; the others Dutch (their messages' language).
+GERMAN_WORDS: Final = frozenset(
+    {"Autohaus", "Bäckerei", "Tischlerei", "Elektro", "Reisebüro", "Metzgerei"}
+)
 REGIONS: Final = ("Noord", "Oost", "Zuid", "West", "Randstad", "Rheinland")
 
 
@@ -116,6 +120,7 @@ class _Builder:
         """The two debtors the docs name: one for D6 today, one for D8."""
         # Its sales representative hears of its disputed invoice (the dispute procedure, P5).
         rep = {"sales_rep_email": "verkoop@demo.example"}
+        rep |= {"language": "nl"}
         first = self.debtor("D-1001", "Bakkerij Het Zoete Brood", "info@zoetebrood.example", rep)
         due = self.today - dt.timedelta(days=9)
         item = self.item(first, "2026-D1001-1", due, Decimal("845.50"))
@@ -125,7 +130,8 @@ class _Builder:
         # a PDF, and a UBL invoice embedding one; the generated debtors' items have none.
         pdf = invoice_pdf("2026-D1001-1", "Bakkerij Het Zoete Brood", "845.50", due)
         self.document(item, "2026-D1001-1.pdf", PDF, pdf)
-        second = self.debtor("D-1002", "Garage Van Dijk", "admin@garagevandijk.example", {})
+        nl = {"language": "nl"}
+        second = self.debtor("D-1002", "Garage Van Dijk", "admin@garagevandijk.example", nl)
         due = self.today - dt.timedelta(days=50)
         item = self.item(second, "2026-D1002-1", due, Decimal("2310.00"))
         pdf = invoice_pdf("2026-D1002-1", "Garage Van Dijk", "2310.00", due)
@@ -135,11 +141,15 @@ class _Builder:
     def generated_debtor(self, number: int) -> None:
         rng = self.rng
         key = f"D-{number}"
-        name = f"{rng.choice(FIRST_WORDS)} {rng.choice(LAST_WORDS)}"
+        first_word = rng.choice(FIRST_WORDS)
+        name = f"{first_word} {rng.choice(LAST_WORDS)}"
         slug = name.lower().replace(" ", "").replace("ä", "ae").replace("ü", "ue")
         email = f"debiteuren@{slug}{number}.example" if rng.random() < 0.85 else ""
+        german = first_word in GERMAN_WORDS
         extra: dict[str, Any] = {
-            "phone": f"+31 20 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+            "language": "de" if german else "nl",
+            "phone": f"{'+49 30' if german else '+31 20'} {rng.randint(100, 999)} "
+            f"{rng.randint(1000, 9999)}",
             "preferred_contact": rng.choice(["email", "email", "letter", "phone"]),
             "problematic": rng.random() < 0.08,
             "custom_1": rng.choice(REGIONS),

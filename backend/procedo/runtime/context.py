@@ -102,14 +102,7 @@ class Runtime:
         return calendar
 
     def subject_types(self, session: Session, tenant_id: uuid.UUID) -> dict[str, SubjectType]:
-        found = builtin_subject_types()
-        rows = session.scalars(
-            sa.select(m.SubjectTypeRow).where(m.SubjectTypeRow.tenant_id == tenant_id)
-        )
-        for row in rows:
-            subject_type = msgspec.convert(row.definition, SubjectType)
-            found[subject_type.name] = subject_type
-        return found
+        return tenant_subject_types(session, tenant_id)
 
     def compiled(self, session: Session, version_id: uuid.UUID) -> Compiled:
         """The checked flow of a published version; versions are immutable, so cached."""
@@ -133,3 +126,15 @@ class Runtime:
 # Published versions never change, so their compiled form is shared by all runtimes.
 _COMPILED: dict[uuid.UUID, Compiled] = {}
 _CALENDARS: dict[uuid.UUID, tuple[float, tuple[str, str]]] = {}
+
+
+def tenant_subject_types(session: Session, tenant_id: uuid.UUID) -> dict[str, SubjectType]:
+    """The built-in subject types and the tenant's own (which may replace one)."""
+    found = builtin_subject_types()
+    rows = session.scalars(
+        sa.select(m.SubjectTypeRow).where(m.SubjectTypeRow.tenant_id == tenant_id)
+    )
+    for row in rows:
+        subject_type = msgspec.convert(row.definition, SubjectType)
+        found[subject_type.name] = subject_type
+    return found

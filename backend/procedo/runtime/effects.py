@@ -291,6 +291,7 @@ def message_row(
         "subject": subject,
         "body": body,
         "template": template,
+        "text_template": "",
         # Letters wait for print; emails and SMS for the sender.
         "status": "ready" if kind == "letter" else "pending",
         "attempts": 0,
@@ -317,9 +318,11 @@ def _queue(
         # The text is the body; the subject column shows its start in lists.
         preview = effect.text if len(effect.text) <= 120 else effect.text[:119] + "…"
         return outbox_row(instance, message_id, [effect.to], preview, effect.text, now, "sms")
-    return outbox_row(
+    row = outbox_row(
         instance, message_id, [], effect.subject, effect.body, now, "letter", effect.template
     )
+    row["text_template"] = effect.library  # drawn from the library when printed
+    return row
 
 
 def escalate(

@@ -162,7 +162,7 @@ def _email_of(
         # A template of the library: rendered at each attempt, for the subject and the
         # template as they are then; one that cannot be rendered fails, saying why.
         try:
-            rendered = library.render_for_outbox(session, row)
+            rendered = library.render_for_outbox(session, row, now)
         except TemplateError as exc:
             return mail.Delivery(outcome="failed", detail=f"not sent: {exc}"), None
         email = msgspec.structs.replace(

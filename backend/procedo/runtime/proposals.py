@@ -9,6 +9,7 @@ and the subject as it is now, and nothing of it is written.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -16,6 +17,7 @@ import msgspec
 from sqlalchemy.orm import Session
 
 from procedo import engine as eng
+from procedo.messaging import library
 from procedo.nodetypes import (
     Increment,
     OpenTask,
@@ -25,11 +27,13 @@ from procedo.nodetypes import (
     SetStatus,
     TaskCompleted,
 )
+from procedo.portal.placeholders import Form
 from procedo.runtime import fact_waits
 from procedo.runtime.context import Runtime
 from procedo.runtime.roles import members_by_role
 from procedo.runtime.rows import load_instance, load_subject
 from procedo.runtime.steps import load_state
+from procedo.templates import TemplateError
 
 
 class ProposedAction(msgspec.Struct, omit_defaults=True):
@@ -39,8 +43,9 @@ class ProposedAction(msgspec.Struct, omit_defaults=True):
     node: str
     to: list[str] = []
     subject: str = ""
-    body: str = ""  # HTML, as it would be sent; empty for a library template
+    body: str = ""  # HTML, as it would be sent (a library template's rendered now)
     template: str = ""
+    library: str = ""  # the library template its texts come from
     field: str = ""
     value: Any = None
 
@@ -48,11 +53,22 @@ class ProposedAction(msgspec.Struct, omit_defaults=True):
 def _action(node: str, effect: object) -> ProposedAction | None:
     if isinstance(effect, QueueEmail):
         return ProposedAction(
-            "email", node, list(effect.to), effect.subject, effect.body, effect.template
+            "email",
+            node,
+            list(effect.to),
+            effect.subject,
+            effect.body,
+            effect.template,
+            library=effect.template,
         )
     if isinstance(effect, QueueLetter):
         return ProposedAction(
-            "letter", node, subject=effect.subject, body=effect.body, template=effect.template
+            "letter",
+            node,
+            subject=effect.subject,
+            body=effect.body,
+            template=effect.template,
+            library=effect.library,
         )
     if isinstance(effect, SetField):
         return ProposedAction("set_field", node, field=effect.field, value=effect.value)
@@ -100,4 +116,24 @@ def proposal(
     except (eng.StaleEvent, eng.NodeFailed, eng.BadEvent):
         return []
     found = (_action(emitted.node, emitted.effect) for emitted in step.effects)
-    return [action for action in found if action is not None]
+    run = (subject.id, instance.variables)
+    return [_rendered(session, instance.tenant_id, a, run, now) for a in found if a is not None]
+
+
+def _rendered(
+    session: Session,
+    tenant_id: uuid.UUID,
+    action: ProposedAction,
+    run: tuple[uuid.UUID, dict[str, Any]],
+    now: dt.datetime,
+) -> ProposedAction:
+    """An email or letter from the library as it would read now, so the approver sees the
+    text; one that cannot be rendered keeps its "(template ...)" line (it would fail)."""
+    if action.kind not in ("email", "letter") or not action.library:
+        return action
+    form: Form = "p" if action.kind == "letter" else "portal"
+    try:
+        shown = library.render_named(session, tenant_id, action.library, run, now, form)
+    except TemplateError:
+        return action
+    return msgspec.structs.replace(action, subject=shown.subject, body=shown.html)

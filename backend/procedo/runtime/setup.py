@@ -15,7 +15,7 @@ from procedo.flow.codec import decode_flow, encode_flow
 from procedo.flow.model import EventTrigger, ScheduleTrigger
 from procedo.flow.problems import FlowError
 from procedo.flow.validate import check_flow
-from procedo.messaging.library import tenant_flow_problems
+from procedo.messaging.library import add_standard_templates, tenant_flow_problems
 from procedo.runtime.buffer import to_json
 from procedo.runtime.context import NotFound, Runtime
 from procedo.runtime.steps import anyone_listens, raise_subject_event
@@ -28,6 +28,7 @@ def create_tenant(
         tenant = m.Tenant(name=name, slug=slug, timezone=timezone, country=country)
         session.add(tenant)
         session.flush()
+        add_standard_templates(session, tenant.id, rt.clock.now())
         return tenant
 
 
