@@ -142,3 +142,35 @@ def test_all_tasks_filter_by_task_type(page: Any, server: Server) -> None:
     task = page.locator("[data-task]", has_text="Erinnerung an")
     task.wait_for()
     assert task.locator("[data-task-type=approval]").inner_text() == "Freigabe"
+
+
+def test_the_approval_list_shows_a_library_reminder_in_the_debtors_language(
+    page: Any, server: Server
+) -> None:
+    """D6's reminder comes from the standard library: a German debtor's reads German, a
+    Dutch one's Dutch, with the debt written as each reader writes it."""
+    log_in(page, server)
+    flow = approval_flow() | {"key": f"{FLOW_KEY}-library", "name": "Aus der Bibliothek"}
+    mail = next(node for node in flow["nodes"] if node["id"] == "mail")
+    mail["params"] = {"to": mail["params"]["to"], "template": "payment-reminder"}
+    api(page, "POST", "/flows", flow)
+    api(page, "POST", f"/flows/{flow['key']}/publish", {})
+    for key, language in (("LIB-DE", "de"), ("LIB-NL", "nl")):
+        fields = {"name": f"Firma {key}", "email": f"{key.lower()}@kunde.example"}
+        made = api(
+            page,
+            "POST",
+            "/subjects",
+            {"type": "debtor", "key": key, "fields": fields | {"language": language}},
+        )
+        api(page, "POST", "/instances", {"flow": flow["key"], "subject_id": made["id"]})
+
+    page.click("button[data-lang=de]")
+    page.click(".topbar nav a[href='/approvals']")
+    german, dutch = row(page, "LIB-DE"), row(page, "LIB-NL")
+    german.wait_for()
+    dutch.wait_for()
+    assert "Zahlungserinnerung" in german.locator("[data-testid=proposed]").inner_text()
+    assert "Betalingsherinnering" in dutch.locator("[data-testid=proposed]").inner_text()
+    german.locator("[data-testid=preview]").click()
+    assert "Guten Tag Firma LIB-DE" in (german.locator("iframe").get_attribute("srcdoc") or "")
