@@ -307,7 +307,7 @@ def _eight_weeks(of: Office) -> None:
     # From the library's standard template, in German (the tenant's language), as it will go.
     assert email["subject"] == "Zahlungserinnerung"
     assert "Guten Tag Albers GmbH" in email["body"]
-    assert "€ 1.500,00" in email["body"]
+    assert "1.500,00 €" in email["body"]
     assert {"kind": "set_field", "node": "level", "field": "dunning_level", "value": "1"} in (
         albers["actions"]
     )

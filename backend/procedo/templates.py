@@ -43,7 +43,7 @@ from jinja2.tests import TESTS as DEFAULT_TESTS
 from jinja2.utils import pass_eval_context
 from jinja2.visitor import NodeTransformer
 
-from procedo.money import as_amount, euros
+from procedo import formats
 from procedo.nodetypes import ParamProblem
 from procedo.subjects import SubjectType
 
@@ -67,10 +67,10 @@ RENDER_SECONDS = 0.5
 # What templates may use; docs/node-types.md lists the same.
 FILTERS = frozenset(
     {
-        "abs", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first",
-        "float", "int", "items", "join", "last", "length", "lower", "max", "min", "money",
-        "oneline", "replace", "reverse", "round", "sort", "string", "sum", "title", "trim",
-        "truncate", "unique", "upper", "wordcount",
+        "abs", "capitalize", "count", "d", "date", "default", "dictsort", "e", "escape",
+        "first", "float", "int", "items", "join", "last", "length", "lower", "max", "min",
+        "money", "oneline", "replace", "reverse", "round", "sort", "string", "sum", "title",
+        "trim", "truncate", "unique", "upper", "wordcount",
     }
 )  # fmt: skip
 TESTS = frozenset(
@@ -234,9 +234,15 @@ def _bounded_replace(
 
 
 def _money(value: Any, language: str = "en") -> str:
-    """``{{ subject.debt_amount | money('de') }}``: € 1.234,50; a value not a number as is."""
-    amount = as_amount(value)
-    return str(value) if amount is None else euros(amount, str(language))
+    """``{{ subject.debt_amount | money('de') }}``: 1.234,50 €; a value not a number as is."""
+    amount = formats.as_amount(value)
+    return str(value) if amount is None else formats.money(amount, str(language))
+
+
+def _date(value: Any, language: str = "en") -> str:
+    """``{{ subject.promised_payment_date | date('de') }}``: 3. Dezember 2026; else as is."""
+    day = formats.as_day(value)
+    return str(value) if day is None else formats.long_date(day, str(language))
 
 
 def _one_line(value: Any) -> str:
@@ -276,8 +282,9 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 def _environment(autoescape: bool) -> _Sandbox:
     env = _Sandbox(autoescape=autoescape, undefined=_Undefined, keep_trailing_newline=True)
     env.globals.clear()
-    env.filters = {name: DEFAULT_FILTERS[name] for name in FILTERS - {"money", "oneline"}}
+    env.filters = {name: DEFAULT_FILTERS[name] for name in FILTERS - {"date", "money", "oneline"}}
     env.filters |= {
+        "date": _date,
         "money": _money,
         "join": _bounded_join,
         "replace": _bounded_replace,

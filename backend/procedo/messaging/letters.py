@@ -29,9 +29,9 @@ import segno
 from fpdf import FPDF
 from PIL import Image
 
+from procedo import formats
 from procedo.messaging.epc import payload, qr_image
 from procedo.messaging.epc import qr_matrix_image as _qr_of
-from procedo.money import euros
 
 LEFT: Final = 25.0
 RIGHT: Final = 20.0
@@ -177,8 +177,7 @@ def _lang(language: str) -> str:
 
 
 def money(amount: Decimal, language: str) -> str:
-    """€ 1.234,50 in nl/de, € 1,234.50 in en."""
-    return euros(amount, _lang(language))
+    return formats.money(amount, _lang(language))
 
 
 _BLOCK = re.compile(r"<(p|br|ul|ol|li|table|h[1-6]|div)\b", re.I)

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy.orm import Session
 
+from procedo import formats
 from procedo.db import letters as dbl
 from procedo.db import models as m
 from procedo.db.receivables import OpenItem
@@ -40,11 +41,6 @@ from procedo.runtime.outbox import with_links
 from procedo.templates import TemplateError
 
 OPEN_STATUSES: Final = ("open", "dispute", "promise", "payment_plan")
-MONTHS: Final = {
-    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
-    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
-    "en": "January February March April May June July August September October November December",
-}
 
 
 class PrintProblem(ValueError):
@@ -97,13 +93,6 @@ def save_letterhead(session: Session, tenant_id: uuid.UUID, body: LetterheadIn, 
     session.add(row)
 
 
-def long_date(day: dt.date, language: str) -> str:
-    """3 december 2026 / 3. Dezember 2026 / 3 December 2026."""
-    lang = language if language in MONTHS else "nl"
-    month = MONTHS[lang].split()[day.month - 1]
-    return f"{day.day}. {month} {day.year}" if lang == "de" else f"{day.day} {month} {day.year}"
-
-
 def _payment(session: Session, subject: m.Subject) -> letters.Payment | None:
     """A debtor's open debt and the reference of its oldest open item, for the QR code."""
     if subject.type != "debtor":
@@ -148,7 +137,7 @@ def letter_of(session: Session, row: m.Outbox, now: dt.datetime) -> letters.Lett
         recipient=recipient,
         subject=title,
         body=body,
-        date=long_date(row.created_at.date(), language),
+        date=formats.long_date(row.created_at.date(), language),
         language=language,
         customer=subject.key if subject else "",
         payment=_payment(session, subject) if subject else None,
