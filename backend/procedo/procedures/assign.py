@@ -79,22 +79,31 @@ def _matching(
     rule: Rule,
     calendar: Calendar,
     among: set[uuid.UUID] | None,
-    where: Condition | None = None,
+    where: Sequence[Condition] = (),
 ) -> set[uuid.UUID]:
-    """The debtors ``rule`` accepts (of ``among`` if given) for which ``where`` holds:
-    one query, or one per chunk of ``among``."""
+    """The debtors ``rule`` accepts (of ``among`` if given) for which the conditions
+    ``where`` hold: one query, or one per chunk of ``among``."""
     subject_type = rt.subject_types(session, tenant_id).get(DEBTOR)
     if subject_type is None:
         return set()
-    query = select_matching(rule, computed_fields(subject_type), calendar, tenant_id, DEBTOR)
-    debtor = query.selected_columns[0]
-    if where is not None:
-        query = query.where(where(debtor))
-    if among is None:
-        return set(session.scalars(query))
-    ids, found = sorted(among), set()
-    for start in range(0, len(ids), _CHUNK):  # within PostgreSQL's parameter limit
-        found |= set(session.scalars(query.where(debtor.in_(ids[start : start + _CHUNK]))))
+    base = select_matching(rule, computed_fields(subject_type), calendar, tenant_id, DEBTOR)
+    debtor = base.selected_columns[0]
+    ids = sorted(among) if among is not None else []
+    queries = (  # in chunks of ids: within PostgreSQL's limit of 65,535 parameters
+        [base.where(debtor.in_(ids[i : i + _CHUNK])) for i in range(0, len(ids), _CHUNK)]
+        if among is not None
+        else [base]
+    )
+    found: set[uuid.UUID] = set()
+    for query in queries:
+        for n, condition in enumerate(where):
+            if n:
+                # Each condition on the debtors the one before left: OFFSET 0 keeps
+                # PostgreSQL from evaluating its subqueries first, for every debtor.
+                fenced = query.offset(0).subquery()
+                query = sa.select(fenced.c.id)
+            query = query.where(condition(query.selected_columns[0]))
+        found |= set(session.scalars(query))
     return found
 
 
@@ -120,9 +129,11 @@ def _none_running(tenant_id: uuid.UUID, flow_keys: Iterable[str]) -> Condition:
     )
 
 
-def _waiting(tenant_id: uuid.UUID, primary_keys: Iterable[str], calendar: Calendar) -> Condition:
-    """No primary runs, and none was started since the leading invoice fell due: it never
-    had one, or the last one started on that due date or before (an earlier episode)."""
+def _new_episode(
+    tenant_id: uuid.UUID, primary_keys: Iterable[str], calendar: Calendar
+) -> Condition:
+    """No primary started since the leading invoice fell due: it never had one, or the
+    last one started on that due date or before (an earlier episode)."""
     from procedo.db.receivables import OpenItem
 
     def condition(debtor: Any) -> ColumnElement[bool]:
@@ -141,11 +152,8 @@ def _waiting(tenant_id: uuid.UUID, primary_keys: Iterable[str], calendar: Calend
             .scalar_subquery()
         )
         started_on = _LocalDate(last, sa.literal(calendar.timezone, sa.String()))
-        return sa.and_(
-            _none_running(tenant_id, primary_keys)(debtor),
-            # The comparison is NULL without a leading invoice: then no new episode.
-            sa.or_(last.is_(None), sa.func.coalesce(started_on <= leading_due, False)),
-        )
+        # The comparison is NULL without a leading invoice: then no new episode.
+        return sa.or_(last.is_(None), sa.func.coalesce(started_on <= leading_due, False))
 
     return condition
 
@@ -197,17 +205,11 @@ def reconcile_in(
     primaries = [p for p in procedures if p.kind == "primary"]
     to_start: list[tuple[uuid.UUID, str]] = []
     if primaries:
+        keys = {p.flow_key for p in primaries}
         # Only the debtors that need a primary are read: the day's new episodes, not
-        # every debtor in procedure (bench/procedures_pass.py, 1,000,000 debtors).
-        waiting = _matching(
-            session,
-            rt,
-            tenant_id,
-            IN_PROCEDURE,
-            calendar,
-            among,
-            _waiting(tenant_id, {p.flow_key for p in primaries}, calendar),
-        )
+        # every debtor in procedure (bench/procedures_pass.py); the anti-join first.
+        episode = [_none_running(tenant_id, keys), _new_episode(tenant_id, keys, calendar)]
+        waiting = _matching(session, rt, tenant_id, IN_PROCEDURE, calendar, among, episode)
         for procedure in primaries:
             if not waiting:
                 break
@@ -224,7 +226,7 @@ def reconcile_in(
         if procedure.kind != "secondary" or rule is None:
             continue
         unstarted = _none_running(tenant_id, [procedure.flow_key])
-        matched = _matching(session, rt, tenant_id, rule, calendar, among, unstarted)
+        matched = _matching(session, rt, tenant_id, rule, calendar, among, [unstarted])
         to_start.extend((subject_id, procedure.flow_key) for subject_id in sorted(matched))
     versions: dict[str, m.FlowVersion] = {}
     for subject_id, flow_key in to_start:
