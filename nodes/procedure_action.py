@@ -14,6 +14,7 @@ import msgspec
 
 from procedo.nodeforms import form
 from procedo.nodes.email import EMAIL, AddressRecipient, FieldRecipient, Recipient, RoleRecipient
+from procedo.nodes.letter import from_library
 from procedo.nodetypes import (
     NEXT,
     Assignee,
@@ -133,6 +134,20 @@ class ProcedureActionParams(Params, kw_only=True, frozen=True):
             ),
         ),
     ] = FieldRecipient(field="subject.email")
+    # The email's or letter's texts: a template of the library, or subject and body here.
+    template: Annotated[
+        str,
+        msgspec.Meta(pattern=r"^([a-z][a-z0-9_-]{0,63})?$"),
+        form(
+            Labels("Template", "Sjabloon", "Vorlage"),
+            Labels(
+                "From the library, in the subject's language; or write subject and message.",
+                "Uit de bibliotheek, in de taal van het onderwerp; of schrijf zelf de tekst.",
+                "Aus der Bibliothek, in der Sprache des Objekts; oder Betreff und Nachricht.",
+            ),
+            picker="template",
+        ),
+    ] = ""
     subject: Annotated[
         str,
         msgspec.Meta(max_length=500),
@@ -194,14 +209,19 @@ def perform(params: ProcedureActionParams, context: Context) -> tuple[Effect, ..
     values = {"subject": context.subject, "vars": context.variables}
     node = f"node '{context.node_id}'"
     if params.action in ("email", "letter"):
-        subject = render_header(params.subject, values, place=f"{node} $.subject")
         to = _recipients(params, context) if params.action == "email" else ()
+        if params.action == "email" and not to and not params.otherwise_letter:
+            # Failing shows on the instance with this text; a retry sends it once fixed.
+            raise ValueError(f"{node} $.to: no email address to send to; fill it in and retry")
+        if params.template:  # rendered from the library as it leaves or is printed
+            if to:
+                named = f"(template {params.template})"
+                return (QueueEmail(to=to, subject=named, body="", template=params.template),)
+            return (from_library("standard", params.template),)
+        subject = render_header(params.subject, values, place=f"{node} $.subject")
         body = render(params.body, values, html=True, place=f"{node} $.body")
         if to:
             return (QueueEmail(to=to, subject=subject, body=body),)
-        if params.action == "email" and not params.otherwise_letter:
-            # Failing shows on the instance with this text; a retry sends it once fixed.
-            raise ValueError(f"{node} $.to: no email address to send to; fill it in and retry")
         return (QueueLetter(template="standard", subject=subject, body=body),)
     if params.action in ("handover", "status"):
         return (SetStatus(params.status or "handed_over"),)
@@ -246,13 +266,24 @@ def check(params: ProcedureActionParams, context: CheckContext) -> list[ParamPro
                 path="$.mode",
             )
         )
-    if params.action in ("email", "letter"):
+    if params.action in ("email", "letter") and params.template:
+        if params.subject or params.body:
+            problems.append(
+                ParamProblem(
+                    code="procedure_action.template_and_text",
+                    message="name a template or write subject and body, not both: "
+                    "the template's texts would be ignored or these",
+                    path="$.template",
+                )
+            )
+    elif params.action in ("email", "letter"):
         for name in ("subject", "body"):
             if not getattr(params, name):
                 problems.append(
                     ParamProblem(
                         code="procedure_action.text_missing",
-                        message=f"write the {name} of the {params.action}",
+                        message=f"write the {name} of the {params.action}, "
+                        "or name a template of the library",
                         path=f"$.{name}",
                     )
                 )

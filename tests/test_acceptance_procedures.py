@@ -256,14 +256,14 @@ def _walk(of: Office) -> None:
     of.settle()
     # Late entered at D.I.P. 30: it lands on the 21-day step, no reminder replayed.
     assert of.proposals("LATE") == ["Second call: Laat"]
-    assert ("ap@laat.example", "First reminder") not in of.sent()
+    assert ("ap@laat.example", "Betalingsherinnering") not in of.sent()
     # Bakker, step by step, had its reminder at once; Jansen (D.I.P. 4) nothing yet.
-    assert of.sent() == [("ap@bakker.example", "First reminder")]
+    assert of.sent() == [("ap@bakker.example", "Betalingsherinnering")]
     assert of.proposals("JANSEN") == []
 
     # Thursday 8 January, D.I.P. 7: the reminder goes out by itself (automatic step).
     of.walk_until(_day(1, 8))
-    assert ("ap@jansen.example", "First reminder") in of.sent()
+    assert ("ap@jansen.example", "Betalingsherinnering") in of.sent()
     # Tuesday 13 January: 8 days after Bakker's reminder, its first call is proposed.
     of.walk_until(_day(1, 13))
     assert of.proposals("BAKKER") == ["First call: Bakker"]

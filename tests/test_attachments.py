@@ -127,7 +127,7 @@ def test_m4_the_invoice_document_is_emailed_when_the_system_has_it(
     (eml,) = _wait_for(sink.messages)
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert message["To"] == "boekhouding@korst.example"
-    assert message["Subject"] == "Copy of invoice 2026-0002"
+    assert message["Subject"] == "Kopie van factuur 2026-0002"  # the library's, in Dutch
     [attached] = list(message.iter_attachments())
     assert attached.get_filename() == "2026-0002.pdf"
     assert attached.get_content_type() == "application/pdf"

@@ -89,7 +89,7 @@ def test_accepting_adjusted_runs_it_as_one_within_the_bounds(
         "no confirmation after the review",
         lambda: (
             _outbox(backend, debtor)
-            == ["We are handling your request", "Your payment arrangement is confirmed"]
+            == ["arrangement-in-review", "arrangement-confirmed"]
         ),
     )
     assert _tasks(backend, debtor) == []
@@ -126,9 +126,9 @@ def test_declining_tells_the_debtor_and_keeps_the_reason(backend: Backend, base_
     assert _fields(debtor)["arrangement_status"] == "declined"
     _eventually(
         "the debtor was not told",
-        lambda: "Your proposal for a payment arrangement" in _outbox(backend, debtor),
+        lambda: "arrangement-declined" in _outbox(backend, debtor),
     )
-    assert "Your payment arrangement is confirmed" not in _outbox(backend, debtor)
+    assert "arrangement-confirmed" not in _outbox(backend, debtor)
     assert _tasks(backend, debtor) == []
     (row,) = _history(backend, debtor, "portal.arrangement_declined")
     assert (row.actor, row.data["reason"]) == (debtor.acme.email, reason)

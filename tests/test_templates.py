@@ -341,7 +341,8 @@ def test_every_shipped_template_renders(example_files: list[Path], optional: boo
                 rendered += 1
     # The library every tenant starts with, which the dunning examples send.
     for template in standard_templates():
-        data = {"subject": sample_subject(subject_types[template.subject_type], optional=optional)}
+        subject = sample_subject(subject_types[template.subject_type], optional=optional)
+        data = {"subject": subject, "vars": {"event": {"open_item": "2026-0042"}}}
         for language, text in template.texts.items():
             place = f"{template.name} ({language})"
             assert render_header(text.subject, data, place=place)

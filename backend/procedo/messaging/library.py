@@ -610,6 +610,8 @@ def _named_templates(flow: Flow) -> Iterator[tuple[Any, str, str]]:
             named = [(node.params.get("template"), "$.template")]
         elif node.type == "letter":
             named = [(node.params.get("text_template"), "$.text_template")]
+        elif node.type == "procedure_action" and node.params.get("action") in ("email", "letter"):
+            named = [(node.params.get("template"), "$.template")]
         elif node.type == "phase":
             actions = node.params.get("on_enter") or []
             named = [
