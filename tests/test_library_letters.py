@@ -89,6 +89,7 @@ def test_a_letter_from_the_library_is_printed_in_each_debtors_language(
     )
     letters = {letter["subject_key"]: letter for letter in letters_ready(acme, 2)}
 
+    assert letters["D-1"]["title"] == "(template payment-reminder)"  # until it is drawn
     text = pdf_text(acme, letters["D-1"])
     assert "Zahlungserinnerung" in text
     assert "Guten Tag Bäckerei Schulz" in text
@@ -98,6 +99,8 @@ def test_a_letter_from_the_library_is_printed_in_each_debtors_language(
     assert "Betalingsherinnering" in text
     assert "€ 99,00" in text
     assert "Pagina 1 van 1" in text
+    drawn = {letter["subject_key"]: letter["title"] for letter in ok(acme.http.get("/letters"))}
+    assert drawn == {"D-1": "Zahlungserinnerung", "D-2": "Betalingsherinnering"}
 
 
 def test_an_email_without_address_becomes_the_library_letter(

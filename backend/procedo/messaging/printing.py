@@ -169,6 +169,8 @@ def _draw(
         writer.write(out)
         pdf = out.getvalue()
         row.document = _sealed(pdf, tenant_id) if drawn.portal_url else pdf
+        if row.text_template and not (drawn.portal_url and drawn.portal_url in drawn.subject):
+            row.subject = drawn.subject  # lists show the line it was printed with
 
 
 def _sealed(pdf: bytes, tenant_id: uuid.UUID) -> bytes:

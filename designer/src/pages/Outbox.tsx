@@ -18,6 +18,10 @@ const STATES: { value: OutboxState | ""; text: TextKey }[] = [
   { value: "ready", text: "opsReady" },
 ];
 const STATE_TEXT: Record<string, TextKey> = { queued: "opsQueued", sent: "opsSent", failed: "opsFailed", ready: "opsReady" };
+// A message from the library says "(template name)" until it is rendered (sent or printed).
+const PENDING = /^\(template ([a-z][a-z0-9_-]*)\)$/;
+const fromTemplate = (subject: string): string | undefined => PENDING.exec(subject)?.[1];
+
 const KIND_TEXT: Record<string, TextKey> = { email: "opsEmail", letter: "opsLetter", sms: "smsChannel" };
 const STATE_BADGE: Record<string, string> = { queued: "draft", sent: "ok", failed: "bad", ready: "" };
 
@@ -96,7 +100,7 @@ export function OutboxPage() {
                 <td>{t(KIND_TEXT[m.kind] ?? "opsEmail")}</td>
                 <td data-i18n-skip={m.recipients.length ? "" : undefined}>{m.recipients.length ? m.recipients.join(", ") : <span className="muted">{t("opsNoRecipient")}</span>}</td>
                 <td>
-                  <a href="#" onClick={(e) => { e.preventDefault(); setOpen(m.id); }} data-i18n-skip={m.template && m.status === "queued" ? undefined : ""}>{m.template && m.status === "queued" ? <span className="muted">{t("opsFromTemplate", { name: m.template })}</span> : m.subject}</a>
+                  <a href="#" onClick={(e) => { e.preventDefault(); setOpen(m.id); }} data-i18n-skip={fromTemplate(m.subject) ? undefined : ""}>{fromTemplate(m.subject) ? <span className="muted">{t("opsFromTemplate", { name: fromTemplate(m.subject) ?? "" })}</span> : m.subject}</a>
                 </td>
                 <td><StateCell m={m} /></td>
                 <td><Origin m={m} flowName={flowName} /></td>
