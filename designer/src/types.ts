@@ -167,6 +167,7 @@ export interface Schedule {
   day_of_month: number | null;
   at: string;
   timezone: string | null;
+  zone: string; // where `at` is read: the trigger's time zone, else the tenant's
   active: boolean;
   next_run_at: string;
   last_run_at: string | null;

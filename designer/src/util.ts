@@ -11,11 +11,20 @@ export function download(filename: string, text: string, type = "application/jso
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export function when(value: string | null | undefined, lang: string): string {
+// A moment in the UI's language; in ``timeZone`` (IANA, named after the time) when given,
+// else the browser's.
+export function when(value: string | null | undefined, lang: string, timeZone?: string): string {
   if (!value) return "";
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return value;
-  return d.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+  if (!timeZone) return d.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+  try {
+    const day = d.toLocaleDateString(lang, { dateStyle: "medium", timeZone });
+    const time = d.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit", timeZoneName: "short", timeZone });
+    return `${day}, ${time}`;
+  } catch {
+    return d.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });  // an unknown zone
+  }
 }
 
 export function problemPlace(p: Problem): string {

@@ -3,8 +3,19 @@ import { dayText, rhythmText, weekdayName } from "../src/operations/schedule";
 import { fieldOfPath, formOf, toInput } from "../src/operations/emailForm";
 import { textsToSave } from "../src/operations/TemplateLibrary";
 import type { EmailSettings } from "../src/types";
+import { when } from "../src/util";
 
 describe("a schedule as people read it (D1)", () => {
+  it("shows a run at the hour of the office's time zone, whatever the browser's, and names it", () => {
+    // Tuesday 8 December 2026 15:00 UTC is D6's 16:00 in Berlin (winter time).
+    const berlin = when("2026-12-08T15:00:00Z", "de", "Europe/Berlin");
+    expect(berlin).toContain("16:00");
+    expect(berlin).toMatch(/MEZ|CET|GMT\+1/);
+    expect(when("2026-07-07T14:00:00Z", "en", "Europe/Amsterdam")).toContain("4:00 PM");  // summer time
+    expect(when("2026-12-08T15:00:00Z", "nl", "America/New_York")).toContain("10:00");
+    expect(when("2026-12-08T15:00:00Z", "en", "Not/AZone")).not.toBe("");  // an unknown zone falls back
+  });
+
   it("says the interval in each language, singular and plural", () => {
     expect(rhythmText({ every: "week", interval: 2 }, "en")).toBe("Every 2 weeks");
     expect(rhythmText({ every: "week", interval: 2 }, "de")).toBe("Alle 2 Wochen");

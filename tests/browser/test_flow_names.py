@@ -27,6 +27,10 @@ def test_the_german_ui_names_the_shipped_flows_in_german(page: Any, server: Serv
         ".innerText.includes('Mahnwesen: Telefonanruf')"
     )
     assert "Dunning: phone call" not in schedule.inner_text()
+    # D6 runs at 16:00 office time (Amsterdam): its next run reads so in a browser elsewhere.
+    next_run = page.locator("[data-schedule='dunning-level-1'] [data-testid=next-run]")
+    assert "16:00" in next_run.inner_text()
+    assert any(zone in next_run.inner_text() for zone in ("MEZ", "MESZ"))  # named
     set_lang(page, "nl")
     page.wait_for_function(
         "() => document.querySelector(\"[data-schedule='dunning-phone-call']\")"

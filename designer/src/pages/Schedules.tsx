@@ -139,12 +139,12 @@ export function SchedulesPage() {
                 <td>{dayText(s, lang)}</td>
                 <td title={s.timezone ? t("opsTimezone", { tz: s.timezone }) : t("opsTenantTime")}>{s.at}</td>
                 <td data-testid="last-run">
-                  {s.last_run_at ? when(s.last_run_at, lang) : <span className="muted">{t("opsNever")}</span>}
+                  {s.last_run_at ? when(s.last_run_at, lang, s.zone) : <span className="muted">{t("opsNever")}</span>}
                   {s.last_selected != null && (
                     <div className="muted small-text">{t("opsLastCounts", { selected: s.last_selected, started: s.last_started ?? 0 })}</div>
                   )}
                 </td>
-                <td>{s.active ? when(s.next_run_at, lang) : <span className="muted">—</span>}</td>
+                <td data-testid="next-run">{s.active ? when(s.next_run_at, lang, s.zone) : <span className="muted">—</span>}</td>
                 <td>{s.active ? <span className="badge ok">{t("opsActive")}</span> : <span className="badge readonly">{t("opsInactive")}</span>}</td>
                 <td>
                   <div className="row-actions">

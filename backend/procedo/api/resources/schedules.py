@@ -38,6 +38,8 @@ class ScheduleOut(msgspec.Struct):
     day_of_month: int | None
     at: str
     timezone: str | None
+    # Where ``at`` is read: the trigger's time zone, else the tenant's (runs are shown in it).
+    zone: str
     active: bool
     next_run_at: dt.datetime
     last_run_at: dt.datetime | None
@@ -122,6 +124,7 @@ def _out(rt: Runtime, session: Session, row: Row) -> ScheduleOut:
         day_of_month=trigger.day_of_month,
         at=trigger.at,
         timezone=trigger.timezone,
+        zone=trigger.timezone or rt.tenant_calendar(session, flow.tenant_id)[0],
         active=schedule.active,
         next_run_at=schedule.next_run_at,
         last_run_at=schedule.last_run_at,
