@@ -328,10 +328,7 @@ def test_the_shipped_arrangement_flow_reminds_before_an_instalment_and_ends_when
     _post(debtor, "arrangement", {"instalments": "3", "first_date": first.isoformat()})
     _eventually(
         "no instalment reminder",
-        lambda: (
-            _outbox(backend, debtor)
-            == ["arrangement-confirmed", "instalment-reminder"]
-        ),
+        lambda: _outbox(backend, debtor) == ["arrangement-confirmed", "instalment-reminder"],
     )
     for number, amount in (
         ("2026-0001", "100.00"),
