@@ -87,10 +87,7 @@ def test_accepting_adjusted_runs_it_as_one_within_the_bounds(
     # The review task is done and the flow confirms the agreed plan.
     _eventually(
         "no confirmation after the review",
-        lambda: (
-            _outbox(backend, debtor)
-            == ["arrangement-in-review", "arrangement-confirmed"]
-        ),
+        lambda: _outbox(backend, debtor) == ["arrangement-in-review", "arrangement-confirmed"],
     )
     assert _tasks(backend, debtor) == []
     (row,) = _history(backend, debtor, "portal.arrangement_accepted")
