@@ -21,6 +21,9 @@ from procedo.db import models as m
 from procedo.db.client_requests import ClientRequest
 from procedo.messaging.sink import MailSink
 from tests.api_helpers import Office, office, ok
+from tests.test_client_requests import (
+    LINK as CLIENT_LINK,
+)
 from tests.test_client_requests import (  # noqa: F401  (the sink fixture)
     PDF,
     mails_to,
@@ -93,6 +96,23 @@ def test_staff_ask_the_client_who_uploads_through_the_link(
         ).all()
     assert "client_request_opened" in kinds
     assert "client_request_received" in kinds
+
+
+def test_a_waiting_message_holds_no_link_to_the_client_page(
+    backend: Backend, base_url: str
+) -> None:
+    """The link is made as the message leaves: while it waits (here for a mail server that
+    does not answer) its row, which staff read on the outbox page, has a placeholder."""
+    acme = office(backend.runtime, base_url, "Acme Waits")
+    closed = {"host": "127.0.0.1", "port": 9, "security": "none"}
+    ok(acme.http.put("/settings/email", json={**closed, "sender_address": "k@acme.example"}))
+    client_id = make_client(acme)
+    ok(acme.http.post(f"/clients/{client_id}/requests", json=ASK), 201)
+    with backend.runtime.db.read() as session:
+        (row,) = session.scalars(sa.select(m.Outbox).where(m.Outbox.tenant_id == acme.tenant_id))
+    assert row.subject_id == uuid.UUID(client_id)
+    assert "/client/[link]" in row.body
+    assert not CLIENT_LINK.search(row.body)
 
 
 def test_reminders_go_out_every_n_days_until_the_due_date(backend: Backend, base_url: str) -> None:

@@ -31,6 +31,7 @@ from procedo.db.client_requests import ClientRequest, ClientRequestFile
 from procedo.ids import new_id
 from procedo.nodetypes import ClientRequestAction, EventReceived
 from procedo.portal import links
+from procedo.portal.placeholders import placeholder
 from procedo.runtime import test_runs
 from procedo.runtime.buffer import buffer
 from procedo.runtime.client_requests_gate import CLIENT_REQUEST_COMPLETED
@@ -155,19 +156,26 @@ def send_link(
     now: dt.datetime,
     nth: str,
 ) -> dict[str, Any]:
-    """An email to the request's contact with a new link to the client page (only its hash is
-    kept, so each message carries a link of its own); a test run's goes to its consultant.
-    ``instance`` is None for a request staff asked outside a flow (clientpage/adhoc.py)."""
-    minted = links.mint(
-        session, request.tenant_id, request.client_id, now, actor="client request", scope="client"
-    )
+    """An email to the request's contact with a link to the client page, made as the
+    message leaves (each message its own; the row keeps a placeholder, never the link);
+    a test run's goes to its consultant, with the placeholder. ``instance`` is None for a
+    request staff asked outside a flow (clientpage/adhoc.py)."""
     words = TEXTS.get(request.language, TEXTS["nl"])
-    url = html.escape(minted.url)
+    url = html.escape(placeholder("client"))
     linked = f'{body}\n<p><a href="{url}">{html.escape(words["email_link"])}</a></p>\n<p>{url}</p>'
     message_id = f"<{request.id}.{nth}@procedo>"
     if instance is None:
         recipients = [request.contact_email]
-        row = message_row(request.tenant_id, None, message_id, recipients, subject, linked, now)
+        row = message_row(
+            request.tenant_id,
+            None,
+            message_id,
+            recipients,
+            subject,
+            linked,
+            now,
+            subject_id=request.client_id,
+        )
     else:
         row = outbox_row(instance, message_id, [request.contact_email], subject, linked, now)
         row = test_runs.redirect(instance, row)

@@ -364,6 +364,10 @@ class Outbox(Base):
     document: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     # Emails: the open item whose invoice document goes along (messaging/attachments.py).
     attach_item: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    # Whom the message is about: the portal or client-page link it carries is minted for
+    # this subject as it leaves (also for a message of no run). No foreign key: a message
+    # of a deleted subject keeps its row, its link stays a placeholder.
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 
 
 class Event(Base):

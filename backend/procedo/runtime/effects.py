@@ -265,7 +265,16 @@ def outbox_row(
 ) -> dict[str, Any]:
     """A message of the instance's run, for the outbox."""
     return message_row(
-        instance.tenant_id, instance.id, message_id, recipients, subject, body, now, kind, template
+        instance.tenant_id,
+        instance.id,
+        message_id,
+        recipients,
+        subject,
+        body,
+        now,
+        kind,
+        template,
+        subject_id=instance.subject_id,
     )
 
 
@@ -279,12 +288,16 @@ def message_row(
     now: dt.datetime,
     kind: str = "email",
     template: str = "",
+    *,
+    subject_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """An outbox row; ``instance_id`` None for a message of no run (an ad hoc request)."""
+    """An outbox row; ``instance_id`` None for a message of no run (an ad hoc request),
+    ``subject_id`` whom it is about (the link it carries is made for them)."""
     return {
         "id": new_id(),
         "tenant_id": tenant_id,
         "instance_id": instance_id,
+        "subject_id": subject_id,
         "kind": kind,
         "message_id": message_id,
         "recipients": list(recipients),

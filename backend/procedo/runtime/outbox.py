@@ -125,7 +125,10 @@ def with_links(
     instance = session.get(m.Instance, row.instance_id) if row.instance_id else None
     if instance is not None and instance.variables.get(test_runs.FLAG):
         return list(texts)
-    subject = session.get(m.Subject, instance.subject_id) if instance is not None else None
+    subject_id = row.subject_id or (instance.subject_id if instance is not None else None)
+    subject = session.get(m.Subject, subject_id) if subject_id is not None else None
+    if subject is not None and subject.tenant_id != row.tenant_id:
+        subject = None  # never a link into another tenant
     filled, _ids = portal_links.fill(session, row.tenant_id, subject, texts, now)
     return filled
 
@@ -227,7 +230,7 @@ def _record(
             row.subject = portal_links.redact(rendered.subject)[:500]
             row.body = portal_links.redact(rendered.html)
         elif final:
-            # A link written into the row when the step ran (the client page's) goes too.
+            # Rows hold placeholders, not links; redacting again guards rows of older releases.
             row.subject, row.body = portal_links.redact(row.subject), portal_links.redact(row.body)
         if result.outcome == "retry" and attempts < mail.MAX_ATTEMPTS:
             row.status, row.next_attempt_at = "pending", done + mail.backoff(attempts)
