@@ -41,6 +41,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import resource
 import statistics
 import time
 import uuid
@@ -218,7 +219,13 @@ def _run_script(rt: Runtime, script: str, values: dict[str, Any]) -> None:
 
 def the_pass(rt: Runtime) -> tuple[int, int]:
     """What the scheduler runs: (positions woken, procedures started)."""
-    return fact_waits.wake_all(rt), procedures.reconcile_all(rt)
+    started = time.perf_counter()
+    woken = fact_waits.wake_all(rt)
+    between = time.perf_counter()
+    entered = procedures.reconcile_all(rt)
+    ended = time.perf_counter()
+    print(f"  (wake_all {between - started:.1f} s, reconcile_all {ended - between:.1f} s)")
+    return woken, entered
 
 
 def one_by_one(rt: Runtime) -> tuple[int, int]:
@@ -405,7 +412,9 @@ def main() -> None:
     woken, entered = done.pop()
     # The payments arrive after the day's pass, on the state it left.
     latencies = payments(rt, dispatcher, args.payments)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\n{args.debtors:,} debtors; load average {[round(x, 1) for x in loads]}")
+    print(f"this process's peak memory: {peak:,} MB")
     print(f"after the pass: {results['pass']}\n")
     print("| debtors | crossed | entered procedure | the pass | peer: one by one | ratio |")
     print("| --- | --- | --- | --- | --- | --- |")
