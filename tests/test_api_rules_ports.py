@@ -153,7 +153,7 @@ def _with_body(flow: dict[str, Any], node_id: str, **params: str) -> dict[str, A
     ("body", "code"),
     [
         ("Dear {{ subject.supplier.nmae }}", "template.field.unknown"),
-        ("Total {{ subject.payable_amount | money }}", "template.filter.unknown"),
+        ("Total {{ subject.payable_amount | currency }}", "template.filter.unknown"),
         ("{% if subject.currency == 'EUR' %}euro", "template.syntax"),
         ("Period {{ vars.periode }}", "template.vars.unknown"),
     ],

@@ -182,7 +182,8 @@ def test_a_failing_node_fails_the_instance_and_retry_continues(world: World) -> 
     failed = world.instance(instance.id)
     assert failed.status == "failed"
     assert failed.error is not None
-    assert "promised_payment_date" in failed.error
+    # The wait for the promise's check date fails: the subject has none (the node says so).
+    assert "promise_check_date is empty" in failed.error
     assert world.history(instance.id)[-1].kind == "failed"
     world.subject(
         "debtor",
