@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -27,7 +28,7 @@ from procedo.flow.codec import decode_flow
 from procedo.flow.validate import check_flow
 from procedo.registry import default_registry
 from procedo.rules.text import parse_rule as parse
-from procedo.runtime import admin, fact_waits, setup
+from procedo.runtime import admin, buffer, fact_waits, setup
 from procedo.subjects import builtin_subject_types
 from tests import receivables_helpers
 from tests.receivables_helpers import Invoice, add_open_items
@@ -205,6 +206,46 @@ def test_the_set_based_pass_wakes_only_those_whose_rule_holds(world: World) -> N
     assert [world.instance(i).status for i in started] == ["completed", "running"]
     assert left_wait_at(world, started[0]) == utc(2026, 1, 5, 8)
     assert fact_waits.wake_matching(world.rt, world.tenant) == 0
+
+
+ENDING_LISTS = re.compile(
+    # psycopg's placeholders hold parentheses: %(tokens_1)s
+    r"(tokens\.id|tasks\.token_id|timers\.token_id) IN \(((?:[^()]|\([^()]*\))*)\)"
+)
+
+
+def test_a_pass_larger_than_an_in_list_moves_everyone_in_chunks(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 1,000,000 debtors one pass leaves 80,000 positions in one transaction: one IN
+    # list of their ids bound more parameters than PostgreSQL takes (65,535).
+    monkeypatch.setattr(buffer, "ID_CHUNK", 2)
+    subjects = [
+        debtor(world, [(f"A-{n}", dt.date(2026, 1, 1), "10.00")], f"D-{n}") for n in range(5)
+    ]
+    setup.publish(
+        world.rt, world.tenant, json.dumps(flow("subject.oldest_overdue_days >= 15")), "c"
+    )
+    started = [admin.start(world.rt, world.tenant, "follow", s, "tester").id for s in subjects]
+    world.runner.drain()
+    with world.rt.db.transaction() as session:  # an import makes every debtor late at once
+        session.execute(sa.update(OpenItem).values(due_date=dt.date(2025, 12, 1)))
+    widest: dict[str, int] = {}  # the longest id list per statement that ends positions
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        for column, ids in ENDING_LISTS.findall(statement):
+            widest[column] = max(widest.get(column, 0), ids.count(",") + 1)
+
+    sa.event.listen(world.rt.db.engine, "before_cursor_execute", record)
+    try:
+        assert fact_waits.wake_matching(world.rt, world.tenant) == 5
+    finally:
+        sa.event.remove(world.rt.db.engine, "before_cursor_execute", record)
+    world.runner.drain()
+    assert [world.instance(i).status for i in started] == ["completed"] * 5
+    # Every wake-up timer ended with its position, though no statement named more than two.
+    assert all(status == "cancelled" for i in started for _, _, status in timers(world, i))
+    assert widest == {"tokens.id": 2, "tasks.token_id": 2, "timers.token_id": 2}
 
 
 def test_the_timeout_port_leaves_before_the_rule_holds(world: World) -> None:

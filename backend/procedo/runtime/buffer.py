@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -78,6 +79,17 @@ _CANCEL_TIMERS_AT = (
     )
     .values(status="cancelled")
 )
+_TOKENS: sa.Table = m.Token.__table__  # type: ignore[assignment]
+_DELETE_TOKENS = _TOKENS.delete().where(_TOKENS.c.id.in_(sa.bindparam("tokens", expanding=True)))
+
+# Ids per IN list: a pass that moves 80,000 positions in one transaction would
+# otherwise bind more parameters than PostgreSQL (65,535) or SQLite (32,766) take.
+ID_CHUNK = 10_000
+
+
+def _in_chunks(ids: list[Any]) -> Iterator[list[Any]]:
+    for first in range(0, len(ids), ID_CHUNK):
+        yield ids[first : first + ID_CHUNK]
 
 
 class Conflict(Exception):
@@ -156,20 +168,19 @@ class WriteBuffer:
                 {key: getattr(instance, key) for key in columns}
                 for instance in self.new_instances.values()
             ]
-        if self.deleted_tokens:
-            connection.execute(sa.delete(m.Token).where(m.Token.id.in_(self.deleted_tokens)))
+        for tokens in _in_chunks(self.deleted_tokens):
+            connection.execute(_DELETE_TOKENS, {"tokens": tokens})
         self.rows[m.Token] = list(self.new_tokens.values())
         for model in _INSERT_ORDER:
             rows = self.rows.get(model)
             if rows:
                 insert_rows(session, model.__table__, rows)  # type: ignore[arg-type]
-        if self.left_tokens:
-            # The tasks and timers of positions that were left end with them.
-            cancelled = connection.execute(_CANCEL_TASKS_AT, {"tokens": self.left_tokens})
-            ended += cancelled.scalars()
-            connection.execute(_CANCEL_TIMERS_AT, {"tokens": self.left_tokens})
-        if ended:
-            connection.execute(_WITHDRAW_OFFERS, {"tasks": ended})
+        # The tasks and timers of positions that were left end with them.
+        for tokens in _in_chunks(self.left_tokens):
+            ended += connection.execute(_CANCEL_TASKS_AT, {"tokens": tokens}).scalars()
+            connection.execute(_CANCEL_TIMERS_AT, {"tokens": tokens})
+        for tasks in _in_chunks(ended):
+            connection.execute(_WITHDRAW_OFFERS, {"tasks": tasks})
         self.__init__()  # type: ignore[misc]
 
 
