@@ -47,6 +47,7 @@ from procedo.facts.declared import computed_fields
 from procedo.facts.python import HistoryRow, ItemRow, compute
 from procedo.flow.codec import decode_flow
 from procedo.flow.model import ScheduleTrigger
+from procedo.messaging.library import add_standard_templates
 from procedo.rules.evaluate import evaluate
 from procedo.runtime import admin, setup, work
 from procedo.runtime.context import Runtime
@@ -74,6 +75,8 @@ def publish_d6(rt: Runtime) -> uuid.UUID:
         )
     if version is not None:
         return version
+    with rt.db.transaction() as session:  # as every new tenant has: D6 mails one
+        add_standard_templates(session, TENANT, rt.clock.now())
     setup.add_user(rt, TENANT, APPROVER, "Approver")
     setup.add_member(rt, TENANT, "Dunning approver", APPROVER)
     return setup.publish(rt, TENANT, D6_FLOW.read_bytes(), "bench").id

@@ -60,6 +60,7 @@ from procedo.db.session import Database
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import computed_fields
 from procedo.facts.python import load_facts
+from procedo.messaging.library import add_standard_templates
 from procedo.nodes.wait import RECHECK
 from procedo.nodetypes import TimerFired
 from procedo.procedures import assign as procedures
@@ -180,6 +181,8 @@ def prepare(rt: Runtime, debtors: int) -> uuid.UUID:
             ),
             {"t": TENANT},
         )
+    with rt.db.transaction() as session:  # as every new tenant has: its reminder is one
+        add_standard_templates(session, TENANT, rt.clock.now())
     setup.add_user(rt, TENANT, CONTROLLER, "Carla")
     setup.add_member(rt, TENANT, "Collections", CONTROLLER)
     version = setup.publish(rt, TENANT, FLOW.read_bytes(), "bench")
