@@ -54,6 +54,7 @@ from procedo.runtime.context import Runtime
 from procedo.runtime.local import InlineDispatcher
 from procedo.runtime.schedules import run_due_schedules
 from procedo.subjects import builtin_subject_types
+from procedo.workdays import WorkingDays
 
 URL = os.environ.get("PROCEDO_BENCH_RUN", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_h3")
 APPROVER = "approver@bench-d6.example"
@@ -214,7 +215,7 @@ def in_python(engine: sa.Engine, version_id: uuid.UUID) -> set[uuid.UUID]:
     """The peer's selection: every debtor's items and notices read, the facts and the
     published version's filter evaluated per debtor (bench.dunning_selection's peer, with
     the filter the scheduler runs rather than the file's)."""
-    calendar = Calendar(NOW, "Europe/Berlin", "DE")
+    calendar = Calendar(NOW, "Europe/Berlin", WorkingDays("DE"))
     computed = computed_fields(builtin_subject_types()["debtor"])
     items: dict[uuid.UUID, list[ItemRow]] = defaultdict(list)
     history: dict[uuid.UUID, list[HistoryRow]] = defaultdict(list)

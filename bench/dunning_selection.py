@@ -49,6 +49,7 @@ from procedo.flow.codec import decode_flow
 from procedo.flow.model import ScheduleTrigger
 from procedo.rules.evaluate import evaluate
 from procedo.subjects import builtin_subject_types
+from procedo.workdays import WorkingDays
 
 URL = os.environ.get("PROCEDO_BENCH_D6", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_d6")
 TENANT = uuid.UUID("00000000-0000-7000-8000-00000000d006")
@@ -138,7 +139,7 @@ def prepare(engine: sa.Engine, debtors: int) -> None:
 
 
 def _today() -> dt.date:
-    return Calendar(NOW, "Europe/Berlin", "DE").today
+    return Calendar(NOW, "Europe/Berlin", WorkingDays("DE")).today
 
 
 def _rule() -> Any:
@@ -153,7 +154,7 @@ def _computed() -> Any:
 
 
 def in_sql(engine: sa.Engine) -> set[uuid.UUID]:
-    calendar = Calendar(NOW, "Europe/Berlin", "DE")
+    calendar = Calendar(NOW, "Europe/Berlin", WorkingDays("DE"))
     query = select_matching(_rule(), _computed(), calendar, TENANT, "debtor")
     with engine.connect() as connection:
         room_for_selection(connection)  # as the scheduler does
@@ -162,7 +163,7 @@ def in_sql(engine: sa.Engine) -> set[uuid.UUID]:
 
 def in_python(engine: sa.Engine) -> set[uuid.UUID]:
     """The peer: every row loaded, the facts and the rule evaluated per debtor."""
-    calendar = Calendar(NOW, "Europe/Berlin", "DE")
+    calendar = Calendar(NOW, "Europe/Berlin", WorkingDays("DE"))
     computed, rule = _computed(), _rule()
     items: dict[uuid.UUID, list[ItemRow]] = defaultdict(list)
     history: dict[uuid.UUID, list[HistoryRow]] = defaultdict(list)
@@ -279,7 +280,7 @@ def main() -> None:
     engine = Database(URL).engine  # as Procedo connects (no JIT, UTC)
     prepare(engine, args.debtors)
     if args.explain:
-        calendar = Calendar(NOW, "Europe/Berlin", "DE")
+        calendar = Calendar(NOW, "Europe/Berlin", WorkingDays("DE"))
         query = select_matching(_rule(), _computed(), calendar, TENANT, "debtor")
         print("\n".join(explain(engine, query)))
     in_sql(engine)  # warm the buffers and the statement cache

@@ -72,6 +72,7 @@ from procedo.runtime.context import Runtime
 from procedo.runtime.local import InlineDispatcher
 from procedo.runtime.rows import load_instance
 from procedo.runtime.steps import step_instance
+from procedo.workdays import WorkingDays
 
 URL = os.environ.get(
     "PROCEDO_BENCH_PROCEDURES", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_h3_proc"
@@ -235,7 +236,7 @@ def one_by_one(rt: Runtime) -> tuple[int, int]:
     """The peer: each debtor's facts read and its rule evaluated on its own."""
     woken = entered = 0
     with rt.transaction() as (session, out):
-        calendar = Calendar(rt.clock.now(), "Europe/Berlin", "DE")
+        calendar = Calendar(rt.clock.now(), "Europe/Berlin", WorkingDays("DE"))
         computed = computed_fields(rt.subject_types(session, TENANT)["debtor"])
         version = current_version(session, TENANT, FLOW_KEY)
         waits = fact_waits.rule_waits(rt.compiled(session, version.id))
@@ -384,7 +385,7 @@ def main() -> None:
     version_id = prepare(rt, args.debtors)
     # Warm-up, as a scheduler that has run for a while is: the holiday tables imported,
     # the flow compiled.
-    Calendar(NOW, "Europe/Berlin", "DE")
+    Calendar(NOW, "Europe/Berlin", WorkingDays("DE"))
     with rt.db.read() as session:
         rt.compiled(session, version_id)
     ours: list[float] = []

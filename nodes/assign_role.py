@@ -191,7 +191,9 @@ def ports(params: AssignRoleParams) -> list[Port]:
 
 
 def enter(params: AssignRoleParams, context: Context) -> Decision:
-    due_at = add(context.now, params.due, context.timezone, context.country) if params.due else None
+    due_at = (
+        add(context.now, params.due, context.timezone, context.working_days) if params.due else None
+    )
     values = {"subject": context.subject, "vars": context.variables}
     task = OpenTask(
         title=render_header(params.title, values, place=f"node '{context.node_id}' $.title"),

@@ -248,11 +248,13 @@ def timers(
     """The first reminder and the deadline's timers, and the deadline's moment (or None)."""
     effects: list[Effect] = []
     if reminder_days:
-        at = add(context.now, Duration(reminder_days, "days"), context.timezone, context.country)
+        at = add(
+            context.now, Duration(reminder_days, "days"), context.timezone, context.working_days
+        )
         effects.append(StartTimer(at=at, purpose="remind"))
     due = None
     if deadline is not None:
-        due = add(context.now, deadline, context.timezone, context.country)
+        due = add(context.now, deadline, context.timezone, context.working_days)
         effects.append(StartTimer(at=due, purpose="deadline"))
     return tuple(effects), due
 
@@ -287,7 +289,9 @@ def waiting(
     if isinstance(signal, TimerFired) and signal.purpose == "deadline":
         return go("overdue", ClientRequestAction(action="overdue"))
     if isinstance(signal, TimerFired) and signal.purpose == "remind" and reminder_days:
-        at = add(context.now, Duration(reminder_days, "days"), context.timezone, context.country)
+        at = add(
+            context.now, Duration(reminder_days, "days"), context.timezone, context.working_days
+        )
         return wait(ClientRequestAction(action="remind"), StartTimer(at=at, purpose="remind"))
     return wait()
 

@@ -73,7 +73,7 @@ class EscalateParams(Params, frozen=True):
 
 def _timer(params: EscalateParams, context: Context, after: Duration, purpose: str) -> StartTimer:
     return StartTimer(
-        at=add(context.now, after, context.timezone, context.country), purpose=purpose
+        at=add(context.now, after, context.timezone, context.working_days), purpose=purpose
     )
 
 

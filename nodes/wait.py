@@ -205,20 +205,20 @@ def _deadline(mode: UntilDate, context: Context) -> dt.datetime:
     hour, minute = (int(part) for part in mode.at.split(":"))
     day = _date_of(value, mode.field)
     start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(context.timezone))
-    return add(start, mode.offset, context.timezone, context.country)
+    return add(start, mode.offset, context.timezone, context.working_days)
 
 
 def enter(params: WaitParams, context: Context) -> Decision:
     mode = params.until
     if isinstance(mode, ForDuration):
-        at = add(context.now, mode.duration, context.timezone, context.country)
+        at = add(context.now, mode.duration, context.timezone, context.working_days)
         return wait(StartTimer(at=at, purpose="wake"))
     if isinstance(mode, UntilDate):
         at = _deadline(mode, context)
         return go("next") if at <= context.now else wait(StartTimer(at=at, purpose="wake"))
     timeout: tuple[Effect, ...] = ()
     if mode.timeout is not None:
-        at = add(context.now, mode.timeout, context.timezone, context.country)
+        at = add(context.now, mode.timeout, context.timezone, context.working_days)
         timeout = (StartTimer(at=at, purpose="timeout"),)
     if isinstance(mode, ForEvent):
         return wait(AwaitEvent(mode.event), *timeout)

@@ -23,6 +23,7 @@ from procedo.facts.python import load_facts
 from procedo.runtime.local import LocalRunner
 from procedo.runtime.schedules import run_schedule_now
 from procedo.subjects import builtin_subject_types
+from procedo.workdays import WorkingDays
 
 DEBTOR_FACTS = computed_fields(builtin_subject_types()["debtor"])
 # Tuesday 3 March 2026, 10:00 in Amsterdam.
@@ -45,7 +46,7 @@ def _tenant(runner: LocalRunner) -> uuid.UUID:
 
 def _debtors(runner: LocalRunner, tenant_id: uuid.UUID) -> dict[str, dict[str, Any]]:
     """Every demo debtor's stored fields with its facts today, by key."""
-    calendar = Calendar(runner.rt.clock.now(), "Europe/Amsterdam", "NL")
+    calendar = Calendar(runner.rt.clock.now(), "Europe/Amsterdam", WorkingDays("NL"))
     found: dict[str, dict[str, Any]] = {}
     with runner.rt.db.read() as session:
         subjects = session.scalars(

@@ -19,6 +19,7 @@ from procedo.facts.python import load_facts
 from procedo.runtime import admin, setup
 from procedo.runtime.schedules import run_due_schedules
 from procedo.subjects import builtin_subject_types
+from procedo.workdays import WorkingDays
 from procedo.worker.scheduler import Scheduler
 from tests.receivables_helpers import add_open_items, overdue_debtor
 from tests.runtime_helpers import World, make_world
@@ -48,7 +49,7 @@ def _started(world: World, version: m.FlowVersion) -> list[str]:
 
 
 def _facts(world: World, subject_id: uuid.UUID) -> dict[str, object]:
-    calendar = Calendar(world.rt.clock.now(), "Europe/Amsterdam", "NL")
+    calendar = Calendar(world.rt.clock.now(), "Europe/Amsterdam", WorkingDays("NL"))
     with world.rt.db.read() as session:
         subject = session.get(m.Subject, subject_id)
         assert subject is not None

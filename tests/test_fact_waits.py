@@ -30,6 +30,7 @@ from procedo.registry import default_registry
 from procedo.rules.text import parse_rule as parse
 from procedo.runtime import admin, buffer, fact_waits, setup
 from procedo.subjects import builtin_subject_types
+from procedo.workdays import WorkingDays
 from tests import receivables_helpers
 from tests.receivables_helpers import Invoice, add_open_items
 from tests.runtime_helpers import World, make_world
@@ -307,7 +308,7 @@ def item(due: dt.date) -> ItemRow:
 
 
 def projected_day(computed: list[Computed], items: list[ItemRow], text: str, today: dt.date) -> Any:
-    projection = Projection(computed, {}, {}, items, AMSTERDAM, "NL")
+    projection = Projection(computed, {}, {}, items, AMSTERDAM, WorkingDays("NL"))
     return next_true_day(parse(text), {}, "", projection, today)
 
 
@@ -323,7 +324,9 @@ def test_business_days_skip_weekends_and_holidays() -> None:
 
 def test_business_days_since_a_stored_date() -> None:
     since_promise = [Computed("late", "integer", Age(since="promised", days="business"))]
-    projection = Projection(since_promise, {"promised": "2026-12-18"}, {}, [], AMSTERDAM, "NL")
+    projection = Projection(
+        since_promise, {"promised": "2026-12-18"}, {}, [], AMSTERDAM, WorkingDays("NL")
+    )
     found = next_true_day(parse("subject.late >= 5"), {}, "", projection, dt.date(2026, 12, 19))
     assert found == dt.date(2026, 12, 28)
 

@@ -13,18 +13,19 @@ from typing import Any
 
 import pytest
 
-from procedo.facts.calendar import Calendar, business_days_between, weekday_holidays
+from procedo.facts.calendar import Calendar, business_days_between
 from procedo.facts.declared import computed_fields
 from procedo.rules.evaluate import evaluate
 from procedo.rules.text import parse_rule
 from procedo.subjects import load_subject_type
+from procedo.workdays import WorkingDays
 from tests.facts_store import CallTask, Debtor, FactStore, Item, Note, facts_store
 
 __all__ = ["facts_store"]
 
 # Tuesday 10 March 2026, 11:00 in Amsterdam.
 NOW = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC)
-CALENDAR = Calendar(NOW, "Europe/Amsterdam", "NL")
+CALENDAR = Calendar(NOW, "Europe/Amsterdam", WorkingDays("NL"))
 TODAY = dt.date(2026, 3, 10)
 
 
@@ -185,7 +186,7 @@ def test_business_days_skip_weekends_and_the_tenants_holidays(
 ) -> None:
     computed = computed_fields(load_subject_type(json.dumps(BUSINESS_AGE).encode()))
     moment = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
-    clock = Calendar(moment, "Europe/Amsterdam", "NL")
+    clock = Calendar(moment, "Europe/Amsterdam", WorkingDays("NL"))
     [subject_id] = facts_store.fill([Debtor(fields={"promised": since})])
     python = facts_store.python_facts(clock, computed)[subject_id]
     assert python == facts_store.sql_facts(clock, computed)[subject_id]
@@ -193,7 +194,7 @@ def test_business_days_skip_weekends_and_the_tenants_holidays(
 
 
 def test_business_days_agree_with_a_day_by_day_count() -> None:
-    holidays = weekday_holidays("DE", 2026)
+    holidays = WorkingDays("DE").days_off(2026)
     start = dt.date(2025, 12, 1)
     for offset in range(0, 80):
         end = start + dt.timedelta(days=offset)
@@ -218,7 +219,10 @@ def test_business_days_agree_with_a_day_by_day_count() -> None:
     ],
 )
 def test_today_is_the_tenants_date(moment: str, today: dt.date) -> None:
-    assert Calendar(dt.datetime.fromisoformat(moment), "Europe/Amsterdam", "NL").today == today
+    assert (
+        Calendar(dt.datetime.fromisoformat(moment), "Europe/Amsterdam", WorkingDays("NL")).today
+        == today
+    )
 
 
 D6 = parse_rule(

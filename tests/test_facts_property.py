@@ -42,10 +42,10 @@ from procedo.rules.model import (
     TodayValue,
 )
 from procedo.rules.today import today_is
+from procedo.workdays import WorkingDays
 from tests.facts_store import DEBTOR, CallTask, Debtor, FactStore, Item, Note, facts_store
 
 __all__ = ["facts_store"]
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 # Moments whose local date in Amsterdam is about to change, or whose offset is.
@@ -167,7 +167,7 @@ rules = st.lists(comparisons(), min_size=1, max_size=3).map(lambda parts: All(li
 def test_python_and_sql_compute_the_same_facts(
     facts_store: FactStore, debtors: list[Debtor], now: dt.datetime, rule: Rule
 ) -> None:
-    calendar = Calendar(now, "Europe/Amsterdam", "NL")
+    calendar = Calendar(now, "Europe/Amsterdam", WorkingDays("NL"))
     facts_store.fill(debtors)
     python = facts_store.python_facts(calendar)
     assert python == facts_store.sql_facts(calendar)
@@ -236,7 +236,7 @@ def test_comparisons_answered_by_exists_select_as_python_does(
 ) -> None:
     """facts/shortcuts.py: counts against 0 and 1, ages against day thresholds (calendar and
     business days, from the oldest item and from the last notice) select what Python does."""
-    calendar = Calendar(now, "Europe/Amsterdam", "NL")
+    calendar = Calendar(now, "Europe/Amsterdam", WorkingDays("NL"))
     facts_store.fill(debtors)
     python = facts_store.python_facts(calendar, WITH_BUSINESS_DAYS)
     rule: Rule = All(list(parts))
@@ -255,7 +255,7 @@ def test_d6_reads_no_fact_as_a_column() -> None:
     trigger = decode_flow((EXAMPLES / "dunning-level-1.json").read_bytes()).trigger
     assert isinstance(trigger, ScheduleTrigger)
     assert trigger.filter is not None
-    calendar = Calendar(EDGES[0], "Europe/Amsterdam", "NL")
+    calendar = Calendar(EDGES[0], "Europe/Amsterdam", WorkingDays("NL"))
     query = select_matching(trigger.filter, DEBTOR, calendar, uuid.uuid4(), "debtor")
     text = str(query.compile(dialect=postgresql.dialect()))
     assert "count(" not in text
@@ -272,7 +272,7 @@ def test_exists_shortcuts_hold_on_the_exact_day_boundaries(facts_store: FactStor
     overdue item is 1-12 days old (across the Christmas holidays in business days) and whose
     last notice was sent a minute before or after local midnight, days ago."""
     now = dt.datetime(2026, 12, 29, 9, 0, tzinfo=dt.UTC)  # Tuesday after Christmas
-    calendar = Calendar(now, "Europe/Amsterdam", "NL")
+    calendar = Calendar(now, "Europe/Amsterdam", WorkingDays("NL"))
     midnight = dt.datetime.combine(calendar.today, dt.time(), tzinfo=calendar.zone)
     debtors = [
         Debtor(

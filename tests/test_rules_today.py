@@ -29,6 +29,7 @@ from procedo.rules.text import RuleSyntaxError, format_rule, parse_rule
 from procedo.rules.today import today_is
 from procedo.runtime import admin, setup
 from procedo.subjects import builtin_subject_types
+from procedo.workdays import WorkingDays
 from tests.runtime_helpers import World, make_world
 
 DEBTOR = builtin_subject_types()["debtor"]
@@ -104,7 +105,7 @@ def world(db_url: str) -> World:
 
 
 def _select(world: World, text: str, now: dt.datetime) -> list[str]:
-    calendar = Calendar(now, "Europe/Amsterdam", "NL")
+    calendar = Calendar(now, "Europe/Amsterdam", WorkingDays("NL"))
     computed = computed_fields(DEBTOR)
     query = select_matching(parse_rule(text), computed, calendar, world.tenant, "debtor")
     with world.rt.db.read() as session:
@@ -185,7 +186,7 @@ def test_a_wait_on_today_wakes_the_day_the_rule_becomes_true() -> None:
     stored = {"promised_payment_date": "2026-01-10"}
     computed = computed_fields(DEBTOR)
     items: list[ItemRow] = []
-    projection = Projection(computed, stored, {}, items, "Europe/Amsterdam", "NL")
+    projection = Projection(computed, stored, {}, items, "Europe/Amsterdam", WorkingDays("NL"))
     # Before the 13th, 10 < 13 - 2 is false; on the 13th it holds.
     assert next_true_day(rule, {}, "", projection, dt.date(2026, 1, 5)) == dt.date(2026, 1, 13)
 

@@ -30,6 +30,7 @@ from procedo.registry import default_registry
 from procedo.runtime import admin, outbox, setup
 from procedo.runtime.local import LocalRunner
 from procedo.subjects import builtin_subject_types
+from procedo.workdays import WorkingDays
 from tests.api_helpers import Office, ok
 from tests.conftest import dumps, minimal_flow
 from tests.test_template_library import _server_key, acme, sqlite_backend
@@ -134,7 +135,7 @@ def test_an_sms_node_reaches_the_sink_once_in_e164(world: World) -> None:
     assert kinds["sms_sent"]["to"] == ["+31612345678"]
     # The debtor's computed facts count it as a notice a workflow sent.
     debtor = builtin_subject_types()["debtor"]
-    calendar = Calendar(world.runner.clock.now(), "Europe/Amsterdam", "NL")
+    calendar = Calendar(world.runner.clock.now(), "Europe/Amsterdam", WorkingDays("NL"))
     subject_id = row_subject(world, row)
     with world.rt.db.read() as session:
         facts = load_facts(session.connection(), computed_fields(debtor), subject_id, {}, calendar)

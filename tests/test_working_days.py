@@ -21,6 +21,7 @@ from procedo.facts.wakeup import Projection, next_true_day
 from procedo.rules.evaluate import evaluate
 from procedo.rules.model import Compare, DecimalValue, Rule
 from procedo.rules.today import today_is
+from procedo.workdays import WorkingDays
 from tests.conftest import EXAMPLES
 from tests.facts_store import DEBTOR, Debtor, FactStore, Item, facts_store
 
@@ -31,10 +32,15 @@ ZONE = "Europe/Amsterdam"
 DAY = dt.timedelta(days=1)
 
 
-def at_nine(day: dt.date) -> Calendar:
+DUTCH = WorkingDays("NL")
+# An office that also closes between Christmas and New Year.
+CLOSED_AT_YEAR_END = WorkingDays("NL", frozenset(dt.date(2026, 12, d) for d in range(28, 32)))
+
+
+def at_nine(day: dt.date, working: WorkingDays = DUTCH) -> Calendar:
     """The tenant's calendar at 09:00 local time on ``day``."""
     moment = dt.datetime.combine(day, dt.time(9), tzinfo=ZoneInfo(ZONE))
-    return Calendar(moment.astimezone(dt.UTC), ZONE, "NL")
+    return Calendar(moment.astimezone(dt.UTC), ZONE, working)
 
 
 def days(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -65,6 +71,19 @@ def test_working_days_skip_weekends_and_holidays(
     ((sql,),) = [list(facts_store.sql_facts(calendar).values())]
     assert (python[FACT], sql[FACT]) == (expected, expected)
     assert python["oldest_overdue_days"] == (today - due).days  # the calendar D.I.P. stays
+
+
+@pytest.mark.parametrize(("working", "expected"), [(DUTCH, 9), (CLOSED_AT_YEAR_END, 5)])
+def test_the_offices_closing_days_are_days_off_in_python_and_sql(
+    facts_store: FactStore, working: WorkingDays, expected: int
+) -> None:
+    # Due Friday 18 December; on Monday 4 January nine Dutch working days have passed
+    # (Christmas and New Year are Fridays), five when the office closed 28-31 December.
+    facts_store.fill([Debtor(items=[Item(due=dt.date(2026, 12, 18), open_amount=Decimal(1))])])
+    calendar = at_nine(dt.date(2027, 1, 4), working)
+    ((python,),) = [list(facts_store.python_facts(calendar).values())]
+    ((sql,),) = [list(facts_store.sql_facts(calendar).values())]
+    assert (python[FACT], sql[FACT]) == (expected, expected)
 
 
 def test_not_overdue_has_no_working_days_dip(facts_store: FactStore) -> None:
@@ -134,11 +153,13 @@ def _decoded(params: Any) -> Rule:
     return wait.until.when  # type: ignore[union-attr]
 
 
-def wakes_on(due: dt.date, today: dt.date, rule: Rule) -> dt.date | None:
+def wakes_on(
+    due: dt.date, today: dt.date, rule: Rule, working: WorkingDays = DUTCH
+) -> dt.date | None:
     """The day a wait on ``rule`` is woken, for a debtor with one invoice due on ``due``."""
     items = [ItemRow("open", due - 30 * DAY, due, Decimal(100), Decimal(100))]
-    values = compute(DEBTOR, {}, items, (), at_nine(today))
-    projection = Projection(DEBTOR, {}, values, items, ZONE, "NL")
+    values = compute(DEBTOR, {}, items, (), at_nine(today, working))
+    projection = Projection(DEBTOR, {}, values, items, ZONE, working)
     return next_true_day(rule, {}, "", projection, today)
 
 
@@ -169,3 +190,12 @@ def _decoded_rule(node_id: str) -> Rule:
     flow = decode_flow((EXAMPLES / "collection-procedure-working-days.json").read_bytes())
     (node,) = [n for n in flow.nodes if n.id == node_id]
     return _decoded(node.params)
+
+
+def test_a_wait_on_working_days_wakes_after_the_offices_closing_days() -> None:
+    # Seven working days from 18 December: Wednesday 30 December, or with the office
+    # closed 28-31 December (and New Year a holiday) Wednesday 6 January.
+    rule = _decoded_rule("dip7")
+    due, today = dt.date(2026, 12, 18), dt.date(2026, 12, 21)
+    assert wakes_on(due, today, rule) == dt.date(2026, 12, 30)
+    assert wakes_on(due, today, rule, CLOSED_AT_YEAR_END) == dt.date(2027, 1, 6)

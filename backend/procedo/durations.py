@@ -1,15 +1,14 @@
-"""Durations and date arithmetic: calendar months, business days with public holidays.
+"""Durations and date arithmetic: calendar months, business days.
 
-Business days skip weekends and the public holidays of the tenant's country
-(the ``holidays`` package, NL/DE/BE and more); months use dateutil's
+Business days are the office's working days (workdays.py: no weekends, public
+holidays of its country or closing days of its own); months use dateutil's
 relativedelta, so 31 January plus one month is 28 or 29 February.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -17,9 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 from procedo.nodeforms import form
 from procedo.subjects import Labels
-
-if TYPE_CHECKING:
-    from holidays import HolidayBase
+from procedo.workdays import WorkingDays
 
 Unit = Literal["seconds", "minutes", "hours", "days", "business_days", "weeks", "months"]
 UNIT_LABELS: tuple[tuple[str, Labels], ...] = (
@@ -55,35 +52,24 @@ class Duration(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return f"{self.amount} {unit[:-1] if abs(self.amount) == 1 else unit}"
 
 
-@cache
-def _holidays(country: str, year: int) -> HolidayBase:
-    import holidays  # a large package: loaded only when business days are counted
-
-    return holidays.country_holidays(country, years=year)
-
-
-def is_business_day(day: dt.date, country: str) -> bool:
-    return day.weekday() < 5 and day not in _holidays(country, day.year)
-
-
-def add_business_days(moment: dt.datetime, count: int, country: str) -> dt.datetime:
+def add_business_days(moment: dt.datetime, count: int, days: WorkingDays) -> dt.datetime:
     step = 1 if count >= 0 else -1
     remaining = abs(count)
     current = moment
     while remaining:
         current += dt.timedelta(days=step)
-        if is_business_day(current.date(), country):
+        if days.is_working(current.date()):
             remaining -= 1
     return current
 
 
-def add(moment: dt.datetime, duration: Duration, timezone: str, country: str) -> dt.datetime:
+def add(moment: dt.datetime, duration: Duration, timezone: str, days: WorkingDays) -> dt.datetime:
     """``moment + duration``; days and months follow the tenant's wall clock (DST-safe)."""
     if duration.unit in ("seconds", "minutes", "hours"):
         return moment + dt.timedelta(**{duration.unit: duration.amount})
     local = moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
     if duration.unit == "business_days":
-        local = add_business_days(local, duration.amount, country)
+        local = add_business_days(local, duration.amount, days)
     elif duration.unit == "months":
         local += relativedelta(months=duration.amount)
     else:

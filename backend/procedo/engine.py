@@ -39,6 +39,7 @@ from procedo.nodetypes import (
 from procedo.rules.evaluate import evaluate
 from procedo.rules.model import Rule
 from procedo.rules.today import today_is
+from procedo.workdays import WorkingDays
 
 # A step that visits more nodes than this is a runaway loop, whatever validation said.
 MAX_VISITS_PER_STEP = 10_000
@@ -204,7 +205,7 @@ class Inputs:
     new_id: Callable[[], str]
     roles: Mapping[str, Sequence[str]] = field(default_factory=dict)
     timezone: str = "Europe/Amsterdam"
-    country: str = "NL"
+    working_days: WorkingDays = field(default_factory=WorkingDays)
 
 
 def run(inputs: Inputs, state: State, event: EngineEvent) -> Step:
@@ -320,7 +321,7 @@ class _Run:
             now=self.inputs.now,
             roles=self.inputs.roles,
             timezone=self.inputs.timezone,
-            country=self.inputs.country,
+            working_days=self.inputs.working_days,
         )
 
     def _decide(self, node: CheckedNode, decide: Callable[[Context], Decision]) -> Decision:

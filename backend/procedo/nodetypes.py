@@ -22,6 +22,7 @@ import msgspec
 from procedo.nodeforms import for_forms, form, untitled_params
 from procedo.rules.model import Rule, Value
 from procedo.subjects import Labels, SubjectType
+from procedo.workdays import WorkingDays
 
 Category = Literal["flow", "logic", "people", "time", "messages", "data"]
 CATEGORIES: tuple[str, ...] = ("flow", "logic", "people", "time", "messages", "data")
@@ -59,7 +60,12 @@ class Context(msgspec.Struct, frozen=True, kw_only=True):
     # Member email addresses per role, already resolved for this subject.
     roles: Mapping[str, Sequence[str]] = {}
     timezone: str = "Europe/Amsterdam"
-    country: str = "NL"
+    # The office's working days (its country's holidays, its closing days).
+    working_days: WorkingDays = WorkingDays()
+
+    @property
+    def country(self) -> str:
+        return self.working_days.country
 
 
 # --- Signals that resume a waiting node ----------------------------------------------

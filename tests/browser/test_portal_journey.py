@@ -28,6 +28,7 @@ from procedo.facts.declared import computed_fields
 from procedo.facts.sql import select_matching
 from procedo.rules.model import Rule
 from procedo.subjects import builtin_subject_types
+from procedo.workdays import WorkingDays
 from tests.browser.conftest import Server
 from tests.browser.test_designer_journey import api, log_in
 
@@ -150,7 +151,7 @@ def _d6_selects(server: Server, subject_id: str) -> bool:
             tenant = connection.scalar(
                 sa.select(m.Subject.tenant_id).where(m.Subject.id == uuid.UUID(subject_id))
             )
-            calendar = Calendar(dt.datetime.now(dt.UTC), "Europe/Amsterdam", "NL")
+            calendar = Calendar(dt.datetime.now(dt.UTC), "Europe/Amsterdam", WorkingDays("NL"))
             query = select_matching(rule, DEBTOR_FACTS, calendar, tenant, "debtor")
             selected = set(connection.scalars(query))
     finally:

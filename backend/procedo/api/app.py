@@ -20,6 +20,7 @@ from procedo.api.headers import add_security_headers
 from procedo.api.openapi import document_errors, openapi_document
 from procedo.api.resources.approvals import ApprovalController
 from procedo.api.resources.auth import AuthController
+from procedo.api.resources.calendar_settings import CalendarSettingsController
 from procedo.api.resources.catalogue import NodeTypeController, SubjectTypeController
 from procedo.api.resources.client_requests import ClientRequestController
 from procedo.api.resources.facts import SubjectFactsController
@@ -72,6 +73,7 @@ CONTROLLERS = [
     ScheduleController,
     StartController,
     EmailSettingsController,
+    CalendarSettingsController,
     SmsSettingsController,
     OpenItemDocumentController,
     TemplateController,

@@ -66,7 +66,7 @@ def ask(
         name = contact.get("name") if isinstance(contact, dict) else None
         language = fields.get("language")
         now = rt.clock.now()
-        zone, _country = rt.tenant_calendar(session, tenant_id)
+        zone, _days = rt.tenant_calendar(session, tenant_id)
         request = ClientRequest(
             id=new_id(),
             tenant_id=tenant_id,

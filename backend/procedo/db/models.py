@@ -90,6 +90,8 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Amsterdam")
     country: Mapped[str] = mapped_column(sa.String(2), default="NL")
+    # The office's own days off beside its country's public holidays: [{date, name}].
+    closing_days: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     # SMTP host, port, user, password, sender, TLS: each tenant sends as itself.
     smtp: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

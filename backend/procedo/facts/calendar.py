@@ -1,22 +1,23 @@
 """Today, days between dates, business days: the calendar both fact compilers share.
 
 "Today" is the tenant's date at a moment (its time zone, so 23:30 UTC on a summer
-evening is already tomorrow in Amsterdam). Business days skip weekends and the
-public holidays of the tenant's country, from the ``holidays`` package. The SQL
-side cannot call that package, so both sides take the same list of holidays: those
-falling on a weekday in the ``HOLIDAY_YEARS`` years up to next year. Business-day
-ages reaching further back than that count the older holidays as business days.
+evening is already tomorrow in Amsterdam). Business days are the office's working
+days (workdays.py): no weekends, public holidays of its country or closing days of
+its own. The SQL side cannot call the ``holidays`` package, so both sides take the
+same list of days off: those falling on a weekday in the ``HOLIDAY_YEARS`` years up
+to next year. Business-day ages reaching further back than that count the older
+holidays as business days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from functools import cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
-HOLIDAY_YEARS: Final = 12
+from procedo.workdays import WorkingDays
+
 # Day numbers count from this Monday, so a weekday is the day number modulo 7.
 DAY_ZERO: Final = dt.date(1900, 1, 1)
 
@@ -24,15 +25,15 @@ DAY_ZERO: Final = dt.date(1900, 1, 1)
 class Calendar:
     """The tenant's "today" and holidays for one evaluation."""
 
-    def __init__(self, now: dt.datetime, timezone: str, country: str) -> None:
+    def __init__(self, now: dt.datetime, timezone: str, days: WorkingDays) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
         self.now = now
         self.timezone = timezone
         self.zone = ZoneInfo(timezone)
         self.today = now.astimezone(self.zone).date()
-        self.country = country
-        self.holidays = weekday_holidays(country, self.today.year)
+        self.working_days = days
+        self.holidays = days.days_off(self.today.year)
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.zone).date()
@@ -42,16 +43,6 @@ class Calendar:
         if not business:
             return (self.today - since).days
         return business_days_between(since, self.today, self.holidays)
-
-
-@cache
-def weekday_holidays(country: str, this_year: int) -> tuple[dt.date, ...]:
-    """The country's public holidays on weekdays, from HOLIDAY_YEARS back to next year, sorted."""
-    import holidays  # a large package: loaded only when business days are counted
-
-    years = range(this_year - HOLIDAY_YEARS + 1, this_year + 2)
-    found = holidays.country_holidays(country, years=years)
-    return tuple(sorted(day for day in found if day.weekday() < 5))
 
 
 def day_number(day: dt.date) -> int:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from procedo.facts.calendar import Calendar, business_days_between, weekday_holidays
+from procedo.facts.calendar import Calendar, business_days_between
 from procedo.facts.declared import Computed
 from procedo.facts.model import Activity, Age, Aggregate, Tasks
 from procedo.facts.moving import clock_fields
@@ -31,6 +31,7 @@ from procedo.facts.python import ItemRow, compute
 from procedo.rules.evaluate import _FAIL, _to_date, evaluate
 from procedo.rules.model import ListValue, Rule, TodayValue, compares, has_today, literal_python
 from procedo.rules.today import today_is
+from procedo.workdays import WorkingDays
 
 # Farther ahead than this a wake-up is not planned (a rule that holds in 10 years).
 HORIZON_DAYS: Final = 3660
@@ -62,7 +63,7 @@ class Projection:
         today: Mapping[str, Any],
         items: Sequence[ItemRow],
         timezone: str,
-        country: str,
+        days: WorkingDays,
     ) -> None:
         # History and task counts do not move with time: today's values stand in for them.
         self.computed = [c for c in computed if not isinstance(c.fact, Activity | Tasks)]
@@ -71,7 +72,7 @@ class Projection:
         self.base = {**stored, **fixed}
         self.items = items
         self.zone = ZoneInfo(timezone)
-        self.timezone, self.country = timezone, country
+        self.timezone, self.working_days = timezone, days
         self.moving = clock_fields(computed)
         self.ages = {c.name: c.fact for c in computed if isinstance(c.fact, Age)}
         self.due_filters = any(
@@ -81,7 +82,7 @@ class Projection:
     def on(self, day: dt.date) -> dict[str, Any]:
         """Every field as a rule reads it on ``day`` (noon, safely inside the local day)."""
         noon = dt.datetime.combine(day, dt.time(12), tzinfo=self.zone)
-        calendar = Calendar(noon, self.timezone, self.country)
+        calendar = Calendar(noon, self.timezone, self.working_days)
         return {**self.base, **compute(self.computed, self.base, self.items, (), calendar)}
 
     def _age_reaches(self, name: str, values: Mapping[str, Any], day: dt.date, k: int) -> dt.date:
@@ -94,7 +95,7 @@ class Projection:
         if since is _FAIL:
             return ahead
         # Business days are never more than calendar days: start there and walk on.
-        while business_days_between(since, ahead, weekday_holidays(self.country, ahead.year)) < k:
+        while business_days_between(since, ahead, self.working_days.days_off(ahead.year)) < k:
             ahead += dt.timedelta(days=1)
         return ahead
 

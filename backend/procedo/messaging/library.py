@@ -37,7 +37,13 @@ from procedo.flow.model import Flow
 from procedo.flow.problems import Problem
 from procedo.messaging.channel import default_language
 from procedo.portal.placeholders import Form, message_values
-from procedo.runtime.context import NotFound, Refusal, Runtime, tenant_subject_types
+from procedo.runtime.context import (
+    NotFound,
+    Refusal,
+    Runtime,
+    tenant_subject_types,
+    working_days_of,
+)
 from procedo.runtime.steps import subject_view
 from procedo.subjects import SubjectType
 from procedo.templates import (
@@ -558,7 +564,7 @@ def message_subject(session: Session, subject: m.Subject, now: dt.datetime) -> d
         return view
     tenant = session.get(m.Tenant, subject.tenant_id)
     assert tenant is not None
-    calendar = Calendar(now, tenant.timezone, tenant.country)
+    calendar = Calendar(now, tenant.timezone, working_days_of(tenant))
     facts = load_facts(session.connection(), computed, subject.id, subject.fields, calendar)
     return {**view, **facts, "status": subject.status}
 

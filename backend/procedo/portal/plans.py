@@ -343,7 +343,7 @@ class _Tenants:
 
     def today(self, tenant_id: uuid.UUID) -> dt.date:
         if tenant_id not in self._today:
-            timezone, _country = self.rt.tenant_calendar(self.session, tenant_id)
+            timezone, _days = self.rt.tenant_calendar(self.session, tenant_id)
             self._today[tenant_id] = self.rt.clock.now().astimezone(ZoneInfo(timezone)).date()
         return self._today[tenant_id]
 

@@ -106,7 +106,7 @@ def open_items(session: Session, tenant_id: uuid.UUID, debtor_id: uuid.UUID) -> 
 
 
 def today(rt: Runtime, session: Session, tenant_id: uuid.UUID) -> dt.date:
-    timezone, _country = rt.tenant_calendar(session, tenant_id)
+    timezone, _days = rt.tenant_calendar(session, tenant_id)
     return rt.clock.now().astimezone(ZoneInfo(timezone)).date()
 
 

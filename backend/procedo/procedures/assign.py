@@ -199,8 +199,8 @@ def reconcile_in(
     procedures = registered(session, tenant_id)
     if not procedures:
         return done
-    timezone, country = rt.tenant_calendar(session, tenant_id)
-    calendar = Calendar(rt.clock.now(), timezone, country)
+    timezone, days = rt.tenant_calendar(session, tenant_id)
+    calendar = Calendar(rt.clock.now(), timezone, days)
     among = set(subject_ids) if subject_ids is not None else None
     primaries = [p for p in procedures if p.kind == "primary"]
     to_start: list[tuple[uuid.UUID, str]] = []

@@ -185,8 +185,8 @@ def timeline(rt: Runtime, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> Timeli
         subject = session.get(m.Subject, subject_id)
         if subject is None or subject.tenant_id != tenant_id:
             raise NotFound(f"no subject {subject_id} in this tenant")
-        timezone, country = rt.tenant_calendar(session, tenant_id)
-        calendar = Calendar(rt.clock.now(), timezone, country)
+        timezone, days = rt.tenant_calendar(session, tenant_id)
+        calendar = Calendar(rt.clock.now(), timezone, days)
         subject_type = rt.subject_types(session, tenant_id).get(subject.type)
         computed = computed_fields(subject_type) if subject_type is not None else []
         facts = load_facts(session.connection(), computed, subject.id, subject.fields, calendar)

@@ -105,7 +105,7 @@ _ITEMS = (
 
 
 def local_today(rt: Runtime, session: Session, tenant_id: uuid.UUID) -> dt.date:
-    timezone, _country = rt.tenant_calendar(session, tenant_id)
+    timezone, _days = rt.tenant_calendar(session, tenant_id)
     return rt.clock.now().astimezone(ZoneInfo(timezone)).date()
 
 

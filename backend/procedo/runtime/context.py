@@ -7,6 +7,7 @@ back would wake a worker for nothing, or worse).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +28,7 @@ from procedo.flow.validate import check_flow
 from procedo.ids import new_id
 from procedo.registry import Registry, default_registry
 from procedo.subjects import SubjectType, builtin_subject_types
+from procedo.workdays import WorkingDays
 
 MessageKind = Literal["advance", "timer", "event", "outbox"]
 
@@ -88,8 +90,8 @@ class Runtime:
             buffer(session).flush(session)
         send_batched(self.dispatcher, outgoing.messages)
 
-    def tenant_calendar(self, session: Session, tenant_id: uuid.UUID) -> tuple[str, str]:
-        """The tenant's time zone and country; cached for a minute (they rarely change)."""
+    def tenant_calendar(self, session: Session, tenant_id: uuid.UUID) -> tuple[str, WorkingDays]:
+        """The tenant's time zone and working days; cached for a minute (they rarely change)."""
         now = time.monotonic()
         cached = _CALENDARS.get(tenant_id)
         if cached is not None and cached[0] > now:
@@ -97,7 +99,7 @@ class Runtime:
         tenant = session.get(m.Tenant, tenant_id)
         if tenant is None:
             raise NotFound(f"tenant {tenant_id} does not exist")
-        calendar = (tenant.timezone, tenant.country)
+        calendar = (tenant.timezone, working_days_of(tenant))
         _CALENDARS[tenant_id] = (now + 60.0, calendar)
         return calendar
 
@@ -125,7 +127,17 @@ class Runtime:
 
 # Published versions never change, so their compiled form is shared by all runtimes.
 _COMPILED: dict[uuid.UUID, Compiled] = {}
-_CALENDARS: dict[uuid.UUID, tuple[float, tuple[str, str]]] = {}
+_CALENDARS: dict[uuid.UUID, tuple[float, tuple[str, WorkingDays]]] = {}
+
+
+def working_days_of(tenant: m.Tenant) -> WorkingDays:
+    closed = frozenset(dt.date.fromisoformat(day["date"]) for day in tenant.closing_days)
+    return WorkingDays(tenant.country, closed)
+
+
+def forget_calendar(tenant_id: uuid.UUID) -> None:
+    """After a change, this process reads the tenant's calendar again (others within a minute)."""
+    _CALENDARS.pop(tenant_id, None)
 
 
 def tenant_subject_types(session: Session, tenant_id: uuid.UUID) -> dict[str, SubjectType]:

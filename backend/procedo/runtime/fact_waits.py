@@ -51,6 +51,7 @@ from procedo.rules.sql import sql_problems
 from procedo.runtime.buffer import buffer
 from procedo.runtime.context import Runtime
 from procedo.runtime.rows import InstanceRow, SubjectRow, load_instances
+from procedo.workdays import WorkingDays
 
 log = logging.getLogger("procedo.fact_waits")
 
@@ -112,13 +113,13 @@ def load(
     subject: SubjectRow,
     now: dt.datetime,
     timezone: str,
-    country: str,
+    days: WorkingDays,
 ) -> SubjectFacts | None:
     """The subject's facts when the flow reads them, else None (nothing read)."""
     computed = _computed(rt, session, subject.tenant_id, subject.type)
     if not rule_waits(compiled) and not names_facts(compiled, computed):
         return None
-    calendar = Calendar(now, timezone, country)
+    calendar = Calendar(now, timezone, days)
     # Read ahead for the batch (``prefetch``), each subject's rows used once: a second
     # step on the same subject in the transaction reads them again, after the first's writes.
     rows = session.info.get(_PREFETCHED, {}).pop(subject.id, None)
@@ -214,7 +215,7 @@ def arm(
     calendar = facts.calendar
     stored = {k: v for k, v in step.subject.items() if k != "status"}
     projection = Projection(
-        facts.computed, stored, facts.values, facts.items, calendar.timezone, calendar.country
+        facts.computed, stored, facts.values, facts.items, calendar.timezone, calendar.working_days
     )
     status = str(step.subject.get("status", ""))
     tokens = [uuid.UUID(t.id) for t in waiting]
@@ -270,8 +271,8 @@ def matching_positions(
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(instance, token) of every position at a rule wait whose rule holds now: one query
     per rule wait of the tenant's running flow versions."""
-    timezone, country = rt.tenant_calendar(session, tenant_id)
-    calendar = Calendar(rt.clock.now(), timezone, country)
+    timezone, days = rt.tenant_calendar(session, tenant_id)
+    calendar = Calendar(rt.clock.now(), timezone, days)
     found: list[tuple[uuid.UUID, uuid.UUID]] = []
     versions = session.scalars(_RUNNING_VERSIONS, {"tenant": tenant_id}).all()
     types = rt.subject_types(session, tenant_id)

@@ -97,10 +97,10 @@ def proposal(
     if subject is None:
         return []
     compiled = rt.compiled(session, instance.flow_version_id)
-    timezone, country = rt.tenant_calendar(session, instance.tenant_id)
+    timezone, days = rt.tenant_calendar(session, instance.tenant_id)
     now = rt.clock.now()
     roles = compiled.roles_needed
-    facts = fact_waits.load(rt, session, compiled, subject, now, timezone, country)
+    facts = fact_waits.load(rt, session, compiled, subject, now, timezone, days)
     inputs = eng.Inputs(
         flow=compiled,
         subject=fact_waits.view(subject, facts),
@@ -108,7 +108,7 @@ def proposal(
         new_id=rt.new_id,
         roles=members_by_role(session, instance.tenant_id, subject.id, roles) if roles else {},
         timezone=timezone,
-        country=country,
+        working_days=days,
     )
     event = eng.Resume(str(token_id), TaskCompleted(outcome=approve_port, by="proposal"))
     try:

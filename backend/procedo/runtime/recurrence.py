@@ -177,7 +177,7 @@ def plan_after(
         steps = (period.shift(1).start.year - planned.start.year) * 12 + (
             period.shift(1).start.month - planned.start.month
         )
-        timezone, _country = rt.tenant_calendar(session, plan.tenant_id)
+        timezone, _days = rt.tenant_calendar(session, plan.tenant_id)
         plan.next_on = add_months(plan.next_on, steps)
         plan.next_period = str(period.shift(1))
         plan.next_run_at = run_at(plan.next_on, timezone)

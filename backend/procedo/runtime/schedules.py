@@ -34,7 +34,7 @@ from procedo.facts.sql import room_for_selection, select_matching
 from procedo.flow.model import ScheduleTrigger
 from procedo.ids import new_id
 from procedo.runtime.bulk import OPEN_STATES, start_in_session
-from procedo.runtime.context import NotFound, Outgoing, Runtime, send_batched
+from procedo.runtime.context import NotFound, Outgoing, Runtime, send_batched, working_days_of
 from procedo.runtime.periods import of_schedule
 from procedo.runtime.setup import next_run
 
@@ -223,7 +223,7 @@ def _start_flows(
     if trigger.filter is not None:
         subject_type = rt.subject_types(session, tenant.id).get(version.subject_type)
         computed = computed_fields(subject_type) if subject_type is not None else []
-        calendar = Calendar(now, tenant.timezone, tenant.country)
+        calendar = Calendar(now, tenant.timezone, working_days_of(tenant))
         matching = select_matching(
             trigger.filter, computed, calendar, tenant.id, version.subject_type
         )

@@ -156,11 +156,11 @@ def step_instance(
     subject = load_subject(session, instance.subject_id)
     if subject is None:
         raise NotFound("the instance's subject is gone")
-    timezone, country = rt.tenant_calendar(session, instance.tenant_id)
+    timezone, days = rt.tenant_calendar(session, instance.tenant_id)
     now = rt.clock.now()
     roles = compiled.roles_needed
     # Computed facts, for a flow with a wait that follows them (fact_waits.py).
-    facts = fact_waits.load(rt, session, compiled, subject, now, timezone, country)
+    facts = fact_waits.load(rt, session, compiled, subject, now, timezone, days)
     inputs = eng.Inputs(
         flow=compiled,
         subject=fact_waits.view(subject, facts),
@@ -168,7 +168,7 @@ def step_instance(
         new_id=rt.new_id,
         roles=members_by_role(session, instance.tenant_id, subject.id, roles) if roles else {},
         timezone=timezone,
-        country=country,
+        working_days=days,
     )
     # A new instance has no tokens yet: no need to ask. Its variables are those it
     # was started with (a run's period, K5).

@@ -246,7 +246,7 @@ def _accepts(
     rt: Runtime, session: Session, tenant_id: uuid.UUID, rule: Rule, subject: dict[str, Any]
 ) -> bool:
     """An event trigger's ``when``, with ``today`` the tenant's date (rules/today.py)."""
-    timezone, _country = rt.tenant_calendar(session, tenant_id)
+    timezone, _days = rt.tenant_calendar(session, tenant_id)
     with today_is(rt.clock.now().astimezone(ZoneInfo(timezone)).date()):
         return evaluate(rule, subject, {})
 

@@ -192,7 +192,7 @@ class ClientRequestController(Controller):
         ]
         if data.due_on is not None:
             with rt.db.read() as session:
-                zone, _country = rt.tenant_calendar(session, caller.tenant_id)
+                zone, _days = rt.tenant_calendar(session, caller.tenant_id)
             if data.due_on < rt.clock.now().astimezone(ZoneInfo(zone)).date():
                 raise ApiError(422, "due_on is in the past; give a day from today on")
         try:

@@ -45,10 +45,10 @@ class SubjectFactsController(Controller):
             subject = session.get(m.Subject, subject_id)
             if subject is None or subject.tenant_id != caller.tenant_id:
                 raise NotFound(f"no subject {subject_id} in this tenant")
-            timezone, country = rt.tenant_calendar(session, caller.tenant_id)
+            timezone, days = rt.tenant_calendar(session, caller.tenant_id)
             subject_type = rt.subject_types(session, caller.tenant_id).get(subject.type)
             computed = computed_fields(subject_type) if subject_type is not None else []
-            calendar = Calendar(rt.clock.now(), timezone, country)
+            calendar = Calendar(rt.clock.now(), timezone, days)
             values = load_facts(
                 session.connection(), computed, subject.id, subject.fields, calendar
             )

@@ -137,8 +137,8 @@ def _add_facts(
         )
     if not rows or not names:
         return
-    timezone, country = rt.tenant_calendar(session, tenant_id)
-    table = with_facts(computed, Calendar(rt.clock.now(), timezone, country), names)
+    timezone, days = rt.tenant_calendar(session, tenant_id)
+    table = with_facts(computed, Calendar(rt.clock.now(), timezone, days), names)
     query = sa.select(table.c.id, *(table.c[f"fact_{name}"] for name in names)).where(
         table.c.id.in_([row.id for row in rows])
     )
