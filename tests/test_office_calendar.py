@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from procedo.api import accounts
 from procedo.api.server import Backend
+from procedo.cli import main
 from procedo.db import models as m
 from procedo.office_calendar import CalendarIn, ClosingDay, save
 from procedo.runtime import admin, setup
@@ -184,3 +187,27 @@ def test_a_business_day_wait_set_after_saving_skips_the_closing_days(world: Worl
     save(world.rt, world.tenant, CalendarIn("Europe/Amsterdam", "NL", closed), "en", "admin")
     # Thursday and Friday are the first two, the third is Monday.
     assert _wait_ends(world) == dt.datetime(2026, 1, 12, 8, tzinfo=dt.UTC)
+
+
+def test_the_cli_sets_closing_days_and_keeps_what_it_is_not_given(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path / "data")]
+    made = runner.invoke(main, ["tenant", "create", "Kanzlei", "--admin", "a@k.example", *data])
+    assert made.exit_code == 0, made.output
+    common = ["--tenant", "kanzlei", *data]
+    moved = runner.invoke(
+        main,
+        ["settings", "calendar", "set", "--timezone", "Europe/Berlin", "--country", "DE", *common],
+    )
+    assert moved.exit_code == 0, moved.output
+    closed = ["--closing-day", "2026-12-31=Silvester", "--closing-day", "2026-12-28"]
+    result = runner.invoke(main, ["settings", "calendar", "set", *closed, *common])
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(main, ["settings", "calendar", "show", "--lang", "de", *common])
+    assert "time zone: Europe/Berlin" in shown.output
+    assert "country:   DE" in shown.output
+    assert "  2026-12-28\n  2026-12-31  Silvester\n" in shown.output
+    bad = runner.invoke(main, ["settings", "calendar", "set", "--country", "XX", *common])
+    assert bad.exit_code != 0
+    assert "$.country" in bad.output
+    assert "country:   DE" in runner.invoke(main, ["settings", "calendar", "show", *common]).output

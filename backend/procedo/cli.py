@@ -9,6 +9,7 @@ from typing import Any
 import click
 import msgspec
 
+from procedo.calendar_cli import calendar_group
 from procedo.catalogue import catalogue
 from procedo.flow.codec import decode_flow, encode_flow, encode_json
 from procedo.flow.problems import FlowError, Problem
@@ -264,6 +265,7 @@ import_group.add_command(import_bank_command)  # procedo import bank FILE (CAMT.
 main.add_command(import_group)  # procedo import debtors|open-items|bank (procedo/receivables/)
 main.add_command(settings_group)  # procedo settings email (procedo/messaging/cli.py)
 settings_group.add_command(sms_group)  # procedo settings sms (procedo/messaging/sms_cli.py)
+settings_group.add_command(calendar_group)  # procedo settings calendar (procedo/calendar_cli.py)
 main.add_command(templates_group)  # procedo templates list|import|export (the same)
 
 
