@@ -105,6 +105,7 @@ def test_the_timeline_says_why_in_working_days(db_url: str) -> None:
     line = tl.timeline(world.rt, world.tenant, subject.id)
     assert (line.today, line.dip, line.dip_working) == (dt.date(2026, 4, 8), 21, 13)
     (run,) = line.procedures
+    assert run.counts == "working"  # the designer shows dip_working beside its steps
     (position,) = run.current
     assert position.node_id == "dip15"
     wait = next(r for r in position.reasons if r.what == "wait")
@@ -114,3 +115,14 @@ def test_the_timeline_says_why_in_working_days(db_url: str) -> None:
     assert position.next_look == dt.datetime(2026, 4, 10, 7, 0, tzinfo=dt.UTC)  # 09:00 CEST
     reminder = next(s for s in run.steps if s.kind == "email_queued")
     assert (reminder.day, reminder.dip, reminder.dip_working) == (dt.date(2026, 3, 27), 9, 7)
+
+
+def test_a_procedure_on_calendar_days_shows_the_calendar_dip(db_url: str) -> None:
+    world = world_from(db_url, dt.datetime(2026, 3, 19, 8, 0, tzinfo=dt.UTC))
+    world.publish("collection-worksheet")
+    subject = world.subject("debtor", "S-1", DEBTOR)
+    add_open_items(world.rt, world.tenant, subject.id, [("C-1", dt.date(2026, 3, 18), "100.00")])
+    admin.start(world.rt, world.tenant, "collection-worksheet", subject.id, "tester")
+    world.runner.drain()
+    (run,) = tl.timeline(world.rt, world.tenant, subject.id).procedures
+    assert run.counts == "calendar"

@@ -24,13 +24,15 @@ from procedo.db import models as m
 from procedo.db.procedures import Procedure, WorksheetEntry
 from procedo.db.receivables import OpenItem, Payment
 from procedo.facts.calendar import Calendar, business_days_between
-from procedo.facts.declared import computed_fields
+from procedo.facts.declared import Computed, computed_fields
+from procedo.facts.model import Age
 from procedo.facts.python import load_facts
 from procedo.procedures.assign import registered, rule_of
 from procedo.rules.evaluate import evaluate
 from procedo.rules.model import All, AnyOf, Compare, Not, Rule, compares, literal_python
 from procedo.rules.today import today_is
 from procedo.runtime.context import NotFound, Runtime
+from procedo.runtime.fact_waits import rule_waits
 
 # Item statuses whose due date leads the D.I.P. (the debtor's procedure_due_date).
 LEADING_STATUSES = ("open", "promise", "payment_plan", "outsourced")
@@ -108,6 +110,9 @@ class ProcedureRun:
     ended_at: dt.datetime | None
     steps: list[Step]
     current: list[Position]
+    # "working" when its waits count working days (an age in business days), else
+    # "calendar": the D.I.P. to show beside its steps.
+    counts: str = "calendar"
 
 
 @dataclass(frozen=True)
@@ -203,7 +208,7 @@ def timeline(rt: Runtime, tenant_id: uuid.UUID, subject_id: uuid.UUID) -> Timeli
         }
         procedures = {p.flow_key: p for p in registered(session, tenant_id)}
         runs = [
-            _run(rt, session, calendar, view, procedures, row, items, paid_on)
+            _run(rt, session, calendar, view, procedures, row, items, paid_on, computed)
             for row in _instances(session, subject.id)
         ]
         runs = [run for run in runs if run.kind or _is_procedure(rt, session, run)]
@@ -279,6 +284,7 @@ def _run(
     row: Any,
     items: Sequence[OpenItem],
     paid_on: Mapping[uuid.UUID, dt.date],
+    computed: Sequence[Computed],
 ) -> ProcedureRun:
     compiled = rt.compiled(session, row.flow_version_id)
     nodes = compiled.checked.nodes
@@ -325,6 +331,16 @@ def _run(
         row.ended_at,
         steps,
         current,
+        "working" if _counts_working_days(compiled, computed) else "calendar",
+    )
+
+
+def _counts_working_days(compiled: Any, computed: Sequence[Computed]) -> bool:
+    business = {c.name for c in computed if isinstance(c.fact, Age) and c.fact.days == "business"}
+    return any(
+        c.field.removeprefix("subject.") in business
+        for mode in rule_waits(compiled).values()
+        for c in compares(mode.when)
     )
 
 

@@ -54,6 +54,7 @@ export interface Step {
   port: string | null;
   reason: string | null;
   data: Record<string, unknown>;
+  dip_working: number | null;
 }
 export interface Position {
   node_id: string;
@@ -76,6 +77,8 @@ export interface ProcedureRun {
   ended_at: string | null;
   steps: Step[];
   current: Position[];
+  /** "working" when its waits count working days: its steps show dip_working. */
+  counts: "calendar" | "working";
 }
 export interface Timeline {
   subject_id: string;
@@ -87,6 +90,7 @@ export interface Timeline {
   leading: { number: string; due_date: string; open_amount: string; currency: string } | null;
   procedures: ProcedureRun[];
   why_not: Reason[];
+  dip_working: number | null;
 }
 
 function query(filter: SheetFilter): string {

@@ -85,6 +85,9 @@ function Leading({ line }: { line: Timeline }) {
         due: formatValue(lead.due_date, "date", lang, words),
         amount: formatValue(lead.open_amount, "decimal", lang, words, lead.currency),
       })}
+      {line.dip_working !== null && line.procedures.some((r) => r.counts === "working") && (
+        <> {t("prcDipWorkingNow", { dip: line.dip_working })}</>
+      )}
     </div>
   );
 }
@@ -104,7 +107,7 @@ function Axis({ line }: { line: Timeline }) {
           <div style={{ position: "relative", flex: 1, height: 14 }}>
             <div style={{ position: "absolute", top: 6, height: 2, left: at(run.started_at), right: run.ended_at ? `${100 - parseFloat(at(run.ended_at))}%` : 0, background: run.status === "running" ? "var(--primary)" : "#94a3b8" }} />
             {run.steps.filter((s) => s.kind !== "waiting").map((step, i) => (
-              <span key={i} title={`${step.day} ${step.label}${step.dip === null ? "" : ` · ${t("prcDip", { dip: step.dip })}`}`} style={{ position: "absolute", left: at(step.day), top: 2, width: 10, height: 10, marginLeft: -5, borderRadius: 5, background: "var(--panel)", border: "2px solid var(--primary)" }} />
+              <span key={i} title={`${step.day} ${step.label}${dipOf(run, step) === null ? "" : ` · ${t(run.counts === "working" ? "prcDipWorking" : "prcDip", { dip: dipOf(run, step) ?? "" })}`}`} style={{ position: "absolute", left: at(step.day), top: 2, width: 10, height: 10, marginLeft: -5, borderRadius: 5, background: "var(--panel)", border: "2px solid var(--primary)" }} />
             ))}
           </div>
         </div>
@@ -125,9 +128,9 @@ function RunView({ run }: { run: ProcedureRun }) {
         <span className="muted small-text">{when(run.started_at, lang)}{run.ended_at ? ` – ${when(run.ended_at, lang)}` : ""}</span>
       </div>
       <table className="table compact" data-testid="procedure-steps">
-        <thead><tr><th>{t("prcColDay")}</th><th>{t("prcColDip")}</th><th>{t("prcColStep")}</th></tr></thead>
+        <thead><tr><th>{t("prcColDay")}</th><th>{t(run.counts === "working" ? "prcColDipWorking" : "prcColDip")}</th><th>{t("prcColStep")}</th></tr></thead>
         <tbody>
-          {steps.map((step, i) => <StepRow key={i} step={step} />)}
+          {steps.map((step, i) => <StepRow key={i} step={step} dip={dipOf(run, step)} />)}
         </tbody>
       </table>
       {run.current.map((position) => <Current key={position.node_id} position={position} />)}
@@ -135,7 +138,12 @@ function RunView({ run }: { run: ProcedureRun }) {
   );
 }
 
-function StepRow({ step }: { step: Step }) {
+/** The D.I.P. a procedure counts with: working days for one whose waits count them. */
+function dipOf(run: ProcedureRun, step: Step): number | null {
+  return run.counts === "working" ? step.dip_working : step.dip;
+}
+
+function StepRow({ step, dip }: { step: Step; dip: number | null }) {
   const { t, lang } = useT();
   const words = { yes: t("subjYes"), no: t("subjNo") };
   const key = STEP_TEXT[step.kind];
@@ -143,7 +151,7 @@ function StepRow({ step }: { step: Step }) {
   return (
     <tr data-step={step.kind}>
       <td className="nowrap">{formatValue(step.day, "date", lang, words)}</td>
-      <td>{step.dip ?? ""}</td>
+      <td>{dip ?? ""}</td>
       <td>
         {key ? t(key) : step.kind} {title}
         {step.reason && <div className="muted small-text">{t("prcReason", { reason: step.reason })}</div>}
