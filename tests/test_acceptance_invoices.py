@@ -248,7 +248,7 @@ def test_invoices_over_http_end_in_the_right_status(
     late = ingest("", (UBL / "invoice-kvk-x.xml").read_bytes().replace(b"INV-2026-0042", b"L-1"))
     task = task_for("Management A", late)
     wait_until(
-        lambda: mailed(PEOPLE["Management A"], f"Reminder: {task['title']}"), 30, "a reminder"
+        lambda: mailed(PEOPLE["Management A"], f"Herinnering: {task['title']}"), 30, "a reminder"
     )
     wait_until(
         lambda: ok(admin.get(f"/tasks/{task['id']}"))["candidates"] == [PEOPLE["Deputy"]],

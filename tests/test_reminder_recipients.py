@@ -1,4 +1,5 @@
-"""E5: the reminder sent at the moment of reassignment reaches the new holders.
+"""E5: the reminder sent at the moment of reassignment reaches the new holders, in the
+office's language.
 
 The invoice-approval flow reminds the Accountant every business day and hands
 the task to the Deputy after three. The fifth day's reminder and the
@@ -49,9 +50,32 @@ def test_a_reminder_due_with_the_reassignment_goes_to_the_new_holders(world: Wor
     with world.rt.db.read() as session:
         (reminder,) = session.scalars(
             sa.select(m.Outbox)
-            .where(m.Outbox.subject.like("Reminder%"))
+            .where(m.Outbox.subject.like("Herinnering%"))  # a Dutch office
             .order_by(m.Outbox.created_at.desc())
             .limit(1)
         )
         assert reminder.recipients == deputy
     assert list(world.runner.sender.sent[-1].recipients) == deputy
+
+
+@pytest.mark.parametrize(
+    ("country", "subject", "line"),
+    [
+        ("NL", "Herinnering: Approve invoice INV-1", "Deze taak wacht op u"),
+        ("DE", "Erinnerung: Approve invoice INV-1", "Diese Aufgabe wartet auf Sie"),
+        ("GB", "Reminder: Approve invoice INV-1", "This task is waiting for you"),
+    ],
+)
+def test_a_task_reminder_is_written_in_the_offices_language(
+    world: World, country: str, subject: str, line: str
+) -> None:
+    with world.rt.db.transaction() as session:
+        session.execute(sa.update(m.Tenant).values(country=country))
+    world.publish("invoice-approval")
+    invoice = world.subject("invoice", "INV-1", GOOD_INVOICE)
+    admin.start(world.rt, world.tenant, "invoice-approval", invoice.id, "tester")
+    assert world.runner.skip_to_next_timer()  # overdue: the first reminder
+    world.runner.drain()
+    with world.rt.db.read() as session:
+        (reminder,) = session.scalars(sa.select(m.Outbox).where(m.Outbox.subject == subject))
+    assert line in reminder.body

@@ -338,6 +338,15 @@ def _queue(
     return row
 
 
+# A task reminder in the office's language (its email settings', else its country's).
+_EN = ("Reminder: {title}", "This task is waiting for you: {title}")
+_REMINDER = {
+    "en": _EN,
+    "nl": ("Herinnering: {title}", "Deze taak wacht op u: {title}"),
+    "de": ("Erinnerung: {title}", "Diese Aufgabe wartet auf Sie: {title}"),
+}
+
+
 def escalate(
     rt: Runtime,
     session: Session,
@@ -370,12 +379,15 @@ def escalate(
         task.reminders += 1
         recipients = holders(session, task.id)
         if recipients:
+            from procedo.messaging.channel import default_language  # it imports the runtime
+
+            subject, line = _REMINDER.get(default_language(session, instance.tenant_id), _EN)
             reminder = outbox_row(
                 instance,
                 f"<{task.id}.reminder.{task.reminders}@procedo>",
                 sorted(recipients),
-                f"Reminder: {task.title}",
-                f"<p>This task is waiting for you: {html.escape(task.title)}</p>",
+                subject.format(title=task.title),
+                f"<p>{html.escape(line.format(title=task.title))}</p>",
                 now,
             )
             buffer(session).insert(m.Outbox, reminder)
