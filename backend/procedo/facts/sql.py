@@ -244,7 +244,7 @@ class _Context:
         if fact.function == "count":
             return sa.select(sa.func.count()).where(*where).scalar_subquery()
         last = sa.select(sa.func.max(history.c.at)).where(*where).scalar_subquery()
-        return _LocalDate(last, sa.literal(self.calendar.timezone, sa.String()))
+        return LocalDate(last, sa.literal(self.calendar.timezone, sa.String()))
 
     def tasks(self, fact: Tasks) -> Expr:
         return sa.select(sa.func.count()).where(*self.task_rows(fact)).scalar_subquery()
@@ -445,15 +445,15 @@ _per_dialect(
 )
 
 
-class _LocalDate(_Element):
-    """A UTC moment's date in a time zone."""
+class LocalDate(_Element):
+    """A UTC moment's date in a time zone (``LocalDate(column, zone literal)``)."""
 
     inherit_cache = True
     type = sa.Date()
 
 
 _per_dialect(
-    _LocalDate,
+    LocalDate,
     lambda moment, zone: sa.cast(sa.func.timezone(zone, moment), sa.Date()),
     lambda moment, zone: sa.func.procedo_local_date(moment, zone),
 )

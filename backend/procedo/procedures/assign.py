@@ -34,7 +34,7 @@ from procedo.db import models as m
 from procedo.db.procedures import Procedure
 from procedo.facts.calendar import Calendar
 from procedo.facts.declared import computed_fields
-from procedo.facts.sql import _LocalDate, select_matching
+from procedo.facts.sql import LocalDate, select_matching
 from procedo.rules.model import Rule
 from procedo.runtime.admin import create_instance, current_version, run_start
 from procedo.runtime.context import NotFound, Outgoing, Refusal, Runtime
@@ -151,7 +151,7 @@ def _new_episode(
             )
             .scalar_subquery()
         )
-        started_on = _LocalDate(last, sa.literal(calendar.timezone, sa.String()))
+        started_on = LocalDate(last, sa.literal(calendar.timezone, sa.String()))
         # The comparison is NULL without a leading invoice: then no new episode.
         return sa.or_(last.is_(None), sa.func.coalesce(started_on <= leading_due, False))
 
