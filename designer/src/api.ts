@@ -10,6 +10,8 @@ import type {
   UserRow,
   FlowCheck,
   RuleParse,
+  CalendarSettings,
+  CalendarSettingsInput,
   EmailSettings,
   EmailSettingsInput,
   Flow,
@@ -277,6 +279,9 @@ export const api = {
     request<EmailSettings>("/settings/email", { method: "PUT", body }).then((r) => r.data),
   testEmail: (to: string) =>
     request<MailTestResult>("/settings/email/test", { method: "POST", body: to ? { to } : {} }).then((r) => r.data),
+  calendarSettings: (lang: Lang) => get<CalendarSettings>(`/settings/calendar?${new URLSearchParams({ lang })}`),
+  saveCalendarSettings: (body: CalendarSettingsInput, lang: Lang) =>
+    request<CalendarSettings>(`/settings/calendar?${new URLSearchParams({ lang })}`, { method: "PUT", body }).then((r) => r.data),
   portalSettings: () => get<PortalSettings>("/portal/settings"),
   savePortalSettings: (body: PortalSettings) =>
     request<PortalSettings>("/portal/settings", { method: "PUT", body }).then((r) => r.data),

@@ -21,13 +21,14 @@ import { registrationsTexts } from "./texts/registrations";
 import { adhocTexts } from "./texts/adhoc";
 import { arrangementsTexts } from "./texts/arrangements";
 import { flownamesTexts } from "./texts/flownames";
+import { calendarTexts } from "./texts/calendar";
 
 /** Every area's texts; a test checks no key is defined twice and nl/de differ where they must. */
-export const AREAS = { core, subjects, admin, operations, work, forms, history, imports: importsTexts, sms: smsTexts, priority: priorityTexts, dunning: dunningTexts, procedures: proceduresTexts, portalflows: portalflowsTexts, phases: phasesTexts, clients: clientsTexts, registrations: registrationsTexts, adhoc: adhocTexts, arrangements: arrangementsTexts, flownames: flownamesTexts };
+export const AREAS = { core, subjects, admin, operations, work, forms, history, imports: importsTexts, sms: smsTexts, priority: priorityTexts, dunning: dunningTexts, procedures: proceduresTexts, portalflows: portalflowsTexts, phases: phasesTexts, clients: clientsTexts, registrations: registrationsTexts, adhoc: adhocTexts, arrangements: arrangementsTexts, flownames: flownamesTexts, calendar: calendarTexts };
 const T = {
   ...core, ...subjects, ...admin, ...operations, ...work, ...forms, ...history,
   ...importsTexts, ...smsTexts, ...priorityTexts, ...dunningTexts, ...proceduresTexts, ...portalflowsTexts, ...phasesTexts, ...clientsTexts,
-  ...registrationsTexts, ...adhocTexts, ...arrangementsTexts, ...flownamesTexts,
+  ...registrationsTexts, ...adhocTexts, ...arrangementsTexts, ...flownamesTexts, ...calendarTexts,
 };
 
 export type TextKey = keyof typeof T;

@@ -238,6 +238,25 @@ export interface EmailSettingsInput {
   reply_to?: string | null;
   default_language?: Lang | null;
 }
+/** GET/PUT /settings/calendar: the office's time zone, country and closing days (admins). */
+export interface ClosingDay {
+  date: string; // YYYY-MM-DD
+  name: string; // may be ""
+}
+export interface CalendarSettings {
+  timezone: string;
+  country: string;
+  closing_days: ClosingDay[]; // by date
+  // The country's public holidays from today to a year ahead, named in the asked language.
+  public_holidays: ClosingDay[];
+  countries: { code: string; name: string }[];
+  timezones: string[];
+}
+export interface CalendarSettingsInput {
+  timezone: string;
+  country: string;
+  closing_days: ClosingDay[];
+}
 export interface MailTestResult {
   ok: boolean;
   outcome: string;

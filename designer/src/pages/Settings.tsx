@@ -1,15 +1,18 @@
-// The tenant's settings (administrators): email server and test send (E4), debtor portal, templates.
+// The tenant's settings (administrators): email server and test send (E4), the office calendar,
+// SMS, debtor portal, templates.
 import { useState } from "react";
 import { useT, type TextKey } from "../i18n";
 import { useUser } from "../user";
+import { CalendarSettingsSection } from "../operations/CalendarSettingsSection";
 import { EmailSettingsSection } from "../operations/EmailSettingsSection";
 import { PortalSettingsSection } from "../operations/PortalSettingsSection";
 import { SmsSettingsSection } from "../operations/SmsSettingsSection";
 import { TemplateLibrary } from "../operations/TemplateLibrary";
 
-type Tab = "email" | "sms" | "portal" | "templates";
+type Tab = "email" | "calendar" | "sms" | "portal" | "templates";
 const TABS: { tab: Tab; text: TextKey }[] = [
   { tab: "email", text: "opsTabEmail" },
+  { tab: "calendar", text: "calTab" },
   { tab: "sms", text: "smsTab" },
   { tab: "portal", text: "opsTabPortal" },
   { tab: "templates", text: "opsTabTemplates" },
@@ -33,6 +36,7 @@ export function SettingsPage() {
         ))}
       </div>
       {tab === "email" && <EmailSettingsSection />}
+      {tab === "calendar" && <CalendarSettingsSection />}
       {tab === "sms" && <SmsSettingsSection />}
       {tab === "portal" && <PortalSettingsSection />}
       {tab === "templates" && <TemplateLibrary />}
