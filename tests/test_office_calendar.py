@@ -61,6 +61,9 @@ def test_an_admin_reads_the_calendar_with_the_countrys_holidays_named_in_the_ui_
         "Belgien",
     )
     assert "Europe/Berlin" in shown["timezones"]
+    # The package has no German for Dutch holidays: the country's own names, not the
+    # server's locale.
+    assert "Eerste kerstdag" in {h["name"] for h in shown["public_holidays"]}
     english = ok(acme.http.get("/settings/calendar", params={"lang": "en"}))
     assert "Christmas Day" in {h["name"] for h in english["public_holidays"]}
 

@@ -149,7 +149,8 @@ def upcoming_holidays(country: str, today: dt.date, lang: str) -> list[Holiday]:
 
     end = today + dt.timedelta(days=365)
     kind = holidays.country_holidays(country, years=today.year)
-    named = _language(lang, kind.supported_languages)
+    # Without it the package would name them in the server's locale, not the country's.
+    named = _language(lang, kind.supported_languages) or kind.default_language
     found = holidays.country_holidays(
         country, years=range(today.year, end.year + 1), language=named
     )

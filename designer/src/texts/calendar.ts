@@ -4,7 +4,7 @@ export const calendarTexts = {
   calHelp: [
     "Working days skip weekends, the public holidays listed below and the office's closing days: waits and deadlines in working days and the D.I.P. in working days count this way. Waits and deadlines set before a change keep their date.",
     "Werkdagen slaan het weekend, de feestdagen hieronder en de sluitingsdagen van het kantoor over: wachttijden en termijnen in werkdagen en de D.I.P. in werkdagen tellen zo. Wachttijden en termijnen die al vóór een wijziging stonden, houden hun datum.",
-    "Arbeitstage überspringen Wochenenden, die unten aufgeführten Feiertage und die Schließtage des Büros: So zählen Wartezeiten und Fristen in Arbeitstagen und der D.I.P. in Arbeitstagen. Wartezeiten und Fristen, die vor einer Änderung gesetzt wurden, behalten ihr Datum.",
+    "Arbeitstage überspringen Wochenenden, die unten aufgeführten Feiertage und die Schließtage des Büros: So zählen Wartezeiten und Fristen in Arbeitstagen und die D.I.P. in Arbeitstagen. Wartezeiten und Fristen, die vor einer Änderung gesetzt wurden, behalten ihr Datum.",
   ],
   calTimezone: ["Time zone", "Tijdzone", "Zeitzone"],
   calTimezoneNow: [
