@@ -142,6 +142,7 @@ export const KIND_TEXTS: Record<string, TextKey> = {
   partnership_revoked: "hPartnershipRevoked",
   email_settings_changed: "hEmailSettingsChanged",
   email_settings_removed: "hEmailSettingsRemoved",
+  calendar_changed: "hCalendarChanged",
   sms_queued: "smsHQueued",
   sms_sent: "smsHSent",
   sms_failed: "smsHFailed",

@@ -39,6 +39,7 @@ export const history = {
   hPartnershipGranted: ["{actor} gave {partner} access", "{actor} heeft {partner} toegang gegeven", "{actor} hat {partner} Zugriff gewährt"],
   hPartnershipRevoked: ["{actor} took {partner}'s access away", "{actor} heeft de toegang van {partner} ingetrokken", "{actor} hat {partner} den Zugriff entzogen"],
   hEmailSettingsChanged: ["{actor} changed the email settings", "{actor} heeft de e-mailinstellingen gewijzigd", "{actor} hat die E-Mail-Einstellungen geändert"],
+  hCalendarChanged: ["{actor} changed the office calendar", "{actor} heeft de kantoorkalender gewijzigd", "{actor} hat den Bürokalender geändert"],
   hEmailSettingsRemoved: ["{actor} removed the email settings", "{actor} heeft de e-mailinstellingen verwijderd", "{actor} hat die E-Mail-Einstellungen entfernt"],
   hPortalOpened: ["The debtor opened the portal", "De debiteur heeft het portaal geopend", "Der Schuldner hat das Portal geöffnet"],
   hPortalLinksRevoked: ["{actor} revoked {n} portal link(s)", "{actor} heeft {n} portaallink(s) ingetrokken", "{actor} hat {n} Portal-Link(s) widerrufen"],
