@@ -146,7 +146,9 @@ def test_duplicate_messages_change_nothing(world: World) -> None:
     work.fire_timers(world.rt, [timer_id])  # delivered again
     world.runner.drain()
     with world.rt.db.read() as session:
-        reminders = session.scalars(sa.select(m.Outbox).where(m.Outbox.subject.like("Reminder%")))
+        reminders = session.scalars(
+            sa.select(m.Outbox).where(m.Outbox.subject.like("Herinnering%"))
+        )
         (reminder,) = reminders.all()
         assert session.scalar(sa.select(sa.func.count()).select_from(m.Instance)) == 1
     deliver(world.rt, reminder.id, world.runner.sender)  # delivered again
