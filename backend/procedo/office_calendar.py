@@ -20,6 +20,7 @@ import msgspec
 from procedo.db import models as m
 from procedo.runtime.context import NotFound, Runtime, forget_calendar
 from procedo.runtime.steps import history
+from procedo.workdays import public_holidays
 
 MAX_CLOSING_DAYS = 400
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
@@ -148,7 +149,7 @@ def upcoming_holidays(country: str, today: dt.date, lang: str) -> list[Holiday]:
     import holidays
 
     end = today + dt.timedelta(days=365)
-    kind = holidays.country_holidays(country, years=today.year)
+    kind = public_holidays(country, today.year)
     # Without it the package would name them in the server's locale, not the country's.
     named = _language(lang, kind.supported_languages) or kind.default_language
     found = holidays.country_holidays(
